@@ -1,0 +1,38 @@
+// force timezone to UTC to allow tests to work regardless of local timezone
+process.env.TZ = 'UTC';
+
+const path = require('path');
+
+// The plugin (src/) runs in jsdom with Grafana's scaffolded config; the workspace packages run in Node.
+// Every project resolves @betrace/evaluator to its TypeScript source, so tests never need a build.
+const swcTransform = {
+  '^.+\\.(t|j)sx?$': [
+    '@swc/jest',
+    { sourceMaps: 'inline', jsc: { parser: { syntax: 'typescript', tsx: true, decorators: true }, target: 'es2022' } },
+  ],
+};
+const evaluatorSource = { '^@betrace/evaluator$': path.join(__dirname, 'packages/evaluator/src/index.ts') };
+
+const nodeProject = (name, roots) => ({
+  displayName: name,
+  testEnvironment: 'node',
+  roots,
+  testMatch: ['**/*.test.ts'],
+  transform: swcTransform,
+  moduleNameMapper: evaluatorSource,
+});
+
+const plugin = require('./.config/jest.config');
+
+module.exports = {
+  projects: [
+    {
+      ...plugin,
+      displayName: 'plugin',
+      moduleNameMapper: { ...plugin.moduleNameMapper, ...evaluatorSource },
+    },
+    nodeProject('evaluator', ['<rootDir>/packages/evaluator/src', '<rootDir>/packages/evaluator/test']),
+    nodeProject('sidecar', ['<rootDir>/packages/sidecar/src', '<rootDir>/packages/sidecar/test']),
+    nodeProject('repo', ['<rootDir>/tests/unit']),
+  ],
+};

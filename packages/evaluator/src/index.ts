@@ -1,0 +1,15 @@
+/**
+ * @betrace/evaluator — the BeTrace rule language, shared by the Grafana plugin (browser)
+ * and the sidecar (Node). No Node-only or DOM-only imports anywhere in this package.
+ */
+export * from './ast';
+export * from './model';
+export * from './types';
+export { LineMap } from './positions';
+export { parseRule } from './parse';
+export { compileRule } from './compile';
+export { evaluateTrace } from './evaluate';
+export { explainRule } from './explain';
+export { pushdownRule } from './pushdown';
+export { parseRuleFile, validateRuleDefinition } from './rulefile';
+export { decodeOtlpJson, decodeTempoTrace } from './decode';
