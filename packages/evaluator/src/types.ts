@@ -56,7 +56,7 @@ export interface FileDiagnostic extends Diagnostic {
 }
 
 export interface ParseResult {
-  /** Present when the text parsed; may still carry error diagnostics from the semantic checks. */
+  /** Present when the rule has no error diagnostics (warnings may accompany it). */
   ast?: RuleAst;
   diagnostics: Diagnostic[];
 }
