@@ -1,6 +1,808 @@
-import type { CompileResult, RuleDefinition } from './types';
+/**
+ * Compiles a rule's AST to closures, once per rule version. The hot path (evaluate.ts) then does
+ * no parsing, no regex compilation and, for the common shapes (a name selector with a where
+ * condition, exists, count), no allocation: selectors answer "first match", "count" and
+ * "is this span a member" directly from the shared per-trace index.
+ */
+import { RE2JS } from 're2js';
+import type {
+  AllSpans,
+  BoundField,
+  CompareOp,
+  Cond,
+  FieldRef,
+  Literal,
+  Operand,
+  RuleAst,
+  Selector,
+  TraceExpr,
+  TraceValue,
+} from './ast';
+import type { AttrValue, Span } from './model';
+import { compileMessage, MessageTemplate } from './message';
+import { parseRule } from './parse';
+import { pushdownRule } from './pushdown';
+import type { TraceIndex } from './traceIndex';
+import type { CompiledRule, CompileResult, Pushdown, RuleDefinition } from './types';
+import { compareValues, numericString, Value } from './values';
 
-// Placeholder until the compiler lands (being written now).
-export function compileRule(_definition: RuleDefinition): CompileResult {
-  throw new Error('compileRule: not implemented yet');
+/** The evaluation context of one rule on one trace (and one bound span). */
+export interface Ctx {
+  ix: TraceIndex;
+  bound: Span | undefined;
+}
+
+export type SpanPred = (span: Span, ctx: Ctx) => boolean;
+export type TracePred = (ctx: Ctx) => boolean;
+export type TraceGetter = (ctx: Ctx) => Value;
+
+/** A compiled selector: candidate spans plus a predicate, so membership and existence need no list. */
+export interface CompiledSelector {
+  /** Spans the selector could pick before its predicate: by name, all spans, or the bound span. */
+  candidates(ctx: Ctx): readonly Span[];
+  /** Whether a span is picked by the selector (candidate test included). */
+  member(span: Span, ctx: Ctx): boolean;
+  first(ctx: Ctx): Span | undefined;
+  count(ctx: Ctx): number;
+  list(ctx: Ctx): Span[];
+}
+
+const NO_SPANS: readonly Span[] = Object.freeze([]);
+
+function hasOwn(o: object, k: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, k);
+}
+
+/** A getter for a span field. Names that exist on Object.prototype are read with an own-property check. */
+export function fieldGetter(field: FieldRef): (span: Span) => Value {
+  if (field.scope === 'intrinsic') {
+    switch (field.name) {
+      case 'name':
+        return (s) => s.name;
+      case 'duration':
+        return (s) => s.durationNs;
+      case 'status':
+        return (s) => s.status;
+      case 'status_message':
+        return (s) => s.statusMessage;
+      case 'kind':
+        return (s) => s.kind;
+      case 'service':
+        return (s) => s.service;
+    }
+  }
+  const key = field.name;
+  const risky = key in Object.prototype;
+  if (field.scope === 'resource') {
+    return risky ? (s) => (hasOwn(s.resource, key) ? s.resource[key] : undefined) : (s) => s.resource[key];
+  }
+  return risky ? (s) => (hasOwn(s.attrs, key) ? s.attrs[key] : undefined) : (s) => s.attrs[key];
+}
+
+function literalValue(lit: Literal): AttrValue {
+  if (lit.kind === 'list') {
+    return lit.value.map(literalValue);
+  }
+  return lit.value;
+}
+
+/** Everything the explainer needs to re-run the pieces of a rule with the very closures evaluation uses. */
+export interface RuleParts {
+  traceExprs: Map<TraceExpr, TracePred>;
+  selectors: Map<Selector, CompiledSelector>;
+  values: Map<TraceValue, TraceGetter>;
+  bindingSelector?: CompiledSelector;
+}
+
+class Compiler {
+  readonly parts: RuleParts = { traceExprs: new Map(), selectors: new Map(), values: new Map() };
+
+  // ------------------------------------------------------------ trace expressions
+
+  traceExpr(e: TraceExpr): TracePred {
+    const fn = this.traceExprInner(e);
+    this.parts.traceExprs.set(e, fn);
+    return fn;
+  }
+
+  private traceExprInner(e: TraceExpr): TracePred {
+    switch (e.type) {
+      case 'and': {
+        const l = this.traceExpr(e.left);
+        const r = this.traceExpr(e.right);
+        return (ctx) => l(ctx) && r(ctx);
+      }
+      case 'or': {
+        const l = this.traceExpr(e.left);
+        const r = this.traceExpr(e.right);
+        return (ctx) => l(ctx) || r(ctx);
+      }
+      case 'not': {
+        const o = this.traceExpr(e.operand);
+        return (ctx) => !o(ctx);
+      }
+      case 'exists': {
+        const s = this.selector(e.selector);
+        return (ctx) => s.first(ctx) !== undefined;
+      }
+      case 'all':
+        return this.allSpans(e);
+      case 'bool': {
+        const g = this.traceValue(e.value);
+        return (ctx) => g(ctx) === true;
+      }
+      case 'compare': {
+        const op = e.op;
+        // count(S) > n is the most common trace term: compare the count without boxing.
+        if (e.left.type === 'count' && e.right.type === 'literal' && e.right.kind === 'number') {
+          const s = this.selector(e.left.selector);
+          this.parts.values.set(e.left, (ctx) => s.count(ctx));
+          const n = e.right.value;
+          this.parts.values.set(e.right, () => n);
+          switch (op) {
+            case '>':
+              return (ctx) => s.count(ctx) > n;
+            case '>=':
+              return (ctx) => s.count(ctx) >= n;
+            case '<':
+              return (ctx) => s.count(ctx) < n;
+            case '<=':
+              return (ctx) => s.count(ctx) <= n;
+            case '==':
+              return (ctx) => s.count(ctx) === n;
+            case '!=':
+              return (ctx) => s.count(ctx) !== n;
+          }
+        }
+        const l = this.traceValue(e.left);
+        const r = this.traceValue(e.right);
+        return this.comparison(op, l, r, e.right);
+      }
+    }
+  }
+
+  private comparison(
+    op: CompareOp,
+    l: (ctx: Ctx) => Value,
+    r: (ctx: Ctx) => Value,
+    right: TraceValue | Operand,
+  ): TracePred {
+    if (op === 'matches' || op === '!~') {
+      const re = compileRegex(right);
+      const negate = op === '!~';
+      return (ctx) => {
+        const v = l(ctx);
+        return typeof v === 'string' ? re.test(v) !== negate : false;
+      };
+    }
+    if (right.type === 'literal' && right.kind === 'null' && (op === '==' || op === '!=')) {
+      const absent = op === '==';
+      return (ctx) => {
+        const v = l(ctx);
+        return (v === undefined || v === null) === absent;
+      };
+    }
+    return (ctx) => compareValues(op, l(ctx), r(ctx));
+  }
+
+  private allSpans(e: AllSpans): TracePred {
+    const s = this.selector(e.selector);
+    const c = this.cond(e.cond);
+    return (ctx) => {
+      for (const span of s.candidates(ctx)) {
+        if (s.member(span, ctx) && !c(span, ctx)) {
+          return false;
+        }
+      }
+      return true;
+    };
+  }
+
+  traceValue(v: TraceValue): TraceGetter {
+    const fn = this.traceValueInner(v);
+    this.parts.values.set(v, fn);
+    return fn;
+  }
+
+  private traceValueInner(v: TraceValue): TraceGetter {
+    switch (v.type) {
+      case 'literal': {
+        const value = literalValue(v);
+        return () => value;
+      }
+      case 'count': {
+        const s = this.selector(v.selector);
+        return (ctx) => s.count(ctx);
+      }
+      case 'aggregate': {
+        const s = this.selector(v.selector);
+        const get = fieldGetter(v.field);
+        const fn = v.fn;
+        return (ctx) => {
+          let n = 0;
+          let acc = 0;
+          for (const span of s.candidates(ctx)) {
+            if (!s.member(span, ctx)) {
+              continue;
+            }
+            const raw = get(span);
+            const x = typeof raw === 'number' ? raw : typeof raw === 'bigint' ? Number(raw) : typeof raw === 'string' ? numericString(raw) : undefined;
+            if (x === undefined || Number.isNaN(x)) {
+              continue;
+            }
+            if (n === 0) {
+              acc = x;
+            } else if (fn === 'min') {
+              acc = x < acc ? x : acc;
+            } else if (fn === 'max') {
+              acc = x > acc ? x : acc;
+            } else {
+              acc += x;
+            }
+            n++;
+          }
+          if (n === 0) {
+            return undefined;
+          }
+          return fn === 'avg' ? acc / n : acc;
+        };
+      }
+      case 'traceField':
+        switch (v.field) {
+          case 'duration':
+            return (ctx) => Number(ctx.ix.trace.endNs - ctx.ix.trace.startNs);
+          case 'span_count':
+            return (ctx) => ctx.ix.spans.length;
+          case 'root.name':
+            return (ctx) => ctx.ix.root?.name;
+          case 'root.service':
+            return (ctx) => ctx.ix.root?.service;
+          case 'has_error':
+            return (ctx) => ctx.ix.hasError;
+        }
+        break;
+      case 'boundField': {
+        const get = fieldGetter(v.field);
+        return (ctx) => (ctx.bound === undefined ? undefined : get(ctx.bound));
+      }
+    }
+    return () => undefined;
+  }
+
+  // ------------------------------------------------------------ selectors
+
+  selector(sel: Selector): CompiledSelector {
+    const existing = this.parts.selectors.get(sel);
+    if (existing) {
+      return existing;
+    }
+    const compiled = this.selectorInner(sel);
+    this.parts.selectors.set(sel, compiled);
+    return compiled;
+  }
+
+  private selectorInner(sel: Selector): CompiledSelector {
+    switch (sel.type) {
+      case 'name': {
+        const name = sel.name;
+        return makeSelector((ctx) => ctx.ix.named(name), (span) => span.name === name, undefined);
+      }
+      case 'any':
+        return makeSelector((ctx) => ctx.ix.spans, () => true, undefined);
+      case 'bound':
+        return makeSelector(
+          (ctx) => (ctx.bound === undefined ? NO_SPANS : [ctx.bound]),
+          (span, ctx) => span === ctx.bound,
+          undefined,
+        );
+      default: {
+        // Refinements keep the base's candidates and add a predicate.
+        const base = this.selector(sel.base);
+        const pred = this.refinement(sel);
+        return makeSelector(base.candidates, base.member, pred);
+      }
+    }
+  }
+
+  private refinement(sel: Exclude<Selector, { type: 'name' | 'any' | 'bound' }>): SpanPred {
+    switch (sel.type) {
+      case 'where':
+        return this.cond(sel.cond);
+      case 'relation': {
+        const other = this.selector(sel.other);
+        switch (sel.relation) {
+          case 'child_of':
+            return (span, ctx) => {
+              const parent = ctx.ix.parent(span);
+              return parent !== undefined && other.member(parent, ctx);
+            };
+          case 'parent_of':
+            return (span, ctx) => {
+              for (const child of ctx.ix.children(span)) {
+                if (other.member(child, ctx)) {
+                  return true;
+                }
+              }
+              return false;
+            };
+          case 'descendant_of':
+            return (span, ctx) => {
+              // Bounded walk: a malformed trace with a parent cycle cannot loop forever.
+              let p = ctx.ix.parent(span);
+              for (let steps = 0; p !== undefined && steps < ctx.ix.spans.length; steps++) {
+                if (other.member(p, ctx)) {
+                  return true;
+                }
+                p = ctx.ix.parent(p);
+              }
+              return false;
+            };
+          case 'ancestor_of':
+            return (span, ctx) => {
+              for (const t of other.candidates(ctx)) {
+                if (!other.member(t, ctx)) {
+                  continue;
+                }
+                let p = ctx.ix.parent(t);
+                for (let steps = 0; p !== undefined && steps < ctx.ix.spans.length; steps++) {
+                  if (p === span) {
+                    return true;
+                  }
+                  p = ctx.ix.parent(p);
+                }
+              }
+              return false;
+            };
+          case 'sibling_of':
+            return (span, ctx) => {
+              const parent = ctx.ix.parent(span);
+              if (parent === undefined) {
+                return false;
+              }
+              for (const sib of ctx.ix.children(parent)) {
+                if (sib !== span && other.member(sib, ctx)) {
+                  return true;
+                }
+              }
+              return false;
+            };
+        }
+        break;
+      }
+      case 'order': {
+        const other = this.selector(sel.other);
+        const within = sel.withinNs === undefined ? undefined : BigInt(sel.withinNs);
+        const before = sel.order === 'before';
+        return (span, ctx) => {
+          for (const t of other.candidates(ctx)) {
+            if (t === span || !other.member(t, ctx)) {
+              continue;
+            }
+            const gap = before ? t.startNs - span.startNs : span.startNs - t.startNs;
+            if (gap > 0n && (within === undefined || gap <= within)) {
+              return true;
+            }
+          }
+          return false;
+        };
+      }
+    }
+    return () => false;
+  }
+
+  // ------------------------------------------------------------ span conditions
+
+  cond(c: Cond): SpanPred {
+    switch (c.type) {
+      case 'and': {
+        const l = this.cond(c.left);
+        const r = this.cond(c.right);
+        return (s, ctx) => l(s, ctx) && r(s, ctx);
+      }
+      case 'or': {
+        const l = this.cond(c.left);
+        const r = this.cond(c.right);
+        return (s, ctx) => l(s, ctx) || r(s, ctx);
+      }
+      case 'not': {
+        const o = this.cond(c.operand);
+        return (s, ctx) => !o(s, ctx);
+      }
+      case 'fieldExists': {
+        const get = fieldGetter(c.field);
+        return (s) => {
+          const v = get(s);
+          return v !== undefined && v !== null;
+        };
+      }
+      case 'truthy': {
+        const get = this.operandGetter(c.field);
+        return (s, ctx) => get(s, ctx) === true;
+      }
+      case 'compare':
+        return this.spanComparison(c.op, c.left, c.right);
+    }
+  }
+
+  private operandGetter(o: Operand): (span: Span, ctx: Ctx) => Value {
+    switch (o.type) {
+      case 'literal': {
+        const value = literalValue(o);
+        return () => value;
+      }
+      case 'field': {
+        const get = fieldGetter(o);
+        return (s) => get(s);
+      }
+      case 'boundField':
+        return boundGetter(o);
+    }
+  }
+
+  private spanComparison(op: CompareOp, left: Operand, right: Operand): SpanPred {
+    // Specialize the common `attribute op literal` shapes: no per-span dispatch on the literal.
+    if (left.type === 'field' && right.type === 'literal') {
+      const get = fieldGetter(left);
+      if (op === 'matches' || op === '!~') {
+        const re = compileRegex(right);
+        const negate = op === '!~';
+        return (s) => {
+          const v = get(s);
+          return typeof v === 'string' ? re.test(v) !== negate : false;
+        };
+      }
+      if (right.kind === 'null' && (op === '==' || op === '!=')) {
+        const absent = op === '==';
+        return (s) => {
+          const v = get(s);
+          return (v === undefined || v === null) === absent;
+        };
+      }
+      if ((right.kind === 'string' || right.kind === 'enum') && (op === '==' || op === '!=')) {
+        const lit = right.value;
+        const eq = op === '==';
+        const litNumber = numericString(lit);
+        return (s) => {
+          const v = get(s);
+          if (typeof v === 'string') {
+            return (v === lit) === eq;
+          }
+          if (litNumber !== undefined && (typeof v === 'number' || typeof v === 'bigint')) {
+            return (v == litNumber) === eq; // eslint-disable-line eqeqeq -- exact number/bigint equality
+          }
+          return false;
+        };
+      }
+      if ((right.kind === 'number' || right.kind === 'duration') && op !== 'in' && op !== 'not in' && op !== 'contains') {
+        const n = right.value;
+        const test = numberTest(op, n);
+        return (s) => {
+          const v = get(s);
+          if (typeof v === 'number' || typeof v === 'bigint') {
+            return test(v);
+          }
+          if (typeof v === 'string') {
+            const x = numericString(v);
+            return x !== undefined && test(x);
+          }
+          return false;
+        };
+      }
+      const value = literalValue(right);
+      return (s) => compareValues(op, get(s), value);
+    }
+    const l = this.operandGetter(left);
+    if (op === 'matches' || op === '!~') {
+      const re = compileRegex(right);
+      const negate = op === '!~';
+      return (s, ctx) => {
+        const v = l(s, ctx);
+        return typeof v === 'string' ? re.test(v) !== negate : false;
+      };
+    }
+    const r = this.operandGetter(right);
+    return (s, ctx) => compareValues(op, l(s, ctx), r(s, ctx));
+  }
+}
+
+function boundGetter(o: BoundField): (span: Span, ctx: Ctx) => Value {
+  const get = fieldGetter(o.field);
+  return (_s, ctx) => (ctx.bound === undefined ? undefined : get(ctx.bound));
+}
+
+function numberTest(op: string, n: number): (v: number | bigint) => boolean {
+  switch (op) {
+    case '==':
+      return (v) => v == n; // eslint-disable-line eqeqeq -- exact number/bigint equality
+    case '!=':
+      return (v) => v != n; // eslint-disable-line eqeqeq -- exact number/bigint equality
+    case '<':
+      return (v) => v < n;
+    case '<=':
+      return (v) => v <= n;
+    case '>':
+      return (v) => v > n;
+    case '>=':
+      return (v) => v >= n;
+    default:
+      return () => false;
+  }
+}
+
+/** A linear-time regular expression (RE2 semantics): no input can make a rule backtrack for ever. */
+function compileRegex(right: TraceValue | Operand): { test(input: string): boolean } {
+  if (right.type === 'literal' && (right.kind === 'string' || right.kind === 'enum')) {
+    try {
+      return RE2JS.compile(right.value);
+    } catch {
+      // parseRule reports invalid patterns; a compiled rule never gets here with one.
+    }
+  }
+  return { test: () => false };
+}
+
+function makeSelector(
+  candidates: (ctx: Ctx) => readonly Span[],
+  baseMember: SpanPred,
+  pred: SpanPred | undefined,
+): CompiledSelector {
+  const member: SpanPred = pred === undefined ? baseMember : (span, ctx) => baseMember(span, ctx) && pred(span, ctx);
+  // `candidates` already satisfy the base's own membership when the base is a plain name/any/bound
+  // selector; for refinements of refinements, member() re-checks the whole chain.
+  return {
+    candidates,
+    member,
+    first(ctx) {
+      for (const span of candidates(ctx)) {
+        if (member(span, ctx)) {
+          return span;
+        }
+      }
+      return undefined;
+    },
+    count(ctx) {
+      let n = 0;
+      for (const span of candidates(ctx)) {
+        if (member(span, ctx)) {
+          n++;
+        }
+      }
+      return n;
+    },
+    list(ctx) {
+      const out: Span[] = [];
+      for (const span of candidates(ctx)) {
+        if (member(span, ctx)) {
+          out.push(span);
+        }
+      }
+      return out;
+    },
+  };
+}
+
+// ------------------------------------------------------------ trigger names
+
+/**
+ * Span names of which one must occur for `e` to hold, or undefined when none can be derived.
+ * Sound by construction: only positive existence (exists, count ≥ 1, aggregates, which have no
+ * value over an empty set) contributes.
+ */
+function requiredNames(e: TraceExpr): string[] | undefined {
+  switch (e.type) {
+    case 'and':
+      return shortest(requiredNames(e.left), requiredNames(e.right));
+    case 'or': {
+      const l = requiredNames(e.left);
+      const r = requiredNames(e.right);
+      return l && r ? [...new Set([...l, ...r])] : undefined;
+    }
+    case 'exists':
+      return selectorNames(e.selector);
+    case 'compare': {
+      const fromValue = (v: TraceValue): string[] | undefined => (v.type === 'aggregate' ? selectorNames(v.selector) : undefined);
+      let names = shortest(fromValue(e.left), fromValue(e.right));
+      if (e.left.type === 'count' && e.right.type === 'literal' && e.right.kind === 'number' && countImpliesPresence(e.op, e.right.value)) {
+        names = shortest(names, selectorNames(e.left.selector));
+      }
+      return names;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function countImpliesPresence(op: string, n: number): boolean {
+  return (op === '>' && n >= 0) || (op === '>=' && n >= 1) || (op === '==' && n >= 1);
+}
+
+function selectorNames(sel: Selector): string[] | undefined {
+  switch (sel.type) {
+    case 'name':
+      return [sel.name];
+    case 'any':
+    case 'bound':
+      return undefined;
+    default:
+      return selectorNames(sel.base);
+  }
+}
+
+function shortest(a: string[] | undefined, b: string[] | undefined): string[] | undefined {
+  if (a === undefined) {
+    return b;
+  }
+  if (b === undefined) {
+    return a;
+  }
+  return b.length < a.length ? b : a;
+}
+
+function ruleTriggerNames(ast: RuleAst): string[] | undefined {
+  if (ast.type === 'expression') {
+    return requiredNames(ast.body);
+  }
+  const fromBinding = ast.binding ? selectorNames(ast.binding.selector) : undefined;
+  const fromWhen = ast.when ? requiredNames(ast.when) : undefined;
+  return shortest(fromBinding, fromWhen);
+}
+
+// ------------------------------------------------------------ the compiled rule
+
+/** The compiled form evaluate.ts runs. */
+export interface RuleProgram {
+  /** Without a binding: does the rule fire on the trace? */
+  fires?: TracePred;
+  /** With a binding: the candidate spans and, per bound span, does the rule fire? */
+  binding?: { selector: CompiledSelector; fires: TracePred };
+  /** Spans that made the rule fire (called only when it fired). */
+  matched(ctx: Ctx): Span[];
+  message: MessageTemplate;
+}
+
+export class CompiledRuleImpl implements CompiledRule {
+  readonly triggerNames?: readonly string[];
+  private pushdownCache: Pushdown | undefined;
+
+  constructor(
+    readonly definition: RuleDefinition,
+    readonly ast: RuleAst,
+    readonly program: RuleProgram,
+    readonly parts: RuleParts,
+  ) {
+    const names = ruleTriggerNames(ast);
+    if (names !== undefined) {
+      this.triggerNames = names;
+    }
+  }
+
+  get pushdown(): Pushdown {
+    if (this.pushdownCache === undefined) {
+      this.pushdownCache = pushdownRule(this.ast);
+    }
+    return this.pushdownCache;
+  }
+}
+
+/**
+ * Spans behind a clause that held, for matchedSpanIds: positive `exists` terms, the spans counted
+ * or aggregated, the spans of an `all(…)` that held. Terms under `not` made the rule fire by
+ * their absence and contribute nothing.
+ */
+function matchedCollector(e: TraceExpr | undefined, c: Compiler): (ctx: Ctx, out: Set<Span>) => void {
+  if (e === undefined) {
+    return () => {};
+  }
+  switch (e.type) {
+    case 'and':
+    case 'or': {
+      const l = matchedCollector(e.left, c);
+      const r = matchedCollector(e.right, c);
+      const lHolds = c.parts.traceExprs.get(e.left)!;
+      const rHolds = c.parts.traceExprs.get(e.right)!;
+      return (ctx, out) => {
+        if (lHolds(ctx)) {
+          l(ctx, out);
+        }
+        if (rHolds(ctx)) {
+          r(ctx, out);
+        }
+      };
+    }
+    case 'exists':
+    case 'all': {
+      const s = c.parts.selectors.get(e.selector)!;
+      return (ctx, out) => {
+        for (const span of s.list(ctx)) {
+          out.add(span);
+        }
+      };
+    }
+    case 'compare': {
+      const sels: CompiledSelector[] = [];
+      for (const v of [e.left, e.right]) {
+        if (v.type === 'count' || v.type === 'aggregate') {
+          sels.push(c.parts.selectors.get(v.selector)!);
+        }
+      }
+      return (ctx, out) => {
+        for (const s of sels) {
+          for (const span of s.list(ctx)) {
+            out.add(span);
+          }
+        }
+      };
+    }
+    default:
+      return () => {};
+  }
+}
+
+function compileProgram(definition: RuleDefinition, ast: RuleAst): CompiledRuleImpl {
+  const c = new Compiler();
+  const message = compileMessage(definition);
+  if (ast.type === 'expression') {
+    const fires = c.traceExpr(ast.body);
+    const collect = matchedCollector(ast.body, c);
+    return new CompiledRuleImpl(
+      definition,
+      ast,
+      {
+        fires,
+        matched: (ctx) => {
+          const out = new Set<Span>();
+          collect(ctx, out);
+          return [...out];
+        },
+        message,
+      },
+      c.parts,
+    );
+  }
+  const when = ast.when ? c.traceExpr(ast.when) : undefined;
+  const always = ast.always ? c.traceExpr(ast.always) : undefined;
+  const never = ast.never ? c.traceExpr(ast.never) : undefined;
+  // Fires when `when` holds and (`always` does not hold, or `never` holds).
+  const fires: TracePred = (ctx) => {
+    if (when !== undefined && !when(ctx)) {
+      return false;
+    }
+    return (always !== undefined && !always(ctx)) || (never !== undefined && never(ctx));
+  };
+  const collectWhen = matchedCollector(ast.when, c);
+  const collectNever = matchedCollector(ast.never, c);
+  const matched = (ctx: Ctx): Span[] => {
+    const out = new Set<Span>();
+    if (ctx.bound !== undefined) {
+      out.add(ctx.bound);
+    }
+    collectWhen(ctx, out);
+    if (never !== undefined && never(ctx)) {
+      collectNever(ctx, out);
+    }
+    return [...out];
+  };
+  const program: RuleProgram = { matched, message };
+  if (ast.binding) {
+    const selector = c.selector(ast.binding.selector);
+    c.parts.bindingSelector = selector;
+    program.binding = { selector, fires };
+  } else {
+    program.fires = fires;
+  }
+  return new CompiledRuleImpl(definition, ast, program, c.parts);
+}
+
+/** Compiles an already parsed AST (the parser has checked it). */
+export function compileAst(definition: RuleDefinition, ast: RuleAst): CompiledRuleImpl {
+  return compileProgram(definition, ast);
+}
+
+/** Parses, checks and compiles a rule. Diagnostics instead of a rule when the text has errors. */
+export function compileRule(definition: RuleDefinition): CompileResult {
+  const parsed = parseRule(definition.condition);
+  if (parsed.ast === undefined) {
+    return { diagnostics: parsed.diagnostics };
+  }
+  return { rule: compileProgram(definition, parsed.ast), diagnostics: parsed.diagnostics };
 }
