@@ -294,11 +294,10 @@ function ordered(op: string, a: number | string, b: number | string): boolean {
 }
 
 function matchCond(c: TqCond, span: Span, trace: Trace): boolean {
-  if (c.k === 'and') {
-    return matchCond(c.left, span, trace) && matchCond(c.right, span, trace);
-  }
-  if (c.k === 'or') {
-    return matchCond(c.left, span, trace) || matchCond(c.right, span, trace);
+  if (c.k === 'and' || c.k === 'or') {
+    return c.k === 'and'
+      ? matchCond(c.left, span, trace) && matchCond(c.right, span, trace)
+      : matchCond(c.left, span, trace) || matchCond(c.right, span, trace);
   }
   const raw = c.field.k === 'intrinsic' ? intrinsic(span, trace, c.field.name) : attr(span, c.field);
   const v = c.value;
