@@ -294,11 +294,15 @@ function ordered(op: string, a: number | string, b: number | string): boolean {
 }
 
 function matchCond(c: TqCond, span: Span, trace: Trace): boolean {
-  if (c.k === 'and' || c.k === 'or') {
-    return c.k === 'and'
-      ? matchCond(c.left, span, trace) && matchCond(c.right, span, trace)
-      : matchCond(c.left, span, trace) || matchCond(c.right, span, trace);
+  if (c.k === 'cmp') {
+    return matchComparison(c, span, trace);
   }
+  return c.k === 'and'
+    ? matchCond(c.left, span, trace) && matchCond(c.right, span, trace)
+    : matchCond(c.left, span, trace) || matchCond(c.right, span, trace);
+}
+
+function matchComparison(c: Extract<TqCond, { k: 'cmp' }>, span: Span, trace: Trace): boolean {
   const raw = c.field.k === 'intrinsic' ? intrinsic(span, trace, c.field.name) : attr(span, c.field);
   const v = c.value;
   if (v.k === 'nil') {
