@@ -12,4 +12,19 @@ export { evaluateTrace } from './evaluate';
 export { explainRule } from './explain';
 export { pushdownRule } from './pushdown';
 export { parseRuleFile, validateRuleDefinition } from './rulefile';
-export { decodeOtlpJson, decodeTempoTrace } from './decode';
+export {
+  decodeOtlpJson,
+  decodeOtlpJsonText,
+  decodeResourceSpans,
+  decodeTempoTrace,
+  DecodeError,
+  bytesToBase64,
+  bytesToHex,
+  base64ToBytes,
+  normalizeTraceIdHex,
+} from './decode';
+export { compileAst } from './compile';
+export type { EvaluateOptions } from './evaluate';
+export { MAX_SOURCE_LENGTH, MAX_NESTING_DEPTH, MAX_LOGICAL_OPERATORS } from './parse';
+export { MAX_SELECTORS } from './resolve';
+export { traceqlString } from './pushdown';

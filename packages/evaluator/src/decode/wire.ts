@@ -1,0 +1,312 @@
+/**
+ * Wire-value readers shared by the decoders: ids (hex, base64, bytes), int64 (string, number,
+ * bigint, Long-like), enums (ints or names) and OTLP AnyValue. Written without Node or DOM
+ * globals (no Buffer, no atob): the evaluator runs in browsers too.
+ */
+import type { AttrMap, AttrValue, SpanKind, StatusCode } from '../model';
+
+/** Malformed input, with the path of the offending field (the sidecar answers 400 with this message). */
+export class DecodeError extends Error {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
+    super(`${path}: ${detail}`);
+    this.name = 'DecodeError';
+  }
+}
+
+const HEX = '0123456789abcdef';
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_INDEX = new Int16Array(128).fill(-1);
+for (let i = 0; i < B64.length; i++) {
+  B64_INDEX[B64.charCodeAt(i)] = i;
+}
+// URL-safe alphabet too: some encoders use it.
+B64_INDEX['-'.charCodeAt(0)] = 62;
+B64_INDEX['_'.charCodeAt(0)] = 63;
+
+export function bytesToHex(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    out += HEX[bytes[i] >> 4] + HEX[bytes[i] & 15];
+  }
+  return out;
+}
+
+/** Decodes base64 (standard or URL-safe, padding optional); undefined when it is not base64. */
+export function base64ToBytes(s: string): Uint8Array | undefined {
+  let end = s.length;
+  while (end > 0 && s[end - 1] === '=') {
+    end--;
+  }
+  if (s.length - end > 2 || end % 4 === 1) {
+    return undefined;
+  }
+  const out = new Uint8Array(Math.floor((end * 3) / 4));
+  let buffer = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < end; i++) {
+    const c = s.charCodeAt(i);
+    const v = c < 128 ? B64_INDEX[c] : -1;
+    if (v < 0) {
+      return undefined;
+    }
+    buffer = (buffer << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (buffer >> bits) & 0xff;
+    }
+  }
+  return out;
+}
+
+export function bytesToBase64(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63];
+    out += i + 1 < bytes.length ? B64[(n >> 6) & 63] : '=';
+    out += i + 2 < bytes.length ? B64[n & 63] : '=';
+  }
+  return out;
+}
+
+function isHex(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+export type IdEncoding = 'hex' | 'base64';
+
+/**
+ * An id of `bytes` bytes as lowercase hex. The wire's own encoding is tried first (hex for
+ * OTLP/JSON, base64 for Tempo's trace-by-id); the other one is accepted when the string can only
+ * be that (right length, right alphabet), because both kinds are seen in the wild.
+ * Returns undefined for an absent or empty id.
+ */
+export function readId(value: unknown, bytes: number, encoding: IdEncoding, path: string): string | undefined {
+  if (value === undefined || value === null || value === '') {
+    return undefined;
+  }
+  if (value instanceof Uint8Array) {
+    if (value.length === 0) {
+      return undefined;
+    }
+    if (value.length !== bytes) {
+      throw new DecodeError(path, `expected ${bytes} bytes, got ${value.length}`);
+    }
+    return bytesToHex(value);
+  }
+  if (typeof value !== 'string') {
+    throw new DecodeError(path, `expected a string id, got ${typeName(value)}`);
+  }
+  const hexLength = bytes * 2;
+  const asHex = value.length === hexLength && isHex(value) ? value.toLowerCase() : undefined;
+  const raw = value.length === Math.ceil(bytes / 3) * 4 || value.length === Math.ceil((bytes * 4) / 3) ? base64ToBytes(value) : undefined;
+  const asBase64 = raw !== undefined && raw.length === bytes ? bytesToHex(raw) : undefined;
+  const id = encoding === 'hex' ? (asHex ?? asBase64) : (asBase64 ?? asHex);
+  if (id === undefined) {
+    const expected = encoding === 'hex' ? `${hexLength} hex characters` : `base64 of ${bytes} bytes`;
+    throw new DecodeError(path, `expected ${expected}, got ${JSON.stringify(value.length > 64 ? value.slice(0, 64) + '…' : value)}`);
+  }
+  return id;
+}
+
+/** Tempo trims leading zeros of trace ids in search results; ids are compared at full width. */
+export function normalizeTraceIdHex(id: string): string {
+  return id.toLowerCase().padStart(32, '0');
+}
+
+const UINT64_LIMIT = 1n << 64n;
+
+/** An int64/uint64 as bigint, exactly: never through a JS number when the value can exceed 2^53. */
+export function readInt64(value: unknown, path: string): bigint {
+  if (typeof value === 'string') {
+    if (!/^-?\d+$/.test(value)) {
+      throw new DecodeError(path, `expected an integer, got ${JSON.stringify(value)}`);
+    }
+    return BigInt(value);
+  }
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) {
+      throw new DecodeError(path, `expected an integer, got ${value}`);
+    }
+    return BigInt(value);
+  }
+  if (typeof value === 'bigint') {
+    return value;
+  }
+  if (value !== null && typeof value === 'object' && 'low' in value && 'high' in value) {
+    // protobufjs Long: two signed 32-bit halves.
+    const { low, high, unsigned } = value as { low: number; high: number; unsigned?: boolean };
+    const v = (BigInt(high >>> 0) << 32n) | BigInt(low >>> 0);
+    return unsigned || v < 1n << 63n ? v : v - UINT64_LIMIT;
+  }
+  throw new DecodeError(path, `expected an integer, got ${typeName(value)}`);
+}
+
+/** A timestamp field: absent means 0. */
+export function readTime(value: unknown, path: string): bigint {
+  return value === undefined || value === null ? 0n : readInt64(value, path);
+}
+
+const KINDS: SpanKind[] = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+const STATUSES: StatusCode[] = ['unset', 'ok', 'error'];
+
+export function readKind(value: unknown, path: string): SpanKind {
+  if (value === undefined || value === null) {
+    return 'unspecified';
+  }
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < KINDS.length) {
+    return KINDS[value];
+  }
+  if (typeof value === 'string') {
+    const name = value.startsWith('SPAN_KIND_') ? value.slice('SPAN_KIND_'.length).toLowerCase() : value.toLowerCase();
+    if ((KINDS as string[]).includes(name)) {
+      return name as SpanKind;
+    }
+  }
+  throw new DecodeError(path, `expected a span kind (0-5 or SPAN_KIND_*), got ${JSON.stringify(value)}`);
+}
+
+export function readStatusCode(value: unknown, path: string): StatusCode {
+  if (value === undefined || value === null) {
+    return 'unset';
+  }
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < STATUSES.length) {
+    return STATUSES[value];
+  }
+  if (typeof value === 'string') {
+    const name = value.startsWith('STATUS_CODE_') ? value.slice('STATUS_CODE_'.length).toLowerCase() : value.toLowerCase();
+    if ((STATUSES as string[]).includes(name)) {
+      return name as StatusCode;
+    }
+  }
+  throw new DecodeError(path, `expected a status code (0-2 or STATUS_CODE_*), got ${JSON.stringify(value)}`);
+}
+
+export function readString(value: unknown, path: string): string {
+  if (value === undefined || value === null) {
+    return '';
+  }
+  if (typeof value !== 'string') {
+    throw new DecodeError(path, `expected a string, got ${typeName(value)}`);
+  }
+  return value;
+}
+
+export function readArray(value: unknown, path: string): unknown[] {
+  if (value === undefined || value === null) {
+    return [];
+  }
+  if (!Array.isArray(value)) {
+    throw new DecodeError(path, `expected an array, got ${typeName(value)}`);
+  }
+  return value;
+}
+
+export function readObject(value: unknown, path: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new DecodeError(path, `expected an object, got ${typeName(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** An int64 attribute: a number when exact, else a bigint. */
+function intAttr(value: unknown, path: string): number | bigint {
+  const big = readInt64(value, path);
+  return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+}
+
+/** OTLP AnyValue → AttrValue. */
+export function readAnyValue(value: unknown, path: string): AttrValue {
+  if (value === undefined || value === null) {
+    return null;
+  }
+  const v = readObject(value, path);
+  if ('stringValue' in v) {
+    return readString(v.stringValue, `${path}.stringValue`);
+  }
+  if ('boolValue' in v) {
+    if (typeof v.boolValue !== 'boolean') {
+      throw new DecodeError(`${path}.boolValue`, `expected a boolean, got ${typeName(v.boolValue)}`);
+    }
+    return v.boolValue;
+  }
+  if ('intValue' in v) {
+    return intAttr(v.intValue, `${path}.intValue`);
+  }
+  if ('doubleValue' in v) {
+    const d = v.doubleValue;
+    if (typeof d === 'number') {
+      return d;
+    }
+    // proto3 JSON writes NaN/Infinity (and some encoders any double) as strings.
+    if (typeof d === 'string' && d.trim() !== '' && !Number.isNaN(Number(d))) {
+      return Number(d);
+    }
+    if (d === 'NaN') {
+      return NaN;
+    }
+    throw new DecodeError(`${path}.doubleValue`, `expected a number, got ${typeName(d)}`);
+  }
+  if ('arrayValue' in v) {
+    const arr = v.arrayValue === null || v.arrayValue === undefined ? {} : readObject(v.arrayValue, `${path}.arrayValue`);
+    return readArray(arr.values, `${path}.arrayValue.values`).map((x, i) => readAnyValue(x, `${path}.arrayValue.values[${i}]`));
+  }
+  if ('kvlistValue' in v) {
+    const kv = v.kvlistValue === null || v.kvlistValue === undefined ? {} : readObject(v.kvlistValue, `${path}.kvlistValue`);
+    return readAttributes(kv.values, `${path}.kvlistValue.values`);
+  }
+  if ('bytesValue' in v) {
+    const b = v.bytesValue;
+    if (b instanceof Uint8Array) {
+      return b;
+    }
+    const bytes = typeof b === 'string' ? base64ToBytes(b) : undefined;
+    if (bytes === undefined) {
+      throw new DecodeError(`${path}.bytesValue`, 'expected base64');
+    }
+    return bytes;
+  }
+  // An empty AnyValue is valid protobuf (no value set).
+  return null;
+}
+
+/** A list of OTLP KeyValue → attribute map (later keys win, as collectors do). */
+export function readAttributes(value: unknown, path: string): AttrMap {
+  const out: AttrMap = {};
+  const list = readArray(value, path);
+  for (let i = 0; i < list.length; i++) {
+    const kv = readObject(list[i], `${path}[${i}]`);
+    const key = kv.key;
+    if (typeof key !== 'string') {
+      throw new DecodeError(`${path}[${i}].key`, `expected a string, got ${typeName(key)}`);
+    }
+    // defineProperty: a key such as "__proto__" must stay an ordinary attribute.
+    Object.defineProperty(out, key, { value: readAnyValue(kv.value, `${path}[${i}].value`), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+export function typeName(v: unknown): string {
+  if (v === null) {
+    return 'null';
+  }
+  if (Array.isArray(v)) {
+    return 'an array';
+  }
+  if (v instanceof Uint8Array) {
+    return 'bytes';
+  }
+  const t = typeof v;
+  return t === 'object' ? 'an object' : t === 'string' ? `the string ${JSON.stringify(v)}` : `${t === 'undefined' ? 'nothing' : t}`;
+}
