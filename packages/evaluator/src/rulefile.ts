@@ -1,10 +1,293 @@
-import type { FileDiagnostic, RuleDefinition } from './types';
+/**
+ * Rule files (YAML) and rule definitions (JSON from the REST API): validated field by field,
+ * with diagnostics that name the rule and the field and point into the file — condition
+ * diagnostics included, mapped from the condition text to its place in the YAML.
+ */
+import { isMap, isScalar, isSeq, LineCounter, Node, parseAllDocuments, Scalar, YAMLMap } from 'yaml';
+import { parseRule } from './parse';
+import { LineMap } from './positions';
+import { ComplianceMapping, Diagnostic, FileDiagnostic, RuleDefinition, SEVERITIES, Severity } from './types';
 
-// Placeholder until the rule-file schema lands (being written now).
-export function parseRuleFile(_text: string, _fileName?: string): { rules: RuleDefinition[]; diagnostics: FileDiagnostic[] } {
-  throw new Error('parseRuleFile: not implemented yet');
+export const RULE_ID_PATTERN = /^[a-z0-9][a-z0-9\-_.]*$/;
+const KNOWN_FIELDS = ['id', 'name', 'severity', 'description', 'message', 'compliance', 'enabled', 'condition'];
+
+interface FieldSource {
+  /** The value as data. */
+  value: unknown;
+  /** Where the value stands in the file, as offsets (absent for JSON input). */
+  range?: [number, number];
+  /** For scalar strings: maps offsets in the value to offsets in the file. */
+  offsetMap?: (offset: number) => number;
 }
 
-export function validateRuleDefinition(_value: unknown): { rule?: RuleDefinition; diagnostics: FileDiagnostic[] } {
-  throw new Error('validateRuleDefinition: not implemented yet');
+type RuleSource = Map<string, FieldSource>;
+
+interface Reporter {
+  (d: Omit<FileDiagnostic, 'startLine' | 'startColumn' | 'endLine' | 'endColumn'>, range?: [number, number], conditionDiagnostic?: Diagnostic): void;
+}
+
+/** Validates one rule's fields; returns the definition when it has no errors. */
+function validateRule(source: RuleSource, index: number, report: Reporter, wholeRange?: [number, number]): RuleDefinition | undefined {
+  const idField = source.get('id');
+  const ruleId = typeof idField?.value === 'string' ? idField.value : undefined;
+  let errors = 0;
+  const err = (field: string | undefined, message: string, range?: [number, number]) => {
+    errors++;
+    report({ severity: 'error', message, ruleId, ruleIndex: index, field }, range ?? wholeRange);
+  };
+  const str = (field: string, required: boolean): string | undefined => {
+    const f = source.get(field);
+    if (f === undefined || f.value === undefined || f.value === null) {
+      if (required) {
+        err(field, `rule ${ruleId ? `\`${ruleId}\`` : `#${index + 1}`} needs a \`${field}\``);
+      }
+      return undefined;
+    }
+    if (typeof f.value !== 'string') {
+      err(field, `\`${field}\` must be a string`, f.range);
+      return undefined;
+    }
+    return f.value;
+  };
+
+  for (const [key, f] of source) {
+    if (!KNOWN_FIELDS.includes(key)) {
+      report({ severity: 'warning', message: `unknown field \`${key}\` is ignored (known: ${KNOWN_FIELDS.join(', ')})`, ruleId, ruleIndex: index, field: key }, f.range);
+    }
+  }
+  const id = str('id', true);
+  if (id !== undefined && !RULE_ID_PATTERN.test(id)) {
+    err('id', `rule id \`${id}\` must match [a-z0-9][a-z0-9-_.]* (lowercase letters, digits, '-', '_', '.')`, source.get('id')?.range);
+  }
+  const name = str('name', true);
+  let severity: Severity | undefined;
+  const sev = source.get('severity');
+  if (sev === undefined || sev.value === undefined || sev.value === null) {
+    err('severity', `rule ${ruleId ? `\`${ruleId}\`` : `#${index + 1}`} needs a \`severity\` (${SEVERITIES.join(', ')})`);
+  } else if (sev.value === 'warning') {
+    severity = 'medium';
+    report({ severity: 'info', message: 'severity `warning` is read as `medium`', ruleId, ruleIndex: index, field: 'severity' }, sev.range);
+  } else if (typeof sev.value === 'string' && (SEVERITIES as readonly string[]).includes(sev.value)) {
+    severity = sev.value as Severity;
+  } else {
+    err('severity', `severity must be one of ${SEVERITIES.join(', ')}; got ${JSON.stringify(sev.value)}`, sev.range);
+  }
+  const description = str('description', false);
+  const message = str('message', false);
+  let enabled = true;
+  const en = source.get('enabled');
+  if (en !== undefined && en.value !== undefined && en.value !== null) {
+    if (typeof en.value !== 'boolean') {
+      err('enabled', '`enabled` must be true or false', en.range);
+    } else {
+      enabled = en.value;
+    }
+  }
+  let compliance: ComplianceMapping[] | undefined;
+  const comp = source.get('compliance');
+  if (comp !== undefined && comp.value !== undefined && comp.value !== null) {
+    if (!Array.isArray(comp.value)) {
+      err('compliance', '`compliance` must be a list of { framework, control }', comp.range);
+    } else {
+      compliance = [];
+      comp.value.forEach((m: unknown, i: number) => {
+        const o = m as Record<string, unknown> | null;
+        if (o === null || typeof o !== 'object' || typeof o.framework !== 'string' || typeof o.control !== 'string' || o.framework === '' || o.control === '') {
+          err('compliance', `compliance[${i}] needs a string \`framework\` and \`control\`, e.g. { framework: soc2, control: CC7.2 }`, comp.range);
+        } else {
+          compliance!.push({ framework: o.framework.toLowerCase(), control: o.control });
+        }
+      });
+    }
+  }
+  const condition = str('condition', true);
+  if (condition !== undefined) {
+    const parsed = parseRule(condition);
+    for (const d of parsed.diagnostics) {
+      if (d.severity === 'error') {
+        errors++;
+      }
+      report({ severity: d.severity, message: d.message, code: d.code, ruleId, ruleIndex: index, field: 'condition' }, undefined, d);
+    }
+  }
+  if (errors > 0 || id === undefined || name === undefined || severity === undefined || condition === undefined) {
+    return undefined;
+  }
+  const rule: RuleDefinition = { id, name, severity, enabled, condition };
+  if (description !== undefined) {
+    rule.description = description;
+  }
+  if (message !== undefined) {
+    rule.message = message;
+  }
+  if (compliance !== undefined) {
+    rule.compliance = compliance;
+  }
+  return rule;
+}
+
+/**
+ * Validates a rule definition received as JSON (the REST API). Positions of condition
+ * diagnostics are those of the condition text; other diagnostics point at 1:1.
+ */
+export function validateRuleDefinition(value: unknown): { rule?: RuleDefinition; diagnostics: FileDiagnostic[] } {
+  const diagnostics: FileDiagnostic[] = [];
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { diagnostics: [{ severity: 'error', message: 'a rule must be an object', startLine: 1, startColumn: 1, endLine: 1, endColumn: 2 }] };
+  }
+  const source: RuleSource = new Map(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, { value: v }]));
+  const rule = validateRule(source, 0, (d, _range, cond) => {
+    const pos = cond ?? { startLine: 1, startColumn: 1, endLine: 1, endColumn: 2 };
+    diagnostics.push({ ...d, startLine: pos.startLine, startColumn: pos.startColumn, endLine: pos.endLine, endColumn: pos.endColumn });
+  });
+  return rule ? { rule, diagnostics } : { diagnostics };
+}
+
+/** Parses a rule file: `rules: [...]` (one or more YAML documents), or a bare list of rules. Never throws. */
+export function parseRuleFile(text: string, _fileName?: string): { rules: RuleDefinition[]; diagnostics: FileDiagnostic[] } {
+  const lines = new LineMap(text);
+  const diagnostics: FileDiagnostic[] = [];
+  const rules: RuleDefinition[] = [];
+  const at = (range: [number, number] | undefined) => {
+    const r = range ?? [0, 0];
+    const d = lines.diagnostic('error', '', { start: r[0], end: r[1] });
+    return { startLine: d.startLine, startColumn: d.startColumn, endLine: d.endLine, endColumn: d.endColumn };
+  };
+  let docs;
+  try {
+    docs = parseAllDocuments(text, { lineCounter: new LineCounter(), prettyErrors: false });
+  } catch (e) {
+    return { rules, diagnostics: [{ severity: 'error', message: `not YAML: ${String(e)}`, ...at(undefined) }] };
+  }
+  const docList = Array.isArray(docs) ? docs : [docs];
+  let ruleIndex = 0;
+  const seenIds = new Map<string, number>();
+  for (const doc of docList) {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        diagnostics.push({ severity: 'error', message: `YAML: ${e.message.split('\n')[0]}`, ...at([e.pos[0], e.pos[1]]) });
+      }
+      continue;
+    }
+    const contents = doc.contents as Node | null;
+    if (contents === null) {
+      continue;
+    }
+    let list: Node | undefined;
+    if (isSeq(contents)) {
+      list = contents;
+    } else if (isMap(contents)) {
+      const r = (contents as YAMLMap).get('rules', true) as Node | undefined;
+      if (!r || !isSeq(r)) {
+        diagnostics.push({ severity: 'error', message: 'a rule file holds `rules:` with a list of rules', ...at(contents.range ? [contents.range[0], contents.range[1]] : undefined) });
+        continue;
+      }
+      list = r;
+    } else {
+      diagnostics.push({ severity: 'error', message: 'a rule file holds `rules:` with a list of rules', ...at(contents.range ? [contents.range[0], contents.range[1]] : undefined) });
+      continue;
+    }
+    for (const item of (list as unknown as { items: Node[] }).items) {
+      const index = ruleIndex++;
+      const itemRange: [number, number] | undefined = item.range ? [item.range[0], item.range[1]] : undefined;
+      if (!isMap(item)) {
+        diagnostics.push({ severity: 'error', message: `rule #${index + 1} must be a mapping of fields`, ruleIndex: index, ...at(itemRange) });
+        continue;
+      }
+      const source: RuleSource = new Map();
+      for (const pair of item.items) {
+        const key = isScalar(pair.key) ? String((pair.key as Scalar).value) : String(pair.key);
+        const valueNode = pair.value as Node | null;
+        const range: [number, number] | undefined = valueNode?.range
+          ? [valueNode.range[0], valueNode.range[1]]
+          : isScalar(pair.key) && (pair.key as Scalar).range
+            ? [(pair.key as Scalar).range![0], (pair.key as Scalar).range![1]]
+            : undefined;
+        const field: FieldSource = { value: valueNode === null ? null : (valueNode as unknown as { toJSON(): unknown }).toJSON(), range };
+        if (valueNode && isScalar(valueNode) && typeof valueNode.value === 'string' && valueNode.range) {
+          field.offsetMap = scalarOffsetMap(text, valueNode as Scalar<string>);
+        }
+        source.set(key, field);
+      }
+      const rule = validateRule(
+        source,
+        index,
+        (d, range, cond) => {
+          if (cond !== undefined) {
+            const f = source.get('condition')!;
+            const map = f.offsetMap ?? ((o: number) => (f.range ? f.range[0] : 0) + o);
+            const start = map(offsetOf(String(f.value), cond.startLine, cond.startColumn));
+            const end = map(offsetOf(String(f.value), cond.endLine, cond.endColumn));
+            diagnostics.push({ ...d, ...at([start, Math.max(end, start)]) });
+          } else {
+            diagnostics.push({ ...d, ...at(range ?? itemRange) });
+          }
+        },
+        itemRange,
+      );
+      if (rule) {
+        const first = seenIds.get(rule.id);
+        if (first !== undefined) {
+          diagnostics.push({
+            severity: 'error',
+            message: `rule id \`${rule.id}\` is used twice (rules #${first + 1} and #${index + 1}); ids are unique per tenant`,
+            ruleId: rule.id,
+            ruleIndex: index,
+            field: 'id',
+            ...at(source.get('id')?.range),
+          });
+          continue;
+        }
+        seenIds.set(rule.id, index);
+        rules.push(rule);
+      }
+    }
+  }
+  return { rules, diagnostics };
+}
+
+/** Offset in `text` of a 1-based line/column. */
+function offsetOf(text: string, line: number, column: number): number {
+  let offset = 0;
+  for (let l = 1; l < line; l++) {
+    const nl = text.indexOf('\n', offset);
+    if (nl < 0) {
+      return text.length;
+    }
+    offset = nl + 1;
+  }
+  return Math.min(text.length, offset + column - 1);
+}
+
+/**
+ * Maps offsets in a string scalar's value to offsets in the file. Walks the value and the
+ * file side by side: every value character is found at or after the previous one in the file,
+ * skipping what YAML adds around content (block headers, indentation, quotes, folded newlines).
+ */
+function scalarOffsetMap(file: string, node: Scalar<string>): (offset: number) => number {
+  const value = node.value;
+  const [start, end] = [node.range![0], node.range![1]];
+  let j = start;
+  if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') {
+    const nl = file.indexOf('\n', start);
+    j = nl < 0 ? end : nl + 1;
+  } else if (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') {
+    j = start + 1;
+  }
+  const map = new Array<number>(value.length + 1);
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i];
+    let k = j;
+    while (k < end && file[k] !== ch && !(ch === ' ' && file[k] === '\n') && !(ch === '\n' && file[k] === '\n')) {
+      k++;
+    }
+    if (k >= end) {
+      map[i] = j;
+      continue;
+    }
+    map[i] = k;
+    j = k + 1;
+  }
+  map[value.length] = value.length === 0 ? j : map[value.length - 1] + 1;
+  return (offset: number) => map[Math.max(0, Math.min(offset, value.length))];
 }

@@ -1,0 +1,113 @@
+import { parseRuleFile, validateRuleDefinition } from '@betrace/evaluator';
+
+const file = `rules:
+  - id: payment-fraud-check
+    name: Large payments need a fraud check
+    severity: critical
+    description: Payments above 1000 must pass a fraud check first.
+    message: "charge of {p.amount} {p.currency} without a fraud check"
+    compliance:
+      - { framework: SOC2, control: CC7.2 }
+    enabled: true
+    condition: |
+      when   { p: payment.charge.where(amount > 1000) }
+      always { payment.fraud_check.before(p) }
+  - id: retries
+    name: Bounded retries
+    severity: warning
+    condition: trace.count(http.retry) > 3
+`;
+
+describe('parseRuleFile', () => {
+  it('reads every field of rule-language.md', () => {
+    const { rules, diagnostics } = parseRuleFile(file);
+    expect(rules).toEqual([
+      {
+        id: 'payment-fraud-check',
+        name: 'Large payments need a fraud check',
+        severity: 'critical',
+        description: 'Payments above 1000 must pass a fraud check first.',
+        message: 'charge of {p.amount} {p.currency} without a fraud check',
+        compliance: [{ framework: 'soc2', control: 'CC7.2' }],
+        enabled: true,
+        condition: 'when   { p: payment.charge.where(amount > 1000) }\nalways { payment.fraud_check.before(p) }\n',
+      },
+      { id: 'retries', name: 'Bounded retries', severity: 'medium', enabled: true, condition: 'trace.count(http.retry) > 3' },
+    ]);
+    expect(diagnostics).toEqual([
+      { severity: 'info', message: 'severity `warning` is read as `medium`', ruleId: 'retries', ruleIndex: 1, field: 'severity', startLine: 15, startColumn: 15, endLine: 15, endColumn: 22 },
+    ]);
+  });
+
+  it('points condition diagnostics into the file, inside a block scalar', () => {
+    const text = file.replace('payment.fraud_check.before(p)', 'payment.fraud_check.befor(p)');
+    const { rules, diagnostics } = parseRuleFile(text);
+    expect(rules.map((r) => r.id)).toEqual(['retries']);
+    expect(diagnostics[0]).toMatchObject({
+      severity: 'error',
+      message: 'unknown selector method `befor`; did you mean `before`?',
+      ruleId: 'payment-fraud-check',
+      field: 'condition',
+      startLine: 12,
+      startColumn: 36,
+      endLine: 12,
+      endColumn: 41,
+    });
+  });
+
+  it('points condition diagnostics into a plain scalar', () => {
+    const { diagnostics } = parseRuleFile(file.replace('trace.count(http.retry) > 3', 'trace.count(http.retry) > "x"'));
+    expect(diagnostics.find((d) => d.field === 'condition')).toMatchObject({ ruleId: 'retries', startLine: 16, startColumn: 16, endLine: 16, endColumn: 45 });
+  });
+
+  it.each<[string, string, string]>([
+    ['  - id: Bad Id\n    name: n\n    severity: low\n    condition: a', 'id', 'rule id `Bad Id` must match [a-z0-9][a-z0-9-_.]* (lowercase letters, digits, \'-\', \'_\', \'.\')'],
+    ['  - id: x\n    severity: low\n    condition: a', 'name', 'rule `x` needs a `name`'],
+    ['  - id: x\n    name: n\n    condition: a', 'severity', 'rule `x` needs a `severity` (info, low, medium, high, critical)'],
+    ['  - id: x\n    name: n\n    severity: urgent\n    condition: a', 'severity', 'severity must be one of info, low, medium, high, critical; got "urgent"'],
+    ['  - id: x\n    name: n\n    severity: low', 'condition', 'rule `x` needs a `condition`'],
+    ['  - id: x\n    name: n\n    severity: low\n    enabled: maybe\n    condition: a', 'enabled', '`enabled` must be true or false'],
+    ['  - id: x\n    name: n\n    severity: low\n    compliance: [{ framework: soc2 }]\n    condition: a', 'compliance', 'compliance[0] needs a string `framework` and `control`, e.g. { framework: soc2, control: CC7.2 }'],
+    ['  - id: x\n    name: 5\n    severity: low\n    condition: a', 'name', '`name` must be a string'],
+  ])('reports %j on field %s', (rule, field, message) => {
+    const { rules, diagnostics } = parseRuleFile(`rules:\n${rule}\n`);
+    expect(rules).toEqual([]);
+    expect(diagnostics).toContainEqual(expect.objectContaining({ severity: 'error', field, message }));
+  });
+
+  it('warns about unknown fields and keeps the rule', () => {
+    const { rules, diagnostics } = parseRuleFile('rules:\n  - id: x\n    name: n\n    severity: low\n    conditon: b\n    condition: a\n');
+    expect(rules).toHaveLength(1);
+    expect(diagnostics).toEqual([expect.objectContaining({ severity: 'warning', field: 'conditon', startLine: 5, startColumn: 15 })]);
+  });
+
+  it('refuses duplicate ids', () => {
+    const { rules, diagnostics } = parseRuleFile('- { id: x, name: n, severity: low, condition: a }\n- { id: x, name: m, severity: low, condition: b }\n');
+    expect(rules).toHaveLength(1);
+    expect(diagnostics).toEqual([expect.objectContaining({ message: 'rule id `x` is used twice (rules #1 and #2); ids are unique per tenant', startLine: 2 })]);
+  });
+
+  it('reads several YAML documents and reports YAML errors as diagnostics', () => {
+    expect(parseRuleFile('rules:\n  - { id: a, name: n, severity: low, condition: x }\n---\nrules:\n  - { id: b, name: n, severity: low, condition: y }\n').rules.map((r) => r.id)).toEqual(['a', 'b']);
+    const bad = parseRuleFile('rules: [\n');
+    expect(bad.rules).toEqual([]);
+    expect(bad.diagnostics[0].message).toMatch(/^YAML: /);
+    expect(parseRuleFile('just text').diagnostics[0].message).toBe('a rule file holds `rules:` with a list of rules');
+  });
+});
+
+describe('validateRuleDefinition', () => {
+  it('validates JSON from the API', () => {
+    expect(validateRuleDefinition({ id: 'x', name: 'n', severity: 'high', condition: 'a.where(b > 1)' }).rule).toEqual({
+      id: 'x',
+      name: 'n',
+      severity: 'high',
+      enabled: true,
+      condition: 'a.where(b > 1)',
+    });
+    const bad = validateRuleDefinition({ id: 'x', name: 'n', severity: 'high', condition: 'a.where(b >)' });
+    expect(bad.rule).toBeUndefined();
+    expect(bad.diagnostics).toEqual([expect.objectContaining({ field: 'condition', startLine: 1, startColumn: 12 })]);
+    expect(validateRuleDefinition('nope').diagnostics[0].message).toBe('a rule must be an object');
+  });
+});
