@@ -1,0 +1,125 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import { main } from '../src/cli';
+import type { CommandIO } from '../src/commands/io';
+
+const root = path.join(__dirname, '../../..');
+
+async function run(args: string[], cwd = root): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CommandIO = { stdout: (t) => (out += t), stderr: (t) => (err += t), cwd, env: {} };
+  const code = await main(args, io);
+  return { code, out, err };
+}
+
+function tmpDir(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-cli-'));
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+describe('betrace check', () => {
+  it('passes the example rules', async () => {
+    const r = await run(['check', 'examples/rules']);
+    expect(r).toEqual({ code: 0, out: '', err: '3 file(s), 13 valid rule(s): 0 error(s), 0 warning(s)\n' });
+  });
+
+  it('prints file:line:col: severity: message and exits 1 on errors', async () => {
+    const dir = tmpDir({
+      'rules/a.yaml': 'rules:\n  - id: big-payment\n    name: Big payment\n    severity: high\n    condition: |\n      payment.amount > 1000\n',
+      'rules/b.yml': 'rules:\n  - id: ok\n    name: Fine\n    severity: low\n    condtion: x\n    condition: a\n',
+    });
+    const r = await run(['check', 'rules'], dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe(
+      'rules/a.yaml:6:7: error: a span selector cannot be compared directly; did you mean `payment.where(amount > 1000)`? [big-payment.condition]\n' +
+        'rules/b.yml:5:15: warning: unknown field `condtion` is ignored (known: id, name, severity, description, message, compliance, enabled, condition) [ok.condtion]\n',
+    );
+    expect(r.err).toBe('2 file(s), 1 valid rule(s): 1 error(s), 1 warning(s)\n');
+  });
+
+  it('refuses the same rule id in two files', async () => {
+    const rule = 'rules:\n  - { id: same, name: n, severity: low, condition: a }\n';
+    const dir = tmpDir({ 'a.yaml': rule, 'b.yaml': rule });
+    const r = await run(['check', '.'], dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('b.yaml:1:1: error: rule id `same` is already defined in a.yaml\n');
+  });
+
+  it('exits 2 on usage errors and missing files', async () => {
+    expect((await run(['check'])).code).toBe(2);
+    const missing = await run(['check', 'nope.yaml']);
+    expect(missing).toEqual({ code: 2, out: '', err: 'betrace check: nope.yaml: no such file or directory\n' });
+  });
+});
+
+describe('betrace test', () => {
+  it('--json prints exactly one JSON array of the violations and nothing else', async () => {
+    const r = await run(['test', 'examples/rules', '--traces', 'examples/traces/payment-fraud-check', 'examples/traces/no-auto-approve', '--json']);
+    expect(r.code).toBe(0);
+    const parsed = JSON.parse(r.out) as Array<{ ruleId: string; traceId: string; spanIds: string[] }>;
+    expect(r.out.trim()).toBe(JSON.stringify(parsed));
+    expect(parsed.map((v) => v.ruleId).sort()).toEqual(['no-auto-approve', 'payment-fraud-check']);
+    for (const v of parsed) {
+      expect(Object.keys(v)).toEqual(['ruleId', 'traceId', 'spanIds']);
+      expect(v.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(v.spanIds.length).toBeGreaterThan(0);
+      expect([...v.spanIds].sort()).toEqual(v.spanIds);
+      v.spanIds.forEach((id) => expect(id).toMatch(/^[0-9a-f]{16}$/));
+    }
+    expect(r.err).toMatch(/13 rule\(s\) over 4 trace\(s\) in 4 file\(s\): 2 violation\(s\)/);
+  });
+
+  it('prints a readable list with the rendered message', async () => {
+    const r = await run(['test', 'examples/rules/api-contracts.yaml', '--traces', 'examples/traces/payment-fraud-check/violates-1.json']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^CRITICAL payment-fraud-check {2}trace [0-9a-f]{32} span [0-9a-f]{16} {2}\(examples\/traces\/payment-fraud-check\/violates-1\.json\)\n {9}charge of 1250 USD for order ord-1001 without a fraud check\n$/);
+  });
+
+  it('reads NDJSON', async () => {
+    const one = fs.readFileSync(path.join(root, 'examples/traces/no-auto-approve/violates-1.json'), 'utf8');
+    const two = fs.readFileSync(path.join(root, 'examples/traces/no-auto-approve/satisfies-1.json'), 'utf8');
+    const dir = tmpDir({ 't.ndjson': `${JSON.stringify(JSON.parse(one))}\n${JSON.stringify(JSON.parse(two))}\n` });
+    const r = await run(['test', path.join(root, 'examples/rules'), '--traces', 't.ndjson', '--json'], dir);
+    expect((JSON.parse(r.out) as unknown[]).length).toBe(1);
+  });
+
+  it.each<[string[], string]>([
+    [['test', 'examples/rules'], 'betrace test: needs rule files and --traces'],
+    [['test', 'examples/rules', '--traces', 'nope'], 'betrace test: nope: no such file or directory'],
+    [['test', 'examples/rules', '--bogus', '--traces', 'x'], 'betrace test: unknown option --bogus'],
+  ])('exits 2 on bad input: %j', async (args, message) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.split('\n')[0]).toBe(message);
+  });
+
+  it('exits 2 on a malformed trace, naming the file and the field', async () => {
+    const dir = tmpDir({ 'bad.json': JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'zz', spanId: '0000000000000001' }] }] }] }) });
+    const r = await run(['test', path.join(root, 'examples/rules'), '--traces', 'bad.json', '--json'], dir);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toBe('bad.json: resourceSpans[0].scopeSpans[0].spans[0].traceId: expected 32 hex characters, got "zz"\n');
+  });
+});
+
+describe('the built binary', () => {
+  it('runs `betrace test --json` as a process (build first: npm run build:packages)', () => {
+    const cli = path.join(root, 'packages/sidecar/dist/cli.js');
+    if (!fs.existsSync(cli)) {
+      throw new Error(`${cli} is missing: run \`npm run build:packages\` before the tests (npm test does)`);
+    }
+    const r = spawnSync(process.execPath, [cli, 'test', 'examples/rules', '--traces', 'examples/traces', '--json'], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const violations = JSON.parse(r.stdout) as Array<{ ruleId: string }>;
+    expect(violations).toHaveLength(13);
+    expect(new Set(violations.map((v) => v.ruleId)).size).toBe(13);
+  });
+});
