@@ -303,6 +303,10 @@ class Resolver {
     if (!left || !right) {
       return undefined;
     }
+    if (left.type === 'literal' && right.type === 'literal') {
+      this.report('error', 'this compares two fixed values; a condition needs a span selector, a count or a trace field', node.loc, 'constant-comparison');
+      return undefined;
+    }
     this.checkTraceTypes(op, left, right, node);
     return { type: 'compare', op, left, right, loc: node.loc };
   }
