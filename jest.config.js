@@ -23,12 +23,17 @@ const nodeProject = (name, roots) => ({
 });
 
 const plugin = require('./.config/jest.config');
+const { grafanaESModules, nodeModulesToTransform } = require('./.config/jest/utils');
 
 module.exports = {
   projects: [
     {
       ...plugin,
       displayName: 'plugin',
+      // Grafana's ESM-only dependencies (d3-color …) ship .mjs files: transform those too.
+      transform: { '^.+\\.m?(t|j)sx?$': Object.values(plugin.transform)[0] },
+      // In jsdom, the evaluator's dependencies resolve to their browser (ESM) builds.
+      transformIgnorePatterns: [nodeModulesToTransform([...grafanaESModules, 'yaml', 're2js', 'ohm-js'])],
       moduleNameMapper: { ...plugin.moduleNameMapper, ...evaluatorSource },
     },
     nodeProject('evaluator', ['<rootDir>/packages/evaluator/src', '<rootDir>/packages/evaluator/test']),

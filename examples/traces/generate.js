@@ -13,10 +13,10 @@ const BASE_NS = 1764028800000000000n; // 2025-11-25T00:00:00Z
 const KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
 
 function anyValue(v) {
-  if (typeof v === 'string') return { stringValue: v };
-  if (typeof v === 'boolean') return { boolValue: v };
-  if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
-  if (Array.isArray(v)) return { arrayValue: { values: v.map(anyValue) } };
+  if (typeof v === 'string') {return { stringValue: v };}
+  if (typeof v === 'boolean') {return { boolValue: v };}
+  if (typeof v === 'number') {return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };}
+  if (Array.isArray(v)) {return { arrayValue: { values: v.map(anyValue) } };}
   throw new Error(`unsupported attribute value ${v}`);
 }
 
@@ -43,7 +43,7 @@ function trace(file, spans) {
       ...(s.attrs ? { attributes: attributes(s.attrs) } : {}),
       ...(s.status ? { status: { code: s.status === 'error' ? 2 : 1, ...(s.message ? { message: s.message } : {}) } } : {}),
     };
-    if (!byService.has(s.service)) byService.set(s.service, []);
+    if (!byService.has(s.service)) {byService.set(s.service, []);}
     byService.get(s.service).push(span);
   }
   return {

@@ -1,3 +1,4 @@
+/** data-testid strings shared by the unit tests and the e2e specs. */
 export const testIds = {
   appConfig: {
     container: 'data-testid ac-container',
@@ -5,18 +6,17 @@ export const testIds = {
     apiUrl: 'data-testid ac-api-url',
     submit: 'data-testid ac-submit-form',
   },
-  pageOne: {
-    container: 'data-testid pg-one-container',
-    navigateToFour: 'data-testid navigate-to-four',
+  rules: {
+    container: 'data-testid rules-container',
+    ruleInput: 'data-testid rules-check-input',
+    diagnostics: 'data-testid rules-check-diagnostics',
+    valid: 'data-testid rules-check-valid',
+    pushdown: 'data-testid rules-check-pushdown',
   },
-  pageTwo: {
-    container: 'data-testid pg-two-container',
+  signals: {
+    container: 'data-testid signals-container',
   },
-  pageThree: {
-    container: 'data-testid pg-three-container',
-  },
-  pageFour: {
-    container: 'data-testid pg-four-container',
-    navigateBack: 'data-testid navigate-back',
+  evidence: {
+    container: 'data-testid evidence-container',
   },
 };

@@ -1,33 +1,24 @@
 import { test, expect } from './fixtures';
-import { ROUTES } from '../src/constants';
+import { ROUTES } from '../../src/constants';
+import { testIds } from '../../src/components/testIds';
+import { EVIDENCE_PLACEHOLDER } from '../../src/pages/Evidence/evidenceScene';
+import { SIGNALS_PLACEHOLDER } from '../../src/pages/Signals/signalsScene';
 
-test.describe('navigating app', () => {
-  test('page Hello World should render successfully', async ({ gotoPage, page }) => {
-    await gotoPage(`/${ROUTES.HelloWorld}`);
-    await expect(page.getByText('Hello world panel')).toBeVisible();
+test.describe('navigating the app', () => {
+  test('the Rules page checks a rule as it is typed', async ({ gotoPage, page }) => {
+    await gotoPage(`/${ROUTES.Rules}`);
+    await expect(page.getByTestId(testIds.rules.valid)).toBeVisible();
+    await page.getByTestId(testIds.rules.ruleInput).fill('payment.amount > 1000');
+    await expect(page.getByTestId(testIds.rules.diagnostics)).toContainText('did you mean `payment.where(amount > 1000)`?');
   });
 
-  test('page With Tabs should render successfully', async ({ gotoPage, page }) => {
-    await gotoPage(`/${ROUTES.WithTabs}`);
-    await expect(page.getByText('This scene showcases a basic tabs functionality.')).toBeVisible();
+  test('the Signals page renders', async ({ gotoPage, page }) => {
+    await gotoPage(`/${ROUTES.Signals}`);
+    await expect(page.getByText(SIGNALS_PLACEHOLDER)).toBeVisible();
   });
 
-  test('page Home should support an id parameter', async ({ gotoPage, page }) => {
-    await gotoPage(`/${ROUTES.Home}`);
-    await expect(
-      page.getByText(
-        'This scene showcases a basic scene functionality, including query runner, variable and a custom scene object.'
-      )
-    ).toBeVisible();
-  });
-
-  test('page With Drilldown should render sucessfully', async ({ gotoPage, page }) => {
-    // wait for page to successfully render
-    await gotoPage(`/${ROUTES.WithDrilldown}`);
-    await expect(
-      page.getByText(
-        'This scene showcases a basic drilldown functionality. Interact with room to see room details scene.'
-      )
-    ).toBeVisible();
+  test('the Evidence page renders', async ({ gotoPage, page }) => {
+    await gotoPage(`/${ROUTES.Evidence}`);
+    await expect(page.getByText(EVIDENCE_PLACEHOLDER)).toBeVisible();
   });
 });
