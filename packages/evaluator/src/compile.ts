@@ -40,7 +40,11 @@ export type TraceGetter = (ctx: Ctx) => Value;
 export interface CompiledSelector {
   /** Spans the selector could pick before its predicate: by name, all spans, or the bound span. */
   candidates(ctx: Ctx): readonly Span[];
-  /** Whether a span is picked by the selector (candidate test included). */
+  /** What a candidate must also satisfy (the where/relation refinements); undefined: every candidate. */
+  readonly candidatePred: SpanPred | undefined;
+  /** Whether a span is a candidate at all (its name, the bound span, …), for spans from elsewhere. */
+  readonly rootMember: SpanPred;
+  /** Whether any span is picked by the selector. */
   member(span: Span, ctx: Ctx): boolean;
   first(ctx: Ctx): Span | undefined;
   count(ctx: Ctx): number;
@@ -189,8 +193,9 @@ class Compiler {
     const s = this.selector(e.selector);
     const c = this.cond(e.cond);
     return (ctx) => {
+      const p = s.candidatePred;
       for (const span of s.candidates(ctx)) {
-        if (s.member(span, ctx) && !c(span, ctx)) {
+        if ((p === undefined || p(span, ctx)) && !c(span, ctx)) {
           return false;
         }
       }
@@ -222,7 +227,7 @@ class Compiler {
           let n = 0;
           let acc = 0;
           for (const span of s.candidates(ctx)) {
-            if (!s.member(span, ctx)) {
+            if (s.candidatePred !== undefined && !s.candidatePred(span, ctx)) {
               continue;
             }
             const raw = get(span);
@@ -299,7 +304,8 @@ class Compiler {
         // Refinements keep the base's candidates and add a predicate.
         const base = this.selector(sel.base);
         const pred = this.refinement(sel);
-        return makeSelector(base.candidates, base.member, pred);
+        const basePred = base.candidatePred;
+        return makeSelector(base.candidates, base.rootMember, basePred === undefined ? pred : (span, ctx) => basePred(span, ctx) && pred(span, ctx));
       }
     }
   }
@@ -312,9 +318,23 @@ class Compiler {
         const other = this.selector(sel.other);
         switch (sel.relation) {
           case 'child_of':
+            if (sel.other.type === 'any') {
+              return (span, ctx) => ctx.ix.parent(span) !== undefined;
+            }
+            // The other side is usually a few named spans (or the bound span): scanning them
+            // is cheaper than building the trace's span-by-id map.
             return (span, ctx) => {
-              const parent = ctx.ix.parent(span);
-              return parent !== undefined && other.member(parent, ctx);
+              const parentId = span.parentSpanId;
+              if (parentId === undefined) {
+                return false;
+              }
+              const p = other.candidatePred;
+              for (const c of other.candidates(ctx)) {
+                if (c.spanId === parentId && (p === undefined || p(c, ctx))) {
+                  return true;
+                }
+              }
+              return false;
             };
           case 'parent_of':
             return (span, ctx) => {
@@ -340,7 +360,7 @@ class Compiler {
           case 'ancestor_of':
             return (span, ctx) => {
               for (const t of other.candidates(ctx)) {
-                if (!other.member(t, ctx)) {
+                if (other.candidatePred !== undefined && !other.candidatePred(t, ctx)) {
                   continue;
                 }
                 let p = ctx.ix.parent(t);
@@ -374,8 +394,9 @@ class Compiler {
         const within = sel.withinNs === undefined ? undefined : BigInt(sel.withinNs);
         const before = sel.order === 'before';
         return (span, ctx) => {
+          const p = other.candidatePred;
           for (const t of other.candidates(ctx)) {
-            if (t === span || !other.member(t, ctx)) {
+            if (t === span || (p !== undefined && !p(t, ctx))) {
               continue;
             }
             const gap = before ? t.startNs - span.startNs : span.startNs - t.startNs;
@@ -440,6 +461,13 @@ class Compiler {
   }
 
   private spanComparison(op: CompareOp, left: Operand, right: Operand): SpanPred {
+    // Span fields against literals are the most common tests: one closure reading the field.
+    if (left.type === 'field' && left.scope === 'intrinsic' && right.type === 'literal') {
+      const fast = intrinsicTest(left.name, op, right);
+      if (fast !== undefined) {
+        return fast;
+      }
+    }
     // Specialize the common `attribute op literal` shapes: no per-span dispatch on the literal.
     if (left.type === 'field' && right.type === 'literal') {
       const get = fieldGetter(left);
@@ -505,6 +533,45 @@ class Compiler {
   }
 }
 
+/** Direct tests of string span fields (==, !=) and of duration (any ordering) against a literal. */
+function intrinsicTest(name: string, op: CompareOp, lit: Literal): SpanPred | undefined {
+  if ((lit.kind === 'string' || lit.kind === 'enum') && (op === '==' || op === '!=')) {
+    const v = lit.value;
+    const eq = op === '==';
+    switch (name) {
+      case 'name':
+        return eq ? (s) => s.name === v : (s) => s.name !== v;
+      case 'kind':
+        return eq ? (s) => s.kind === v : (s) => s.kind !== v;
+      case 'status':
+        return eq ? (s) => s.status === v : (s) => s.status !== v;
+      case 'service':
+        return eq ? (s) => s.service === v : (s) => s.service !== v;
+      case 'status_message':
+        return eq ? (s) => s.statusMessage === v : (s) => s.statusMessage !== v;
+    }
+    return undefined;
+  }
+  if (name === 'duration' && (lit.kind === 'duration' || lit.kind === 'number')) {
+    const n = lit.value;
+    switch (op) {
+      case '>':
+        return (s) => s.durationNs > n;
+      case '>=':
+        return (s) => s.durationNs >= n;
+      case '<':
+        return (s) => s.durationNs < n;
+      case '<=':
+        return (s) => s.durationNs <= n;
+      case '==':
+        return (s) => s.durationNs === n;
+      case '!=':
+        return (s) => s.durationNs !== n;
+    }
+  }
+  return undefined;
+}
+
 function boundGetter(o: BoundField): (span: Span, ctx: Ctx) => Value {
   const get = fieldGetter(o.field);
   return (_s, ctx) => (ctx.bound === undefined ? undefined : get(ctx.bound));
@@ -529,41 +596,84 @@ function numberTest(op: string, n: number): (v: number | bigint) => boolean {
   }
 }
 
-/** A linear-time regular expression (RE2 semantics): no input can make a rule backtrack for ever. */
+/** Longest attribute value whose match result is remembered. */
+const REGEX_MEMO_MAX_KEY = 1024;
+/** Distinct values remembered per pattern before the memo starts over. */
+const REGEX_MEMO_SIZE = 4096;
+
+/**
+ * A linear-time regular expression (RE2 semantics): no input can make a rule backtrack for ever.
+ * re2js is slower per call than V8's backtracking engine, and attribute values repeat heavily
+ * (statements, routes, URLs), so results are remembered per distinct value, boundedly.
+ */
 function compileRegex(right: TraceValue | Operand): { test(input: string): boolean } {
   if (right.type === 'literal' && (right.kind === 'string' || right.kind === 'enum')) {
+    let re: RE2JS;
     try {
-      return RE2JS.compile(right.value);
+      re = RE2JS.compile(right.value);
     } catch {
       // parseRule reports invalid patterns; a compiled rule never gets here with one.
+      return { test: () => false };
     }
+    const memo = new Map<string, boolean>();
+    return {
+      test(input: string): boolean {
+        if (input.length > REGEX_MEMO_MAX_KEY) {
+          return re.test(input);
+        }
+        let hit = memo.get(input);
+        if (hit === undefined) {
+          hit = re.test(input);
+          if (memo.size >= REGEX_MEMO_SIZE) {
+            memo.clear();
+          }
+          memo.set(input, hit);
+        }
+        return hit;
+      },
+    };
   }
   return { test: () => false };
 }
 
 function makeSelector(
   candidates: (ctx: Ctx) => readonly Span[],
-  baseMember: SpanPred,
-  pred: SpanPred | undefined,
+  rootMember: SpanPred,
+  candidatePred: SpanPred | undefined,
 ): CompiledSelector {
-  const member: SpanPred = pred === undefined ? baseMember : (span, ctx) => baseMember(span, ctx) && pred(span, ctx);
-  // `candidates` already satisfy the base's own membership when the base is a plain name/any/bound
-  // selector; for refinements of refinements, member() re-checks the whole chain.
+  // Candidates already satisfy rootMember (they come from the name index, or are all spans, or
+  // the bound span), so the hot loops test only the refinements.
+  if (candidatePred === undefined) {
+    return {
+      candidates,
+      candidatePred,
+      rootMember,
+      member: rootMember,
+      first: (ctx) => candidates(ctx)[0],
+      count: (ctx) => candidates(ctx).length,
+      list: (ctx) => candidates(ctx).slice(),
+    };
+  }
+  const pred = candidatePred;
   return {
     candidates,
-    member,
+    candidatePred,
+    rootMember,
+    member: (span, ctx) => rootMember(span, ctx) && pred(span, ctx),
     first(ctx) {
-      for (const span of candidates(ctx)) {
-        if (member(span, ctx)) {
-          return span;
+      const list = candidates(ctx);
+      for (let i = 0; i < list.length; i++) {
+        if (pred(list[i], ctx)) {
+          return list[i];
         }
       }
       return undefined;
     },
     count(ctx) {
+      const list = candidates(ctx);
       let n = 0;
-      for (const span of candidates(ctx)) {
-        if (member(span, ctx)) {
+      for (let i = 0; i < list.length; i++) {
+        if (pred(list[i], ctx)) {
           n++;
         }
       }
@@ -572,7 +682,7 @@ function makeSelector(
     list(ctx) {
       const out: Span[] = [];
       for (const span of candidates(ctx)) {
-        if (member(span, ctx)) {
+        if (pred(span, ctx)) {
           out.push(span);
         }
       }

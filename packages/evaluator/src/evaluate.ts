@@ -4,7 +4,7 @@
  */
 import type { CompiledRuleImpl, Ctx } from './compile';
 import type { Span, Trace } from './model';
-import { indexOf, TraceIndex } from './traceIndex';
+import { TraceIndex } from './traceIndex';
 import type { CompiledRule, Violation } from './types';
 
 export interface EvaluateOptions {
@@ -13,14 +13,15 @@ export interface EvaluateOptions {
 }
 
 export function evaluateTrace(rules: readonly CompiledRule[], trace: Trace, options?: EvaluateOptions): Violation[] {
-  const ix = indexOf(trace);
+  const ix = new TraceIndex(trace);
+  const ctx: Ctx = { ix, bound: undefined };
   const out: Violation[] = [];
   for (const rule of rules) {
     if (!canFire(rule, ix)) {
       continue;
     }
     try {
-      evaluateRule(rule as CompiledRuleImpl, ix, out);
+      evaluateRule(rule as CompiledRuleImpl, ctx, out);
     } catch (e) {
       options?.onRuleError?.(rule.definition.id, e);
     }
@@ -41,21 +42,22 @@ export function canFire(rule: CompiledRule, ix: TraceIndex): boolean {
   return false;
 }
 
-/** Appends the rule's violations on the indexed trace to `out`. */
-export function evaluateRule(rule: CompiledRuleImpl, ix: TraceIndex, out: Violation[]): void {
+/** Appends the rule's violations on the indexed trace to `out`. `ctx` is reused across rules. */
+export function evaluateRule(rule: CompiledRuleImpl, ctx: Ctx, out: Violation[]): void {
   const program = rule.program;
+  const ix = ctx.ix;
+  ctx.bound = undefined;
   if (program.binding === undefined) {
-    const ctx: Ctx = { ix, bound: undefined };
     if (program.fires!(ctx)) {
       out.push(violation(rule, ctx, undefined));
     }
     return;
   }
   const { selector, fires } = program.binding;
-  const ctx: Ctx = { ix, bound: undefined };
+  const pred = selector.candidatePred;
   for (const span of selector.candidates(ctx)) {
     ctx.bound = undefined;
-    if (!selector.member(span, ctx)) {
+    if (pred !== undefined && !pred(span, ctx)) {
       continue;
     }
     ctx.bound = span;
@@ -63,18 +65,24 @@ export function evaluateRule(rule: CompiledRuleImpl, ix: TraceIndex, out: Violat
       out.push(violation(rule, { ix, bound: span }, span));
     }
   }
+  ctx.bound = undefined;
 }
 
 function violation(rule: CompiledRuleImpl, ctx: Ctx, bound: Span | undefined): Violation {
   const def = rule.definition;
-  const ids = new Set<string>();
-  for (const span of rule.program.matched(ctx)) {
-    ids.add(span.spanId);
+  const ids = rule.program.matched(ctx).map((s) => s.spanId);
+  ids.sort();
+  let unique = 0;
+  for (let i = 0; i < ids.length; i++) {
+    if (i === 0 || ids[i] !== ids[i - 1]) {
+      ids[unique++] = ids[i];
+    }
   }
+  ids.length = unique;
   const v: Violation = {
     ruleId: def.id,
     traceId: ctx.ix.trace.traceId,
-    matchedSpanIds: [...ids].sort(),
+    matchedSpanIds: ids,
     message: rule.program.message({
       trace: ctx.ix.trace,
       root: ctx.ix.root,

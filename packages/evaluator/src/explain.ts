@@ -9,15 +9,15 @@ import type { CompiledRuleImpl, Ctx } from './compile';
 import { evaluateRule } from './evaluate';
 import type { Trace } from './model';
 import { LineMap } from './positions';
-import { indexOf } from './traceIndex';
+import { TraceIndex } from './traceIndex';
 import type { BindingExplanation, ClauseExplanation, CompiledRule, Explanation, Violation } from './types';
 import type { Value } from './values';
 
 export function explainRule(rule: CompiledRule, trace: Trace): Explanation {
   const impl = rule as CompiledRuleImpl;
-  const ix = indexOf(trace);
+  const ix = new TraceIndex(trace);
   const violations: Violation[] = [];
-  evaluateRule(impl, ix, violations);
+  evaluateRule(impl, { ix, bound: undefined }, violations);
   const lines = new LineMap(impl.definition.condition);
   const explainer = new Explainer(impl, lines);
   const ast = impl.ast;

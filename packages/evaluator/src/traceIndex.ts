@@ -84,15 +84,3 @@ export class TraceIndex {
     return root !== undefined && root.service !== BETRACE_SERVICE_NAME ? root : undefined;
   }
 }
-
-const indexes = new WeakMap<Trace, TraceIndex>();
-
-/** The index of a trace, built once and shared by evaluateTrace and explainRule. */
-export function indexOf(trace: Trace): TraceIndex {
-  let index = indexes.get(trace);
-  if (index === undefined) {
-    index = new TraceIndex(trace);
-    indexes.set(trace, index);
-  }
-  return index;
-}
