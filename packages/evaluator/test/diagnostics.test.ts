@@ -46,6 +46,15 @@ describe('diagnostics', () => {
     ["a.where(count(b) > 1)", "error", "not-an-operand", "expected an attribute or a value, found `count(b)`", 1, 9, 1, 17],
     ["a.child_of(1)", "error", "not-a-selector", "expected a span selector, found `1`", 1, 12, 1, 13],
     ["count(a) > \"x\"", "error", "type-mismatch", "`count(a)` is a number and cannot be compared with a string `\"x\"`", 1, 1, 1, 15],
+    ["exists(a)", "error", "misplaced-exists", "`exists(\u2026)` tests an attribute inside `where(\u2026)`", 1, 1, 1, 10],
+    ["a.where(x in [b.c])", "error", "not-a-value", "a list holds plain values, found `b.c`", 1, 15, 1, 18],
+    ["trace.root.name.where(x > 1)", "error", "not-a-selector", "`trace.root.name` is a trace field, not a span selector", 1, 1, 1, 16],
+    ["when { a } always { b } never { c } never { d }", "error", "duplicate-clause", "a rule has at most one `never` clause", 1, 37, 1, 42],
+    ["all(a).child_of(b)", "error", "all-without-where", "`all(\u2026)` takes `.where(\u2026)`, not `.child_of(\u2026)`", 1, 8, 1, 16],
+    ["a.where(5)", "error", "not-a-condition", "expected a condition, found `5`", 1, 9, 1, 10],
+    ["\"x\"", "error", "not-a-condition", "`\"x\"` is a value, not a condition", 1, 1, 1, 4],
+    ["max(a, 5) > 1", "error", "not-a-field", "expected a span field or attribute, found `5`", 1, 8, 1, 9],
+    ["a.where(p: b)", "error", "misplaced-binding", "a binding `p:` may only stand first in `when { \u2026 }`", 1, 9, 1, 10],
   ])('%s', (rule, severity, code, message, startLine, startColumn, endLine, endColumn) => {
     const r = parseRule(rule);
     expect(r.diagnostics).toEqual([{ severity, code, message, startLine, startColumn, endLine, endColumn }]);
