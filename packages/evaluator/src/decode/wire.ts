@@ -161,36 +161,29 @@ export function readTime(value: unknown, path: string): bigint {
 const KINDS: SpanKind[] = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
 const STATUSES: StatusCode[] = ['unset', 'ok', 'error'];
 
-export function readKind(value: unknown, path: string): SpanKind {
+/** An enum given as its number or its name (`SPAN_KIND_SERVER`, or plain `server`). */
+function readEnum<T extends string>(value: unknown, names: readonly T[], prefix: string, fallback: T, path: string, what: string): T {
   if (value === undefined || value === null) {
-    return 'unspecified';
+    return fallback;
   }
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < KINDS.length) {
-    return KINDS[value];
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < names.length) {
+    return names[value];
   }
   if (typeof value === 'string') {
-    const name = value.startsWith('SPAN_KIND_') ? value.slice('SPAN_KIND_'.length).toLowerCase() : value.toLowerCase();
-    if ((KINDS as string[]).includes(name)) {
-      return name as SpanKind;
+    const name = (value.startsWith(prefix) ? value.slice(prefix.length) : value).toLowerCase();
+    if ((names as readonly string[]).includes(name)) {
+      return name as T;
     }
   }
-  throw new DecodeError(path, `expected a span kind (0-5 or SPAN_KIND_*), got ${JSON.stringify(value)}`);
+  throw new DecodeError(path, `expected ${what} (0-${names.length - 1} or ${prefix}*), got ${JSON.stringify(value)}`);
+}
+
+export function readKind(value: unknown, path: string): SpanKind {
+  return readEnum(value, KINDS, 'SPAN_KIND_', 'unspecified', path, 'a span kind');
 }
 
 export function readStatusCode(value: unknown, path: string): StatusCode {
-  if (value === undefined || value === null) {
-    return 'unset';
-  }
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < STATUSES.length) {
-    return STATUSES[value];
-  }
-  if (typeof value === 'string') {
-    const name = value.startsWith('STATUS_CODE_') ? value.slice('STATUS_CODE_'.length).toLowerCase() : value.toLowerCase();
-    if ((STATUSES as string[]).includes(name)) {
-      return name as StatusCode;
-    }
-  }
-  throw new DecodeError(path, `expected a status code (0-2 or STATUS_CODE_*), got ${JSON.stringify(value)}`);
+  return readEnum(value, STATUSES, 'STATUS_CODE_', 'unset', path, 'a status code');
 }
 
 export function readString(value: unknown, path: string): string {
