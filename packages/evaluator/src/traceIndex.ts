@@ -16,13 +16,27 @@ export class TraceIndex {
   private errorSeen: boolean | undefined;
 
   constructor(readonly trace: Trace) {
-    let own = 0;
+    // One pass builds the name index; BeTrace's own spans are rare, so only when one is seen is
+    // the index rebuilt without them.
+    let own = false;
     for (const span of trace.spans) {
       if (span.service === BETRACE_SERVICE_NAME) {
-        own++;
+        own = true;
+        break;
+      }
+      const list = this.byName.get(span.name);
+      if (list === undefined) {
+        this.byName.set(span.name, [span]);
+      } else {
+        list.push(span);
       }
     }
-    this.spans = own === 0 ? trace.spans : trace.spans.filter((s) => s.service !== BETRACE_SERVICE_NAME);
+    if (!own) {
+      this.spans = trace.spans;
+      return;
+    }
+    this.byName.clear();
+    this.spans = trace.spans.filter((s) => s.service !== BETRACE_SERVICE_NAME);
     for (const span of this.spans) {
       const list = this.byName.get(span.name);
       if (list === undefined) {
