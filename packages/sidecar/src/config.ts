@@ -1,0 +1,160 @@
+/**
+ * The sidecar's configuration: one typed loader over environment variables with documented
+ * defaults. A wrong value fails at start with the variable's name.
+ */
+
+export interface SidecarConfig {
+  /** Bearer token for /api/v1; undefined: generated once and kept in the data folder. */
+  apiToken: string | undefined;
+  dataDir: string;
+  /** YAML rule files provisioned read-only; undefined: none. */
+  rulesDir: string | undefined;
+  host: string;
+  otlpPort: number;
+  apiPort: number;
+  decisionWaitMs: number;
+  maxTraceAgeMs: number;
+  maxBufferSpans: number;
+  maxBufferBytes: number;
+  maxBodyBytes: number;
+  otlpExportUrl: string | undefined;
+  grafanaUrl: string | undefined;
+  grafanaToken: string | undefined;
+  webhookUrl: string | undefined;
+  webhookSecret: string | undefined;
+  webhookFormat: 'json' | 'slack';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`${variable}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `500ms`, `10s`, `2m`, `1h` (or a plain number of milliseconds) → milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  if (!m) {
+    return undefined;
+  }
+  return Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']);
+}
+
+/** `10MiB`, `512KiB`, `4MB`, or a plain number of bytes. */
+export function parseBytes(text: string): number | undefined {
+  const m = /^\s*(\d+)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$/i.exec(text);
+  if (!m) {
+    return undefined;
+  }
+  const unit = (m[2] ?? 'B').toLowerCase();
+  const factor: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3 };
+  return Number(m[1]) * factor[unit];
+}
+
+type Env = Record<string, string | undefined>;
+
+/** The documented defaults (README "Configuration"). */
+export const DEFAULTS = {
+  DATA_DIR: './data',
+  HOST: '0.0.0.0',
+  OTLP_PORT: 4318,
+  API_PORT: 3001,
+  DECISION_WAIT: '10s',
+  MAX_TRACE_AGE: '60s',
+  MAX_BUFFER_SPANS: 500_000,
+  MAX_BUFFER_BYTES: '256MiB',
+  MAX_BODY_BYTES: '16MiB',
+  WEBHOOK_FORMAT: 'json',
+  LOG_LEVEL: 'info',
+} as const;
+
+export function loadConfig(env: Env): SidecarConfig {
+  const str = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const v = str(name);
+    if (v === undefined) {
+      return fallback;
+    }
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    }
+    return Number(v);
+  };
+  const duration = (name: string, fallback: string): number => {
+    const v = str(name) ?? fallback;
+    const ms = parseDuration(v);
+    if (ms === undefined || ms <= 0) {
+      throw new ConfigError(name, `expected a duration such as 500ms, 10s or 2m, got ${JSON.stringify(v)}`);
+    }
+    return ms;
+  };
+  const bytes = (name: string, fallback: string | number): number => {
+    const v = str(name) ?? String(fallback);
+    const n = parseBytes(v);
+    if (n === undefined || n <= 0) {
+      throw new ConfigError(name, `expected a size such as 16MiB or 1048576, got ${JSON.stringify(v)}`);
+    }
+    return n;
+  };
+  const url = (name: string): string | undefined => {
+    const v = str(name);
+    if (v === undefined) {
+      return undefined;
+    }
+    let parsed: URL;
+    try {
+      parsed = new URL(v);
+    } catch {
+      throw new ConfigError(name, `expected an http(s) URL, got ${JSON.stringify(v)}`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new ConfigError(name, `expected an http(s) URL, got ${JSON.stringify(v)}`);
+    }
+    return v.replace(/\/+$/, '');
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const v = str(name) ?? fallback;
+    if (!(allowed as readonly string[]).includes(v)) {
+      throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+    }
+    return v as T;
+  };
+
+  const config: SidecarConfig = {
+    apiToken: str('BETRACE_API_TOKEN'),
+    dataDir: str('DATA_DIR') ?? DEFAULTS.DATA_DIR,
+    rulesDir: str('RULES_DIR'),
+    host: str('HOST') ?? DEFAULTS.HOST,
+    otlpPort: int('OTLP_PORT', DEFAULTS.OTLP_PORT, 0, 65535),
+    apiPort: int('API_PORT', DEFAULTS.API_PORT, 0, 65535),
+    decisionWaitMs: duration('DECISION_WAIT', DEFAULTS.DECISION_WAIT),
+    maxTraceAgeMs: duration('MAX_TRACE_AGE', DEFAULTS.MAX_TRACE_AGE),
+    maxBufferSpans: int('MAX_BUFFER_SPANS', DEFAULTS.MAX_BUFFER_SPANS, 1, 1e9),
+    maxBufferBytes: bytes('MAX_BUFFER_BYTES', DEFAULTS.MAX_BUFFER_BYTES),
+    maxBodyBytes: bytes('MAX_BODY_BYTES', DEFAULTS.MAX_BODY_BYTES),
+    otlpExportUrl: url('OTLP_EXPORT_URL'),
+    grafanaUrl: url('GRAFANA_URL'),
+    grafanaToken: str('GRAFANA_TOKEN'),
+    webhookUrl: url('WEBHOOK_URL'),
+    webhookSecret: str('WEBHOOK_SECRET'),
+    webhookFormat: oneOf('WEBHOOK_FORMAT', ['json', 'slack'] as const, DEFAULTS.WEBHOOK_FORMAT),
+    logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, DEFAULTS.LOG_LEVEL),
+  };
+  if (config.maxTraceAgeMs < config.decisionWaitMs) {
+    throw new ConfigError('MAX_TRACE_AGE', `must be at least DECISION_WAIT (${config.decisionWaitMs} ms), got ${config.maxTraceAgeMs} ms`);
+  }
+  if (config.grafanaUrl !== undefined && config.grafanaToken === undefined) {
+    throw new ConfigError('GRAFANA_TOKEN', 'is required when GRAFANA_URL is set (a service-account token with annotations:create)');
+  }
+  return config;
+}

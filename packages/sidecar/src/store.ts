@@ -1,0 +1,480 @@
+/**
+ * The sidecar's state in SQLite (better-sqlite3, WAL): rules and their versions, signals and
+ * their lifecycle, and the durable outbox that feeds the writers. Every query is scoped by
+ * tenant. A signal and its outbox rows are written in one transaction, so a crash can lose
+ * neither half.
+ */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import Database from 'better-sqlite3';
+import type { RuleDefinition, Severity, Violation } from '@betrace/evaluator';
+
+export type SignalStatus = 'open' | 'acknowledged' | 'resolved' | 'false_positive';
+export type SignalSource = 'push' | 'pull' | 'replay';
+
+export const SIGNAL_STATUSES: readonly SignalStatus[] = ['open', 'acknowledged', 'resolved', 'false_positive'];
+
+/** Allowed lifecycle moves: open → acknowledged → resolved | false_positive, and reopening. */
+const TRANSITIONS: Record<SignalStatus, readonly SignalStatus[]> = {
+  open: ['acknowledged', 'resolved', 'false_positive'],
+  acknowledged: ['resolved', 'false_positive', 'open'],
+  resolved: ['open'],
+  false_positive: ['open'],
+};
+
+export interface Signal {
+  id: string;
+  tenant: string;
+  ruleId: string;
+  ruleVersion: number;
+  ruleName: string;
+  traceId: string;
+  boundSpanId?: string;
+  matchedSpanIds: string[];
+  message: string;
+  severity: Severity;
+  status: SignalStatus;
+  source: SignalSource;
+  /** service.name of the bound (or first matched) span, when known. */
+  service?: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SignalChange {
+  at: number;
+  who: string;
+  from: SignalStatus;
+  to: SignalStatus;
+  note: string;
+}
+
+export interface StoredRule {
+  definition: RuleDefinition;
+  version: number;
+  provisioned: boolean;
+  updatedAt: number;
+  updatedBy: string;
+}
+
+export interface RuleVersion {
+  version: number;
+  definition: RuleDefinition;
+  createdAt: number;
+  createdBy: string;
+  note: string;
+}
+
+export interface SignalFilter {
+  from?: number;
+  to?: number;
+  ruleId?: string;
+  severity?: Severity;
+  status?: SignalStatus;
+  service?: string;
+  text?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface OutboxItem {
+  id: number;
+  tenant: string;
+  writer: string;
+  signal: Signal;
+  attempts: number;
+}
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: 'not_found' | 'conflict' | 'invalid',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+/** Same tenant, rule, trace and bound span → same id: evaluating a trace twice never makes two signals. */
+export function signalId(tenant: string, ruleId: string, traceId: string, boundSpanId: string | undefined): string {
+  return createHash('sha256')
+    .update(`${tenant}\u0000${ruleId}\u0000${traceId}\u0000${boundSpanId ?? ''}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE rules (
+     tenant TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL,
+     provisioned INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL,
+     PRIMARY KEY (tenant, id));
+   CREATE TABLE rule_versions (
+     tenant TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL,
+     created_at INTEGER NOT NULL, created_by TEXT NOT NULL, note TEXT NOT NULL,
+     PRIMARY KEY (tenant, id, version));
+   CREATE TABLE signals (
+     tenant TEXT NOT NULL, id TEXT NOT NULL, rule_id TEXT NOT NULL, rule_version INTEGER NOT NULL, rule_name TEXT NOT NULL,
+     trace_id TEXT NOT NULL, bound_span_id TEXT, matched_span_ids TEXT NOT NULL, message TEXT NOT NULL,
+     severity TEXT NOT NULL, status TEXT NOT NULL, source TEXT NOT NULL, service TEXT,
+     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+     PRIMARY KEY (tenant, id));
+   CREATE INDEX signals_by_time ON signals (tenant, created_at DESC);
+   CREATE TABLE signal_changes (
+     tenant TEXT NOT NULL, signal_id TEXT NOT NULL, at INTEGER NOT NULL, who TEXT NOT NULL,
+     from_status TEXT NOT NULL, to_status TEXT NOT NULL, note TEXT NOT NULL);
+   CREATE INDEX signal_changes_by_signal ON signal_changes (tenant, signal_id);
+   CREATE TABLE outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, writer TEXT NOT NULL, signal_id TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_error TEXT);
+   CREATE INDEX outbox_due ON outbox (writer, next_at);
+   CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+];
+
+interface SignalRow {
+  tenant: string;
+  id: string;
+  rule_id: string;
+  rule_version: number;
+  rule_name: string;
+  trace_id: string;
+  bound_span_id: string | null;
+  matched_span_ids: string;
+  message: string;
+  severity: Severity;
+  status: SignalStatus;
+  source: SignalSource;
+  service: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function toSignal(r: SignalRow): Signal {
+  const s: Signal = {
+    id: r.id,
+    tenant: r.tenant,
+    ruleId: r.rule_id,
+    ruleVersion: r.rule_version,
+    ruleName: r.rule_name,
+    traceId: r.trace_id,
+    matchedSpanIds: JSON.parse(r.matched_span_ids) as string[],
+    message: r.message,
+    severity: r.severity,
+    status: r.status,
+    source: r.source,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+  if (r.bound_span_id !== null) {
+    s.boundSpanId = r.bound_span_id;
+  }
+  if (r.service !== null) {
+    s.service = r.service;
+  }
+  return s;
+}
+
+export interface NewSignal {
+  violation: Violation;
+  ruleVersion: number;
+  ruleName: string;
+  source: SignalSource;
+  service?: string;
+}
+
+export class Store {
+  readonly db: Database.Database;
+  private readonly insertSignal: Database.Statement;
+  private readonly insertOutbox: Database.Statement;
+
+  /** Opens (creating and migrating) the store; `file` is a path or ':memory:'. */
+  constructor(file: string) {
+    if (file !== ':memory:') {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+    }
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.insertSignal = this.db.prepare(
+      `INSERT OR IGNORE INTO signals (tenant, id, rule_id, rule_version, rule_name, trace_id, bound_span_id, matched_span_ids,
+         message, severity, status, source, service, created_at, updated_at)
+       VALUES (@tenant, @id, @ruleId, @ruleVersion, @ruleName, @traceId, @boundSpanId, @matched, @message, @severity, 'open', @source, @service, @now, @now)`,
+    );
+    this.insertOutbox = this.db.prepare('INSERT INTO outbox (tenant, writer, signal_id, next_at) VALUES (?, ?, ?, ?)');
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const row = this.db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+    let version = row?.version ?? 0;
+    if (row === undefined) {
+      this.db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
+    }
+    for (; version < MIGRATIONS.length; version++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[version]);
+        this.db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
+      })();
+    }
+  }
+
+  close(): void {
+    if (this.db.open) {
+      this.db.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- settings
+
+  getSetting(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  setSetting(key: string, value: string): void {
+    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  // ---------------------------------------------------------------- signals
+
+  /**
+   * Stores new signals and, in the same transaction, one outbox row per writer for each signal
+   * that was not stored before. Returns the signals that are new.
+   */
+  addSignals(tenant: string, signals: NewSignal[], writers: readonly string[], now: number): Signal[] {
+    const added: Signal[] = [];
+    this.db.transaction(() => {
+      for (const s of signals) {
+        const v = s.violation;
+        const id = signalId(tenant, v.ruleId, v.traceId, v.boundSpanId);
+        const result = this.insertSignal.run({
+          tenant,
+          id,
+          ruleId: v.ruleId,
+          ruleVersion: s.ruleVersion,
+          ruleName: s.ruleName,
+          traceId: v.traceId,
+          boundSpanId: v.boundSpanId ?? null,
+          matched: JSON.stringify(v.matchedSpanIds),
+          message: v.message,
+          severity: v.severity,
+          source: s.source,
+          service: s.service ?? null,
+          now,
+        });
+        if (result.changes === 0) {
+          continue;
+        }
+        for (const writer of writers) {
+          this.insertOutbox.run(tenant, writer, id, now);
+        }
+        const signal: Signal = {
+          id,
+          tenant,
+          ruleId: v.ruleId,
+          ruleVersion: s.ruleVersion,
+          ruleName: s.ruleName,
+          traceId: v.traceId,
+          matchedSpanIds: v.matchedSpanIds,
+          message: v.message,
+          severity: v.severity,
+          status: 'open',
+          source: s.source,
+          createdAt: now,
+          updatedAt: now,
+        };
+        if (v.boundSpanId !== undefined) {
+          signal.boundSpanId = v.boundSpanId;
+        }
+        if (s.service !== undefined) {
+          signal.service = s.service;
+        }
+        added.push(signal);
+      }
+    })();
+    return added;
+  }
+
+  getSignal(tenant: string, id: string): Signal | undefined {
+    const row = this.db.prepare('SELECT * FROM signals WHERE tenant = ? AND id = ?').get(tenant, id) as SignalRow | undefined;
+    return row && toSignal(row);
+  }
+
+  listSignals(tenant: string, filter: SignalFilter = {}): { signals: Signal[]; total: number } {
+    const where = ['tenant = @tenant'];
+    const params: Record<string, unknown> = { tenant };
+    const add = (clause: string, key: string, value: unknown) => {
+      if (value !== undefined) {
+        where.push(clause);
+        params[key] = value;
+      }
+    };
+    add('created_at >= @from', 'from', filter.from);
+    add('created_at < @to', 'to', filter.to);
+    add('rule_id = @ruleId', 'ruleId', filter.ruleId);
+    add('severity = @severity', 'severity', filter.severity);
+    add('status = @status', 'status', filter.status);
+    add('service = @service', 'service', filter.service);
+    if (filter.text !== undefined && filter.text !== '') {
+      where.push("(instr(lower(message), lower(@text)) > 0 OR instr(lower(rule_name), lower(@text)) > 0 OR trace_id = lower(@text))");
+      params.text = filter.text;
+    }
+    const clause = where.join(' AND ');
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM signals WHERE ${clause}`).get(params) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT * FROM signals WHERE ${clause} ORDER BY created_at DESC, id LIMIT @limit OFFSET @offset`)
+      .all({ ...params, limit: filter.limit ?? 100, offset: filter.offset ?? 0 }) as SignalRow[];
+    return { signals: rows.map(toSignal), total };
+  }
+
+  /** Moves a signal through its lifecycle, recording who, when and why. */
+  changeSignalStatus(tenant: string, id: string, to: SignalStatus, who: string, note: string, now: number): Signal {
+    return this.db.transaction(() => {
+      const current = this.getSignal(tenant, id);
+      if (!current) {
+        throw new StoreError('not_found', `no signal ${id}`);
+      }
+      if (current.status === to) {
+        return current;
+      }
+      if (!TRANSITIONS[current.status].includes(to)) {
+        throw new StoreError('conflict', `a ${current.status} signal cannot become ${to} (allowed: ${TRANSITIONS[current.status].join(', ')})`);
+      }
+      this.db.prepare('UPDATE signals SET status = ?, updated_at = ? WHERE tenant = ? AND id = ?').run(to, now, tenant, id);
+      this.db
+        .prepare('INSERT INTO signal_changes (tenant, signal_id, at, who, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(tenant, id, now, who, current.status, to, note);
+      return { ...current, status: to, updatedAt: now };
+    })();
+  }
+
+  signalChanges(tenant: string, id: string): SignalChange[] {
+    return (
+      this.db.prepare('SELECT at, who, from_status, to_status, note FROM signal_changes WHERE tenant = ? AND signal_id = ? ORDER BY rowid').all(tenant, id) as Array<{
+        at: number;
+        who: string;
+        from_status: SignalStatus;
+        to_status: SignalStatus;
+        note: string;
+      }>
+    ).map((r) => ({ at: r.at, who: r.who, from: r.from_status, to: r.to_status, note: r.note }));
+  }
+
+  // ---------------------------------------------------------------- outbox
+
+  /** Due outbox items of one writer, oldest first. */
+  dueOutbox(writer: string, now: number, limit: number): OutboxItem[] {
+    const rows = this.db
+      .prepare(
+        `SELECT o.id AS outbox_id, o.attempts, o.writer, s.* FROM outbox o JOIN signals s ON s.tenant = o.tenant AND s.id = o.signal_id
+         WHERE o.writer = ? AND o.next_at <= ? ORDER BY o.id LIMIT ?`,
+      )
+      .all(writer, now, limit) as Array<SignalRow & { outbox_id: number; attempts: number; writer: string }>;
+    return rows.map((r) => ({ id: r.outbox_id, tenant: r.tenant, writer: r.writer, attempts: r.attempts, signal: toSignal(r) }));
+  }
+
+  completeOutbox(id: number): void {
+    this.db.prepare('DELETE FROM outbox WHERE id = ?').run(id);
+  }
+
+  retryOutbox(id: number, nextAt: number, error: string): void {
+    this.db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?').run(nextAt, error.slice(0, 1000), id);
+  }
+
+  outboxDepth(writer: string): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM outbox WHERE writer = ?').get(writer) as { n: number }).n;
+  }
+
+  // ---------------------------------------------------------------- rules
+
+  listRules(tenant: string): StoredRule[] {
+    const rows = this.db.prepare('SELECT * FROM rules WHERE tenant = ? AND deleted = 0 ORDER BY id').all(tenant) as RuleRow[];
+    return rows.map(toRule);
+  }
+
+  getRule(tenant: string, id: string): StoredRule | undefined {
+    const row = this.db.prepare('SELECT * FROM rules WHERE tenant = ? AND id = ? AND deleted = 0').get(tenant, id) as RuleRow | undefined;
+    return row && toRule(row);
+  }
+
+  /** Creates a rule, or stores a new version of it. Provisioned rules are changed only by provisioning. */
+  saveRule(tenant: string, definition: RuleDefinition, who: string, note: string, now: number, options: { provisioned?: boolean; create?: boolean } = {}): StoredRule {
+    return this.db.transaction(() => {
+      const existing = this.db.prepare('SELECT * FROM rules WHERE tenant = ? AND id = ?').get(tenant, definition.id) as RuleRow | undefined;
+      const live = existing !== undefined && existing.deleted === 0;
+      if (options.create && live) {
+        throw new StoreError('conflict', `rule ${definition.id} already exists`);
+      }
+      if (!options.create && !options.provisioned && !live) {
+        throw new StoreError('not_found', `no rule ${definition.id}`);
+      }
+      if (live && existing.provisioned === 1 && !options.provisioned) {
+        throw new StoreError('conflict', `rule ${definition.id} is provisioned from a rule file and read-only here`);
+      }
+      const version = (existing?.version ?? 0) + 1;
+      const stored = { ...definition, version };
+      const json = JSON.stringify(stored);
+      if (live && existing.provisioned === (options.provisioned ? 1 : 0) && existing.definition === JSON.stringify({ ...definition, version: existing.version })) {
+        return toRule(existing);
+      }
+      this.db
+        .prepare(
+          `INSERT INTO rules (tenant, id, version, definition, provisioned, deleted, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, 0, ?, ?)
+           ON CONFLICT (tenant, id) DO UPDATE SET version = excluded.version, definition = excluded.definition,
+             provisioned = excluded.provisioned, deleted = 0, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+        )
+        .run(tenant, definition.id, version, json, options.provisioned ? 1 : 0, now, who);
+      this.db.prepare('INSERT INTO rule_versions (tenant, id, version, definition, created_at, created_by, note) VALUES (?, ?, ?, ?, ?, ?, ?)').run(tenant, definition.id, version, json, now, who, note);
+      return { definition: stored, version, provisioned: !!options.provisioned, updatedAt: now, updatedBy: who };
+    })();
+  }
+
+  deleteRule(tenant: string, id: string, who: string, now: number, options: { provisioned?: boolean } = {}): void {
+    const rule = this.getRule(tenant, id);
+    if (!rule) {
+      throw new StoreError('not_found', `no rule ${id}`);
+    }
+    if (rule.provisioned && !options.provisioned) {
+      throw new StoreError('conflict', `rule ${id} is provisioned from a rule file and read-only here`);
+    }
+    this.db.prepare('UPDATE rules SET deleted = 1, updated_at = ?, updated_by = ? WHERE tenant = ? AND id = ?').run(now, who, tenant, id);
+  }
+
+  ruleHistory(tenant: string, id: string): RuleVersion[] {
+    return (
+      this.db.prepare('SELECT * FROM rule_versions WHERE tenant = ? AND id = ? ORDER BY version DESC').all(tenant, id) as Array<{
+        version: number;
+        definition: string;
+        created_at: number;
+        created_by: string;
+        note: string;
+      }>
+    ).map((r) => ({ version: r.version, definition: JSON.parse(r.definition) as RuleDefinition, createdAt: r.created_at, createdBy: r.created_by, note: r.note }));
+  }
+
+  /** Makes an earlier version current again, as a new version. */
+  rollbackRule(tenant: string, id: string, version: number, who: string, now: number): StoredRule {
+    const target = this.ruleHistory(tenant, id).find((v) => v.version === version);
+    if (!target) {
+      throw new StoreError('not_found', `rule ${id} has no version ${version}`);
+    }
+    const { version: _old, ...definition } = target.definition;
+    return this.saveRule(tenant, definition, who, `rollback to version ${version}`, now);
+  }
+}
+
+interface RuleRow {
+  tenant: string;
+  id: string;
+  version: number;
+  definition: string;
+  provisioned: number;
+  deleted: number;
+  updated_at: number;
+  updated_by: string;
+}
+
+function toRule(r: RuleRow): StoredRule {
+  return { definition: JSON.parse(r.definition) as RuleDefinition, version: r.version, provisioned: r.provisioned === 1, updatedAt: r.updated_at, updatedBy: r.updated_by };
+}

@@ -1,0 +1,55 @@
+import { ConfigError, loadConfig, parseDuration } from '../src/config';
+
+describe('loadConfig', () => {
+  it('has documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      apiToken: undefined,
+      dataDir: './data',
+      rulesDir: undefined,
+      host: '0.0.0.0',
+      otlpPort: 4318,
+      apiPort: 3001,
+      decisionWaitMs: 10_000,
+      maxTraceAgeMs: 60_000,
+      maxBufferSpans: 500_000,
+      maxBufferBytes: 256 * 1024 * 1024,
+      maxBodyBytes: 16 * 1024 * 1024,
+      otlpExportUrl: undefined,
+      grafanaUrl: undefined,
+      grafanaToken: undefined,
+      webhookUrl: undefined,
+      webhookSecret: undefined,
+      webhookFormat: 'json',
+      logLevel: 'info',
+    });
+  });
+
+  it('reads durations, sizes and URLs', () => {
+    const c = loadConfig({ DECISION_WAIT: '500ms', MAX_TRACE_AGE: '2m', MAX_BODY_BYTES: '4MiB', GRAFANA_URL: 'http://grafana:3000/', GRAFANA_TOKEN: 'glsa_x' });
+    expect([c.decisionWaitMs, c.maxTraceAgeMs, c.maxBodyBytes, c.grafanaUrl]).toEqual([500, 120_000, 4 * 1024 * 1024, 'http://grafana:3000']);
+    expect(parseDuration('1.5s')).toBe(1500);
+    expect(parseDuration('10 s')).toBe(10_000);
+    expect(parseDuration('ten')).toBeUndefined();
+  });
+
+  it.each<[Record<string, string>, string]>([
+    [{ OTLP_PORT: 'abc' }, 'OTLP_PORT: expected a whole number from 0 to 65535, got "abc"'],
+    [{ API_PORT: '70000' }, 'API_PORT: expected a whole number from 0 to 65535, got "70000"'],
+    [{ DECISION_WAIT: '10 parsecs' }, 'DECISION_WAIT: expected a duration such as 500ms, 10s or 2m, got "10 parsecs"'],
+    [{ DECISION_WAIT: '2m', MAX_TRACE_AGE: '1m' }, 'MAX_TRACE_AGE: must be at least DECISION_WAIT (120000 ms), got 60000 ms'],
+    [{ OTLP_EXPORT_URL: 'tempo:4318' }, 'OTLP_EXPORT_URL: expected an http(s) URL, got "tempo:4318"'],
+    [{ GRAFANA_URL: 'http://g' }, 'GRAFANA_TOKEN: is required when GRAFANA_URL is set (a service-account token with annotations:create)'],
+    [{ WEBHOOK_FORMAT: 'teams' }, 'WEBHOOK_FORMAT: expected one of json, slack, got "teams"'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+    [{ MAX_BUFFER_BYTES: 'lots' }, 'MAX_BUFFER_BYTES: expected a size such as 16MiB or 1048576, got "lots"'],
+  ])('fails on %j naming the variable', (env, message) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(message);
+  });
+});
