@@ -1,9 +1,11 @@
 import { check, checkUsage } from './check';
 import type { Command } from './io';
+import { serve, serveUsage } from './serve';
 import { test, testUsage } from './test';
 
 /** The `betrace` subcommands: one entry each. */
 export const commands: Record<string, { run: Command; usage: string; summary: string }> = {
   check: { run: check, usage: checkUsage, summary: 'validate rule files (exit 1 on errors)' },
   test: { run: test, usage: testUsage, summary: 'evaluate rules over OTLP/JSON trace files' },
+  serve: { run: serve, usage: serveUsage, summary: 'run the sidecar: OTLP receiver, evaluation, signals, API' },
 };

@@ -1,0 +1,411 @@
+/**
+ * The sidecar's REST API (fastify): /api/v1 behind a bearer token, every route with a schema
+ * (which validates input and feeds the served OpenAPI document), plus /healthz, /readyz and
+ * /metrics outside /api/v1.
+ */
+import { timingSafeEqual } from 'crypto';
+import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  compileRule,
+  decodeOtlpJson,
+  DecodeError,
+  explainRule,
+  parseRule,
+  pushdownRule,
+  RuleDefinition,
+  SEVERITIES,
+  Trace,
+  validateRuleDefinition,
+} from '@betrace/evaluator';
+import type { Logger } from 'pino';
+import type { Metrics } from './metrics';
+import type { RuleRegistry } from './rules';
+import { SIGNAL_STATUSES, SignalFilter, SignalStatus, Store, StoreError, StoredRule } from './store';
+
+declare module 'fastify' {
+  interface FastifySchema {
+    /** One line for the OpenAPI document. */
+    summary?: string;
+  }
+}
+
+export interface ApiOptions {
+  token: string;
+  tenant: string;
+  store: Store;
+  rules: RuleRegistry;
+  metrics: Metrics;
+  log: Logger;
+  now: () => number;
+  ready: () => boolean;
+  version: string;
+}
+
+const ruleSchema = {
+  type: 'object',
+  required: ['id', 'name', 'severity', 'condition'],
+  properties: {
+    id: { type: 'string', pattern: '^[a-z0-9][a-z0-9\\-_.]*$', maxLength: 200 },
+    name: { type: 'string', minLength: 1, maxLength: 500 },
+    severity: { type: 'string', enum: [...SEVERITIES, 'warning'] },
+    description: { type: 'string' },
+    message: { type: 'string' },
+    compliance: {
+      type: 'array',
+      items: { type: 'object', required: ['framework', 'control'], properties: { framework: { type: 'string' }, control: { type: 'string' } } },
+    },
+    enabled: { type: 'boolean' },
+    condition: { type: 'string', maxLength: 65536 },
+    note: { type: 'string', maxLength: 2000 },
+  },
+} as const;
+
+function ruleView(r: StoredRule) {
+  return { ...r.definition, version: r.version, provisioned: r.provisioned, updatedAt: new Date(r.updatedAt).toISOString(), updatedBy: r.updatedBy };
+}
+
+function tokensEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+interface RouteDoc {
+  method: string;
+  url: string;
+  schema?: Record<string, unknown>;
+}
+
+export function buildApi(options: ApiOptions): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
+  const { store, tenant } = options;
+  // An empty JSON body (a DELETE sent with Content-Type: application/json) is no body, not an error.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (e) {
+      const error = new Error(`the body is not JSON: ${(e as Error).message}`) as Error & { statusCode: number };
+      error.statusCode = 400;
+      done(error, undefined);
+    }
+  });
+  const routes: RouteDoc[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method !== 'HEAD') {
+        routes.push({ method: method.toLowerCase(), url: route.url, schema: route.schema as Record<string, unknown> | undefined });
+      }
+    }
+  });
+
+  // Bearer token on every /api/v1 route.
+  app.addHook('onRequest', async (req, res) => {
+    if (!req.url.startsWith('/api/v1')) {
+      return;
+    }
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(header);
+    if (!m || !tokensEqual(m[1].trim(), options.token)) {
+      res.header('WWW-Authenticate', 'Bearer realm="betrace"');
+      return res.code(401).send({ error: 'unauthorized', message: 'send Authorization: Bearer <BETRACE_API_TOKEN>' });
+    }
+  });
+
+  const who = (req: FastifyRequest): string => String(req.headers['x-grafana-user'] ?? req.headers['x-betrace-user'] ?? 'api-token');
+
+  const fail = (res: FastifyReply, e: unknown) => {
+    if (e instanceof StoreError) {
+      const code = e.code === 'not_found' ? 404 : e.code === 'conflict' ? 409 : 400;
+      return res.code(code).send({ error: e.code, message: e.message });
+    }
+    throw e;
+  };
+
+  app.setErrorHandler((error: FastifyError, _req, res) => {
+    if (error.validation) {
+      return res.code(400).send({ error: 'invalid_request', message: error.message });
+    }
+    if (error.statusCode !== undefined && error.statusCode < 500) {
+      return res.code(error.statusCode).send({ error: 'invalid_request', message: error.message });
+    }
+    options.log.error({ err: error }, 'API request failed');
+    return res.code(500).send({ error: 'internal', message: 'internal error' });
+  });
+
+  app.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { summary: 'Readiness: the store is open and the rules are loaded' } }, async (_req, res) =>
+    options.ready() ? { ready: true } : res.code(503).send({ ready: false }),
+  );
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_req, res) => {
+    for (const writer of ['otlp', 'grafana', 'webhook']) {
+      options.metrics.writerQueue.set({ writer }, store.outboxDepth(writer));
+    }
+    res.type(options.metrics.registry.contentType);
+    return options.metrics.registry.metrics();
+  });
+
+  // ---------------------------------------------------------------- rules
+
+  const validated = (body: Record<string, unknown>, res: FastifyReply): RuleDefinition | undefined => {
+    const { note: _note, ...rest } = body;
+    const { rule, diagnostics } = validateRuleDefinition(rest);
+    if (!rule) {
+      res.code(400).send({ error: 'invalid_rule', message: diagnostics.find((d) => d.severity === 'error')?.message ?? 'invalid rule', diagnostics });
+      return undefined;
+    }
+    return rule;
+  };
+
+  app.get('/api/v1/rules', { schema: { summary: 'List rules' } }, async () => ({ rules: store.listRules(tenant).map(ruleView) }));
+
+  app.post('/api/v1/rules', { schema: { summary: 'Create a rule', body: ruleSchema } }, async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const rule = validated(body, res);
+    if (!rule) {
+      return res;
+    }
+    try {
+      const saved = store.saveRule(tenant, rule, who(req), String(body.note ?? 'created'), options.now(), { create: true });
+      options.rules.invalidate(tenant);
+      return res.code(201).send(ruleView(saved));
+    } catch (e) {
+      return fail(res, e);
+    }
+  });
+
+  const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } as const;
+
+  app.get('/api/v1/rules/:id', { schema: { summary: 'Get a rule', params: idParams } }, async (req, res) => {
+    const r = store.getRule(tenant, (req.params as { id: string }).id);
+    return r ? ruleView(r) : res.code(404).send({ error: 'not_found', message: `no rule ${(req.params as { id: string }).id}` });
+  });
+
+  app.put('/api/v1/rules/:id', { schema: { summary: 'Update a rule (a new version)', params: idParams, body: ruleSchema } }, async (req, res) => {
+    const { id } = req.params as { id: string };
+    const body = req.body as Record<string, unknown>;
+    if (body.id !== id) {
+      return res.code(400).send({ error: 'invalid_request', message: `body.id ${JSON.stringify(body.id)} does not match the rule ${id} in the path` });
+    }
+    const rule = validated(body, res);
+    if (!rule) {
+      return res;
+    }
+    try {
+      const saved = store.saveRule(tenant, rule, who(req), String(body.note ?? ''), options.now());
+      options.rules.invalidate(tenant);
+      return ruleView(saved);
+    } catch (e) {
+      return fail(res, e);
+    }
+  });
+
+  app.delete('/api/v1/rules/:id', { schema: { summary: 'Delete a rule', params: idParams } }, async (req, res) => {
+    try {
+      store.deleteRule(tenant, (req.params as { id: string }).id, who(req), options.now());
+      options.rules.invalidate(tenant);
+      return res.code(204).send();
+    } catch (e) {
+      return fail(res, e);
+    }
+  });
+
+  app.get('/api/v1/rules/:id/history', { schema: { summary: 'Versions of a rule, newest first', params: idParams } }, async (req) => ({
+    versions: store.ruleHistory(tenant, (req.params as { id: string }).id).map((v) => ({ ...v, createdAt: new Date(v.createdAt).toISOString() })),
+  }));
+
+  app.post(
+    '/api/v1/rules/:id/rollback',
+    { schema: { summary: 'Make an earlier version current (as a new version)', params: idParams, body: { type: 'object', required: ['version'], properties: { version: { type: 'integer', minimum: 1 } } } } },
+    async (req, res) => {
+      try {
+        const saved = store.rollbackRule(tenant, (req.params as { id: string }).id, (req.body as { version: number }).version, who(req), options.now());
+        options.rules.invalidate(tenant);
+        return ruleView(saved);
+      } catch (e) {
+        return fail(res, e);
+      }
+    },
+  );
+
+  app.post(
+    '/api/v1/rules/validate',
+    { schema: { summary: 'Diagnostics and TraceQL pushdown of a rule condition', body: { type: 'object', required: ['condition'], properties: { condition: { type: 'string', maxLength: 65536 } } } } },
+    async (req) => {
+      const parsed = parseRule((req.body as { condition: string }).condition);
+      return { valid: parsed.ast !== undefined, diagnostics: parsed.diagnostics, pushdown: parsed.ast ? pushdownRule(parsed.ast) : undefined };
+    },
+  );
+
+  app.post(
+    '/api/v1/rules/test',
+    {
+      schema: {
+        summary: 'Evaluate a rule (saved or not) over inline OTLP/JSON traces, with the explanation per trace',
+        body: {
+          type: 'object',
+          required: ['traces'],
+          properties: {
+            ruleId: { type: 'string' },
+            rule: { type: 'object', additionalProperties: true },
+            condition: { type: 'string', maxLength: 65536 },
+            traces: { type: 'array', items: { type: 'object', additionalProperties: true }, maxItems: 1000 },
+          },
+        },
+      },
+    },
+    async (req, res) => {
+      const body = req.body as { ruleId?: string; rule?: Record<string, unknown>; condition?: string; traces: unknown[] };
+      let definition: RuleDefinition;
+      if (body.ruleId !== undefined) {
+        const stored = store.getRule(tenant, body.ruleId);
+        if (!stored) {
+          return res.code(404).send({ error: 'not_found', message: `no rule ${body.ruleId}` });
+        }
+        definition = stored.definition;
+      } else if (body.condition !== undefined || body.rule !== undefined) {
+        definition = { id: 'unsaved', name: 'unsaved rule', severity: 'medium', enabled: true, condition: body.condition ?? '', ...(body.rule ?? {}) } as RuleDefinition;
+      } else {
+        return res.code(400).send({ error: 'invalid_request', message: 'send ruleId, rule or condition' });
+      }
+      const compiled = compileRule(definition);
+      if (!compiled.rule) {
+        return res.code(400).send({ error: 'invalid_rule', message: compiled.diagnostics[0]?.message ?? 'invalid rule', diagnostics: compiled.diagnostics });
+      }
+      const traces: Trace[] = [];
+      try {
+        body.traces.forEach((t) => traces.push(...decodeOtlpJson(t)));
+      } catch (e) {
+        if (e instanceof DecodeError) {
+          return res.code(400).send({ error: 'invalid_trace', message: e.message });
+        }
+        throw e;
+      }
+      const results = traces.map((t) => explainRule(compiled.rule!, t));
+      return { ruleId: definition.id, results, fired: results.filter((r) => r.fired).length };
+    },
+  );
+
+  // ---------------------------------------------------------------- signals
+
+  app.get(
+    '/api/v1/signals',
+    {
+      schema: {
+        summary: 'List signals, newest first',
+        querystring: {
+          type: 'object',
+          properties: {
+            from: { type: 'string' },
+            to: { type: 'string' },
+            rule: { type: 'string' },
+            severity: { type: 'string', enum: [...SEVERITIES] },
+            status: { type: 'string', enum: [...SIGNAL_STATUSES] },
+            service: { type: 'string' },
+            text: { type: 'string' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            offset: { type: 'integer', minimum: 0, default: 0 },
+          },
+        },
+      },
+    },
+    async (req, res) => {
+      const q = req.query as Record<string, string | number | undefined>;
+      const time = (name: string): number | undefined | null => {
+        const v = q[name];
+        if (v === undefined) {
+          return undefined;
+        }
+        const n = /^\d+$/.test(String(v)) ? Number(v) : Date.parse(String(v));
+        return Number.isNaN(n) ? null : n;
+      };
+      const from = time('from');
+      const to = time('to');
+      if (from === null || to === null) {
+        return res.code(400).send({ error: 'invalid_request', message: `querystring/${from === null ? 'from' : 'to'} must be epoch milliseconds or an ISO 8601 time` });
+      }
+      const filter: SignalFilter = { limit: Number(q.limit), offset: Number(q.offset) };
+      if (from !== undefined) filter.from = from;
+      if (to !== undefined) filter.to = to;
+      if (q.rule !== undefined) filter.ruleId = String(q.rule);
+      if (q.severity !== undefined) filter.severity = q.severity as SignalFilter['severity'];
+      if (q.status !== undefined) filter.status = q.status as SignalStatus;
+      if (q.service !== undefined) filter.service = String(q.service);
+      if (q.text !== undefined) filter.text = String(q.text);
+      const { signals, total } = store.listSignals(tenant, filter);
+      return { signals: signals.map((s) => ({ ...s, createdAt: new Date(s.createdAt).toISOString(), updatedAt: new Date(s.updatedAt).toISOString() })), total, limit: filter.limit, offset: filter.offset };
+    },
+  );
+
+  app.get('/api/v1/signals/:id', { schema: { summary: 'A signal with its status changes', params: idParams } }, async (req, res) => {
+    const { id } = req.params as { id: string };
+    const s = store.getSignal(tenant, id);
+    if (!s) {
+      return res.code(404).send({ error: 'not_found', message: `no signal ${id}` });
+    }
+    return { ...s, changes: store.signalChanges(tenant, id) };
+  });
+
+  app.patch(
+    '/api/v1/signals/:id',
+    {
+      schema: {
+        summary: 'Change a signal’s status (who and when are recorded)',
+        params: idParams,
+        body: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: [...SIGNAL_STATUSES] }, note: { type: 'string', maxLength: 2000 } } },
+      },
+    },
+    async (req, res) => {
+      const { status, note } = req.body as { status: SignalStatus; note?: string };
+      try {
+        return store.changeSignalStatus(tenant, (req.params as { id: string }).id, status, who(req), note ?? '', options.now());
+      } catch (e) {
+        return fail(res, e);
+      }
+    },
+  );
+
+  app.get('/api/v1/openapi.json', { schema: { summary: 'This document' } }, async () => openApi(routes, options.version));
+
+  return app;
+}
+
+/** An OpenAPI 3 document from the route schemas: the schemas that validate requests document them. */
+function openApi(routes: RouteDoc[], version: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const url = r.url.replace(/:([A-Za-z_]+)/g, '{$1}');
+    const s = r.schema ?? {};
+    const parameters: unknown[] = [];
+    for (const [where, key] of [
+      ['path', 'params'],
+      ['query', 'querystring'],
+    ] as const) {
+      const props = (s[key] as { properties?: Record<string, unknown>; required?: string[] } | undefined)?.properties ?? {};
+      const required = (s[key] as { required?: string[] } | undefined)?.required ?? [];
+      for (const [name, schema] of Object.entries(props)) {
+        parameters.push({ name, in: where, required: where === 'path' || required.includes(name), schema });
+      }
+    }
+    const op: Record<string, unknown> = {
+      summary: s.summary ?? '',
+      responses: { 200: { description: 'OK' }, 400: { description: 'Invalid request' }, 401: { description: 'Missing or wrong bearer token' } },
+    };
+    if (parameters.length > 0) op.parameters = parameters;
+    if (s.body) op.requestBody = { required: true, content: { 'application/json': { schema: s.body } } };
+    if (url.startsWith('/api/v1')) op.security = [{ bearer: [] }];
+    paths[url] = { ...(paths[url] ?? {}), [r.method]: op };
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: 'BeTrace sidecar API', version },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    paths,
+  };
+}

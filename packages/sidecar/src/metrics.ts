@@ -1,0 +1,23 @@
+/**
+ * The sidecar's Prometheus metrics, with the names of the telemetry contract. One registry per
+ * sidecar instance (no global registry), so tests can run several sidecars in one process.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly spansReceived = new Counter({ name: 'betrace_spans_received_total', help: 'Spans received, by tenant and source.', labelNames: ['tenant', 'source'], registers: [this.registry] });
+  readonly ingestBytes = new Counter({ name: 'betrace_ingest_bytes_total', help: 'Bytes of trace data received, by tenant.', labelNames: ['tenant'], registers: [this.registry] });
+  readonly tracesEvaluated = new Counter({ name: 'betrace_traces_evaluated_total', help: 'Traces evaluated, by tenant.', labelNames: ['tenant'], registers: [this.registry] });
+  readonly ruleEvaluations = new Counter({ name: 'betrace_rule_evaluations_total', help: 'Rule evaluations, by tenant and rule.', labelNames: ['tenant', 'rule'], registers: [this.registry] });
+  readonly signals = new Counter({ name: 'betrace_signals_total', help: 'Signals raised (new ones only), by tenant, rule and severity.', labelNames: ['tenant', 'rule', 'severity'], registers: [this.registry] });
+  readonly evaluationSeconds = new Histogram({
+    name: 'betrace_evaluation_seconds',
+    help: 'Time to evaluate one trace against its tenant’s rules.',
+    buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1],
+    registers: [this.registry],
+  });
+  readonly bufferSpans = new Gauge({ name: 'betrace_buffer_spans', help: 'Spans held by trace assembly.', registers: [this.registry] });
+  readonly tracesDropped = new Counter({ name: 'betrace_traces_dropped_total', help: 'Spans dropped or refused, by reason.', labelNames: ['reason'], registers: [this.registry] });
+  readonly writerQueue = new Gauge({ name: 'betrace_writer_queue', help: 'Signals waiting in a writer’s outbox.', labelNames: ['writer'], registers: [this.registry] });
+}

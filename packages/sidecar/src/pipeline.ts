@@ -1,0 +1,56 @@
+/**
+ * evaluate → signals → outbox: the one path every trace takes, whether it came in by push
+ * (OTLP receiver), pull (Tempo poller) or replay.
+ */
+import { evaluateTrace, Trace } from '@betrace/evaluator';
+import type { Logger } from 'pino';
+import type { Metrics } from './metrics';
+import type { RuleRegistry } from './rules';
+import type { NewSignal, Signal, SignalSource, Store } from './store';
+
+export class Pipeline {
+  constructor(
+    private readonly store: Store,
+    private readonly rules: RuleRegistry,
+    private readonly metrics: Metrics,
+    /** Names of the writers that are on; each new signal gets one outbox row per writer. */
+    private readonly writers: readonly string[],
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  evaluate(tenant: string, trace: Trace, source: SignalSource): Signal[] {
+    const active = this.rules.active(tenant);
+    const stop = this.metrics.evaluationSeconds.startTimer();
+    const violations = evaluateTrace(
+      active.map((r) => r.compiled),
+      trace,
+      { onRuleError: (ruleId, error) => this.log.error({ tenant, ruleId, traceId: trace.traceId, err: error }, 'rule failed at run time') },
+    );
+    stop();
+    this.metrics.tracesEvaluated.inc({ tenant });
+    for (const r of active) {
+      this.metrics.ruleEvaluations.inc({ tenant, rule: r.compiled.definition.id });
+    }
+    if (violations.length === 0) {
+      return [];
+    }
+    const byId = new Map(active.map((r) => [r.compiled.definition.id, r]));
+    const spansById = new Map(trace.spans.map((s) => [s.spanId, s]));
+    const pending: NewSignal[] = violations.map((v) => {
+      const rule = byId.get(v.ruleId)!;
+      const span = spansById.get(v.boundSpanId ?? v.matchedSpanIds[0] ?? '') ?? trace.rootSpan;
+      const s: NewSignal = { violation: v, ruleVersion: rule.version, ruleName: rule.compiled.definition.name, source };
+      if (span !== undefined && span.service !== '') {
+        s.service = span.service;
+      }
+      return s;
+    });
+    const added = this.store.addSignals(tenant, pending, this.writers, this.now());
+    for (const s of added) {
+      this.metrics.signals.inc({ tenant, rule: s.ruleId, severity: s.severity });
+      this.log.info({ tenant, signalId: s.id, ruleId: s.ruleId, traceId: s.traceId, severity: s.severity }, `signal: ${s.ruleName}: ${s.message}`);
+    }
+    return added;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Wiring in one place: createSidecar(config) builds the store, rules, trace assembly, pipeline,
+ * OTLP receiver and API, and returns something to start and stop. No singletons, no module
+ * state: tests build whole sidecars in-process on random ports.
+ */
+import { randomBytes } from 'crypto';
+import * as path from 'path';
+import type { FastifyInstance } from 'fastify';
+import pino, { Logger } from 'pino';
+import { buildApi } from './api';
+import type { SidecarConfig } from './config';
+import { TraceAssembler } from './ingest/assembler';
+import { buildReceiver } from './ingest/receiver';
+import { Metrics } from './metrics';
+import { Pipeline } from './pipeline';
+import { RuleRegistry } from './rules';
+import { Store } from './store';
+
+export const DEFAULT_TENANT = 'default';
+export const VERSION = '0.1.0';
+
+export interface SidecarDeps {
+  now?: () => number;
+  logger?: Logger;
+  /** How often trace assembly looks for traces that are due (default: a quarter of decision_wait, at most 1 s). */
+  tickMs?: number;
+}
+
+export interface Sidecar {
+  readonly store: Store;
+  readonly metrics: Metrics;
+  readonly assembler: TraceAssembler;
+  readonly pipeline: Pipeline;
+  readonly rules: RuleRegistry;
+  readonly token: string;
+  /** Whether the token was generated now (first start on this data folder). */
+  readonly tokenGenerated: boolean;
+  start(): Promise<{ otlpPort: number; apiPort: number }>;
+  /** Drains: stops accepting, evaluates what is buffered, closes the servers and the store. */
+  stop(): Promise<void>;
+}
+
+export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Sidecar {
+  const now = deps.now ?? Date.now;
+  const log = deps.logger ?? pino({ level: config.logLevel, name: 'betrace' });
+  const store = new Store(config.dataDir === ':memory:' ? ':memory:' : path.join(config.dataDir, 'betrace.db'));
+  const metrics = new Metrics();
+  const rules = new RuleRegistry(store);
+  const tenant = DEFAULT_TENANT;
+
+  let token = config.apiToken ?? store.getSetting('api_token');
+  let tokenGenerated = false;
+  if (token === undefined) {
+    token = randomBytes(24).toString('base64url');
+    store.setSetting('api_token', token);
+    tokenGenerated = true;
+  }
+
+  // Writers (OTLP signal spans, Grafana annotations, webhooks) each get an outbox row per signal.
+  const writers: string[] = [];
+  if (config.otlpExportUrl) writers.push('otlp');
+  if (config.grafanaUrl) writers.push('grafana');
+  if (config.webhookUrl) writers.push('webhook');
+
+  const pipeline = new Pipeline(store, rules, metrics, writers, log, now);
+  const assembler = new TraceAssembler({
+    decisionWaitMs: config.decisionWaitMs,
+    maxTraceAgeMs: config.maxTraceAgeMs,
+    maxSpans: config.maxBufferSpans,
+    maxBytes: config.maxBufferBytes,
+    now,
+    onReady: (t, trace) => {
+      try {
+        pipeline.evaluate(t, trace, 'push');
+      } catch (e) {
+        log.error({ err: e, traceId: trace.traceId }, 'evaluating a trace failed');
+      }
+    },
+    onDrop: (reason, spans) => metrics.tracesDropped.inc({ reason }, spans),
+  });
+
+  let accepting = true;
+  let rulesLoaded = false;
+  let receiver: FastifyInstance | undefined;
+  let api: FastifyInstance | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  return {
+    store,
+    metrics,
+    assembler,
+    pipeline,
+    rules,
+    token,
+    tokenGenerated,
+    async start() {
+      if (config.rulesDir) {
+        const { rules: n, files } = rules.provision(tenant, config.rulesDir, now());
+        log.info({ rulesDir: config.rulesDir, rules: n, files }, 'rules provisioned');
+      }
+      rules.active(tenant);
+      rulesLoaded = true;
+      receiver = buildReceiver({ maxBodyBytes: config.maxBodyBytes, tenant, assembler, metrics, log, accepting: () => accepting });
+      api = buildApi({ token: token!, tenant, store, rules, metrics, log, now, ready: () => rulesLoaded && store.db.open && accepting, version: VERSION });
+      await receiver.listen({ port: config.otlpPort, host: config.host });
+      await api.listen({ port: config.apiPort, host: config.host });
+      const tickMs = deps.tickMs ?? Math.min(1000, Math.max(10, Math.floor(config.decisionWaitMs / 4)));
+      timer = setInterval(() => {
+        assembler.tick();
+        metrics.bufferSpans.set(assembler.bufferedSpans);
+      }, tickMs);
+      timer.unref();
+      const otlpPort = (receiver.server.address() as { port: number }).port;
+      const apiPort = (api.server.address() as { port: number }).port;
+      return { otlpPort, apiPort };
+    },
+    async stop() {
+      accepting = false;
+      if (timer) clearInterval(timer);
+      await receiver?.close();
+      const drained = assembler.drain();
+      log.info({ traces: drained }, 'drained trace assembly');
+      await api?.close();
+      store.close();
+    },
+  };
+}

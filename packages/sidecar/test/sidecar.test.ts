@@ -1,0 +1,276 @@
+/**
+ * A whole sidecar in-process on random ports: real HTTP, real SQLite, OTLP protobuf and JSON.
+ * Time is an injected clock, so assembly is driven by the test, never by sleeping.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { gzipSync } from 'zlib';
+import pino from 'pino';
+import { loadConfig } from '../src/config';
+import { encodeTraceRequest, ExportTraceServiceResponse, RpcStatus } from '../src/ingest/otlpProto';
+import { createSidecar, Sidecar } from '../src/sidecar';
+
+const root = path.join(__dirname, '../../..');
+const example = (rule: string, verdict: 'violates' | 'satisfies') => fs.readFileSync(path.join(root, 'examples/traces', rule, `${verdict}-1.json`), 'utf8');
+
+/** OTLP/JSON (hex ids) → the protobufjs object shape (byte ids). */
+function toProtoShape(json: string): object {
+  return JSON.parse(json, (key, value: unknown) => {
+    if ((key === 'traceId' || key === 'spanId' || key === 'parentSpanId') && typeof value === 'string') {
+      return Buffer.from(value, 'hex');
+    }
+    return value;
+  }) as object;
+}
+
+interface Running {
+  sidecar: Sidecar;
+  otlp: string;
+  api: string;
+  clock: { now: number };
+  auth: Record<string, string>;
+}
+
+async function start(env: Record<string, string> = {}): Promise<Running> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-sidecar-'));
+  const config = loadConfig({ DATA_DIR: dataDir, RULES_DIR: path.join(root, 'examples/rules'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', DECISION_WAIT: '10s', ...env });
+  const clock = { now: 1_764_028_800_000 };
+  const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000 });
+  const { otlpPort, apiPort } = await sidecar.start();
+  return { sidecar, otlp: `http://127.0.0.1:${otlpPort}/v1/traces`, api: `http://127.0.0.1:${apiPort}`, clock, auth: { authorization: `Bearer ${sidecar.token}` } };
+}
+
+const running: Running[] = [];
+afterEach(async () => {
+  for (const r of running.splice(0)) {
+    await r.sidecar.stop();
+  }
+});
+async function sidecar(env?: Record<string, string>): Promise<Running> {
+  const r = await start(env);
+  running.push(r);
+  return r;
+}
+
+function settle(r: Running): void {
+  r.clock.now += 10_001;
+  r.sidecar.assembler.tick();
+}
+
+async function signals(r: Running, query = ''): Promise<{ signals: Array<{ id: string; ruleId: string; traceId: string; status: string; source: string }>; total: number }> {
+  const res = await fetch(`${r.api}/api/v1/signals${query}`, { headers: r.auth });
+  expect(res.status).toBe(200);
+  return (await res.json()) as never;
+}
+
+describe('OTLP receiver → assembly → evaluation → signals', () => {
+  it('accepts protobuf, evaluates the trace once it is quiet, and stores one signal', async () => {
+    const r = await sidecar();
+    const body = encodeTraceRequest(toProtoShape(example('payment-fraud-check', 'violates')));
+    const res = await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/x-protobuf');
+    expect(ExportTraceServiceResponse.toObject(ExportTraceServiceResponse.decode(new Uint8Array(await res.arrayBuffer())))).toEqual({});
+    r.clock.now += 9_000;
+    r.sidecar.assembler.tick();
+    expect((await signals(r)).total).toBe(0); // not quiet for decision_wait yet
+    settle(r);
+    const list = await signals(r);
+    expect(list.signals.map((s) => [s.ruleId, s.status, s.source])).toEqual([['payment-fraud-check', 'open', 'push']]);
+  });
+
+  it('accepts JSON and gzip, and evaluating a trace again never makes a second signal', async () => {
+    const r = await sidecar();
+    const json = example('no-auto-approve', 'violates');
+    const send = (b: Buffer, headers: Record<string, string>) => fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: b });
+    expect((await send(Buffer.from(json), {})).status).toBe(200);
+    settle(r);
+    // The same spans again (an exporter retry): the held trace is re-evaluated, no duplicate.
+    const res = await send(gzipSync(Buffer.from(json)), { 'content-encoding': 'gzip' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({});
+    settle(r);
+    expect((await signals(r)).signals.map((s) => s.ruleId)).toEqual(['no-auto-approve']);
+    const metrics = await (await fetch(`${r.api}/metrics`)).text();
+    expect(metrics).toMatch(/betrace_signals_total\{tenant="default",rule="no-auto-approve",severity="high"\} 1/);
+    expect(metrics).toMatch(/betrace_traces_evaluated_total\{tenant="default"\} 2/);
+  });
+
+  it('counts spans of a trace that was let go as late', async () => {
+    const r = await sidecar({ DECISION_WAIT: '10s', MAX_TRACE_AGE: '60s' });
+    const json = example('no-auto-approve', 'satisfies');
+    await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
+    settle(r);
+    r.clock.now += 60_001;
+    r.sidecar.assembler.tick();
+    await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
+    const metrics = await (await fetch(`${r.api}/metrics`)).text();
+    expect(metrics).toMatch(/betrace_traces_dropped_total\{reason="late"\} 7/);
+  });
+
+  it.each<[string, Record<string, string>, () => Buffer | string, number, RegExp]>([
+    ['an unsupported media type', { 'content-type': 'text/plain' }, () => 'hello', 415, /unsupported Content-Type "text\/plain"/],
+    ['JSON that is not JSON', { 'content-type': 'application/json' }, () => '{oops', 400, /^the body is not JSON/],
+    [
+      'a malformed trace id, naming the field',
+      { 'content-type': 'application/json' },
+      () => JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'xyz', spanId: '0000000000000001' }] }] }] }),
+      400,
+      /^resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.traceId: expected 32 hex characters, got "xyz"$/,
+    ],
+    ['bad gzip', { 'content-type': 'application/json', 'content-encoding': 'gzip' }, () => 'not gzip', 400, /^the body is not valid gzip/],
+    ['an unknown encoding', { 'content-type': 'application/json', 'content-encoding': 'br' }, () => '{}', 400, /unsupported Content-Encoding br/],
+    ['a body over the size limit', { 'content-type': 'application/json' }, () => 'x'.repeat(2048), 413, /exceeds 1024 bytes/],
+    ['a gzip bomb over the size limit', { 'content-type': 'application/json', 'content-encoding': 'gzip' }, () => gzipSync(Buffer.from(' '.repeat(100_000))), 413, /decompressed body exceeds 1024 bytes/],
+  ])('answers %s', async (_name, headers, body, status, message) => {
+    const r = await sidecar({ MAX_BODY_BYTES: '1024' });
+    const res = await fetch(r.otlp, { method: 'POST', headers, body: body() });
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as { message: string }).message).toMatch(message);
+    expect((await signals(r)).total).toBe(0);
+  });
+
+  it('answers malformed protobuf with a google.rpc.Status', async () => {
+    const r = await sidecar();
+    const res = await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from([0x0a, 0xff, 0xff]) });
+    expect(res.status).toBe(400);
+    const status = RpcStatus.toObject(RpcStatus.decode(new Uint8Array(await res.arrayBuffer()))) as { code: number; message: string };
+    expect(status.code).toBe(3);
+    expect(status.message).toMatch(/^the body is not a protobuf ExportTraceServiceRequest/);
+  });
+
+  it('refuses with 503 and Retry-After when the buffer is full, and loses nothing it accepted', async () => {
+    const r = await sidecar({ MAX_BUFFER_SPANS: '10' });
+    const first = await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example('no-auto-approve', 'violates') });
+    expect(first.status).toBe(200);
+    const second = await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example('payment-fraud-check', 'violates') });
+    expect(second.status).toBe(503);
+    expect(second.headers.get('retry-after')).toBe('10');
+    settle(r);
+    expect((await signals(r)).signals.map((s) => s.ruleId)).toEqual(['no-auto-approve']);
+  });
+
+  it('evaluates what is buffered when it stops (drain)', async () => {
+    const r = await start();
+    await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example('payment-fraud-check', 'violates') });
+    await r.sidecar.stop();
+    const { Store } = await import('../src/store');
+    const store = new Store(path.join(loadConfigDir(r), 'betrace.db'));
+    expect(store.listSignals('default').signals.map((s) => s.ruleId)).toEqual(['payment-fraud-check']);
+    store.close();
+  });
+});
+
+function loadConfigDir(r: Running): string {
+  return path.dirname(r.sidecar.store.db.name);
+}
+
+describe('the API', () => {
+  it('requires the bearer token on /api/v1 and not on health, readiness and metrics', async () => {
+    const r = await sidecar();
+    expect((await fetch(`${r.api}/api/v1/signals`)).status).toBe(401);
+    expect((await fetch(`${r.api}/api/v1/signals`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(`${r.api}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${r.api}/readyz`)).json()).toEqual({ ready: true });
+    expect((await fetch(`${r.api}/metrics`)).status).toBe(200);
+  });
+
+  it('lists provisioned rules read-only, and creates, versions, rolls back and deletes its own', async () => {
+    const r = await sidecar();
+    const call = (method: string, url: string, body?: unknown) =>
+      fetch(`${r.api}${url}`, { method, headers: { ...r.auth, 'content-type': 'application/json', 'x-grafana-user': 'ana' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const listed = (await (await call('GET', '/api/v1/rules')).json()) as { rules: Array<{ id: string; provisioned: boolean }> };
+    expect(listed.rules).toHaveLength(13);
+    expect(listed.rules.every((x) => x.provisioned)).toBe(true);
+    const prov = (await (await call('GET', '/api/v1/rules/no-auto-approve')).json()) as Record<string, unknown>;
+    expect((await call('PUT', '/api/v1/rules/no-auto-approve', { ...prov, version: undefined, provisioned: undefined, updatedAt: undefined, updatedBy: undefined, enabled: false })).status).toBe(409);
+
+    const rule = { id: 'slow-checkout', name: 'Slow checkout', severity: 'high', condition: 'checkout.where(duration > 2s)', note: 'first' };
+    const created = await call('POST', '/api/v1/rules', rule);
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ id: 'slow-checkout', version: 1, provisioned: false, updatedBy: 'ana', enabled: true });
+    expect((await call('POST', '/api/v1/rules', rule)).status).toBe(409);
+    const bad = await call('POST', '/api/v1/rules', { ...rule, id: 'bad', condition: 'checkout.where(duration > )' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: 'invalid_rule', diagnostics: [expect.objectContaining({ field: 'condition', startLine: 1, startColumn: 27 })] });
+    expect((await call('PUT', '/api/v1/rules/slow-checkout', { ...rule, condition: 'checkout.where(duration > 5s)', note: 'looser' })).status).toBe(200);
+    expect(await (await call('POST', '/api/v1/rules/slow-checkout/rollback', { version: 1 })).json()).toMatchObject({ version: 3, condition: 'checkout.where(duration > 2s)' });
+    const history = (await (await call('GET', '/api/v1/rules/slow-checkout/history')).json()) as { versions: Array<{ version: number; note: string }> };
+    expect(history.versions.map((v) => [v.version, v.note])).toEqual([
+      [3, 'rollback to version 1'],
+      [2, 'looser'],
+      [1, 'first'],
+    ]);
+    expect((await call('DELETE', '/api/v1/rules/slow-checkout')).status).toBe(204);
+    expect((await call('GET', '/api/v1/rules/slow-checkout')).status).toBe(404);
+  });
+
+  it('validates bodies and names the field', async () => {
+    const r = await sidecar();
+    const res = await fetch(`${r.api}/api/v1/rules`, { method: 'POST', headers: { ...r.auth, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'x', name: 'n', condition: 'a' }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toBe("body must have required property 'severity'");
+  });
+
+  it('validates and test-runs a rule over inline OTLP traces, with the explanation', async () => {
+    const r = await sidecar();
+    const post = (url: string, body: unknown) => fetch(`${r.api}${url}`, { method: 'POST', headers: { ...r.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(await (await post('/api/v1/rules/validate', { condition: 'payment.amount > 1000' })).json()).toMatchObject({
+      valid: false,
+      diagnostics: [{ code: 'selector-compared', startLine: 1, startColumn: 1 }],
+    });
+    const ok = (await (await post('/api/v1/rules/validate', { condition: 'payment.charge.where(currency == "EUR")' })).json()) as { pushdown: { query: string } };
+    expect(ok.pushdown.query).toBe('{ name = "payment.charge" && span.currency = "EUR" }');
+    const tested = (await (
+      await post('/api/v1/rules/test', { ruleId: 'payment-fraud-check', traces: [JSON.parse(example('payment-fraud-check', 'violates')), JSON.parse(example('payment-fraud-check', 'satisfies'))] })
+    ).json()) as { fired: number; results: Array<{ fired: boolean; bindings: unknown[] }> };
+    expect(tested.fired).toBe(1);
+    expect(tested.results.map((x) => x.fired)).toEqual([true, false]);
+    expect(tested.results[0].bindings).toHaveLength(1);
+    const unsaved = await post('/api/v1/rules/test', { condition: 'trace.has_error', traces: [{ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'zz' }] }] }] }] });
+    expect(unsaved.status).toBe(400);
+  });
+
+  it('records signal status changes with who, when and a note', async () => {
+    const r = await sidecar();
+    await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example('no-auto-approve', 'violates') });
+    settle(r);
+    const [s] = (await signals(r)).signals;
+    const patch = (body: unknown) =>
+      fetch(`${r.api}/api/v1/signals/${s.id}`, { method: 'PATCH', headers: { ...r.auth, 'content-type': 'application/json', 'x-grafana-user': 'bo' }, body: JSON.stringify(body) });
+    expect((await patch({ status: 'acknowledged', note: 'on it' })).status).toBe(200);
+    expect((await patch({ status: 'closed' })).status).toBe(400);
+    r.clock.now += 1000;
+    expect((await patch({ status: 'resolved', note: 'fixed approval path' })).status).toBe(200);
+    expect((await patch({ status: 'acknowledged' })).status).toBe(409);
+    const detail = (await (await fetch(`${r.api}/api/v1/signals/${s.id}`, { headers: r.auth })).json()) as { status: string; changes: unknown[] };
+    expect(detail.status).toBe('resolved');
+    expect(detail.changes).toEqual([
+      { at: r.clock.now - 1000, who: 'bo', from: 'open', to: 'acknowledged', note: 'on it' },
+      { at: r.clock.now, who: 'bo', from: 'acknowledged', to: 'resolved', note: 'fixed approval path' },
+    ]);
+    expect((await signals(r, '?status=resolved')).total).toBe(1);
+    expect((await signals(r, '?status=open')).total).toBe(0);
+    expect((await fetch(`${r.api}/api/v1/signals?from=yesterday`, { headers: r.auth })).status).toBe(400);
+  });
+
+  it('serves an OpenAPI document built from the route schemas', async () => {
+    const r = await sidecar();
+    const doc = (await (await fetch(`${r.api}/api/v1/openapi.json`, { headers: r.auth })).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    expect(doc.openapi).toBe('3.0.3');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/rules', '/api/v1/rules/{id}', '/api/v1/rules/{id}/rollback', '/api/v1/signals', '/api/v1/signals/{id}', '/healthz', '/readyz', '/metrics']));
+    expect(doc.paths['/api/v1/signals/{id}'].patch.requestBody).toBeDefined();
+  });
+
+  it('keeps a generated token in the data folder across restarts', async () => {
+    const r = await start();
+    const dir = loadConfigDir(r);
+    const token = r.sidecar.token;
+    expect(r.sidecar.tokenGenerated).toBe(true);
+    await r.sidecar.stop();
+    const again = createSidecar(loadConfig({ DATA_DIR: dir, OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1' }), { logger: pino({ level: 'silent' }) });
+    expect([again.token, again.tokenGenerated]).toEqual([token, false]);
+    again.store.close();
+  });
+});
