@@ -15,6 +15,7 @@ import { Metrics } from './metrics';
 import { Pipeline } from './pipeline';
 import { RuleRegistry } from './rules';
 import { Store } from './store';
+import { GrafanaAnnotationWriter, OtlpSignalWriter, OutboxDispatcher, SignalWriter, WebhookWriter } from './writers';
 
 export const DEFAULT_TENANT = 'default';
 export const VERSION = '0.1.0';
@@ -24,6 +25,9 @@ export interface SidecarDeps {
   logger?: Logger;
   /** How often trace assembly looks for traces that are due (default: a quarter of decision_wait, at most 1 s). */
   tickMs?: number;
+  /** How often writers look at their outbox (default 1 s), and their first retry delay (default 1 s). */
+  writerIntervalMs?: number;
+  writerBaseDelayMs?: number;
 }
 
 export interface Sidecar {
@@ -33,6 +37,8 @@ export interface Sidecar {
   readonly pipeline: Pipeline;
   readonly rules: RuleRegistry;
   readonly token: string;
+  /** One per configured writer; tests drive them with runOnce(). */
+  readonly dispatchers: readonly OutboxDispatcher[];
   /** Whether the token was generated now (first start on this data folder). */
   readonly tokenGenerated: boolean;
   start(): Promise<{ otlpPort: number; apiPort: number }>;
@@ -57,12 +63,19 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   }
 
   // Writers (OTLP signal spans, Grafana annotations, webhooks) each get an outbox row per signal.
-  const writers: string[] = [];
-  if (config.otlpExportUrl) writers.push('otlp');
-  if (config.grafanaUrl) writers.push('grafana');
-  if (config.webhookUrl) writers.push('webhook');
+  const writerList: SignalWriter[] = [];
+  if (config.otlpExportUrl) {
+    writerList.push(new OtlpSignalWriter(config.otlpExportUrl, VERSION, (t, ruleId) => store.getRule(t, ruleId)?.definition.compliance ?? []));
+  }
+  if (config.grafanaUrl && config.grafanaToken) {
+    writerList.push(new GrafanaAnnotationWriter(config.grafanaUrl, config.grafanaToken, store));
+  }
+  if (config.webhookUrl) {
+    writerList.push(new WebhookWriter(config.webhookUrl, config.webhookFormat, config.webhookSecret));
+  }
+  const dispatchers = writerList.map((w) => new OutboxDispatcher(store, w, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }));
 
-  const pipeline = new Pipeline(store, rules, metrics, writers, log, now);
+  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now);
   const assembler = new TraceAssembler({
     decisionWaitMs: config.decisionWaitMs,
     maxTraceAgeMs: config.maxTraceAgeMs,
@@ -93,6 +106,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     rules,
     token,
     tokenGenerated,
+    dispatchers,
     async start() {
       if (config.rulesDir) {
         const { rules: n, files } = rules.provision(tenant, config.rulesDir, now());
@@ -110,6 +124,9 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         metrics.bufferSpans.set(assembler.bufferedSpans);
       }, tickMs);
       timer.unref();
+      for (const d of dispatchers) {
+        d.start(deps.writerIntervalMs ?? 1000);
+      }
       const otlpPort = (receiver.server.address() as { port: number }).port;
       const apiPort = (api.server.address() as { port: number }).port;
       return { otlpPort, apiPort };
@@ -120,6 +137,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       await receiver?.close();
       const drained = assembler.drain();
       log.info({ traces: drained }, 'drained trace assembly');
+      await Promise.all(dispatchers.map((d) => d.stop()));
       await api?.close();
       store.close();
     },

@@ -129,6 +129,10 @@ const MIGRATIONS: string[] = [
      attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_error TEXT);
    CREATE INDEX outbox_due ON outbox (writer, next_at);
    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  `ALTER TABLE signals ADD COLUMN annotation_id INTEGER;
+   CREATE TABLE annotation_storms (
+     tenant TEXT NOT NULL, rule_id TEXT NOT NULL, minute INTEGER NOT NULL, annotation_id INTEGER NOT NULL, signals INTEGER NOT NULL,
+     PRIMARY KEY (tenant, rule_id, minute));`,
 ];
 
 interface SignalRow {
@@ -380,6 +384,33 @@ export class Store {
 
   retryOutbox(id: number, nextAt: number, error: string): void {
     this.db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?').run(nextAt, error.slice(0, 1000), id);
+  }
+
+  /** The Grafana annotation a storm (one rule, one minute) was folded into, if any. */
+  annotationStorm(tenant: string, ruleId: string, minute: number): { annotationId: number; signals: number } | undefined {
+    const row = this.db.prepare('SELECT annotation_id, signals FROM annotation_storms WHERE tenant = ? AND rule_id = ? AND minute = ?').get(tenant, ruleId, minute) as
+      | { annotation_id: number; signals: number }
+      | undefined;
+    return row && { annotationId: row.annotation_id, signals: row.signals };
+  }
+
+  /** Records a delivered annotation: with the signal, in its storm, and the outbox item done — one transaction. */
+  recordAnnotation(outboxId: number, tenant: string, signalId: string, ruleId: string, minute: number, annotationId: number, signals: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE signals SET annotation_id = ? WHERE tenant = ? AND id = ?').run(annotationId, tenant, signalId);
+      this.db
+        .prepare(
+          `INSERT INTO annotation_storms (tenant, rule_id, minute, annotation_id, signals) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (tenant, rule_id, minute) DO UPDATE SET annotation_id = excluded.annotation_id, signals = excluded.signals`,
+        )
+        .run(tenant, ruleId, minute, annotationId, signals);
+      this.db.prepare('DELETE FROM outbox WHERE id = ?').run(outboxId);
+    })();
+  }
+
+  annotationOf(tenant: string, signalId: string): number | undefined {
+    const row = this.db.prepare('SELECT annotation_id FROM signals WHERE tenant = ? AND id = ?').get(tenant, signalId) as { annotation_id: number | null } | undefined;
+    return row?.annotation_id ?? undefined;
   }
 
   outboxDepth(writer: string): number {

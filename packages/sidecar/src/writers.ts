@@ -1,0 +1,276 @@
+/**
+ * Writers deliver each signal out of the durable outbox: as a span in the violating trace
+ * (OTLP/HTTP protobuf), as a Grafana annotation, and to a webhook. Each retries with exponential
+ * backoff and full jitter, and because the outbox is in SQLite, a crash or an outage delays a
+ * delivery but never loses one.
+ */
+import { createHash, createHmac } from 'crypto';
+import type { Logger } from 'pino';
+import { encodeTraceRequest } from './ingest/otlpProto';
+import type { Metrics } from './metrics';
+import type { OutboxItem, Signal, Store } from './store';
+
+export interface SignalWriter {
+  readonly name: string;
+  /** Delivers one signal; throws to have it retried later. */
+  deliver(item: OutboxItem): Promise<void>;
+}
+
+export class DeliveryError extends Error {}
+
+async function send(url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) {
+    const text = (await res.text().catch(() => '')).slice(0, 300);
+    throw new DeliveryError(`${init.method ?? 'GET'} ${url} answered ${res.status}${text ? `: ${text}` : ''}`);
+  }
+  return res;
+}
+
+const SEVERITY_RANK: Record<string, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
+
+// ---------------------------------------------------------------- signal spans (OTLP)
+
+/** A stable span id per signal: a retried export writes the same span, not a second one. */
+function signalSpanId(signalId: string): Buffer {
+  return createHash('sha256').update(`betrace.signal/${signalId}`).digest().subarray(0, 8);
+}
+
+/** The telemetry contract's `betrace.signal` span for one signal, as an ExportTraceServiceRequest. */
+export function signalSpanRequest(signal: Signal, version: string, compliance: Array<{ framework: string; control: string }> = []): object {
+  const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
+  const timeNs = String(BigInt(signal.createdAt) * 1_000_000n);
+  const parent = signal.boundSpanId ?? signal.matchedSpanIds[0];
+  const attributes = [
+    str('betrace.signal.id', signal.id),
+    str('betrace.rule.id', signal.ruleId),
+    str('betrace.rule.name', signal.ruleName),
+    { key: 'betrace.rule.version', value: { intValue: String(signal.ruleVersion) } },
+    str('betrace.signal.severity', signal.severity),
+    str('betrace.signal.message', signal.message),
+    { key: 'betrace.signal.matched_span_ids', value: { arrayValue: { values: signal.matchedSpanIds.map((id) => ({ stringValue: id })) } } },
+    str('betrace.signal.source', signal.source),
+  ];
+  if (compliance.length > 0) {
+    attributes.push(str('compliance.framework', compliance[0].framework), str('compliance.control', compliance[0].control));
+  }
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [str('service.name', 'betrace'), str('service.version', version), str('betrace.tenant', signal.tenant)] },
+        scopeSpans: [
+          {
+            scope: { name: 'betrace', version },
+            spans: [
+              {
+                traceId: Buffer.from(signal.traceId, 'hex'),
+                spanId: signalSpanId(signal.id),
+                ...(parent ? { parentSpanId: Buffer.from(parent, 'hex') } : {}),
+                name: 'betrace.signal',
+                kind: 1,
+                startTimeUnixNano: timeNs,
+                endTimeUnixNano: timeNs,
+                attributes,
+                links: signal.matchedSpanIds.filter((id) => id !== parent).map((id) => ({ traceId: Buffer.from(signal.traceId, 'hex'), spanId: Buffer.from(id, 'hex') })),
+                status: SEVERITY_RANK[signal.severity] >= SEVERITY_RANK.high ? { code: 2, message: signal.message } : { code: 0 },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export class OtlpSignalWriter implements SignalWriter {
+  readonly name = 'otlp';
+  private readonly url: string;
+
+  constructor(
+    exportUrl: string,
+    private readonly version: string,
+    private readonly complianceOf: (tenant: string, ruleId: string) => Array<{ framework: string; control: string }>,
+    private readonly timeoutMs = 10_000,
+  ) {
+    this.url = /\/v1\/traces$/.test(exportUrl) ? exportUrl : `${exportUrl}/v1/traces`;
+  }
+
+  async deliver(item: OutboxItem): Promise<void> {
+    const body = encodeTraceRequest(signalSpanRequest(item.signal, this.version, this.complianceOf(item.tenant, item.signal.ruleId)));
+    await send(this.url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body }, this.timeoutMs);
+  }
+}
+
+// ---------------------------------------------------------------- Grafana annotations
+
+export class GrafanaAnnotationWriter implements SignalWriter {
+  readonly name = 'grafana';
+
+  constructor(
+    private readonly grafanaUrl: string,
+    private readonly token: string,
+    private readonly store: Store,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  private headers() {
+    return { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', accept: 'application/json' };
+  }
+
+  /**
+   * One annotation per rule and minute: the first signal posts it, later ones in the same minute
+   * update its text with the count (a storm folds into one annotation).
+   */
+  async deliver(item: OutboxItem): Promise<void> {
+    const s = item.signal;
+    if (this.store.annotationOf(item.tenant, s.id) !== undefined) {
+      this.store.completeOutbox(item.id); // delivered before a crash; only the outbox row was left
+      return;
+    }
+    const minute = Math.floor(s.createdAt / 60_000);
+    const storm = this.store.annotationStorm(item.tenant, s.ruleId, minute);
+    const tags = ['betrace', `rule:${s.ruleId}`, `severity:${s.severity}`, ...(s.service ? [`service:${s.service}`] : [])];
+    if (storm !== undefined) {
+      const count = storm.signals + 1;
+      const text = `${s.ruleName}: ${count} signals this minute, latest: ${s.message} — trace ${s.traceId}`;
+      await send(`${this.grafanaUrl}/api/annotations/${storm.annotationId}`, { method: 'PATCH', headers: this.headers(), body: JSON.stringify({ text, tags }) }, this.timeoutMs);
+      this.store.recordAnnotation(item.id, item.tenant, s.id, s.ruleId, minute, storm.annotationId, count);
+      return;
+    }
+    const res = await send(
+      `${this.grafanaUrl}/api/annotations`,
+      { method: 'POST', headers: this.headers(), body: JSON.stringify({ time: s.createdAt, tags, text: `${s.ruleName}: ${s.message} — trace ${s.traceId}` }) },
+      this.timeoutMs,
+    );
+    const json = (await res.json()) as { id?: number };
+    if (typeof json.id !== 'number') {
+      throw new DeliveryError(`Grafana answered without an annotation id: ${JSON.stringify(json).slice(0, 200)}`);
+    }
+    this.store.recordAnnotation(item.id, item.tenant, s.id, s.ruleId, minute, json.id, 1);
+  }
+}
+
+// ---------------------------------------------------------------- webhooks
+
+export class WebhookWriter implements SignalWriter {
+  readonly name = 'webhook';
+
+  constructor(
+    private readonly url: string,
+    private readonly format: 'json' | 'slack',
+    private readonly secret: string | undefined,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  body(s: Signal): string {
+    if (this.format === 'slack') {
+      return JSON.stringify({ text: `*${s.severity.toUpperCase()}* ${s.ruleName}: ${s.message}\ntrace \`${s.traceId}\` · rule \`${s.ruleId}\` · signal \`${s.id}\`` });
+    }
+    const { tenant: _tenant, ...rest } = s;
+    return JSON.stringify({ type: 'betrace.signal', signal: { ...rest, createdAt: new Date(s.createdAt).toISOString(), updatedAt: new Date(s.updatedAt).toISOString() } });
+  }
+
+  async deliver(item: OutboxItem): Promise<void> {
+    const body = this.body(item.signal);
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-betrace-signal-id': item.signal.id };
+    if (this.secret) {
+      headers['x-betrace-signature'] = `sha256=${createHmac('sha256', this.secret).update(body).digest('hex')}`;
+    }
+    await send(this.url, { method: 'POST', headers, body }, this.timeoutMs);
+  }
+}
+
+// ---------------------------------------------------------------- the outbox loop
+
+export interface DispatcherOptions {
+  now: () => number;
+  log: Logger;
+  metrics: Metrics;
+  /** First retry delay; doubles per attempt up to maxDelayMs, with full jitter. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  batch?: number;
+  random?: () => number;
+}
+
+export class OutboxDispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly writer: SignalWriter,
+    private readonly options: DispatcherOptions,
+  ) {}
+
+  /** Delay before the next attempt after `attempts` failures: exponential, capped, full jitter. */
+  backoff(attempts: number): number {
+    const base = this.options.baseDelayMs ?? 1000;
+    const max = this.options.maxDelayMs ?? 300_000;
+    const ceiling = Math.min(max, base * 2 ** Math.min(attempts, 30));
+    return Math.round(ceiling / 2 + (this.options.random ?? Math.random)() * (ceiling / 2));
+  }
+
+  /** Delivers every due item once; returns how many were delivered. */
+  runOnce(): Promise<number> {
+    if (this.running === undefined) {
+      this.running = this.deliverDue().finally(() => {
+        this.running = undefined;
+      });
+    }
+    return this.running;
+  }
+
+  private async deliverDue(): Promise<number> {
+    let delivered = 0;
+    const items = this.store.dueOutbox(this.writer.name, this.options.now(), this.options.batch ?? 100);
+    for (const item of items) {
+      if (this.stopped && !this.store.db.open) {
+        break;
+      }
+      try {
+        await this.writer.deliver(item);
+        if (this.store.db.open) {
+          this.store.completeOutbox(item.id);
+        }
+        delivered++;
+      } catch (e) {
+        const next = this.options.now() + this.backoff(item.attempts);
+        if (this.store.db.open) {
+          this.store.retryOutbox(item.id, next, e instanceof Error ? e.message : String(e));
+        }
+        if (item.attempts === 0 || item.attempts % 10 === 0) {
+          this.options.log.warn({ writer: this.writer.name, signalId: item.signal.id, attempts: item.attempts + 1, err: e }, 'delivery failed; will retry');
+        }
+        // The target is likely down: leave the rest of the batch for the next round.
+        break;
+      }
+    }
+    if (this.store.db.open) {
+      this.options.metrics.writerQueue.set({ writer: this.writer.name }, this.store.outboxDepth(this.writer.name));
+    }
+    return delivered;
+  }
+
+  start(intervalMs: number): void {
+    const loop = () => {
+      this.runOnce()
+        .catch((e: unknown) => this.options.log.error({ err: e, writer: this.writer.name }, 'writer loop failed'))
+        .finally(() => {
+          if (!this.stopped) {
+            this.timer = setTimeout(loop, intervalMs);
+            this.timer.unref();
+          }
+        });
+    };
+    loop();
+  }
+
+  /** Stops the loop after a last attempt to deliver what is due (bounded by `deadlineMs`). */
+  async stop(deadlineMs = 5000): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.race([this.runOnce(), new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())]);
+  }
+}

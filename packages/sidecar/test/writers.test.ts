@@ -1,0 +1,181 @@
+/**
+ * Writers against recording doubles: what leaves the sidecar for Tempo (signal spans), Grafana
+ * (annotations) and webhooks, storm folding, and an outage during which nothing is lost or doubled.
+ */
+import { createHmac } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import pino from 'pino';
+import { loadConfig } from '../src/config';
+import { ExportTraceServiceRequest } from '../src/ingest/otlpProto';
+import { createSidecar, Sidecar } from '../src/sidecar';
+import { grafanaDouble, HttpDouble } from './support/doubles';
+
+const root = path.join(__dirname, '../../..');
+const example = (rule: string) => fs.readFileSync(path.join(root, 'examples/traces', rule, 'violates-1.json'), 'utf8');
+
+interface Setup {
+  sidecar: Sidecar;
+  otlp: string;
+  clock: { now: number };
+  grafana: HttpDouble;
+  sink: HttpDouble;
+  webhook: HttpDouble;
+}
+
+const setups: Setup[] = [];
+afterEach(async () => {
+  for (const s of setups.splice(0)) {
+    await s.sidecar.stop();
+    await Promise.all([s.grafana.stop(), s.sink.stop(), s.webhook.stop()]);
+  }
+});
+
+async function setup(env: Record<string, string> = {}): Promise<Setup> {
+  const grafana = grafanaDouble();
+  const sink = new HttpDouble();
+  const webhook = new HttpDouble();
+  const [g, o, w] = await Promise.all([grafana.start(), sink.start(), webhook.start()]);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-writers-'));
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    RULES_DIR: path.join(root, 'examples/rules'),
+    OTLP_PORT: '0',
+    API_PORT: '0',
+    HOST: '127.0.0.1',
+    GRAFANA_URL: g,
+    GRAFANA_TOKEN: 'glsa_test',
+    OTLP_EXPORT_URL: o,
+    WEBHOOK_URL: `${w}/hook`,
+    WEBHOOK_SECRET: 's3cret',
+    ...env,
+  });
+  const clock = { now: Date.UTC(2026, 10, 25, 12, 0, 0) };
+  const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000, writerIntervalMs: 3_600_000, writerBaseDelayMs: 1000 });
+  const { otlpPort } = await sidecar.start();
+  const s = { sidecar, otlp: `http://127.0.0.1:${otlpPort}/v1/traces`, clock, grafana, sink, webhook };
+  setups.push(s);
+  return s;
+}
+
+async function ingest(s: Setup, json: string): Promise<void> {
+  const res = await fetch(s.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
+  expect(res.status).toBe(200);
+  s.clock.now += 10_001;
+  s.sidecar.assembler.tick();
+}
+
+async function deliverAll(s: Setup): Promise<void> {
+  for (const d of s.sidecar.dispatchers) {
+    await d.runOnce();
+  }
+}
+
+describe('writers', () => {
+  it('write the signal span into the violating trace, exactly as the contract says', async () => {
+    const s = await setup();
+    await ingest(s, example('soc2-cc7-2-payment-failures-audited'));
+    await deliverAll(s);
+    expect(s.sink.requests).toHaveLength(1);
+    const req = s.sink.requests[0];
+    expect(req.url).toBe('/v1/traces');
+    expect(req.headers['content-type']).toBe('application/x-protobuf');
+    const decoded = ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(req.body), { longs: String, bytes: String }) as {
+      resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: Record<string, unknown> }> }; scopeSpans: Array<{ scope: { name: string }; spans: Array<Record<string, unknown>> }> }>;
+    };
+    const rs = decoded.resourceSpans[0];
+    const attrs = (list: Array<{ key: string; value: Record<string, unknown> }>) => Object.fromEntries(list.map((a) => [a.key, Object.values(a.value)[0]]));
+    expect(attrs(rs.resource.attributes)).toEqual({ 'service.name': 'betrace', 'service.version': '0.1.0', 'betrace.tenant': 'default' });
+    expect(rs.scopeSpans[0].scope.name).toBe('betrace');
+    const span = rs.scopeSpans[0].spans[0] as { name: string; kind: number; traceId: string; parentSpanId: string; status: { code: number }; attributes: Array<{ key: string; value: Record<string, unknown> }> };
+    const [signal] = s.sidecar.store.listSignals('default').signals;
+    expect(span.name).toBe('betrace.signal');
+    expect(span.kind).toBe(1);
+    expect(Buffer.from(span.traceId, 'base64').toString('hex')).toBe(signal.traceId);
+    expect(Buffer.from(span.parentSpanId, 'base64').toString('hex')).toBe(signal.boundSpanId);
+    expect(span.status.code).toBe(2);
+    expect(attrs(span.attributes)).toMatchObject({
+      'betrace.signal.id': signal.id,
+      'betrace.rule.id': 'soc2-cc7-2-payment-failures-audited',
+      'betrace.rule.name': 'Failed payments are recorded as audit events',
+      'betrace.rule.version': '1',
+      'betrace.signal.severity': 'high',
+      'betrace.signal.source': 'push',
+      'compliance.framework': 'soc2',
+      'compliance.control': 'CC7.2',
+    });
+  });
+
+  it('post one Grafana annotation per signal, and fold a storm of one rule in one minute into one', async () => {
+    const s = await setup();
+    const trace = example('no-auto-approve');
+    await ingest(s, trace);
+    // A second trace of the same rule in the same minute (a different trace id).
+    await ingest(s, trace.replace(/"traceId": "([0-9a-f]{30})[0-9a-f]{2}"/g, '"traceId": "$1ff"'));
+    await deliverAll(s);
+    expect(s.grafana.requests.map((r) => [r.method, r.url])).toEqual([
+      ['POST', '/api/annotations'],
+      ['PATCH', '/api/annotations/1'],
+    ]);
+    const post = JSON.parse(s.grafana.requests[0].body.toString()) as { time: number; tags: string[]; text: string };
+    expect(s.grafana.requests[0].headers.authorization).toBe('Bearer glsa_test');
+    expect(post.tags).toEqual(['betrace', 'rule:no-auto-approve', 'severity:high', 'service:payment']);
+    expect(post.text).toMatch(/^Payments are never auto-approved: Payments are never auto-approved — trace [0-9a-f]{32}$/);
+    expect(JSON.parse(s.grafana.requests[1].body.toString()).text).toMatch(/^Payments are never auto-approved: 2 signals this minute/);
+  });
+
+  it('sign webhook bodies with HMAC-SHA256 and offer a Slack format', async () => {
+    const s = await setup();
+    await ingest(s, example('payment-fraud-check'));
+    await deliverAll(s);
+    const req = s.webhook.requests[0];
+    expect(req.headers['x-betrace-signature']).toBe(`sha256=${createHmac('sha256', 's3cret').update(req.body).digest('hex')}`);
+    const body = JSON.parse(req.body.toString()) as { type: string; signal: { ruleId: string; id: string } };
+    expect(body.type).toBe('betrace.signal');
+    expect(req.headers['x-betrace-signal-id']).toBe(body.signal.id);
+
+    const slack = await setup({ WEBHOOK_FORMAT: 'slack' });
+    await ingest(slack, example('payment-fraud-check'));
+    await deliverAll(slack);
+    expect(JSON.parse(slack.webhook.requests[0].body.toString()).text).toMatch(/^\*CRITICAL\* Large payments need a fraud check: charge of 1250 USD/);
+  });
+
+  it('survive an outage: Grafana down for a while, then up — every annotation arrives, none twice', async () => {
+    const s = await setup();
+    s.grafana.down = true;
+    const rules = ['no-auto-approve', 'payment-fraud-check', 'bounded-retries', 'pii-query-needs-auth'];
+    for (const r of rules) {
+      await ingest(s, example(r));
+    }
+    const grafana = s.sidecar.dispatchers.find((d) => (d as unknown as { writer: { name: string } }).writer.name === 'grafana')!;
+    for (let i = 0; i < 5; i++) {
+      await grafana.runOnce();
+      s.clock.now += 60_000;
+    }
+    expect(s.grafana.requests).toHaveLength(0);
+    expect(s.sidecar.store.outboxDepth('grafana')).toBe(4);
+    s.grafana.down = false;
+    for (let i = 0; i < 10 && s.sidecar.store.outboxDepth('grafana') > 0; i++) {
+      s.clock.now += 600_000;
+      await grafana.runOnce();
+    }
+    expect(s.sidecar.store.outboxDepth('grafana')).toBe(0);
+    const posted = s.grafana.requests.map((r) => (JSON.parse(r.body.toString()) as { tags: string[] }).tags[1]).sort();
+    expect(posted).toEqual(rules.map((r) => `rule:${r}`).sort());
+    // The other writers were not held up by Grafana's outage.
+    expect(s.webhook.requests).toHaveLength(0);
+    await deliverAll(s);
+    expect(s.webhook.requests).toHaveLength(4);
+    expect(s.sink.requests).toHaveLength(4);
+  });
+
+  it('back off exponentially with jitter, capped', () => {
+    const s = { now: () => 0 } as never;
+    const { OutboxDispatcher } = jest.requireActual('../src/writers') as typeof import('../src/writers');
+    const d = new OutboxDispatcher(s, { name: 'x', deliver: async () => undefined }, { now: () => 0, log: pino({ level: 'silent' }), metrics: {} as never, baseDelayMs: 1000, maxDelayMs: 60_000, random: () => 1 });
+    expect([0, 1, 2, 3, 10].map((a) => d.backoff(a))).toEqual([1000, 2000, 4000, 8000, 60_000]);
+    const low = new OutboxDispatcher(s, { name: 'x', deliver: async () => undefined }, { now: () => 0, log: pino({ level: 'silent' }), metrics: {} as never, baseDelayMs: 1000, random: () => 0 });
+    expect(low.backoff(3)).toBe(4000);
+  });
+});
