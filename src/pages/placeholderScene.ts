@@ -1,16 +1,11 @@
-import { EmbeddedScene, PanelBuilders, SceneFlexItem, SceneFlexLayout } from '@grafana/scenes';
+import { EmbeddedScene, SceneFlexItem, SceneFlexLayout } from '@grafana/scenes';
+import { Placeholder } from './Placeholder';
 
-/** A page whose real scene is still to come: one text panel saying what it will show. */
-export function placeholderScene(title: string, content: string) {
+/** A page whose real scene is still to come: one message saying what it will show. */
+export function placeholderScene(message: string, description: string, testId: string) {
   return new EmbeddedScene({
     body: new SceneFlexLayout({
-      children: [
-        new SceneFlexItem({
-          width: '100%',
-          height: 200,
-          body: PanelBuilders.text().setTitle(title).setOption('content', content).build(),
-        }),
-      ],
+      children: [new SceneFlexItem({ body: new Placeholder({ message, description, testId }) })],
     }),
   });
 }

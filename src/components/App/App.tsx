@@ -1,7 +1,10 @@
 import React from 'react';
+import { Navigate, Route, Routes } from 'react-router-dom';
 import { SceneApp, useSceneApp } from '@grafana/scenes';
 import { AppRootProps } from '@grafana/data';
+import { ROUTES } from '../../constants';
 import { PluginPropsContext } from '../../utils/utils.plugin';
+import { prefixRoute } from '../../utils/utils.routing';
 import { evidencePage } from '../../pages/Evidence/evidencePage';
 import { rulesPage } from '../../pages/Rules/rulesPage';
 import { signalsPage } from '../../pages/Signals/signalsPage';
@@ -18,7 +21,13 @@ function getSceneApp() {
 
 function AppWithScenes() {
   const scene = useSceneApp(getSceneApp);
-  return <scene.Component model={scene} />;
+  // The app's own URL (a bookmark, a link from elsewhere in Grafana) opens the default page.
+  return (
+    <Routes>
+      <Route index element={<Navigate to={prefixRoute(ROUTES.Rules)} replace />} />
+      <Route path="*" element={<scene.Component model={scene} />} />
+    </Routes>
+  );
 }
 
 function App(props: AppRootProps) {

@@ -7,6 +7,6 @@ export const evidencePage = new SceneAppPage({
   title: 'Evidence',
   subTitle: 'Signed records that compliance controls work',
   url: prefixRoute(ROUTES.Evidence),
-  routePath: ROUTES.Evidence,
+  routePath: `${ROUTES.Evidence}/*`,
   getScene: evidenceScene,
 });

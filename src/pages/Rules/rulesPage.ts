@@ -7,6 +7,6 @@ export const rulesPage = new SceneAppPage({
   title: 'Rules',
   subTitle: 'Invariants over whole traces, checked on every trace',
   url: prefixRoute(ROUTES.Rules),
-  routePath: ROUTES.Rules,
+  routePath: `${ROUTES.Rules}/*`,
   getScene: rulesScene,
 });

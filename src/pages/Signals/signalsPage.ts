@@ -7,6 +7,6 @@ export const signalsPage = new SceneAppPage({
   title: 'Signals',
   subTitle: 'Every violation of a rule, one click from its trace',
   url: prefixRoute(ROUTES.Signals),
-  routePath: ROUTES.Signals,
+  routePath: `${ROUTES.Signals}/*`,
   getScene: signalsScene,
 });
