@@ -7,6 +7,8 @@ import { groupTraces, Span, SpanEvent, SpanLink, Trace } from '../model';
 import {
   DecodeError,
   IdEncoding,
+  PathRef,
+  pathOf,
   readArray,
   readAttributes,
   readId,
@@ -52,7 +54,7 @@ export function decodeResourceSpans(resourceSpans: unknown, path = 'resourceSpan
       }
       const spans = readArray(ss.spans, `${ssPath}.spans`);
       for (let i = 0; i < spans.length; i++) {
-        out.push(decodeSpan(spans[i], `${ssPath}.spans[${i}]`, encoding, service, resource, scope));
+        out.push(decodeSpan(spans[i], () => `${ssPath}.spans[${i}]`, encoding, service, resource, scope));
       }
     }
   }
@@ -61,41 +63,42 @@ export function decodeResourceSpans(resourceSpans: unknown, path = 'resourceSpan
 
 function decodeSpan(
   value: unknown,
-  path: string,
+  spanPath: () => string,
   encoding: IdEncoding,
   service: string,
   resource: Span['resource'],
   scope: Span['scope'],
 ): Span {
-  const o = readObject(value, path);
-  const traceId = readId(o.traceId, 16, encoding, `${path}.traceId`);
+  const at = (field: string) => sub(spanPath, field);
+  const o = readObject(value, spanPath);
+  const traceId = readId(o.traceId, 16, encoding, at('traceId'));
   if (traceId === undefined) {
-    throw new DecodeError(`${path}.traceId`, 'is missing');
+    throw new DecodeError(at('traceId'), 'is missing');
   }
-  const spanId = readId(o.spanId, 8, encoding, `${path}.spanId`);
+  const spanId = readId(o.spanId, 8, encoding, at('spanId'));
   if (spanId === undefined) {
-    throw new DecodeError(`${path}.spanId`, 'is missing');
+    throw new DecodeError(at('spanId'), 'is missing');
   }
-  const parent = readId(o.parentSpanId, 8, encoding, `${path}.parentSpanId`);
-  const startNs = readTime(o.startTimeUnixNano, `${path}.startTimeUnixNano`);
-  const endNs = readTime(o.endTimeUnixNano, `${path}.endTimeUnixNano`);
-  const statusObj = o.status === undefined || o.status === null ? undefined : readObject(o.status, `${path}.status`);
-  const attrs = o.attributes === undefined ? EMPTY_ATTRS : readAttributes(o.attributes, `${path}.attributes`);
+  const parent = readId(o.parentSpanId, 8, encoding, at('parentSpanId'));
+  const startNs = readTime(o.startTimeUnixNano, at('startTimeUnixNano'));
+  const endNs = readTime(o.endTimeUnixNano, at('endTimeUnixNano'));
+  const statusObj = o.status === undefined || o.status === null ? undefined : readObject(o.status, at('status'));
+  const attrs = o.attributes === undefined ? EMPTY_ATTRS : readAttributes(o.attributes, at('attributes'));
   const span: Span = {
     traceId,
     spanId,
-    name: readString(o.name, `${path}.name`),
-    kind: readKind(o.kind, `${path}.kind`),
-    status: statusObj ? readStatusCode(statusObj.code, `${path}.status.code`) : 'unset',
-    statusMessage: statusObj ? readString(statusObj.message, `${path}.status.message`) : '',
+    name: readString(o.name, at('name')),
+    kind: readKind(o.kind, at('kind')),
+    status: statusObj ? readStatusCode(statusObj.code, at('status.code')) : 'unset',
+    statusMessage: statusObj ? readString(statusObj.message, at('status.message')) : '',
     startNs,
     endNs,
     durationNs: endNs > startNs ? Number(endNs - startNs) : 0,
     service,
     attrs: attrs === EMPTY_ATTRS ? {} : attrs,
     resource,
-    events: o.events === undefined ? [] : readArray(o.events, `${path}.events`).map((e, i) => decodeEvent(e, `${path}.events[${i}]`)),
-    links: o.links === undefined ? [] : readArray(o.links, `${path}.links`).map((l, i) => decodeLink(l, `${path}.links[${i}]`, encoding)),
+    events: o.events === undefined ? [] : readArray(o.events, at('events')).map((e, i) => decodeEvent(e, () => `${spanPath()}.events[${i}]`)),
+    links: o.links === undefined ? [] : readArray(o.links, at('links')).map((l, i) => decodeLink(l, () => `${spanPath()}.links[${i}]`, encoding)),
   };
   // An all-zero parent id is how some encoders write "no parent".
   if (parent !== undefined && parent !== '0000000000000000') {
@@ -107,23 +110,28 @@ function decodeSpan(
   return span;
 }
 
-function decodeEvent(value: unknown, path: string): SpanEvent {
+/** The path of a field below `path`, built only if an error needs it. */
+function sub(path: PathRef, field: string): () => string {
+  return () => `${pathOf(path)}.${field}`;
+}
+
+function decodeEvent(value: unknown, path: PathRef): SpanEvent {
   const o = readObject(value, path);
   return {
-    name: readString(o.name, `${path}.name`),
-    timeNs: readTime(o.timeUnixNano, `${path}.timeUnixNano`),
-    attrs: readAttributes(o.attributes, `${path}.attributes`),
+    name: readString(o.name, sub(path, 'name')),
+    timeNs: readTime(o.timeUnixNano, sub(path, 'timeUnixNano')),
+    attrs: readAttributes(o.attributes, sub(path, 'attributes')),
   };
 }
 
-function decodeLink(value: unknown, path: string, encoding: IdEncoding): SpanLink {
+function decodeLink(value: unknown, path: PathRef, encoding: IdEncoding): SpanLink {
   const o = readObject(value, path);
-  const traceId = readId(o.traceId, 16, encoding, `${path}.traceId`);
-  const spanId = readId(o.spanId, 8, encoding, `${path}.spanId`);
+  const traceId = readId(o.traceId, 16, encoding, sub(path, 'traceId'));
+  const spanId = readId(o.spanId, 8, encoding, sub(path, 'spanId'));
   if (traceId === undefined || spanId === undefined) {
     throw new DecodeError(path, 'a link needs a traceId and a spanId');
   }
-  return { traceId, spanId, attrs: readAttributes(o.attributes, `${path}.attributes`) };
+  return { traceId, spanId, attrs: readAttributes(o.attributes, sub(path, 'attributes')) };
 }
 
 /** An OTLP/JSON ExportTraceServiceRequest → its traces (spans grouped by trace id). Throws DecodeError. */

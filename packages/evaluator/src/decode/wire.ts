@@ -5,13 +5,24 @@
  */
 import type { AttrMap, AttrValue, SpanKind, StatusCode } from '../model';
 
+/**
+ * Where a value stands in the input, for error messages. A function when building the string
+ * eagerly would cost more than the decoding itself (the common case never needs it).
+ */
+export type PathRef = string | (() => string);
+
+export function pathOf(p: PathRef): string {
+  return typeof p === 'function' ? p() : p;
+}
+
 /** Malformed input, with the path of the offending field (the sidecar answers 400 with this message). */
 export class DecodeError extends Error {
-  constructor(
-    readonly path: string,
-    detail: string,
-  ) {
-    super(`${path}: ${detail}`);
+  readonly path: string;
+
+  constructor(path: PathRef, detail: string) {
+    const where = pathOf(path);
+    super(`${where}: ${detail}`);
+    this.path = where;
     this.name = 'DecodeError';
   }
 }
@@ -92,7 +103,7 @@ export type IdEncoding = 'hex' | 'base64';
  * be that (right length, right alphabet), because both kinds are seen in the wild.
  * Returns undefined for an absent or empty id.
  */
-export function readId(value: unknown, bytes: number, encoding: IdEncoding, path: string): string | undefined {
+export function readId(value: unknown, bytes: number, encoding: IdEncoding, path: PathRef): string | undefined {
   if (value === undefined || value === null || value === '') {
     return undefined;
   }
@@ -128,7 +139,7 @@ export function normalizeTraceIdHex(id: string): string {
 const UINT64_LIMIT = 1n << 64n;
 
 /** An int64/uint64 as bigint, exactly: never through a JS number when the value can exceed 2^53. */
-export function readInt64(value: unknown, path: string): bigint {
+export function readInt64(value: unknown, path: PathRef): bigint {
   if (typeof value === 'string') {
     if (!/^-?\d+$/.test(value)) {
       throw new DecodeError(path, `expected an integer, got ${JSON.stringify(value)}`);
@@ -154,7 +165,7 @@ export function readInt64(value: unknown, path: string): bigint {
 }
 
 /** A timestamp field: absent means 0. */
-export function readTime(value: unknown, path: string): bigint {
+export function readTime(value: unknown, path: PathRef): bigint {
   return value === undefined || value === null ? 0n : readInt64(value, path);
 }
 
@@ -162,7 +173,7 @@ const KINDS: SpanKind[] = ['unspecified', 'internal', 'server', 'client', 'produ
 const STATUSES: StatusCode[] = ['unset', 'ok', 'error'];
 
 /** An enum given as its number or its name (`SPAN_KIND_SERVER`, or plain `server`). */
-function readEnum<T extends string>(value: unknown, names: readonly T[], prefix: string, fallback: T, path: string, what: string): T {
+function readEnum<T extends string>(value: unknown, names: readonly T[], prefix: string, fallback: T, path: PathRef, what: string): T {
   if (value === undefined || value === null) {
     return fallback;
   }
@@ -178,15 +189,15 @@ function readEnum<T extends string>(value: unknown, names: readonly T[], prefix:
   throw new DecodeError(path, `expected ${what} (0-${names.length - 1} or ${prefix}*), got ${JSON.stringify(value)}`);
 }
 
-export function readKind(value: unknown, path: string): SpanKind {
+export function readKind(value: unknown, path: PathRef): SpanKind {
   return readEnum(value, KINDS, 'SPAN_KIND_', 'unspecified', path, 'a span kind');
 }
 
-export function readStatusCode(value: unknown, path: string): StatusCode {
+export function readStatusCode(value: unknown, path: PathRef): StatusCode {
   return readEnum(value, STATUSES, 'STATUS_CODE_', 'unset', path, 'a status code');
 }
 
-export function readString(value: unknown, path: string): string {
+export function readString(value: unknown, path: PathRef): string {
   if (value === undefined || value === null) {
     return '';
   }
@@ -196,7 +207,7 @@ export function readString(value: unknown, path: string): string {
   return value;
 }
 
-export function readArray(value: unknown, path: string): unknown[] {
+export function readArray(value: unknown, path: PathRef): unknown[] {
   if (value === undefined || value === null) {
     return [];
   }
@@ -206,7 +217,7 @@ export function readArray(value: unknown, path: string): unknown[] {
   return value;
 }
 
-export function readObject(value: unknown, path: string): Record<string, unknown> {
+export function readObject(value: unknown, path: PathRef): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new DecodeError(path, `expected an object, got ${typeName(value)}`);
   }
@@ -214,28 +225,28 @@ export function readObject(value: unknown, path: string): Record<string, unknown
 }
 
 /** An int64 attribute: a number when exact, else a bigint. */
-function intAttr(value: unknown, path: string): number | bigint {
+function intAttr(value: unknown, path: PathRef): number | bigint {
   const big = readInt64(value, path);
   return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
 }
 
 /** OTLP AnyValue → AttrValue. */
-export function readAnyValue(value: unknown, path: string): AttrValue {
+export function readAnyValue(value: unknown, path: PathRef): AttrValue {
   if (value === undefined || value === null) {
     return null;
   }
   const v = readObject(value, path);
   if ('stringValue' in v) {
-    return readString(v.stringValue, `${path}.stringValue`);
+    return readString(v.stringValue, () => `${pathOf(path)}.stringValue`);
   }
   if ('boolValue' in v) {
     if (typeof v.boolValue !== 'boolean') {
-      throw new DecodeError(`${path}.boolValue`, `expected a boolean, got ${typeName(v.boolValue)}`);
+      throw new DecodeError(() => `${pathOf(path)}.boolValue`, `expected a boolean, got ${typeName(v.boolValue)}`);
     }
     return v.boolValue;
   }
   if ('intValue' in v) {
-    return intAttr(v.intValue, `${path}.intValue`);
+    return intAttr(v.intValue, () => `${pathOf(path)}.intValue`);
   }
   if ('doubleValue' in v) {
     const d = v.doubleValue;
@@ -249,15 +260,15 @@ export function readAnyValue(value: unknown, path: string): AttrValue {
     if (d === 'NaN') {
       return NaN;
     }
-    throw new DecodeError(`${path}.doubleValue`, `expected a number, got ${typeName(d)}`);
+    throw new DecodeError(() => `${pathOf(path)}.doubleValue`, `expected a number, got ${typeName(d)}`);
   }
   if ('arrayValue' in v) {
-    const arr = v.arrayValue === null || v.arrayValue === undefined ? {} : readObject(v.arrayValue, `${path}.arrayValue`);
-    return readArray(arr.values, `${path}.arrayValue.values`).map((x, i) => readAnyValue(x, `${path}.arrayValue.values[${i}]`));
+    const arr = v.arrayValue === null || v.arrayValue === undefined ? {} : readObject(v.arrayValue, () => `${pathOf(path)}.arrayValue`);
+    return readArray(arr.values, () => `${pathOf(path)}.arrayValue.values`).map((x, i) => readAnyValue(x, () => `${pathOf(path)}.arrayValue.values[${i}]`));
   }
   if ('kvlistValue' in v) {
-    const kv = v.kvlistValue === null || v.kvlistValue === undefined ? {} : readObject(v.kvlistValue, `${path}.kvlistValue`);
-    return readAttributes(kv.values, `${path}.kvlistValue.values`);
+    const kv = v.kvlistValue === null || v.kvlistValue === undefined ? {} : readObject(v.kvlistValue, () => `${pathOf(path)}.kvlistValue`);
+    return readAttributes(kv.values, () => `${pathOf(path)}.kvlistValue.values`);
   }
   if ('bytesValue' in v) {
     const b = v.bytesValue;
@@ -266,7 +277,7 @@ export function readAnyValue(value: unknown, path: string): AttrValue {
     }
     const bytes = typeof b === 'string' ? base64ToBytes(b) : undefined;
     if (bytes === undefined) {
-      throw new DecodeError(`${path}.bytesValue`, 'expected base64');
+      throw new DecodeError(() => `${pathOf(path)}.bytesValue`, 'expected base64');
     }
     return bytes;
   }
@@ -275,19 +286,62 @@ export function readAnyValue(value: unknown, path: string): AttrValue {
 }
 
 /** A list of OTLP KeyValue → attribute map (later keys win, as collectors do). */
-export function readAttributes(value: unknown, path: string): AttrMap {
+export function readAttributes(value: unknown, path: PathRef): AttrMap {
   const out: AttrMap = {};
   const list = readArray(value, path);
   for (let i = 0; i < list.length; i++) {
-    const kv = readObject(list[i], `${path}[${i}]`);
+    const item = list[i] as { key?: unknown; value?: unknown } | null;
+    const kv = item !== null && typeof item === 'object' && !Array.isArray(item) ? item : readObject(item, () => `${pathOf(path)}[${i}]`);
     const key = kv.key;
     if (typeof key !== 'string') {
-      throw new DecodeError(`${path}[${i}].key`, `expected a string, got ${typeName(key)}`);
+      throw new DecodeError(() => `${pathOf(path)}[${i}].key`, `expected a string, got ${typeName(key)}`);
     }
-    // defineProperty: a key such as "__proto__" must stay an ordinary attribute.
-    Object.defineProperty(out, key, { value: readAnyValue(kv.value, `${path}[${i}].value`), enumerable: true, writable: true, configurable: true });
+    let v = simpleAnyValue(kv.value);
+    if (v === NOT_SIMPLE) {
+      v = readAnyValue(kv.value, () => `${pathOf(path)}[${i}].value`);
+    }
+    if (key === '__proto__') {
+      // Assignment would set the prototype: "__proto__" must stay an ordinary attribute.
+      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    } else {
+      out[key] = v;
+    }
   }
   return out;
+}
+
+const NOT_SIMPLE: unique symbol = Symbol('not simple');
+
+/**
+ * The common AnyValues (string, bool, safe int, number) read without building any error path;
+ * anything else, or anything malformed, goes to readAnyValue, which says precisely what is wrong.
+ * Tests the keys in readAnyValue's order, so both read the same value.
+ */
+function simpleAnyValue(value: unknown): AttrValue | typeof NOT_SIMPLE {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return NOT_SIMPLE;
+  }
+  const v = value as Record<string, unknown>;
+  if ('stringValue' in v) {
+    return typeof v.stringValue === 'string' ? v.stringValue : NOT_SIMPLE;
+  }
+  if ('boolValue' in v) {
+    return typeof v.boolValue === 'boolean' ? v.boolValue : NOT_SIMPLE;
+  }
+  if ('intValue' in v) {
+    const n = v.intValue;
+    if (typeof n === 'number' && Number.isSafeInteger(n)) {
+      return n;
+    }
+    if (typeof n === 'string' && n.length < 16 && /^-?\d+$/.test(n)) {
+      return Number(n);
+    }
+    return NOT_SIMPLE;
+  }
+  if ('doubleValue' in v) {
+    return typeof v.doubleValue === 'number' ? v.doubleValue : NOT_SIMPLE;
+  }
+  return NOT_SIMPLE;
 }
 
 export function typeName(v: unknown): string {
