@@ -192,6 +192,26 @@ describe('decodeResourceSpans (protobuf-decoded objects)', () => {
   });
 });
 
+describe('decodeResourceSpans (protobuf messages with prototype defaults)', () => {
+  it('reads only the fields the wire set, not the defaults on the prototype', () => {
+    const withDefaults = <T extends object>(own: T, defaults: object): T => Object.assign(Object.create(defaults) as T, own);
+    const anyValueDefaults = { stringValue: '', boolValue: false, intValue: 0, doubleValue: 0, arrayValue: null, kvlistValue: null, bytesValue: [] };
+    const span = withDefaults(
+      {
+        traceId: new Uint8Array(16).fill(1),
+        spanId: new Uint8Array(8).fill(2),
+        name: 'x',
+        attributes: [{ key: 'n', value: withDefaults({ intValue: { low: 7, high: 0, unsigned: false } }, anyValueDefaults) }, { key: 'b', value: withDefaults({ boolValue: true }, anyValueDefaults) }],
+      },
+      { parentSpanId: [], status: null, kind: 0, events: [], links: [] },
+    );
+    const [decoded] = decodeResourceSpans([withDefaults({ scopeSpans: [{ spans: [span] }] }, { resource: null })]);
+    expect(decoded.attrs).toEqual({ n: 7, b: true });
+    expect(decoded.parentSpanId).toBeUndefined();
+    expect(decoded.status).toBe('unset');
+  });
+});
+
 describe('decodeOtlpJsonText', () => {
   const line = (spanId: string) => JSON.stringify(otlp([{ traceId: 'ab'.repeat(16), spanId, name: 'x' }]));
 

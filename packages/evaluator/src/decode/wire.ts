@@ -104,7 +104,8 @@ export type IdEncoding = 'hex' | 'base64';
  * Returns undefined for an absent or empty id.
  */
 export function readId(value: unknown, bytes: number, encoding: IdEncoding, path: PathRef): string | undefined {
-  if (value === undefined || value === null || value === '') {
+  // An empty array is protobufjs' default for an unset bytes field.
+  if (value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)) {
     return undefined;
   }
   if (value instanceof Uint8Array) {
@@ -231,24 +232,30 @@ function intAttr(value: unknown, path: PathRef): number | bigint {
 }
 
 /** OTLP AnyValue → AttrValue. */
+const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+
+/**
+ * OTLP AnyValue → AttrValue. Own properties only: protobuf-decoded messages carry every field's
+ * default on their prototype, so `in` would see fields the wire never set.
+ */
 export function readAnyValue(value: unknown, path: PathRef): AttrValue {
   if (value === undefined || value === null) {
     return null;
   }
   const v = readObject(value, path);
-  if ('stringValue' in v) {
+  if (hasOwn(v, 'stringValue')) {
     return readString(v.stringValue, () => `${pathOf(path)}.stringValue`);
   }
-  if ('boolValue' in v) {
+  if (hasOwn(v, 'boolValue')) {
     if (typeof v.boolValue !== 'boolean') {
       throw new DecodeError(() => `${pathOf(path)}.boolValue`, `expected a boolean, got ${typeName(v.boolValue)}`);
     }
     return v.boolValue;
   }
-  if ('intValue' in v) {
+  if (hasOwn(v, 'intValue')) {
     return intAttr(v.intValue, () => `${pathOf(path)}.intValue`);
   }
-  if ('doubleValue' in v) {
+  if (hasOwn(v, 'doubleValue')) {
     const d = v.doubleValue;
     if (typeof d === 'number') {
       return d;
@@ -262,15 +269,15 @@ export function readAnyValue(value: unknown, path: PathRef): AttrValue {
     }
     throw new DecodeError(() => `${pathOf(path)}.doubleValue`, `expected a number, got ${typeName(d)}`);
   }
-  if ('arrayValue' in v) {
+  if (hasOwn(v, 'arrayValue')) {
     const arr = v.arrayValue === null || v.arrayValue === undefined ? {} : readObject(v.arrayValue, () => `${pathOf(path)}.arrayValue`);
     return readArray(arr.values, () => `${pathOf(path)}.arrayValue.values`).map((x, i) => readAnyValue(x, () => `${pathOf(path)}.arrayValue.values[${i}]`));
   }
-  if ('kvlistValue' in v) {
+  if (hasOwn(v, 'kvlistValue')) {
     const kv = v.kvlistValue === null || v.kvlistValue === undefined ? {} : readObject(v.kvlistValue, () => `${pathOf(path)}.kvlistValue`);
     return readAttributes(kv.values, () => `${pathOf(path)}.kvlistValue.values`);
   }
-  if ('bytesValue' in v) {
+  if (hasOwn(v, 'bytesValue')) {
     const b = v.bytesValue;
     if (b instanceof Uint8Array) {
       return b;
@@ -322,13 +329,13 @@ function simpleAnyValue(value: unknown): AttrValue | typeof NOT_SIMPLE {
     return NOT_SIMPLE;
   }
   const v = value as Record<string, unknown>;
-  if ('stringValue' in v) {
+  if (hasOwn(v, 'stringValue')) {
     return typeof v.stringValue === 'string' ? v.stringValue : NOT_SIMPLE;
   }
-  if ('boolValue' in v) {
+  if (hasOwn(v, 'boolValue')) {
     return typeof v.boolValue === 'boolean' ? v.boolValue : NOT_SIMPLE;
   }
-  if ('intValue' in v) {
+  if (hasOwn(v, 'intValue')) {
     const n = v.intValue;
     if (typeof n === 'number' && Number.isSafeInteger(n)) {
       return n;
@@ -336,9 +343,13 @@ function simpleAnyValue(value: unknown): AttrValue | typeof NOT_SIMPLE {
     if (typeof n === 'string' && n.length < 16 && /^-?\d+$/.test(n)) {
       return Number(n);
     }
+    if (n !== null && typeof n === 'object' && (n as { high?: unknown }).high === 0 && typeof (n as { low?: unknown }).low === 'number') {
+      // A protobuf Long below 2^31.
+      return (n as { low: number }).low >= 0 ? (n as { low: number }).low : NOT_SIMPLE;
+    }
     return NOT_SIMPLE;
   }
-  if ('doubleValue' in v) {
+  if (hasOwn(v, 'doubleValue')) {
     return typeof v.doubleValue === 'number' ? v.doubleValue : NOT_SIMPLE;
   }
   return NOT_SIMPLE;

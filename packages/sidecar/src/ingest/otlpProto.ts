@@ -154,14 +154,13 @@ export const ExportTraceServiceResponse = root.lookupType('opentelemetry.proto.c
 export const RpcStatus = root.lookupType('google.rpc.Status');
 
 /**
- * Decodes a protobuf ExportTraceServiceRequest into the plain shape the evaluator's
- * decodeResourceSpans reads (byte ids, int64 as decimal strings, enums as numbers).
+ * Decodes a protobuf ExportTraceServiceRequest. The decoded message goes to the evaluator's
+ * decodeResourceSpans as it is (byte ids, Long int64, numeric enums): it reads own properties
+ * only, so the defaults protobufjs keeps on message prototypes are not mistaken for fields.
+ * (protobufjs' toObject would copy every message first, at four times the cost of decoding.)
  */
 export function decodeTraceRequest(body: Uint8Array): { resourceSpans?: unknown } {
-  const message = ExportTraceServiceRequest.decode(body);
-  return ExportTraceServiceRequest.toObject(message, { longs: String, enums: Number, defaults: false, oneofs: false }) as {
-    resourceSpans?: unknown;
-  };
+  return ExportTraceServiceRequest.decode(body) as unknown as { resourceSpans?: unknown };
 }
 
 export function encodeTraceResponse(rejectedSpans: number, errorMessage: string): Uint8Array {
