@@ -17,7 +17,7 @@ if (files.length === 0) {
 }
 let failed = 0;
 for (const f of files) {
-  const r = spawnSync(process.execPath, [path.join(__dirname, f)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, f)], { stdio: 'inherit' });
   if (r.status !== 0) {failed++;}
 }
 process.exit(failed === 0 ? 0 : 1);

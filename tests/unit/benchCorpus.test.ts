@@ -3,9 +3,7 @@
  * are the same rules: checked here on a small corpus (no timing).
  */
 import { compileRule, evaluateTrace, Trace } from '@betrace/evaluator';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { makeCorpus } = require('../../bench/corpus') as { makeCorpus: (n: number, seed?: number) => { traces: Trace[]; totalSpans: number } };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ruleTexts, handWritten } = require('../../bench/rules') as { ruleTexts: (v?: number) => string[]; handWritten: (v?: number) => Array<(t: Trace) => boolean> };
 
 describe('benchmark corpus and rules', () => {
