@@ -270,7 +270,13 @@ export function buildApi(options: ApiOptions): FastifyInstance {
         }
         definition = stored.definition;
       } else if (body.condition !== undefined || body.rule !== undefined) {
-        definition = { id: 'unsaved', name: 'unsaved rule', severity: 'medium', enabled: true, condition: body.condition ?? '', ...(body.rule ?? {}) } as RuleDefinition;
+        // An unsaved rule from the editor: validated like a saved one, with defaults for what a draft may lack.
+        const draft = { id: 'unsaved', name: 'unsaved rule', severity: 'medium', condition: body.condition ?? '', ...(body.rule ?? {}) };
+        const { rule, diagnostics } = validateRuleDefinition(draft);
+        if (!rule) {
+          return res.code(400).send({ error: 'invalid_rule', message: diagnostics.find((d) => d.severity === 'error')?.message ?? 'invalid rule', diagnostics });
+        }
+        definition = rule;
       } else {
         return res.code(400).send({ error: 'invalid_request', message: 'send ruleId, rule or condition' });
       }

@@ -230,6 +230,14 @@ describe('the API', () => {
     expect(tested.results[0].bindings).toHaveLength(1);
     const unsaved = await post('/api/v1/rules/test', { condition: 'trace.has_error', traces: [{ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'zz' }] }] }] }] });
     expect(unsaved.status).toBe(400);
+    expect(((await unsaved.json()) as { message: string }).message).toMatch(/traceId: expected 32 hex characters/);
+    const draft = await post('/api/v1/rules/test', { rule: { condition: 42 }, traces: [] });
+    expect(draft.status).toBe(400);
+    expect(((await draft.json()) as { message: string }).message).toBe('`condition` must be a string');
+    const fine = (await (await post('/api/v1/rules/test', { rule: { condition: 'checkout', message: 'checkout seen' }, traces: [JSON.parse(example('no-auto-approve', 'violates'))] })).json()) as {
+      results: Array<{ violations: Array<{ message: string }> }>;
+    };
+    expect(fine.results[0].violations.map((v) => v.message)).toEqual(['checkout seen']);
   });
 
   it('records signal status changes with who, when and a note', async () => {
