@@ -150,7 +150,11 @@ export class TempoDouble {
     return this.tenants.get(tenant)?.size ?? 0;
   }
 
+  /** Starts listening on a random loopback port; starting again returns the same address. */
   async start(): Promise<string> {
+    if (this.server) {
+      return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    }
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -165,7 +169,9 @@ export class TempoDouble {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const server = this.server;
+    this.server = undefined;
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   }
 
   private async handle(req: http.IncomingMessage, body: Buffer): Promise<{ status: number; body: string; type?: string }> {

@@ -24,6 +24,15 @@ export interface SidecarConfig {
   webhookSecret: string | undefined;
   webhookFormat: 'json' | 'slack';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Pull mode is on whenever this is set. */
+  tempoUrl: string | undefined;
+  tempoOrgId: string | undefined;
+  tempoToken: string | undefined;
+  /** `user:password`. */
+  tempoBasicAuth: string | undefined;
+  pollIntervalMs: number;
+  pollSettleMs: number;
+  pollStartMs: number;
 }
 
 export class ConfigError extends Error {
@@ -73,6 +82,9 @@ export const DEFAULTS = {
   MAX_BODY_BYTES: '16MiB',
   WEBHOOK_FORMAT: 'json',
   LOG_LEVEL: 'info',
+  POLL_INTERVAL: '30s',
+  POLL_SETTLE: '2m',
+  POLL_START: '15m',
 } as const;
 
 export function loadConfig(env: Env): SidecarConfig {
@@ -149,7 +161,17 @@ export function loadConfig(env: Env): SidecarConfig {
     webhookSecret: str('WEBHOOK_SECRET'),
     webhookFormat: oneOf('WEBHOOK_FORMAT', ['json', 'slack'] as const, DEFAULTS.WEBHOOK_FORMAT),
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, DEFAULTS.LOG_LEVEL),
+    tempoUrl: url('TEMPO_URL'),
+    tempoOrgId: str('TEMPO_ORG_ID'),
+    tempoToken: str('TEMPO_TOKEN'),
+    tempoBasicAuth: str('TEMPO_BASIC_AUTH'),
+    pollIntervalMs: duration('POLL_INTERVAL', DEFAULTS.POLL_INTERVAL),
+    pollSettleMs: duration('POLL_SETTLE', DEFAULTS.POLL_SETTLE),
+    pollStartMs: duration('POLL_START', DEFAULTS.POLL_START),
   };
+  if (config.tempoBasicAuth !== undefined && !config.tempoBasicAuth.includes(':')) {
+    throw new ConfigError('TEMPO_BASIC_AUTH', 'expected user:password');
+  }
   if (config.maxTraceAgeMs < config.decisionWaitMs) {
     throw new ConfigError('MAX_TRACE_AGE', `must be at least DECISION_WAIT (${config.decisionWaitMs} ms), got ${config.maxTraceAgeMs} ms`);
   }

@@ -19,8 +19,10 @@ export class Pipeline {
     private readonly now: () => number,
   ) {}
 
-  evaluate(tenant: string, trace: Trace, source: SignalSource): Signal[] {
-    const active = this.rules.active(tenant);
+  /** Evaluates a trace against the tenant's rules (or only those in `only`), storing new signals. */
+  evaluate(tenant: string, trace: Trace, source: SignalSource, only?: ReadonlySet<string>): Signal[] {
+    const all = this.rules.active(tenant);
+    const active = only === undefined ? all : all.filter((r) => only.has(r.compiled.definition.id));
     const stop = this.metrics.evaluationSeconds.startTimer();
     const violations = evaluateTrace(
       active.map((r) => r.compiled),

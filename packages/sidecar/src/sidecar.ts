@@ -15,6 +15,8 @@ import { Metrics } from './metrics';
 import { Pipeline } from './pipeline';
 import { RuleRegistry } from './rules';
 import { Store } from './store';
+import { TempoClient, TempoMetrics } from './tempo/client';
+import { TempoPoller } from './tempo/poller';
 import { GrafanaAnnotationWriter, OtlpSignalWriter, OutboxDispatcher, SignalWriter, WebhookWriter } from './writers';
 
 export const DEFAULT_TENANT = 'default';
@@ -28,6 +30,8 @@ export interface SidecarDeps {
   /** How often writers look at their outbox (default 1 s), and their first retry delay (default 1 s). */
   writerIntervalMs?: number;
   writerBaseDelayMs?: number;
+  /** How often pull mode polls Tempo (default POLL_INTERVAL); 0: never on its own (tests call pollOnce). */
+  pollIntervalMs?: number;
 }
 
 export interface Sidecar {
@@ -39,6 +43,9 @@ export interface Sidecar {
   readonly token: string;
   /** One per configured writer; tests drive them with runOnce(). */
   readonly dispatchers: readonly OutboxDispatcher[];
+  /** Pull mode (when TEMPO_URL is set); tests drive it with pollOnce(). */
+  readonly poller: TempoPoller | undefined;
+  readonly tempo: TempoClient | undefined;
   /** Whether the token was generated now (first start on this data folder). */
   readonly tokenGenerated: boolean;
   start(): Promise<{ otlpPort: number; apiPort: number }>;
@@ -76,6 +83,30 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const dispatchers = writerList.map((w) => new OutboxDispatcher(store, w, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }));
 
   const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now);
+
+  let tempo: TempoClient | undefined;
+  let poller: TempoPoller | undefined;
+  if (config.tempoUrl) {
+    tempo = new TempoClient({
+      url: config.tempoUrl,
+      orgId: config.tempoOrgId,
+      bearerToken: config.tempoToken,
+      basicAuth: config.tempoBasicAuth,
+      metrics: new TempoMetrics(metrics.registry),
+    });
+    poller = new TempoPoller({
+      tenant,
+      client: tempo,
+      store,
+      rules,
+      pipeline,
+      log,
+      lag: metrics.pollLag,
+      now,
+      settleMs: config.pollSettleMs,
+      startMs: config.pollStartMs,
+    });
+  }
   const assembler = new TraceAssembler({
     decisionWaitMs: config.decisionWaitMs,
     maxTraceAgeMs: config.maxTraceAgeMs,
@@ -107,6 +138,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     token,
     tokenGenerated,
     dispatchers,
+    poller,
+    tempo,
     async start() {
       if (config.rulesDir) {
         const { rules: n, files } = rules.provision(tenant, config.rulesDir, now());
@@ -127,6 +160,10 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       for (const d of dispatchers) {
         d.start(deps.writerIntervalMs ?? 1000);
       }
+      if (poller && deps.pollIntervalMs !== 0) {
+        poller.start(deps.pollIntervalMs ?? config.pollIntervalMs);
+        log.info({ tempo: config.tempoUrl, orgId: config.tempoOrgId }, 'pull mode: polling Tempo');
+      }
       const otlpPort = (receiver.server.address() as { port: number }).port;
       const apiPort = (api.server.address() as { port: number }).port;
       return { otlpPort, apiPort };
@@ -134,6 +171,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     async stop() {
       accepting = false;
       if (timer) clearInterval(timer);
+      await poller?.stop();
       await receiver?.close();
       const drained = assembler.drain();
       log.info({ traces: drained }, 'drained trace assembly');

@@ -133,6 +133,7 @@ const MIGRATIONS: string[] = [
    CREATE TABLE annotation_storms (
      tenant TEXT NOT NULL, rule_id TEXT NOT NULL, minute INTEGER NOT NULL, annotation_id INTEGER NOT NULL, signals INTEGER NOT NULL,
      PRIMARY KEY (tenant, rule_id, minute));`,
+  `CREATE TABLE watermarks (tenant TEXT PRIMARY KEY, until_ms INTEGER NOT NULL, updated_at INTEGER NOT NULL);`,
 ];
 
 interface SignalRow {
@@ -238,6 +239,19 @@ export class Store {
 
   setSetting(key: string, value: string): void {
     this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  // ---------------------------------------------------------------- pull mode
+
+  /** How far (unix ms) a tenant's traces in Tempo have been evaluated. */
+  getWatermark(tenant: string): number | undefined {
+    return (this.db.prepare('SELECT until_ms FROM watermarks WHERE tenant = ?').get(tenant) as { until_ms: number } | undefined)?.until_ms;
+  }
+
+  setWatermark(tenant: string, untilMs: number, now: number): void {
+    this.db
+      .prepare('INSERT INTO watermarks (tenant, until_ms, updated_at) VALUES (?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET until_ms = excluded.until_ms, updated_at = excluded.updated_at')
+      .run(tenant, untilMs, now);
   }
 
   // ---------------------------------------------------------------- signals

@@ -21,6 +21,13 @@ describe('loadConfig', () => {
       webhookSecret: undefined,
       webhookFormat: 'json',
       logLevel: 'info',
+      tempoUrl: undefined,
+      tempoOrgId: undefined,
+      tempoToken: undefined,
+      tempoBasicAuth: undefined,
+      pollIntervalMs: 30_000,
+      pollSettleMs: 120_000,
+      pollStartMs: 900_000,
     });
   });
 
@@ -41,6 +48,9 @@ describe('loadConfig', () => {
     [{ GRAFANA_URL: 'http://g' }, 'GRAFANA_TOKEN: is required when GRAFANA_URL is set (a service-account token with annotations:create)'],
     [{ WEBHOOK_FORMAT: 'teams' }, 'WEBHOOK_FORMAT: expected one of json, slack, got "teams"'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+    [{ TEMPO_URL: 'tempo' }, 'TEMPO_URL: expected an http(s) URL, got "tempo"'],
+    [{ TEMPO_URL: 'http://tempo:3200', TEMPO_BASIC_AUTH: 'nopassword' }, 'TEMPO_BASIC_AUTH: expected user:password'],
+    [{ POLL_SETTLE: 'soon' }, 'POLL_SETTLE: expected a duration such as 500ms, 10s or 2m, got "soon"'],
     [{ MAX_BUFFER_BYTES: 'lots' }, 'MAX_BUFFER_BYTES: expected a size such as 16MiB or 1048576, got "lots"'],
   ])('fails on %j naming the variable', (env, message) => {
     let error: unknown;

@@ -1,0 +1,185 @@
+/**
+ * Pull mode against the Tempo double (tests/support/tempoDouble.ts): windows, saturated searches,
+ * fetch-once, outages, restarts, tenants, late spans. Time is an injected clock.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import pino from 'pino';
+import { decodeOtlpJsonText, Span } from '@betrace/evaluator';
+import { TempoDouble } from '../../../tests/support/tempoDouble';
+import { loadConfig } from '../src/config';
+import { createSidecar, Sidecar } from '../src/sidecar';
+import { TempoPoller } from '../src/tempo/poller';
+
+const root = path.join(__dirname, '../../..');
+const MINUTE = 60_000;
+
+/** An example trace under a new id, its spans starting `atMs`. */
+function exampleSpans(rule: string, verdict: 'violates' | 'satisfies', n: number, atMs: number): Span[] {
+  const [trace] = decodeOtlpJsonText(fs.readFileSync(path.join(root, 'examples/traces', rule, `${verdict}-1.json`), 'utf8'));
+  const traceId = `${rule.length.toString(16).padStart(2, '0')}${verdict === 'violates' ? 'aa' : 'bb'}${n.toString(16).padStart(28, '0')}`;
+  const shift = BigInt(atMs) * 1_000_000n - trace.startNs;
+  return trace.spans.map((s) => ({ ...s, traceId, startNs: s.startNs + shift, endNs: s.endNs + shift }));
+}
+
+interface Pull {
+  sidecar: Sidecar;
+  tempo: TempoDouble;
+  clock: { now: number };
+  dataDir: string;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) {
+    await c();
+  }
+});
+
+async function pull(options: { tempo?: TempoDouble; dataDir?: string; clock?: { now: number }; env?: Record<string, string> } = {}): Promise<Pull> {
+  const clock = options.clock ?? { now: Date.UTC(2026, 10, 25, 12, 0, 0) };
+  let tempo = options.tempo;
+  if (!tempo) {
+    tempo = new TempoDouble({ now: () => clock.now });
+    cleanups.push(() => tempo!.stop());
+  }
+  const url = await tempo.start();
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-pull-'));
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    RULES_DIR: path.join(root, 'examples/rules'),
+    OTLP_PORT: '0',
+    API_PORT: '0',
+    HOST: '127.0.0.1',
+    TEMPO_URL: url,
+    POLL_START: '15m',
+    POLL_SETTLE: '2m',
+    ...options.env,
+  });
+  const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000, pollIntervalMs: 0 });
+  await sidecar.start();
+  cleanups.push(() => sidecar.stop());
+  return { sidecar, tempo, clock, dataDir };
+}
+
+const ruleIds = (s: Sidecar) => s.store.listSignals('default', { limit: 1000 }).signals.map((x) => x.ruleId).sort();
+
+describe('pull mode', () => {
+  it('evaluates the settled windows since the watermark, fetching each candidate trace once', async () => {
+    const p = await pull();
+    const t = p.clock.now;
+    // Away from window boundaries (t-15, t-10, t-5 minutes): a trace straddling one is fetched in both windows.
+    p.tempo.ingest('single-tenant', exampleSpans('payment-fraud-check', 'violates', 1, t - 9.5 * MINUTE));
+    p.tempo.ingest('single-tenant', exampleSpans('payment-fraud-check', 'satisfies', 2, t - 8.5 * MINUTE));
+    p.tempo.ingest('single-tenant', exampleSpans('no-auto-approve', 'violates', 3, t - 4.5 * MINUTE));
+    // Inside the settle time: not evaluated yet.
+    p.tempo.ingest('single-tenant', exampleSpans('bounded-retries', 'violates', 4, t - 1 * MINUTE));
+    const result = await p.sidecar.poller!.pollOnce();
+    expect(ruleIds(p.sidecar)).toEqual(['no-auto-approve', 'payment-fraud-check']);
+    expect(p.sidecar.store.getWatermark('default')).toBe(t - 2 * MINUTE);
+    expect(result.windows).toBe(3); // 13 minutes in windows of at most 5
+    const fetched = p.tempo.requests.filter((r) => r.url.startsWith('/api/v2/traces/')).map((r) => r.url);
+    expect(fetched).toHaveLength(3); // three candidates (both rules' searches found the shop traces), each once
+    expect(new Set(fetched).size).toBe(fetched.length);
+    expect(p.sidecar.store.listSignals('default').signals.every((s) => s.source === 'pull')).toBe(true);
+
+    p.clock.now += 2 * MINUTE;
+    await p.sidecar.poller!.pollOnce();
+    expect(ruleIds(p.sidecar)).toEqual(['bounded-retries', 'no-auto-approve', 'payment-fraud-check']);
+    const lag = await p.sidecar.metrics.registry.getSingleMetricAsString('betrace_poll_lag_seconds');
+    expect(lag).toMatch(/betrace_poll_lag_seconds\{tenant="default"\} 120/);
+  });
+
+  it('splits windows whose searches are saturated: nothing is missed', async () => {
+    const p = await pull();
+    const t = p.clock.now;
+    for (let i = 0; i < 23; i++) {
+      p.tempo.ingest('single-tenant', exampleSpans('no-auto-approve', 'violates', 100 + i, t - 12 * MINUTE + i * 20_000));
+    }
+    const poller = new TempoPoller({
+      tenant: 'default',
+      client: p.sidecar.tempo!,
+      store: p.sidecar.store,
+      rules: p.sidecar.rules,
+      pipeline: p.sidecar.pipeline,
+      log: pino({ level: 'silent' }),
+      lag: p.sidecar.metrics.pollLag,
+      now: () => p.clock.now,
+      settleMs: 2 * MINUTE,
+      startMs: 15 * MINUTE,
+      limit: 4,
+    });
+    const result = await poller.pollOnce();
+    expect(p.sidecar.store.listSignals('default', { limit: 100 }).total).toBe(23);
+    expect(result.searches).toBeGreaterThan(13);
+  });
+
+  it('stands still through a Tempo outage and catches up without skipping or doubling', async () => {
+    const p = await pull();
+    const t = p.clock.now;
+    p.tempo.ingest('single-tenant', exampleSpans('payment-fraud-check', 'violates', 1, t - 10 * MINUTE));
+    p.tempo.fault = { status: 503, path: '/api/search' };
+    for (let i = 0; i < 3; i++) {
+      await expect(p.sidecar.poller!.pollOnce()).rejects.toThrow(/Tempo search answered 503: injected fault: 503/);
+      p.clock.now += MINUTE;
+    }
+    expect(p.sidecar.store.getWatermark('default')).toBeUndefined();
+    expect(ruleIds(p.sidecar)).toEqual([]);
+    p.tempo.ingest('single-tenant', exampleSpans('no-auto-approve', 'violates', 2, t - 4 * MINUTE));
+    p.tempo.fault = undefined;
+    await p.sidecar.poller!.pollOnce();
+    expect(ruleIds(p.sidecar)).toEqual(['no-auto-approve', 'payment-fraud-check']);
+    // Overlapping windows (the watermark set back) never make a second signal.
+    p.sidecar.store.setWatermark('default', t - 15 * MINUTE, p.clock.now);
+    await p.sidecar.poller!.pollOnce();
+    expect(ruleIds(p.sidecar)).toEqual(['no-auto-approve', 'payment-fraud-check']);
+  }, 30_000);
+
+  it('resumes from the stored watermark after a restart', async () => {
+    const first = await pull();
+    const t = first.clock.now;
+    first.tempo.ingest('single-tenant', exampleSpans('payment-fraud-check', 'violates', 1, t - 10 * MINUTE));
+    await first.sidecar.poller!.pollOnce();
+    await first.sidecar.stop();
+    cleanups.splice(cleanups.length - 1, 1);
+    first.clock.now += 10 * MINUTE;
+    first.tempo.ingest('single-tenant', exampleSpans('no-auto-approve', 'violates', 2, t + 3 * MINUTE));
+    const before = first.tempo.requests.length;
+    const second = await pull({ tempo: first.tempo, dataDir: first.dataDir, clock: first.clock });
+    await second.sidecar.poller!.pollOnce();
+    expect(ruleIds(second.sidecar)).toEqual(['no-auto-approve', 'payment-fraud-check']);
+    const starts = first.tempo.requests.slice(before).filter((r) => r.url.startsWith('/api/search')).map((r) => Number(new URL(r.url, 'http://x').searchParams.get('start')));
+    expect(Math.min(...starts)).toBe(Math.floor((t - 2 * MINUTE) / 1000));
+  });
+
+  it('keeps tenants apart by org id', async () => {
+    const clock = { now: Date.UTC(2026, 10, 25, 12, 0, 0) };
+    const tempo = new TempoDouble({ multiTenant: true, now: () => clock.now });
+    cleanups.push(() => tempo.stop());
+    tempo.ingest('team-a', exampleSpans('payment-fraud-check', 'violates', 1, clock.now - 10 * MINUTE));
+    tempo.ingest('team-b', exampleSpans('no-auto-approve', 'violates', 2, clock.now - 10 * MINUTE));
+    const a = await pull({ tempo, clock, env: { TEMPO_ORG_ID: 'team-a' } });
+    const b = await pull({ tempo, clock, env: { TEMPO_ORG_ID: 'team-b' } });
+    await a.sidecar.poller!.pollOnce();
+    await b.sidecar.poller!.pollOnce();
+    expect(ruleIds(a.sidecar)).toEqual(['payment-fraud-check']);
+    expect(ruleIds(b.sidecar)).toEqual(['no-auto-approve']);
+    expect(tempo.requests.every((r) => r.tenant === 'team-a' || r.tenant === 'team-b' || r.url === '/ready')).toBe(true);
+  });
+
+  it('waits out the settle time, so late spans are evaluated with their trace', async () => {
+    const p = await pull();
+    const t = p.clock.now;
+    // The satisfying trace arrives in two parts: without its fraud check first, which alone would violate.
+    const spans = exampleSpans('payment-fraud-check', 'satisfies', 7, t - 90_000);
+    const fraud = spans.filter((s) => s.name === 'payment.fraud_check');
+    p.tempo.ingest('single-tenant', spans.filter((s) => s.name !== 'payment.fraud_check'));
+    await p.sidecar.poller!.pollOnce();
+    p.clock.now += 30_000;
+    p.tempo.ingest('single-tenant', fraud);
+    p.clock.now += 2 * MINUTE;
+    await p.sidecar.poller!.pollOnce();
+    expect(ruleIds(p.sidecar)).toEqual([]);
+  });
+});
