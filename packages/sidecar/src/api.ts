@@ -19,6 +19,8 @@ import {
 } from '@betrace/evaluator';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics';
+import type { ReplayRunner } from './replay';
+import type { TempoClient } from './tempo/client';
 import type { RuleRegistry } from './rules';
 import { SIGNAL_STATUSES, SignalFilter, SignalStatus, Store, StoreError, StoredRule } from './store';
 
@@ -39,6 +41,9 @@ export interface ApiOptions {
   now: () => number;
   ready: () => boolean;
   version: string;
+  /** Pull mode's Tempo client and replay, when TEMPO_URL is set. */
+  tempo?: TempoClient;
+  replay?: ReplayRunner;
 }
 
 const ruleSchema = {
@@ -250,18 +255,21 @@ export function buildApi(options: ApiOptions): FastifyInstance {
         summary: 'Evaluate a rule (saved or not) over inline OTLP/JSON traces, with the explanation per trace',
         body: {
           type: 'object',
-          required: ['traces'],
           properties: {
             ruleId: { type: 'string' },
             rule: { type: 'object', additionalProperties: true },
             condition: { type: 'string', maxLength: 65536 },
             traces: { type: 'array', items: { type: 'object', additionalProperties: true }, maxItems: 1000 },
+            traceIds: { type: 'array', items: { type: 'string', pattern: '^[0-9a-fA-F]{1,32}$' }, maxItems: 100 },
           },
         },
       },
     },
     async (req, res) => {
-      const body = req.body as { ruleId?: string; rule?: Record<string, unknown>; condition?: string; traces: unknown[] };
+      const body = req.body as { ruleId?: string; rule?: Record<string, unknown>; condition?: string; traces?: unknown[]; traceIds?: string[] };
+      if (body.traces === undefined && body.traceIds === undefined) {
+        return res.code(400).send({ error: 'invalid_request', message: 'send traces (inline OTLP/JSON) or traceIds (fetched from Tempo)' });
+      }
       let definition: RuleDefinition;
       if (body.ruleId !== undefined) {
         const stored = store.getRule(tenant, body.ruleId);
@@ -286,12 +294,24 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       }
       const traces: Trace[] = [];
       try {
-        body.traces.forEach((t) => traces.push(...decodeOtlpJson(t)));
+        (body.traces ?? []).forEach((t) => traces.push(...decodeOtlpJson(t)));
       } catch (e) {
         if (e instanceof DecodeError) {
           return res.code(400).send({ error: 'invalid_trace', message: e.message });
         }
         throw e;
+      }
+      if (body.traceIds !== undefined && body.traceIds.length > 0) {
+        if (!options.tempo) {
+          return res.code(409).send({ error: 'no_tempo', message: 'trace ids need pull mode: set TEMPO_URL' });
+        }
+        for (const id of body.traceIds) {
+          const t = await options.tempo.trace(id);
+          if (!t) {
+            return res.code(404).send({ error: 'not_found', message: `Tempo does not know trace ${id}` });
+          }
+          traces.push(t);
+        }
       }
       const results = traces.map((t) => explainRule(compiled.rule!, t));
       return { ruleId: definition.id, results, fired: results.filter((r) => r.fired).length };
@@ -377,9 +397,79 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     },
   );
 
+  // ---------------------------------------------------------------- replay
+
+  app.post(
+    '/api/v1/replay',
+    {
+      schema: {
+        summary: 'Replay rules (saved, or an unsaved draft) over a past time range in Tempo, as a job',
+        body: {
+          type: 'object',
+          required: ['from', 'to'],
+          properties: {
+            ruleIds: { type: 'array', items: { type: 'string' }, maxItems: 1000 },
+            rule: { type: 'object', additionalProperties: true },
+            from: { type: 'string' },
+            to: { type: 'string' },
+            dryRun: { type: 'boolean' },
+          },
+        },
+      },
+    },
+    async (req, res) => {
+      if (!options.replay) {
+        return res.code(409).send({ error: 'no_tempo', message: 'replay needs pull mode: set TEMPO_URL' });
+      }
+      const body = req.body as { ruleIds?: string[]; rule?: Record<string, unknown>; from: string; to: string; dryRun?: boolean };
+      const from = parseTime(body.from);
+      const to = parseTime(body.to);
+      if (from === undefined || to === undefined || to <= from) {
+        return res.code(400).send({ error: 'invalid_request', message: 'from and to must be epoch milliseconds or ISO 8601 times, with from before to' });
+      }
+      const rules = [];
+      if (body.rule !== undefined) {
+        const { rule, diagnostics } = validateRuleDefinition({ id: 'unsaved', name: 'unsaved rule', severity: 'medium', ...body.rule });
+        if (!rule) {
+          return res.code(400).send({ error: 'invalid_rule', message: diagnostics.find((d) => d.severity === 'error')?.message ?? 'invalid rule', diagnostics });
+        }
+        rules.push({ compiled: compileRule(rule).rule!, version: 0 });
+      }
+      for (const id of body.ruleIds ?? (body.rule === undefined ? options.rules.active(tenant).map((r) => r.compiled.definition.id) : [])) {
+        const active = options.rules.active(tenant).find((r) => r.compiled.definition.id === id);
+        const stored = active ?? (store.getRule(tenant, id) ? { compiled: compileRule(store.getRule(tenant, id)!.definition).rule!, version: store.getRule(tenant, id)!.version } : undefined);
+        if (!stored || !stored.compiled) {
+          return res.code(404).send({ error: 'not_found', message: `no rule ${id}` });
+        }
+        rules.push(stored);
+      }
+      if (rules.length === 0) {
+        return res.code(400).send({ error: 'invalid_request', message: 'no rules to replay' });
+      }
+      const job = options.replay.start(tenant, rules, from, to, body.dryRun === true);
+      return res.code(202).send(job);
+    },
+  );
+
+  app.get('/api/v1/replay/:id', { schema: { summary: 'A replay job: progress, and the violations of a dry run', params: idParams } }, async (req, res) => {
+    const job = options.replay?.get(tenant, (req.params as { id: string }).id);
+    return job ?? res.code(404).send({ error: 'not_found', message: 'no such replay' });
+  });
+
+  app.delete('/api/v1/replay/:id', { schema: { summary: 'Cancel a replay job', params: idParams } }, async (req, res) => {
+    const job = options.replay?.cancel(tenant, (req.params as { id: string }).id);
+    return job ?? res.code(404).send({ error: 'not_found', message: 'no such replay' });
+  });
+
   app.get('/api/v1/openapi.json', { schema: { summary: 'This document' } }, async () => openApi(routes, options.version));
 
   return app;
+}
+
+/** Epoch milliseconds or an ISO 8601 time. */
+function parseTime(v: string): number | undefined {
+  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  return Number.isNaN(n) ? undefined : n;
 }
 
 /** An OpenAPI 3 document from the route schemas: the schemas that validate requests document them. */

@@ -5,7 +5,7 @@
 import { evaluateTrace, Trace } from '@betrace/evaluator';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics';
-import type { RuleRegistry } from './rules';
+import type { ActiveRule, RuleRegistry } from './rules';
 import type { NewSignal, Signal, SignalSource, Store } from './store';
 
 export class Pipeline {
@@ -22,7 +22,11 @@ export class Pipeline {
   /** Evaluates a trace against the tenant's rules (or only those in `only`), storing new signals. */
   evaluate(tenant: string, trace: Trace, source: SignalSource, only?: ReadonlySet<string>): Signal[] {
     const all = this.rules.active(tenant);
-    const active = only === undefined ? all : all.filter((r) => only.has(r.compiled.definition.id));
+    return this.evaluateWith(tenant, trace, source, only === undefined ? all : all.filter((r) => only.has(r.compiled.definition.id)));
+  }
+
+  /** Evaluates a trace against the given rules (replay's, which may be unsaved), storing new signals. */
+  evaluateWith(tenant: string, trace: Trace, source: SignalSource, active: readonly ActiveRule[]): Signal[] {
     const stop = this.metrics.evaluationSeconds.startTimer();
     const violations = evaluateTrace(
       active.map((r) => r.compiled),

@@ -17,6 +17,7 @@ import { RuleRegistry } from './rules';
 import { Store } from './store';
 import { TempoClient, TempoMetrics } from './tempo/client';
 import { TempoPoller } from './tempo/poller';
+import { ReplayRunner } from './replay';
 import { GrafanaAnnotationWriter, OtlpSignalWriter, OutboxDispatcher, SignalWriter, WebhookWriter } from './writers';
 
 export const DEFAULT_TENANT = 'default';
@@ -46,6 +47,7 @@ export interface Sidecar {
   /** Pull mode (when TEMPO_URL is set); tests drive it with pollOnce(). */
   readonly poller: TempoPoller | undefined;
   readonly tempo: TempoClient | undefined;
+  readonly replay: ReplayRunner | undefined;
   /** Whether the token was generated now (first start on this data folder). */
   readonly tokenGenerated: boolean;
   start(): Promise<{ otlpPort: number; apiPort: number }>;
@@ -86,13 +88,15 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
 
   let tempo: TempoClient | undefined;
   let poller: TempoPoller | undefined;
+  let replay: ReplayRunner | undefined;
   if (config.tempoUrl) {
+    const tempoMetrics = new TempoMetrics(metrics.registry);
     tempo = new TempoClient({
       url: config.tempoUrl,
       orgId: config.tempoOrgId,
       bearerToken: config.tempoToken,
       basicAuth: config.tempoBasicAuth,
-      metrics: new TempoMetrics(metrics.registry),
+      metrics: tempoMetrics,
     });
     poller = new TempoPoller({
       tenant,
@@ -106,6 +110,16 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       settleMs: config.pollSettleMs,
       startMs: config.pollStartMs,
     });
+    // Replay gets its own low-concurrency client: a long replay never starves the live poller.
+    const replayClient = new TempoClient({
+      url: config.tempoUrl,
+      orgId: config.tempoOrgId,
+      bearerToken: config.tempoToken,
+      basicAuth: config.tempoBasicAuth,
+      concurrency: 1,
+      metrics: tempoMetrics,
+    });
+    replay = new ReplayRunner(replayClient, pipeline, log, now);
   }
   const assembler = new TraceAssembler({
     decisionWaitMs: config.decisionWaitMs,
@@ -140,6 +154,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     dispatchers,
     poller,
     tempo,
+    replay,
     async start() {
       if (config.rulesDir) {
         const { rules: n, files } = rules.provision(tenant, config.rulesDir, now());
@@ -148,7 +163,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       rules.active(tenant);
       rulesLoaded = true;
       receiver = buildReceiver({ maxBodyBytes: config.maxBodyBytes, tenant, assembler, metrics, log, accepting: () => accepting });
-      api = buildApi({ token: token!, tenant, store, rules, metrics, log, now, ready: () => rulesLoaded && store.db.open && accepting, version: VERSION });
+      api = buildApi({ token: token!, tenant, store, rules, metrics, log, now, ready: () => rulesLoaded && store.db.open && accepting, version: VERSION, tempo, replay });
       await receiver.listen({ port: config.otlpPort, host: config.host });
       await api.listen({ port: config.apiPort, host: config.host });
       const tickMs = deps.tickMs ?? Math.min(1000, Math.max(10, Math.floor(config.decisionWaitMs / 4)));

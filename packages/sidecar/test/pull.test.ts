@@ -11,6 +11,8 @@ import { TempoDouble } from '../../../tests/support/tempoDouble';
 import { loadConfig } from '../src/config';
 import { createSidecar, Sidecar } from '../src/sidecar';
 import { TempoPoller } from '../src/tempo/poller';
+import { main } from '../src/cli';
+import { Store } from '../src/store';
 
 const root = path.join(__dirname, '../../..');
 const MINUTE = 60_000;
@@ -24,6 +26,7 @@ function exampleSpans(rule: string, verdict: 'violates' | 'satisfies', n: number
 }
 
 interface Pull {
+  api: string;
   sidecar: Sidecar;
   tempo: TempoDouble;
   clock: { now: number };
@@ -58,9 +61,9 @@ async function pull(options: { tempo?: TempoDouble; dataDir?: string; clock?: { 
     ...options.env,
   });
   const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000, pollIntervalMs: 0 });
-  await sidecar.start();
+  const { apiPort } = await sidecar.start();
   cleanups.push(() => sidecar.stop());
-  return { sidecar, tempo, clock, dataDir };
+  return { api: `http://127.0.0.1:${apiPort}`, sidecar, tempo, clock, dataDir };
 }
 
 const ruleIds = (s: Sidecar) => s.store.listSignals('default', { limit: 1000 }).signals.map((x) => x.ruleId).sort();
@@ -182,4 +185,109 @@ describe('pull mode', () => {
     await p.sidecar.poller!.pollOnce();
     expect(ruleIds(p.sidecar)).toEqual([]);
   });
+});
+
+describe('replay', () => {
+  const call = async (p: Pull, method: string, url: string, body?: unknown) => {
+    return fetch(`${p.api}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${p.sidecar.token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  };
+
+  it('over a day of traffic finds the same violations as push mode does on the same traces', async () => {
+    const p = await pull();
+    const t = p.clock.now;
+    const day = 24 * 60 * MINUTE;
+    const rules = ['payment-fraud-check', 'no-auto-approve', 'bounded-retries', 'pii-query-needs-auth'];
+    const all: Span[][] = [];
+    for (let i = 0; i < 48; i++) {
+      const rule = rules[i % rules.length];
+      const spans = exampleSpans(rule, i % 3 === 0 ? 'satisfies' : 'violates', 500 + i, t - day + i * 30 * MINUTE + 7_000);
+      all.push(spans);
+      p.tempo.ingest('single-tenant', spans);
+    }
+    // Push mode's answer on the same traces: the evaluator over each trace with every enabled rule.
+    const { evaluateTrace, buildTrace } = await import('@betrace/evaluator');
+    const active = p.sidecar.rules.active('default').map((r) => r.compiled);
+    const expected = all.flatMap((spans) => evaluateTrace(active, buildTrace(spans[0].traceId, spans)).map((v) => `${v.ruleId}/${v.traceId}`)).sort();
+
+    const res = await call(p, 'POST', '/api/v1/replay', { from: new Date(t - day).toISOString(), to: new Date(t).toISOString(), dryRun: true });
+    expect(res.status).toBe(202);
+    const job = (await res.json()) as { id: string; windowsTotal: number };
+    expect(job.windowsTotal).toBe(288);
+    await p.sidecar.replay!.idle();
+    const done = (await (await call(p, 'GET', `/api/v1/replay/${job.id}`)).json()) as { status: string; windowsDone: number; violations: Array<{ ruleId: string; traceId: string }>; tracesFetched: number };
+    expect(done.status).toBe('done');
+    expect(done.windowsDone).toBe(288);
+    expect(done.violations.map((v) => `${v.ruleId}/${v.traceId}`).sort()).toEqual(expected);
+    expect(p.sidecar.store.listSignals('default').total).toBe(0); // a dry run stores nothing
+
+    const real = (await (await call(p, 'POST', '/api/v1/replay', { ruleIds: ['no-auto-approve'], from: String(t - day), to: String(t) })).json()) as { id: string };
+    await p.sidecar.replay!.idle();
+    const signals = p.sidecar.store.listSignals('default', { limit: 100 }).signals;
+    expect(signals.map((s) => `${s.ruleId}/${s.traceId}`).sort()).toEqual(expected.filter((e) => e.startsWith('no-auto-approve/')));
+    expect(signals.every((s) => s.source === 'replay')).toBe(true);
+    expect(((await (await call(p, 'GET', `/api/v1/replay/${real.id}`)).json()) as { status: string }).status).toBe('done');
+  }, 60_000);
+
+  it('replays an unsaved rule, can be cancelled, and tests a rule on Tempo trace ids', async () => {
+    const p = await pull();
+    const t = p.clock.now;
+    p.tempo.ingest('single-tenant', exampleSpans('no-auto-approve', 'violates', 9, t - 30 * MINUTE));
+    const draft = (await (await call(p, 'POST', '/api/v1/replay', { rule: { condition: 'payment.auto_approve' }, from: String(t - 60 * MINUTE), to: String(t), dryRun: true })).json()) as { id: string };
+    await p.sidecar.replay!.idle();
+    const result = (await (await call(p, 'GET', `/api/v1/replay/${draft.id}`)).json()) as { violations: Array<{ ruleId: string }> };
+    expect(result.violations.map((v) => v.ruleId)).toEqual(['unsaved']);
+
+    p.tempo.fault = { latencyMs: 50 };
+    const long = (await (await call(p, 'POST', '/api/v1/replay', { from: String(t - 7 * 24 * 60 * MINUTE), to: String(t), dryRun: true })).json()) as { id: string };
+    const cancelled = (await (await call(p, 'DELETE', `/api/v1/replay/${long.id}`)).json()) as { status: string };
+    expect(cancelled.status).toBe('cancelled');
+    await p.sidecar.replay!.idle();
+    p.tempo.fault = undefined;
+    const after = (await (await call(p, 'GET', `/api/v1/replay/${long.id}`)).json()) as { status: string; windowsDone: number; windowsTotal: number };
+    expect(after.status).toBe('cancelled');
+    expect(after.windowsDone).toBeLessThan(after.windowsTotal);
+
+    const traceId = exampleSpans('no-auto-approve', 'violates', 9, 0)[0].traceId;
+    const tested = (await (await call(p, 'POST', '/api/v1/rules/test', { ruleId: 'no-auto-approve', traceIds: [traceId] })).json()) as { fired: number };
+    expect(tested.fired).toBe(1);
+    expect((await call(p, 'POST', '/api/v1/rules/test', { ruleId: 'no-auto-approve', traceIds: ['ab'.repeat(16)] })).status).toBe(404);
+    expect((await call(p, 'POST', '/api/v1/replay', { from: 'later', to: 'sooner' })).status).toBe(400);
+  }, 60_000);
+});
+
+describe('betrace replay', () => {
+  it('replays rule files over a range in Tempo: --dry-run --json prints the violations; without it, signals are stored', async () => {
+    const clock = { now: Date.now() };
+    const tempo = new TempoDouble({ now: () => clock.now });
+    cleanups.push(() => tempo.stop());
+    const url = await tempo.start();
+    tempo.ingest('single-tenant', exampleSpans('no-auto-approve', 'violates', 1, clock.now - 50 * MINUTE));
+    tempo.ingest('single-tenant', exampleSpans('payment-fraud-check', 'satisfies', 2, clock.now - 40 * MINUTE));
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-replay-cli-'));
+    const run = async (args: string[]) => {
+      let out = '';
+      let err = '';
+      const code = await main(args, { stdout: (t) => (out += t), stderr: (t) => (err += t), cwd: root, env: { TEMPO_URL: url, DATA_DIR: dataDir } });
+      return { code, out, err };
+    };
+    const dry = await run(['replay', '--rules', 'examples/rules', '--from', '-1h', '--to', 'now', '--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    expect((JSON.parse(dry.out) as Array<{ ruleId: string }>).map((v) => v.ruleId)).toEqual(['no-auto-approve']);
+    expect(dry.err).toMatch(/1 violation\(s\) \(dry run\)/);
+    const real = await run(['replay', '--rules', 'examples/rules/api-contracts.yaml', '--from', String(clock.now - 60 * MINUTE), '--to', new Date(clock.now).toISOString()]);
+    expect(real.code).toBe(0);
+    expect(real.err).toMatch(/1 new signal\(s\) stored/);
+    const store = new Store(path.join(dataDir, 'betrace.db'));
+    expect(store.listSignals('default').signals.map((s) => [s.ruleId, s.source])).toEqual([['no-auto-approve', 'replay']]);
+    store.close();
+    expect((await run(['replay', '--rules', 'examples/rules', '--from', 'later'])).code).toBe(2);
+    tempo.fault = { status: 500 };
+    const down = await run(['replay', '--rules', 'examples/rules', '--from', '-10m', '--to', 'now', '--dry-run']);
+    expect(down.code).toBe(1);
+    expect(down.err).toMatch(/Tempo search answered 500/);
+  }, 30_000);
 });

@@ -1,5 +1,6 @@
 import { check, checkUsage } from './check';
 import type { Command } from './io';
+import { replay, replayUsage } from './replay';
 import { serve, serveUsage } from './serve';
 import { test, testUsage } from './test';
 
@@ -7,5 +8,6 @@ import { test, testUsage } from './test';
 export const commands: Record<string, { run: Command; usage: string; summary: string }> = {
   check: { run: check, usage: checkUsage, summary: 'validate rule files (exit 1 on errors)' },
   test: { run: test, usage: testUsage, summary: 'evaluate rules over OTLP/JSON trace files' },
+  replay: { run: replay, usage: replayUsage, summary: 'evaluate rules over a past time range in Tempo' },
   serve: { run: serve, usage: serveUsage, summary: 'run the sidecar: OTLP receiver, evaluation, signals, API' },
 };

@@ -12,6 +12,7 @@ import type { Pipeline } from '../pipeline';
 import type { RuleRegistry } from '../rules';
 import type { Store } from '../store';
 import type { TempoClient } from './client';
+import { scanWindow } from './scan';
 
 export interface PollerOptions {
   tenant: string;
@@ -75,51 +76,10 @@ export class TempoPoller {
   }
 
   private async window(fromMs: number, toMs: number, result: PollResult): Promise<void> {
-    const rules = this.o.rules.active(this.o.tenant);
-    // Rules with the same pushdown share one search.
-    const byQuery = new Map<string, string[]>();
-    for (const r of rules) {
-      const q = r.compiled.pushdown.query;
-      byQuery.set(q, [...(byQuery.get(q) ?? []), r.compiled.definition.id]);
-    }
-    const candidates = new Map<string, Set<string>>();
-    for (const [q, ruleIds] of byQuery) {
-      for (const traceId of await this.searchAll(q, fromMs, toMs, result)) {
-        const set = candidates.get(traceId) ?? new Set<string>();
-        ruleIds.forEach((id) => set.add(id));
-        candidates.set(traceId, set);
-      }
-    }
-    for (const [traceId, ruleIds] of candidates) {
-      const trace = await this.o.client.trace(traceId);
-      result.tracesFetched++;
-      if (trace === undefined) {
-        continue; // listed by search but not (yet) retrievable: a later overlapping window retries
-      }
+    const rules = this.o.rules.active(this.o.tenant).map((r) => r.compiled);
+    await scanWindow(this.o.client, rules, fromMs, toMs, this.o.limit ?? 200, this.o.log, result, (trace, ruleIds) => {
       result.signals += this.o.pipeline.evaluate(this.o.tenant, trace, 'pull', ruleIds).length;
-    }
-  }
-
-  /** Every trace a query matches in [from, to): splits saturated windows until none is. */
-  private async searchAll(q: string, fromMs: number, toMs: number, result: PollResult): Promise<string[]> {
-    const limit = this.o.limit ?? 200;
-    const hits = await this.o.client.search({ q, start: Math.floor(fromMs / 1000), end: Math.ceil(toMs / 1000), limit });
-    result.searches++;
-    if (hits.length < limit) {
-      return hits.map((h) => h.traceId);
-    }
-    if (toMs - fromMs <= 1000) {
-      // One second cannot be split further (Tempo takes whole seconds): ask for more at once.
-      const more = await this.o.client.search({ q, start: Math.floor(fromMs / 1000), end: Math.ceil(toMs / 1000), limit: limit * 50 });
-      result.searches++;
-      if (more.length >= limit * 50) {
-        this.o.log.warn({ q, fromMs, toMs, hits: more.length }, 'search saturated within one second; some traces may be missed');
-      }
-      return more.map((h) => h.traceId);
-    }
-    const mid = fromMs + Math.floor((toMs - fromMs) / 2);
-    const [a, b] = [await this.searchAll(q, fromMs, mid, result), await this.searchAll(q, mid, toMs, result)];
-    return [...new Set([...a, ...b])];
+    });
   }
 
   start(intervalMs: number): void {
