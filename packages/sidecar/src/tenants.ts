@@ -26,17 +26,20 @@ export interface EvidenceKey {
   retired?: boolean;
 }
 
-export type RedactionAction = 'mask' | 'hash' | 'drop';
+/** redact: `[REDACTED:<detector>]`; mask: keep the shape, hide the content; hash: HMAC-SHA256 with the tenant's redaction key; drop: remove the attribute. */
+export type RedactionAction = 'redact' | 'mask' | 'hash' | 'drop';
 
 export interface RedactionPolicy {
   /** Detector names that are on (e-mail, card, ssn, phone, jwt, bearer, apikey, ip); default: all but ip. */
   detectors: string[];
-  /** What a match becomes; default `mask`. */
+  /** What a match becomes; default `redact`. */
   action: RedactionAction;
-  /** Attribute keys always redacted whatever their value (e.g. `user.email`). */
+  /** Sensitive attribute names, redacted whatever their value (e.g. `user.email`, `*.password`). */
   keys: string[];
-  /** Attribute keys never touched (e.g. `http.route`). */
+  /** The attribute keys a signal may copy from the violating spans; everything else stays behind. */
   allowKeys: string[];
+  /** Key for the `hash` action; undefined: the tenant's current evidence key. */
+  hashKey?: string;
 }
 
 export interface RateLimit {
@@ -65,7 +68,7 @@ export interface Tenant {
 
 export const DEFAULT_REDACTION: RedactionPolicy = {
   detectors: ['email', 'card', 'ssn', 'phone', 'jwt', 'bearer', 'apikey'],
-  action: 'mask',
+  action: 'redact',
   keys: [],
   allowKeys: [],
 };
