@@ -145,9 +145,26 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   });
 
   app.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { summary: 'Readiness: the store is open and the rules are loaded' } }, async (_req, res) =>
-    options.ready() ? { ready: true } : res.code(503).send({ ready: false }),
-  );
+  // In pull mode /readyz also reports Tempo (its /ready and build version), checked at most every
+  // 10 s. A Tempo outage does not make the sidecar unready: push mode still works, and the poller
+  // catches up once Tempo is back — the answer says so instead.
+  let tempoState: { at: number; ready: boolean; version?: string } | undefined;
+  const tempoReadiness = async (): Promise<{ ready: boolean; version?: string } | undefined> => {
+    const tempo = options.tempo;
+    if (!tempo) {
+      return undefined;
+    }
+    if (!tempoState || options.now() - tempoState.at > 10_000) {
+      const ready = await tempo.ready();
+      const version = ready ? await tempo.buildInfo().then((b) => b.version, () => undefined) : undefined;
+      tempoState = { at: options.now(), ready, version };
+    }
+    return { ready: tempoState.ready, version: tempoState.version };
+  };
+  app.get('/readyz', { schema: { summary: 'Readiness: the store is open and the rules are loaded (and, in pull mode, whether Tempo answers)' } }, async (_req, res) => {
+    const tempo = await tempoReadiness();
+    return options.ready() ? { ready: true, ...(tempo ? { tempo } : {}) } : res.code(503).send({ ready: false, ...(tempo ? { tempo } : {}) });
+  });
   app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_req, res) => {
     for (const writer of ['otlp', 'grafana', 'webhook']) {
       options.metrics.writerQueue.set({ writer }, store.outboxDepth(writer));

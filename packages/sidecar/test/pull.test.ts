@@ -139,6 +139,19 @@ describe('pull mode', () => {
     expect(ruleIds(p.sidecar)).toEqual(['no-auto-approve', 'payment-fraud-check']);
   }, 30_000);
 
+  it('reports Tempo in /readyz without becoming unready when Tempo is down', async () => {
+    const p = await pull();
+    const ready = async () => {
+      const r = await fetch(`${p.api}/readyz`);
+      return { status: r.status, body: await r.json() };
+    };
+    expect(await ready()).toEqual({ status: 200, body: { ready: true, tempo: { ready: true, version: '2.9.0' } } });
+    p.tempo.fault = { status: 503 };
+    expect((await ready()).body.tempo).toEqual({ ready: true, version: '2.9.0' }); // checked at most every 10 s
+    p.clock.now += 11_000;
+    expect(await ready()).toEqual({ status: 200, body: { ready: true, tempo: { ready: false } } });
+  });
+
   it('resumes from the stored watermark after a restart', async () => {
     const first = await pull();
     const t = first.clock.now;
