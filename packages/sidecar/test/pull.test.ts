@@ -143,7 +143,7 @@ describe('pull mode', () => {
     const p = await pull();
     const ready = async () => {
       const r = await fetch(`${p.api}/readyz`);
-      return { status: r.status, body: await r.json() };
+      return { status: r.status, body: (await r.json()) as { ready: boolean; tempo?: unknown } };
     };
     expect(await ready()).toEqual({ status: 200, body: { ready: true, tempo: { ready: true, version: '2.9.0' } } });
     p.tempo.fault = { status: 503 };
