@@ -204,6 +204,7 @@ describe('gateway mode', () => {
     expect(await metric(g, 'betrace_ingest_refused_total', { tenant: 'beta', reason: 'spool_full' })).toBe(1);
     expect(g.sidecar.assembler.bufferedSpans).toBe(8);
     expect(await metric(g, 'betrace_spans_received_total', { tenant: 'beta' })).toBe(0);
+    expect(await metric(g, 'betrace_gateway_spool_batches')).toBe(1);
 
     g.tempo.fault = undefined;
     g.clock.now += 120_000;
