@@ -33,6 +33,12 @@ export interface SidecarConfig {
   pollIntervalMs: number;
   pollSettleMs: number;
   pollStartMs: number;
+  /** Gateway mode (`betrace serve --gateway`): accepted batches are forwarded to Tempo. */
+  gateway: boolean;
+  /** Tempo's OTLP/HTTP endpoint for gateway mode; undefined: TEMPO_URL's host on port 4318. */
+  tempoOtlpUrl: string | undefined;
+  /** Bound of the gateway's spool (batches not yet forwarded to Tempo). */
+  gatewaySpoolBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +91,7 @@ export const DEFAULTS = {
   POLL_INTERVAL: '30s',
   POLL_SETTLE: '2m',
   POLL_START: '15m',
+  GATEWAY_SPOOL_BYTES: '512MiB',
 } as const;
 
 export function loadConfig(env: Env): SidecarConfig {
@@ -168,6 +175,9 @@ export function loadConfig(env: Env): SidecarConfig {
     pollIntervalMs: duration('POLL_INTERVAL', DEFAULTS.POLL_INTERVAL),
     pollSettleMs: duration('POLL_SETTLE', DEFAULTS.POLL_SETTLE),
     pollStartMs: duration('POLL_START', DEFAULTS.POLL_START),
+    gateway: false,
+    tempoOtlpUrl: url('TEMPO_OTLP_URL'),
+    gatewaySpoolBytes: bytes('GATEWAY_SPOOL_BYTES', DEFAULTS.GATEWAY_SPOOL_BYTES),
   };
   if (config.tempoBasicAuth !== undefined && !config.tempoBasicAuth.includes(':')) {
     throw new ConfigError('TEMPO_BASIC_AUTH', 'expected user:password');

@@ -10,11 +10,13 @@ import pino, { Logger } from 'pino';
 import { buildApi } from './api';
 import type { SidecarConfig } from './config';
 import { TraceAssembler } from './ingest/assembler';
+import { gatewayUrl, identityRedaction, RedactHook, TempoForwarder } from './ingest/gateway';
 import { buildReceiver } from './ingest/receiver';
 import { Metrics } from './metrics';
 import { Pipeline } from './pipeline';
 import { RuleRegistry } from './rules';
 import { Store } from './store';
+import { DEFAULT_REDACTION, Tenant } from './tenants';
 import { TempoClient, TempoMetrics } from './tempo/client';
 import { TempoPoller } from './tempo/poller';
 import { ReplayRunner } from './replay';
@@ -33,6 +35,13 @@ export interface SidecarDeps {
   writerBaseDelayMs?: number;
   /** How often pull mode polls Tempo (default POLL_INTERVAL); 0: never on its own (tests call pollOnce). */
   pollIntervalMs?: number;
+  /** Who may send OTLP (default: the single open tenant `default`). */
+  tenants?: readonly Tenant[];
+  /** Gateway mode: applied to every batch before it is forwarded to Tempo (default: identity). */
+  redact?: RedactHook;
+  /** How often gateway mode forwards its spool (default 1 s); 0: never on its own (tests call runOnce). */
+  gatewayIntervalMs?: number;
+  gatewayBaseDelayMs?: number;
 }
 
 export interface Sidecar {
@@ -48,6 +57,8 @@ export interface Sidecar {
   readonly poller: TempoPoller | undefined;
   readonly tempo: TempoClient | undefined;
   readonly replay: ReplayRunner | undefined;
+  /** Gateway mode's forwarder to Tempo; tests drive it with runOnce(). */
+  readonly gateway: TempoForwarder | undefined;
   /** Whether the token was generated now (first start on this data folder). */
   readonly tokenGenerated: boolean;
   start(): Promise<{ otlpPort: number; apiPort: number }>;
@@ -89,6 +100,23 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   let tempo: TempoClient | undefined;
   let poller: TempoPoller | undefined;
   let replay: ReplayRunner | undefined;
+  // The lead replaces this with the tenancy loader (TENANTS_FILE); until then one open tenant.
+  const tenants: readonly Tenant[] = deps.tenants ?? [{ id: tenant, apiTokens: [], ingestKeys: [], tempoOrgId: config.tempoOrgId, evidenceKeys: [], redaction: { ...DEFAULT_REDACTION } }];
+  const gateway = config.gateway
+    ? new TempoForwarder({
+        url: gatewayUrl(config),
+        store,
+        registry: metrics.registry,
+        log,
+        now,
+        redact: deps.redact ?? identityRedaction,
+        maxSpoolBytes: config.gatewaySpoolBytes,
+        bearerToken: config.tempoToken,
+        basicAuth: config.tempoBasicAuth,
+        baseDelayMs: deps.gatewayBaseDelayMs,
+      })
+    : undefined;
+
   if (config.tempoUrl) {
     const tempoMetrics = new TempoMetrics(metrics.registry);
     tempo = new TempoClient({
@@ -98,7 +126,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       basicAuth: config.tempoBasicAuth,
       metrics: tempoMetrics,
     });
-    poller = new TempoPoller({
+    // In gateway mode every trace reaches Tempo through the receiver and is evaluated there: no polling.
+    poller = config.gateway ? undefined : new TempoPoller({
       tenant,
       client: tempo,
       store,
@@ -155,6 +184,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     poller,
     tempo,
     replay,
+    gateway,
     async start() {
       if (config.rulesDir) {
         const { rules: n, files } = rules.provision(tenant, config.rulesDir, now());
@@ -162,7 +192,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       }
       rules.active(tenant);
       rulesLoaded = true;
-      receiver = buildReceiver({ maxBodyBytes: config.maxBodyBytes, tenant, assembler, metrics, log, accepting: () => accepting });
+      receiver = buildReceiver({ maxBodyBytes: config.maxBodyBytes, tenants, assembler, metrics, log, store, now, gateway, accepting: () => accepting });
       api = buildApi({ token: token!, tenant, store, rules, metrics, log, now, ready: () => rulesLoaded && store.db.open && accepting, version: VERSION, tempo, replay });
       await receiver.listen({ port: config.otlpPort, host: config.host });
       await api.listen({ port: config.apiPort, host: config.host });
@@ -174,6 +204,10 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       timer.unref();
       for (const d of dispatchers) {
         d.start(deps.writerIntervalMs ?? 1000);
+      }
+      if (gateway && deps.gatewayIntervalMs !== 0) {
+        gateway.start(deps.gatewayIntervalMs ?? 1000);
+        log.info({ tempo: gatewayUrl(config) }, 'gateway mode: forwarding accepted spans to Tempo');
       }
       if (poller && deps.pollIntervalMs !== 0) {
         poller.start(deps.pollIntervalMs ?? config.pollIntervalMs);
@@ -191,6 +225,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       const drained = assembler.drain();
       log.info({ traces: drained }, 'drained trace assembly');
       await Promise.all(dispatchers.map((d) => d.stop()));
+      await gateway?.stop();
       await api?.close();
       store.close();
     },

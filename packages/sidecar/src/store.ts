@@ -86,6 +86,16 @@ export interface OutboxItem {
   attempts: number;
 }
 
+/** A batch waiting to be forwarded to Tempo (gateway mode): protobuf ExportTraceServiceRequest, already redacted. */
+export interface SpooledBatch {
+  id: number;
+  tenant: string;
+  orgId: string | undefined;
+  body: Buffer;
+  spans: number;
+  attempts: number;
+}
+
 export class StoreError extends Error {
   constructor(
     readonly code: 'not_found' | 'conflict' | 'invalid',
@@ -134,6 +144,16 @@ const MIGRATIONS: string[] = [
      tenant TEXT NOT NULL, rule_id TEXT NOT NULL, minute INTEGER NOT NULL, annotation_id INTEGER NOT NULL, signals INTEGER NOT NULL,
      PRIMARY KEY (tenant, rule_id, minute));`,
   `CREATE TABLE watermarks (tenant TEXT PRIMARY KEY, until_ms INTEGER NOT NULL, updated_at INTEGER NOT NULL);`,
+  // Ingest security and gateway mode: idempotency keys and accepted signatures (replay refusal)
+  // outlive a restart, and so does every batch not yet forwarded to Tempo.
+  `CREATE TABLE ingest_seen (
+     tenant TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, seen_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+     PRIMARY KEY (tenant, kind, key));
+   CREATE INDEX ingest_seen_expiry ON ingest_seen (expires_at);
+   CREATE TABLE gateway_spool (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, org_id TEXT, body BLOB NOT NULL, spans INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_error TEXT);
+   CREATE INDEX gateway_spool_due ON gateway_spool (next_at);`,
 ];
 
 interface SignalRow {
@@ -252,6 +272,70 @@ export class Store {
     this.db
       .prepare('INSERT INTO watermarks (tenant, until_ms, updated_at) VALUES (?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET until_ms = excluded.until_ms, updated_at = excluded.updated_at')
       .run(tenant, untilMs, now);
+  }
+
+  // ---------------------------------------------------------------- ingest (idempotency, replays, gateway spool)
+
+  /** When an unexpired `kind` key (idempotency key, signature) was first seen for a tenant. */
+  ingestSeen(tenant: string, kind: 'idempotency' | 'signature', key: string, now: number): number | undefined {
+    const row = this.db.prepare('SELECT seen_at FROM ingest_seen WHERE tenant = ? AND kind = ? AND key = ? AND expires_at > ?').get(tenant, kind, key, now) as { seen_at: number } | undefined;
+    return row?.seen_at;
+  }
+
+  /** Remembers keys until `expiresAt`; an expired row with the same key is replaced. */
+  rememberIngest(tenant: string, entries: ReadonlyArray<{ kind: 'idempotency' | 'signature'; key: string; expiresAt: number }>, now: number): void {
+    const put = this.db.prepare(
+      `INSERT INTO ingest_seen (tenant, kind, key, seen_at, expires_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (tenant, kind, key) DO UPDATE SET seen_at = excluded.seen_at, expires_at = excluded.expires_at`,
+    );
+    this.db.transaction(() => {
+      for (const e of entries) {
+        put.run(tenant, e.kind, e.key, now, e.expiresAt);
+      }
+    })();
+  }
+
+  /** Forgets expired keys; returns how many. */
+  pruneIngestSeen(now: number): number {
+    return this.db.prepare('DELETE FROM ingest_seen WHERE expires_at <= ?').run(now).changes;
+  }
+
+  spoolBatch(tenant: string, orgId: string | undefined, body: Uint8Array, spans: number, now: number): number {
+    return Number(this.db.prepare('INSERT INTO gateway_spool (tenant, org_id, body, spans, next_at) VALUES (?, ?, ?, ?, ?)').run(tenant, orgId ?? null, Buffer.from(body), spans, now).lastInsertRowid);
+  }
+
+  dueSpool(now: number, limit: number): SpooledBatch[] {
+    const rows = this.db.prepare('SELECT id, tenant, org_id, body, spans, attempts FROM gateway_spool WHERE next_at <= ? ORDER BY id LIMIT ?').all(now, limit) as Array<{
+      id: number;
+      tenant: string;
+      org_id: string | null;
+      body: Buffer;
+      spans: number;
+      attempts: number;
+    }>;
+    return rows.map((r) => ({ id: r.id, tenant: r.tenant, orgId: r.org_id ?? undefined, body: r.body, spans: r.spans, attempts: r.attempts }));
+  }
+
+  completeSpool(id: number): void {
+    this.db.prepare('DELETE FROM gateway_spool WHERE id = ?').run(id);
+  }
+
+  retrySpool(id: number, nextAt: number, error: string): void {
+    this.db.prepare('UPDATE gateway_spool SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?').run(nextAt, error.slice(0, 1000), id);
+  }
+
+  /** When the next spooled batch is due (unix ms), if any. */
+  nextSpoolAttempt(): number | undefined {
+    return (this.db.prepare('SELECT min(next_at) AS at FROM gateway_spool').get() as { at: number | null }).at ?? undefined;
+  }
+
+  spoolDepth(): { batches: number; bytes: number; spans: number } {
+    const row = this.db.prepare('SELECT count(*) AS batches, coalesce(sum(length(body)), 0) AS bytes, coalesce(sum(spans), 0) AS spans FROM gateway_spool').get() as {
+      batches: number;
+      bytes: number;
+      spans: number;
+    };
+    return row;
   }
 
   // ---------------------------------------------------------------- signals

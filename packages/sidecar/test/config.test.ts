@@ -28,6 +28,9 @@ describe('loadConfig', () => {
       pollIntervalMs: 30_000,
       pollSettleMs: 120_000,
       pollStartMs: 900_000,
+      gateway: false,
+      tempoOtlpUrl: undefined,
+      gatewaySpoolBytes: 512 * 1024 * 1024,
     });
   });
 

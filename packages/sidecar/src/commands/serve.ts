@@ -2,21 +2,27 @@ import * as fs from 'fs';
 import * as path from 'path';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config';
+import { gatewayUrl } from '../ingest/gateway';
 import { createSidecar } from '../sidecar';
 import type { Command } from './io';
 import { EXIT_BAD_INPUT } from './io';
 
-export const serveUsage = 'betrace serve   (configured by environment variables; see the README)';
+export const serveUsage = 'betrace serve [--gateway]   (configured by environment variables; see the README; --gateway forwards accepted spans to Tempo)';
 
 /** Runs the sidecar until SIGTERM/SIGINT, then drains. */
 export const serve: Command = async (args, io) => {
-  if (args.length > 0) {
+  const gateway = args[0] === '--gateway';
+  if (args.length > (gateway ? 1 : 0)) {
     io.stderr(`usage: ${serveUsage}\n`);
     return EXIT_BAD_INPUT;
   }
   let config;
   try {
     config = loadConfig(io.env);
+    config.gateway = gateway;
+    if (gateway) {
+      gatewayUrl(config); // fails here, naming TEMPO_OTLP_URL, rather than at start
+    }
   } catch (e) {
     if (e instanceof ConfigError) {
       io.stderr(`betrace serve: configuration error: ${e.message}\n`);

@@ -4,31 +4,54 @@
  * response (partialSuccess when spans were refused), 400 naming what is malformed, 413 over the
  * size limit, 415 for other media types, 503 with Retry-After when the buffer is full (the
  * OpenTelemetry exporters retry those).
+ *
+ * Ingest security: the sender's tenant comes from its ingest key (401 without a valid one, unless
+ * ingest is open), an optional HMAC body signature (401 stale or wrong, 409 replayed), a token
+ * bucket per tenant (429 with Retry-After), and `x-idempotency-key` (a batch seen in the last
+ * 24 h is answered 200 and not counted again). Every refusal is counted in
+ * betrace_ingest_refused_total{tenant,reason} and logged without the secret.
  */
 import { gunzipSync, inflateSync } from 'zlib';
-import Fastify, { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DecodeError, decodeResourceSpans, groupTraces, Span, Trace } from '@betrace/evaluator';
 import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
 import type { TraceAssembler } from './assembler';
+import { IDEMPOTENCY_TTL_MS, identifyTenant, idempotencyKey, Refusal, verifySignature } from './auth';
+import type { PreparedBatch, TempoForwarder } from './gateway';
 import { decodeTraceRequest, encodeRpcStatus, encodeTraceResponse } from './otlpProto';
+import { TokenBuckets } from './rateLimit';
 import type { Metrics } from '../metrics';
+import type { Store } from '../store';
+import type { Tenant } from '../tenants';
 
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
 
 /** gRPC status codes used in google.rpc.Status bodies. */
 const INVALID_ARGUMENT = 3;
+const ALREADY_EXISTS = 6;
 const RESOURCE_EXHAUSTED = 8;
 const UNAVAILABLE = 14;
+const UNAUTHENTICATED = 16;
+
+/** How often expired idempotency keys and signatures are deleted. */
+const PRUNE_EVERY_MS = 60_000;
 
 export interface ReceiverOptions {
   maxBodyBytes: number;
-  tenant: string;
+  /** Who may send. One tenant without ingest keys: open ingest (the embedded default). */
+  tenants: readonly Tenant[];
   assembler: TraceAssembler;
   metrics: Metrics;
   log: Logger;
+  /** Idempotency keys and accepted signatures, so a restart does not forget them. */
+  store: Store;
+  now: () => number;
   /** False while draining: new data is refused with 503. */
   accepting: () => boolean;
+  /** Gateway mode: accepted batches are spooled for Tempo (after redaction). */
+  gateway?: TempoForwarder;
 }
 
 class BadRequest extends Error {}
@@ -55,82 +78,213 @@ function decompress(body: Buffer, encoding: string | undefined, limit: number): 
   return body;
 }
 
+/** Decompresses and decodes a body into traces; throws a Refusal naming what is wrong. */
+function decodeBody(raw: Buffer, encoding: string | undefined, proto: boolean, limit: number): { body: Buffer; traces: Trace[] } {
+  try {
+    const body = decompress(raw, encoding, limit);
+    let request: { resourceSpans?: unknown };
+    if (proto) {
+      try {
+        request = decodeTraceRequest(body);
+      } catch (e) {
+        throw new BadRequest(`the body is not a protobuf ExportTraceServiceRequest: ${(e as Error).message}`);
+      }
+    } else {
+      try {
+        request = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as { resourceSpans?: unknown });
+      } catch (e) {
+        throw new BadRequest(`the body is not JSON: ${(e as Error).message}`);
+      }
+      if (request === null || typeof request !== 'object' || Array.isArray(request)) {
+        throw new BadRequest('the body must be a JSON ExportTraceServiceRequest object');
+      }
+    }
+    const spans: Span[] = decodeResourceSpans(request.resourceSpans, 'resourceSpans', 'hex');
+    return { body, traces: groupTraces(spans) };
+  } catch (e) {
+    if (e instanceof TooLarge) {
+      throw new Refusal(413, 'too_large', e.message);
+    }
+    if (e instanceof BadRequest || e instanceof DecodeError) {
+      throw new Refusal(400, 'malformed', e.message);
+    }
+    throw e;
+  }
+}
+
+/** The google.rpc code that goes with a refusal. */
+function rpcCode(r: Refusal): number {
+  switch (r.status) {
+    case 401:
+      return UNAUTHENTICATED;
+    case 409:
+      return ALREADY_EXISTS;
+    case 429:
+      return RESOURCE_EXHAUSTED;
+    case 503:
+      return r.reason === 'shutting_down' ? UNAVAILABLE : RESOURCE_EXHAUSTED;
+    default:
+      return INVALID_ARGUMENT;
+  }
+}
+
 export function buildReceiver(options: ReceiverOptions): FastifyInstance {
   const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false });
   // Bodies are taken raw: decoding (and its error messages) is ours.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  const reply = (res: FastifyReply, proto: boolean, status: number, rpcCode: number, message: string) => {
+  const registers = [options.metrics.registry];
+  const refused = new Counter({
+    name: 'betrace_ingest_refused_total',
+    help: 'OTLP requests refused by the receiver, by tenant (empty when the sender was not identified) and reason.',
+    labelNames: ['tenant', 'reason'],
+    registers,
+  });
+  const duplicates = new Counter({
+    name: 'betrace_ingest_duplicates_total',
+    help: 'Batches answered 200 without being counted again (x-idempotency-key seen within 24 h), by tenant.',
+    labelNames: ['tenant'],
+    registers,
+  });
+  const buckets = new TokenBuckets(options.now);
+  const identified = new WeakMap<FastifyRequest, Tenant>();
+  let lastPrune = options.now();
+
+  const contentType = (req: FastifyRequest) => String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+
+  const reply = (res: FastifyReply, proto: boolean, status: number, rpcStatus: number, message: string) => {
     if (proto) {
-      return res.code(status).type(PROTOBUF).send(Buffer.from(encodeRpcStatus(rpcCode, message)));
+      return res.code(status).type(PROTOBUF).send(Buffer.from(encodeRpcStatus(rpcStatus, message)));
     }
-    return res.code(status).type(JSON_TYPE).send({ code: rpcCode, message });
+    return res.code(status).type(JSON_TYPE).send({ code: rpcStatus, message });
   };
 
-  app.post('/v1/traces', async (req, res) => {
-    const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    const proto = type === PROTOBUF;
-    if (!proto && type !== JSON_TYPE) {
-      return res.code(415).type(JSON_TYPE).send({ code: INVALID_ARGUMENT, message: `unsupported Content-Type ${JSON.stringify(type)}: send ${PROTOBUF} or ${JSON_TYPE}` });
-    }
-    if (!options.accepting()) {
-      res.header('Retry-After', '5');
-      return reply(res, proto, 503, UNAVAILABLE, 'the sidecar is shutting down; retry against another instance or later');
-    }
-    const raw = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
-    let traces: Trace[];
-    let body: Buffer;
-    try {
-      body = decompress(raw, req.headers['content-encoding'] as string | undefined, options.maxBodyBytes);
-      let request: { resourceSpans?: unknown };
-      if (proto) {
-        try {
-          request = decodeTraceRequest(body);
-        } catch (e) {
-          throw new BadRequest(`the body is not a protobuf ExportTraceServiceRequest: ${(e as Error).message}`);
-        }
-      } else {
-        try {
-          request = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as { resourceSpans?: unknown });
-        } catch (e) {
-          throw new BadRequest(`the body is not JSON: ${(e as Error).message}`);
-        }
-        if (request === null || typeof request !== 'object' || Array.isArray(request)) {
-          throw new BadRequest('the body must be a JSON ExportTraceServiceRequest object');
-        }
-      }
-      const spans: Span[] = decodeResourceSpans(request.resourceSpans, 'resourceSpans', 'hex');
-      traces = groupTraces(spans);
-    } catch (e) {
-      if (e instanceof TooLarge) {
-        return reply(res, proto, 413, INVALID_ARGUMENT, e.message);
-      }
-      if (e instanceof BadRequest || e instanceof DecodeError) {
-        return reply(res, proto, 400, INVALID_ARGUMENT, e.message);
-      }
-      throw e;
-    }
-    const spanCount = traces.reduce((n, t) => n + t.spans.length, 0);
-    const added = options.assembler.add(options.tenant, traces, body.length);
-    if (!added.accepted) {
-      res.header('Retry-After', String(Math.max(1, Math.ceil(added.retryAfterMs / 1000))));
-      return reply(res, proto, 503, RESOURCE_EXHAUSTED, 'the trace buffer is full; retry later');
-    }
-    options.metrics.spansReceived.inc({ tenant: options.tenant, source: 'push' }, spanCount);
-    options.metrics.ingestBytes.inc({ tenant: options.tenant }, raw.length);
-    options.metrics.bufferSpans.set(options.assembler.bufferedSpans);
+  const accepted = (res: FastifyReply, proto: boolean) => {
     if (proto) {
       return res.code(200).type(PROTOBUF).send(Buffer.from(encodeTraceResponse(0, '')));
     }
     return res.code(200).type(JSON_TYPE).send({});
+  };
+
+  /** Answers, counts and logs a refusal (never with the presented key or signature). */
+  const refuse = (req: FastifyRequest, res: FastifyReply, r: Refusal) => {
+    const tenant = identified.get(req)?.id;
+    refused.inc({ tenant: tenant ?? '', reason: r.reason });
+    const context = { tenant, reason: r.reason, status: r.status, remote: req.ip };
+    if (r.status === 401 || r.status === 409) {
+      options.log.warn(context, `OTLP request refused: ${r.message}`);
+    } else {
+      options.log.info(context, `OTLP request refused: ${r.message}`);
+    }
+    if (r.retryAfterSeconds !== undefined) {
+      res.header('Retry-After', String(r.retryAfterSeconds));
+    }
+    return reply(res, contentType(req) === PROTOBUF, r.status, rpcCode(r), r.message);
+  };
+
+  // Who is sending is settled from the headers, before the body is read.
+  app.addHook('onRequest', async (req, res) => {
+    try {
+      identified.set(req, identifyTenant(options.tenants, req.headers).tenant);
+    } catch (e) {
+      if (e instanceof Refusal) {
+        return refuse(req, res, e);
+      }
+      throw e;
+    }
+  });
+
+  app.post('/v1/traces', async (req, res) => {
+    const tenant = identified.get(req)!;
+    const type = contentType(req);
+    const proto = type === PROTOBUF;
+    const raw = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
+    const now = options.now();
+    let refund: (() => void) | undefined;
+    try {
+      if (!proto && type !== JSON_TYPE) {
+        throw new Refusal(415, 'unsupported_media_type', `unsupported Content-Type ${JSON.stringify(type)}: send ${PROTOBUF} or ${JSON_TYPE}`);
+      }
+      if (!options.accepting()) {
+        throw new Refusal(503, 'shutting_down', 'the sidecar is shutting down; retry against another instance or later', 5);
+      }
+      const remember: Array<{ kind: 'idempotency' | 'signature'; key: string; expiresAt: number }> = [];
+      if (tenant.ingestHmacSecret !== undefined) {
+        const { signature, rememberUntil } = verifySignature(tenant.ingestHmacSecret, req.headers, raw, now);
+        const seenAt = options.store.ingestSeen(tenant.id, 'signature', signature, now);
+        if (seenAt !== undefined) {
+          throw new Refusal(409, 'replayed', `replayed request: this signature was already accepted at ${new Date(seenAt).toISOString()}; sign every request anew`);
+        }
+        remember.push({ kind: 'signature', key: signature, expiresAt: rememberUntil });
+      }
+      const idempotency = idempotencyKey(req.headers);
+      if (idempotency !== undefined) {
+        if (options.store.ingestSeen(tenant.id, 'idempotency', idempotency, now) !== undefined) {
+          // Taken before: answer as then, count and evaluate nothing (its signature is spent too).
+          options.store.rememberIngest(tenant.id, remember, now);
+          duplicates.inc({ tenant: tenant.id });
+          return accepted(res, proto);
+        }
+        remember.push({ kind: 'idempotency', key: idempotency, expiresAt: now + IDEMPOTENCY_TTL_MS });
+      }
+      const { body, traces } = decodeBody(raw, req.headers['content-encoding'] as string | undefined, proto, options.maxBodyBytes);
+      const spanCount = traces.reduce((n, t) => n + t.spans.length, 0);
+      if (tenant.rateLimit !== undefined) {
+        const { spansPerSecond, burst } = tenant.rateLimit;
+        const reservation = buckets.reserve(tenant.id, tenant.rateLimit, spanCount);
+        if (!reservation.ok && reservation.neverFits) {
+          throw new Refusal(413, 'too_large', `a batch of ${spanCount} spans exceeds this tenant’s burst of ${burst} spans; send smaller batches`);
+        }
+        if (!reservation.ok) {
+          throw new Refusal(429, 'rate_limited', `rate limit of ${spansPerSecond} spans/s (burst ${burst}) exceeded; retry in ${reservation.retryAfterSeconds} s`, reservation.retryAfterSeconds);
+        }
+        refund = reservation.refund;
+      }
+      let forward: PreparedBatch | undefined;
+      if (options.gateway !== undefined) {
+        try {
+          forward = options.gateway.prepare(tenant, body, proto, spanCount);
+        } catch (e) {
+          throw new Refusal(400, 'malformed', `the batch cannot be re-encoded for Tempo: ${(e as Error).message}`);
+        }
+        if (!options.gateway.hasRoom(forward.body.length)) {
+          throw new Refusal(503, 'spool_full', 'the spool of batches for Tempo is full (Tempo is unreachable or slow); retry later', options.gateway.retryAfterSeconds());
+        }
+      }
+      const added = options.assembler.add(tenant.id, traces, body.length);
+      if (!added.accepted) {
+        throw new Refusal(503, 'buffer_full', 'the trace buffer is full; retry later', Math.max(1, Math.ceil(added.retryAfterMs / 1000)));
+      }
+      refund = undefined;
+      if (forward !== undefined) {
+        options.gateway!.spool(tenant, forward);
+      }
+      if (remember.length > 0) {
+        options.store.rememberIngest(tenant.id, remember, now);
+      }
+      if (now - lastPrune >= PRUNE_EVERY_MS) {
+        lastPrune = now;
+        options.store.pruneIngestSeen(now);
+      }
+      options.metrics.spansReceived.inc({ tenant: tenant.id, source: 'push' }, spanCount);
+      options.metrics.ingestBytes.inc({ tenant: tenant.id }, raw.length);
+      options.metrics.bufferSpans.set(options.assembler.bufferedSpans);
+      return accepted(res, proto);
+    } catch (e) {
+      refund?.();
+      if (e instanceof Refusal) {
+        return refuse(req, res, e);
+      }
+      throw e;
+    }
   });
 
   app.setErrorHandler((error: FastifyError, req, res) => {
-    const proto = String(req.headers['content-type'] ?? '').startsWith(PROTOBUF);
+    const proto = contentType(req) === PROTOBUF;
     const code = (error as { code?: string }).code;
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply(res, proto, 413, INVALID_ARGUMENT, `the body exceeds ${options.maxBodyBytes} bytes`);
+      return refuse(req, res, new Refusal(413, 'too_large', `the body exceeds ${options.maxBodyBytes} bytes`));
     }
     if (error.statusCode !== undefined && error.statusCode < 500) {
       return reply(res, proto, error.statusCode, INVALID_ARGUMENT, error.message);
