@@ -29,6 +29,8 @@ export interface ReceiverOptions {
   log: Logger;
   /** False while draining: new data is refused with 503. */
   accepting: () => boolean;
+  /** Called once per accepted request (usage): its tenant, span count and body bytes as received. */
+  onAccepted?(tenant: string, spans: number, bytes: number): void;
 }
 
 class BadRequest extends Error {}
@@ -119,6 +121,7 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
     }
     options.metrics.spansReceived.inc({ tenant: options.tenant, source: 'push' }, spanCount);
     options.metrics.ingestBytes.inc({ tenant: options.tenant }, raw.length);
+    options.onAccepted?.(options.tenant, spanCount, raw.length);
     options.metrics.bufferSpans.set(options.assembler.bufferedSpans);
     if (proto) {
       return res.code(200).type(PROTOBUF).send(Buffer.from(encodeTraceResponse(0, '')));
