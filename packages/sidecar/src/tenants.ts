@@ -244,7 +244,7 @@ export function parseTenants(text: string, file: string, env: Env = process.env)
         }
         const owner = owners.get(sha);
         if (owner !== undefined) {
-          problem(`${f}.sha256`, `the same ${what} is already given to ${owner}: a ${what} must identify exactly one tenant`);
+          problem(`${f}.sha256`, `the same ${what} is already given to ${owner}: each must identify exactly one tenant`);
         }
         owners.set(sha, `${label} (${at}${f})`);
         names.add(String(entry.name));
