@@ -14,6 +14,7 @@ import { loadConfig } from '../src/config';
 import { createSidecar, Sidecar } from '../src/sidecar';
 import { Store } from '../src/store';
 import { loadTenantsFile, parseTenants, sha256Hex, TenantsFileError } from '../src/tenants';
+import { grafanaDouble } from './support/doubles';
 
 const root = path.join(__dirname, '../../..');
 const MINUTE = 60_000;
@@ -752,6 +753,98 @@ describe('tenant isolation', () => {
 
     // Nothing of B changed.
     expect(await snapshotB()).toEqual(bBefore);
+  });
+});
+
+describe('per-tenant settings', () => {
+  it('annotates each tenant’s signals in its own Grafana, and none for a tenant without a target', async () => {
+    const grafanaA = grafanaDouble();
+    const urlA = await grafanaA.start();
+    cleanups.push(() => grafanaA.stop());
+    const dir = tmp('betrace-grafana-');
+    fs.writeFileSync(
+      path.join(dir, 't.yaml'),
+      `tenants:
+  - id: a
+    apiTokens: [{ name: a, sha256: ${H(TOKEN_A)} }]
+    grafana: { url: ${JSON.stringify(urlA)}, token: env:A_GRAFANA_TOKEN }
+    rulesDir: ${JSON.stringify(path.join(root, 'examples/rules'))}
+  - id: b
+    apiTokens: [{ name: b, sha256: ${H(TOKEN_B)} }]
+    rulesDir: ${JSON.stringify(path.join(root, 'examples/rules'))}
+`
+    );
+    const clock = { now: Date.UTC(2026, 10, 25, 12, 0, 0) };
+    const config = loadConfig({
+      DATA_DIR: dir,
+      TENANTS_FILE: path.join(dir, 't.yaml'),
+      OTLP_PORT: '0',
+      API_PORT: '0',
+      HOST: '127.0.0.1',
+    });
+    const sidecar = createSidecar(config, {
+      now: () => clock.now,
+      logger: pino({ level: 'silent' }),
+      tickMs: 3_600_000,
+      writerIntervalMs: 3_600_000,
+      env: { A_GRAFANA_TOKEN: 'glsa_a' },
+    });
+    await sidecar.start();
+    cleanups.push(() => sidecar.stop());
+    const json = exampleJson('no-auto-approve', 'violates');
+    sidecar.assembler.add('a', decodeOtlpJsonText(json), json.length);
+    sidecar.assembler.add('b', decodeOtlpJsonText(withTraceId(json, '0f'.repeat(16))), json.length);
+    clock.now += 10_001;
+    sidecar.assembler.tick();
+    expect(sidecar.store.listSignals('b').total).toBeGreaterThan(0);
+    for (const d of sidecar.dispatchers) {
+      await d.runOnce();
+    }
+    expect(grafanaA.requests.length).toBe(sidecar.store.listSignals('a').total);
+    expect(grafanaA.requests.every((r) => r.headers.authorization === 'Bearer glsa_a')).toBe(true);
+    expect(
+      grafanaA.requests
+        .map((r) => JSON.parse(r.body.toString()) as { text: string })
+        .some((b) => b.text.includes('0f'.repeat(16)))
+    ).toBe(false);
+    expect(sidecar.store.outboxDepth('grafana')).toBe(0);
+  });
+
+  it('keeps a generated evidence key for a tenant that lists none, across restarts; a listed key is used as is', async () => {
+    const dir = tmp('betrace-keys-');
+    fs.writeFileSync(
+      path.join(dir, 't.yaml'),
+      `tenants:
+  - id: a
+    apiTokens: [{ name: a, sha256: ${H(TOKEN_A)} }]
+  - id: b
+    apiTokens: [{ name: b, sha256: ${H(TOKEN_B)} }]
+    evidenceKeys: [{ id: b1, secret: env:B_KEY }]
+`
+    );
+    const open = () =>
+      createSidecar(loadConfig({ DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml') }), {
+        logger: pino({ level: 'silent' }),
+        env: { B_KEY: 'b-evidence-key-0123456789' },
+      });
+    const first = open();
+    const keyA = first.tenants[0].evidenceKeys;
+    expect(keyA).toEqual([
+      { id: expect.stringMatching(/^a-[0-9a-f]{8}$/), secret: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    ]);
+    expect(first.tenants[1].evidenceKeys).toEqual([{ id: 'b1', secret: 'b-evidence-key-0123456789' }]);
+    first.store.close();
+    const second = open();
+    expect(second.tenants[0].evidenceKeys).toEqual(keyA);
+    second.store.close();
+    // The single default tenant too.
+    const plain = tmp('betrace-keys-');
+    const d1 = createSidecar(loadConfig({ DATA_DIR: plain }), { logger: pino({ level: 'silent' }) });
+    const k = d1.tenants[0].evidenceKeys;
+    d1.store.close();
+    const d2 = createSidecar(loadConfig({ DATA_DIR: plain }), { logger: pino({ level: 'silent' }) });
+    expect([d2.tenants[0].id, d2.tenants[0].evidenceKeys]).toEqual(['default', k]);
+    d2.store.close();
   });
 });
 
