@@ -22,7 +22,7 @@ import type { ReplayRunner } from './replay';
 import type { TempoClient } from './tempo/client';
 import type { RuleRegistry } from './rules';
 import { AuditFilter, SIGNAL_STATUSES, SignalFilter, SignalStatus, Store, StoreError, StoredRule, utcDay } from './store';
-import { matchSecret, Tenant } from './tenants';
+import { HashedSecret, matchSecret, Tenant } from './tenants';
 import type { UsageMeter } from './usage';
 
 declare module 'fastify' {
@@ -78,16 +78,23 @@ function ruleView(r: StoredRule) {
   return { ...r.definition, version: r.version, provisioned: r.provisioned, updatedAt: new Date(r.updatedAt).toISOString(), updatedBy: r.updatedBy };
 }
 
-/** The tenant (and token name) of a presented token: every stored hash is compared, in constant time each. */
-function tenantOfToken(presented: string, tenants: readonly Tenant[]): { tenant: string; tokenName: string } | undefined {
-  let found: { tenant: string; tokenName: string } | undefined;
+/**
+ * Finds the tenant of a presented token: the token is hashed once and compared (in constant time)
+ * with every tenant's stored hashes; the tenants file guarantees a hash belongs to one tenant.
+ */
+function tokenResolver(tenants: readonly Tenant[]): (presented: string) => { tenant: string; tokenName: string } | undefined {
+  const owner = new Map<HashedSecret, string>();
+  const all: HashedSecret[] = [];
   for (const t of tenants) {
-    const m = matchSecret(presented, t.apiTokens);
-    if (m !== undefined && found === undefined) {
-      found = { tenant: t.id, tokenName: m.name };
+    for (const s of t.apiTokens) {
+      all.push(s);
+      owner.set(s, t.id);
     }
   }
-  return found;
+  return (presented) => {
+    const m = matchSecret(presented, all);
+    return m === undefined ? undefined : { tenant: owner.get(m)!, tokenName: m.name };
+  };
 }
 
 interface RouteDoc {
@@ -99,6 +106,7 @@ interface RouteDoc {
 export function buildApi(options: ApiOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
   const { store } = options;
+  const tenantOfToken = tokenResolver(options.tenants);
   app.decorateRequest('tenant', '');
   app.decorateRequest('tokenName', '');
   // An empty JSON body (a DELETE sent with Content-Type: application/json) is no body, not an error.
@@ -134,7 +142,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     }
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(header);
-    const found = m ? tenantOfToken(m[1].trim(), options.tenants) : undefined;
+    const found = m ? tenantOfToken(m[1].trim()) : undefined;
     if (!found) {
       res.header('WWW-Authenticate', 'Bearer realm="betrace"');
       return res.code(401).send({ error: 'unauthorized', message: 'send Authorization: Bearer <your API token> (BETRACE_API_TOKEN, or a token of the tenants file)' });

@@ -82,12 +82,19 @@ export function sha256Hex(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
+/** Stored hashes decoded once (a request compares against every one of them). */
+const decoded = new WeakMap<HashedSecret, Buffer>();
+
 /** Constant-time check of a presented secret against stored hashes. */
 export function matchSecret(presented: string, stored: readonly HashedSecret[]): HashedSecret | undefined {
-  const h = Buffer.from(sha256Hex(presented), 'hex');
+  const h = createHash('sha256').update(presented, 'utf8').digest();
   let found: HashedSecret | undefined;
   for (const s of stored) {
-    const other = Buffer.from(s.sha256, 'hex');
+    let other = decoded.get(s);
+    if (other === undefined) {
+      other = Buffer.from(s.sha256, 'hex');
+      decoded.set(s, other);
+    }
     if (other.length === h.length && timingSafeEqual(other, h)) {
       found = s;
     }

@@ -4,7 +4,7 @@
  * in memory per tenant and UTC day and written by `flush()` (the sidecar's tick, the usage API
  * before it reads, and stop): one upsert per tenant and day instead of one per trace.
  */
-import { Store, USAGE_FIELDS, UsageCounts, utcDay } from './store';
+import { Store, USAGE_FIELDS, UsageCounts } from './store';
 
 const DAY_MS = 86_400_000;
 
@@ -17,12 +17,11 @@ export class UsageMeter {
   ) {}
 
   count(tenant: string, counts: UsageCounts): void {
-    const now = this.now();
-    const day = utcDay(now);
-    const key = `${tenant}\u0000${day}`;
+    const dayStart = Math.floor(this.now() / DAY_MS) * DAY_MS;
+    const key = `${tenant}\u0000${dayStart}`;
     let p = this.pending.get(key);
     if (p === undefined) {
-      p = { tenant, dayStart: Math.floor(now / DAY_MS) * DAY_MS, counts: { spans: 0, bytes: 0, traces: 0, signals: 0, evidence: 0 } };
+      p = { tenant, dayStart, counts: { spans: 0, bytes: 0, traces: 0, signals: 0, evidence: 0 } };
       this.pending.set(key, p);
     }
     for (const f of USAGE_FIELDS) {
