@@ -3,7 +3,6 @@
  * (which validates input and feeds the served OpenAPI document), plus /healthz, /readyz and
  * /metrics outside /api/v1.
  */
-import { timingSafeEqual } from 'crypto';
 import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   compileRule,
@@ -22,18 +21,26 @@ import type { Metrics } from './metrics';
 import type { ReplayRunner } from './replay';
 import type { TempoClient } from './tempo/client';
 import type { RuleRegistry } from './rules';
-import { SIGNAL_STATUSES, SignalFilter, SignalStatus, Store, StoreError, StoredRule } from './store';
+import { AuditFilter, SIGNAL_STATUSES, SignalFilter, SignalStatus, Store, StoreError, StoredRule, utcDay } from './store';
+import { HashedSecret, matchSecret, Tenant } from './tenants';
+import type { UsageMeter } from './usage';
 
 declare module 'fastify' {
   interface FastifySchema {
     /** One line for the OpenAPI document. */
     summary?: string;
   }
+  interface FastifyRequest {
+    /** The tenant whose API token the request carries (set for every /api/v1 request). */
+    tenant: string;
+    /** The name of that token (for `who` when no user is named). */
+    tokenName: string;
+  }
 }
 
 export interface ApiOptions {
-  token: string;
-  tenant: string;
+  /** Each request's bearer token picks its tenant; every route works on that tenant only. */
+  tenants: readonly Tenant[];
   store: Store;
   rules: RuleRegistry;
   metrics: Metrics;
@@ -41,9 +48,11 @@ export interface ApiOptions {
   now: () => number;
   ready: () => boolean;
   version: string;
-  /** Pull mode's Tempo client and replay, when TEMPO_URL is set. */
-  tempo?: TempoClient;
-  replay?: ReplayRunner;
+  /** Pull mode's Tempo clients and replay runners by req.tenant, when TEMPO_URL is set. */
+  tempo?: ReadonlyMap<string, TempoClient>;
+  replay?: ReadonlyMap<string, ReplayRunner>;
+  /** Flushed before GET /api/v1/usage reads the daily totals. */
+  usage?: UsageMeter;
 }
 
 const ruleSchema = {
@@ -69,10 +78,23 @@ function ruleView(r: StoredRule) {
   return { ...r.definition, version: r.version, provisioned: r.provisioned, updatedAt: new Date(r.updatedAt).toISOString(), updatedBy: r.updatedBy };
 }
 
-function tokensEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+/**
+ * Finds the tenant of a presented token: the token is hashed once and compared (in constant time)
+ * with every tenant's stored hashes; the tenants file guarantees a hash belongs to one tenant.
+ */
+function tokenResolver(tenants: readonly Tenant[]): (presented: string) => { tenant: string; tokenName: string } | undefined {
+  const owner = new Map<HashedSecret, string>();
+  const all: HashedSecret[] = [];
+  for (const t of tenants) {
+    for (const s of t.apiTokens) {
+      all.push(s);
+      owner.set(s, t.id);
+    }
+  }
+  return (presented) => {
+    const m = matchSecret(presented, all);
+    return m === undefined ? undefined : { tenant: owner.get(m)!, tokenName: m.name };
+  };
 }
 
 interface RouteDoc {
@@ -83,7 +105,10 @@ interface RouteDoc {
 
 export function buildApi(options: ApiOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
-  const { store, tenant } = options;
+  const { store } = options;
+  const tenantOfToken = tokenResolver(options.tenants);
+  app.decorateRequest('tenant', '');
+  app.decorateRequest('tokenName', '');
   // An empty JSON body (a DELETE sent with Content-Type: application/json) is no body, not an error.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -117,13 +142,17 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     }
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(header);
-    if (!m || !tokensEqual(m[1].trim(), options.token)) {
+    const found = m ? tenantOfToken(m[1].trim()) : undefined;
+    if (!found) {
       res.header('WWW-Authenticate', 'Bearer realm="betrace"');
-      return res.code(401).send({ error: 'unauthorized', message: 'send Authorization: Bearer <BETRACE_API_TOKEN>' });
+      return res.code(401).send({ error: 'unauthorized', message: 'send Authorization: Bearer <your API token> (BETRACE_API_TOKEN, or a token of the tenants file)' });
     }
+    req.tenant = found.tenant;
+    req.tokenName = found.tokenName;
   });
 
-  const who = (req: FastifyRequest): string => String(req.headers['x-grafana-user'] ?? req.headers['x-betrace-user'] ?? 'api-token');
+  const who = (req: FastifyRequest): string =>
+    String(req.headers['x-grafana-user'] ?? req.headers['x-betrace-user'] ?? (req.tokenName === 'BETRACE_API_TOKEN' ? 'api-token' : `token:${req.tokenName}`));
 
   const fail = (res: FastifyReply, e: unknown) => {
     if (e instanceof StoreError) {
@@ -150,7 +179,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   // catches up once Tempo is back — the answer says so instead.
   let tempoState: { at: number; ready: boolean; version?: string } | undefined;
   const tempoReadiness = async (): Promise<{ ready: boolean; version?: string } | undefined> => {
-    const tempo = options.tempo;
+    // Tenants' clients differ only in their org id: any one tells whether Tempo answers.
+    const tempo = options.tempo?.values().next().value;
     if (!tempo) {
       return undefined;
     }
@@ -185,7 +215,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     return rule;
   };
 
-  app.get('/api/v1/rules', { schema: { summary: 'List rules' } }, async () => ({ rules: store.listRules(tenant).map(ruleView) }));
+  app.get('/api/v1/rules', { schema: { summary: 'List rules' } }, async (req) => ({ rules: store.listRules(req.tenant).map(ruleView) }));
 
   app.post('/api/v1/rules', { schema: { summary: 'Create a rule', body: ruleSchema } }, async (req, res) => {
     const body = req.body as Record<string, unknown>;
@@ -194,8 +224,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       return res;
     }
     try {
-      const saved = store.saveRule(tenant, rule, who(req), String(body.note ?? 'created'), options.now(), { create: true });
-      options.rules.invalidate(tenant);
+      const saved = store.saveRule(req.tenant, rule, who(req), String(body.note ?? 'created'), options.now(), { create: true });
+      options.rules.invalidate(req.tenant);
       return res.code(201).send(ruleView(saved));
     } catch (e) {
       return fail(res, e);
@@ -205,7 +235,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } as const;
 
   app.get('/api/v1/rules/:id', { schema: { summary: 'Get a rule', params: idParams } }, async (req, res) => {
-    const r = store.getRule(tenant, (req.params as { id: string }).id);
+    const r = store.getRule(req.tenant, (req.params as { id: string }).id);
     return r ? ruleView(r) : res.code(404).send({ error: 'not_found', message: `no rule ${(req.params as { id: string }).id}` });
   });
 
@@ -220,8 +250,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       return res;
     }
     try {
-      const saved = store.saveRule(tenant, rule, who(req), String(body.note ?? ''), options.now());
-      options.rules.invalidate(tenant);
+      const saved = store.saveRule(req.tenant, rule, who(req), String(body.note ?? ''), options.now());
+      options.rules.invalidate(req.tenant);
       return ruleView(saved);
     } catch (e) {
       return fail(res, e);
@@ -230,8 +260,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   app.delete('/api/v1/rules/:id', { schema: { summary: 'Delete a rule', params: idParams } }, async (req, res) => {
     try {
-      store.deleteRule(tenant, (req.params as { id: string }).id, who(req), options.now());
-      options.rules.invalidate(tenant);
+      store.deleteRule(req.tenant, (req.params as { id: string }).id, who(req), options.now());
+      options.rules.invalidate(req.tenant);
       return res.code(204).send();
     } catch (e) {
       return fail(res, e);
@@ -239,7 +269,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   });
 
   app.get('/api/v1/rules/:id/history', { schema: { summary: 'Versions of a rule, newest first', params: idParams } }, async (req) => ({
-    versions: store.ruleHistory(tenant, (req.params as { id: string }).id).map((v) => ({ ...v, createdAt: new Date(v.createdAt).toISOString() })),
+    versions: store.ruleHistory(req.tenant, (req.params as { id: string }).id).map((v) => ({ ...v, createdAt: new Date(v.createdAt).toISOString() })),
   }));
 
   app.post(
@@ -247,8 +277,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     { schema: { summary: 'Make an earlier version current (as a new version)', params: idParams, body: { type: 'object', required: ['version'], properties: { version: { type: 'integer', minimum: 1 } } } } },
     async (req, res) => {
       try {
-        const saved = store.rollbackRule(tenant, (req.params as { id: string }).id, (req.body as { version: number }).version, who(req), options.now());
-        options.rules.invalidate(tenant);
+        const saved = store.rollbackRule(req.tenant, (req.params as { id: string }).id, (req.body as { version: number }).version, who(req), options.now());
+        options.rules.invalidate(req.tenant);
         return ruleView(saved);
       } catch (e) {
         return fail(res, e);
@@ -289,7 +319,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       }
       let definition: RuleDefinition;
       if (body.ruleId !== undefined) {
-        const stored = store.getRule(tenant, body.ruleId);
+        const stored = store.getRule(req.tenant, body.ruleId);
         if (!stored) {
           return res.code(404).send({ error: 'not_found', message: `no rule ${body.ruleId}` });
         }
@@ -319,11 +349,12 @@ export function buildApi(options: ApiOptions): FastifyInstance {
         throw e;
       }
       if (body.traceIds !== undefined && body.traceIds.length > 0) {
-        if (!options.tempo) {
+        const tempo = options.tempo?.get(req.tenant);
+        if (!tempo) {
           return res.code(409).send({ error: 'no_tempo', message: 'trace ids need pull mode: set TEMPO_URL' });
         }
         for (const id of body.traceIds) {
-          const t = await options.tempo.trace(id);
+          const t = await tempo.trace(id);
           if (!t) {
             return res.code(404).send({ error: 'not_found', message: `Tempo does not know trace ${id}` });
           }
@@ -381,18 +412,18 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       if (q.status !== undefined) filter.status = q.status as SignalStatus;
       if (q.service !== undefined) filter.service = String(q.service);
       if (q.text !== undefined) filter.text = String(q.text);
-      const { signals, total } = store.listSignals(tenant, filter);
+      const { signals, total } = store.listSignals(req.tenant, filter);
       return { signals: signals.map((s) => ({ ...s, createdAt: new Date(s.createdAt).toISOString(), updatedAt: new Date(s.updatedAt).toISOString() })), total, limit: filter.limit, offset: filter.offset };
     },
   );
 
   app.get('/api/v1/signals/:id', { schema: { summary: 'A signal with its status changes', params: idParams } }, async (req, res) => {
     const { id } = req.params as { id: string };
-    const s = store.getSignal(tenant, id);
+    const s = store.getSignal(req.tenant, id);
     if (!s) {
       return res.code(404).send({ error: 'not_found', message: `no signal ${id}` });
     }
-    return { ...s, changes: store.signalChanges(tenant, id) };
+    return { ...s, changes: store.signalChanges(req.tenant, id) };
   });
 
   app.patch(
@@ -407,7 +438,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     async (req, res) => {
       const { status, note } = req.body as { status: SignalStatus; note?: string };
       try {
-        return store.changeSignalStatus(tenant, (req.params as { id: string }).id, status, who(req), note ?? '', options.now());
+        return store.changeSignalStatus(req.tenant, (req.params as { id: string }).id, status, who(req), note ?? '', options.now());
       } catch (e) {
         return fail(res, e);
       }
@@ -435,7 +466,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       },
     },
     async (req, res) => {
-      if (!options.replay) {
+      const replay = options.replay?.get(req.tenant);
+      if (!replay) {
         return res.code(409).send({ error: 'no_tempo', message: 'replay needs pull mode: set TEMPO_URL' });
       }
       const body = req.body as { ruleIds?: string[]; rule?: Record<string, unknown>; from: string; to: string; dryRun?: boolean };
@@ -452,9 +484,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
         }
         rules.push({ compiled: compileRule(rule).rule!, version: 0 });
       }
-      for (const id of body.ruleIds ?? (body.rule === undefined ? options.rules.active(tenant).map((r) => r.compiled.definition.id) : [])) {
-        const active = options.rules.active(tenant).find((r) => r.compiled.definition.id === id);
-        const stored = active ?? (store.getRule(tenant, id) ? { compiled: compileRule(store.getRule(tenant, id)!.definition).rule!, version: store.getRule(tenant, id)!.version } : undefined);
+      for (const id of body.ruleIds ?? (body.rule === undefined ? options.rules.active(req.tenant).map((r) => r.compiled.definition.id) : [])) {
+        const active = options.rules.active(req.tenant).find((r) => r.compiled.definition.id === id);
+        const stored = active ?? (store.getRule(req.tenant, id) ? { compiled: compileRule(store.getRule(req.tenant, id)!.definition).rule!, version: store.getRule(req.tenant, id)!.version } : undefined);
         if (!stored || !stored.compiled) {
           return res.code(404).send({ error: 'not_found', message: `no rule ${id}` });
         }
@@ -463,20 +495,97 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       if (rules.length === 0) {
         return res.code(400).send({ error: 'invalid_request', message: 'no rules to replay' });
       }
-      const job = options.replay.start(tenant, rules, from, to, body.dryRun === true);
+      const job = replay.start(req.tenant, rules, from, to, body.dryRun === true);
       return res.code(202).send(job);
     },
   );
 
   app.get('/api/v1/replay/:id', { schema: { summary: 'A replay job: progress, and the violations of a dry run', params: idParams } }, async (req, res) => {
-    const job = options.replay?.get(tenant, (req.params as { id: string }).id);
+    const job = options.replay?.get(req.tenant)?.get(req.tenant, (req.params as { id: string }).id);
     return job ?? res.code(404).send({ error: 'not_found', message: 'no such replay' });
   });
 
   app.delete('/api/v1/replay/:id', { schema: { summary: 'Cancel a replay job', params: idParams } }, async (req, res) => {
-    const job = options.replay?.cancel(tenant, (req.params as { id: string }).id);
+    const job = options.replay?.get(req.tenant)?.cancel(req.tenant, (req.params as { id: string }).id);
     return job ?? res.code(404).send({ error: 'not_found', message: 'no such replay' });
   });
+
+  // ---------------------------------------------------------------- audit and usage
+
+  app.get(
+    '/api/v1/audit',
+    {
+      schema: {
+        summary: 'The audit log of the caller’s tenant (rule and signal changes, exports, key rotations), newest first',
+        querystring: {
+          type: 'object',
+          properties: {
+            from: { type: 'string' },
+            to: { type: 'string' },
+            action: { type: 'string', pattern: '^[a-z][a-z0-9_.]*(\\.\\*)?$', maxLength: 100 },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            offset: { type: 'integer', minimum: 0, default: 0 },
+          },
+        },
+      },
+    },
+    async (req, res) => {
+      const q = req.query as { from?: string; to?: string; action?: string; limit: number; offset: number };
+      const filter: AuditFilter = { limit: q.limit, offset: q.offset };
+      for (const key of ['from', 'to'] as const) {
+        if (q[key] !== undefined) {
+          const t = parseTime(q[key]);
+          if (t === undefined) {
+            return res.code(400).send({ error: 'invalid_request', message: `querystring/${key} must be epoch milliseconds or an ISO 8601 time` });
+          }
+          filter[key] = t;
+        }
+      }
+      if (q.action !== undefined) filter.action = q.action;
+      const { entries, total } = store.listAudit(req.tenant, filter);
+      return { entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })), total, limit: q.limit, offset: q.offset };
+    },
+  );
+
+  app.get(
+    '/api/v1/usage',
+    {
+      schema: {
+        summary: 'Daily usage totals (UTC days) of the caller’s tenant: spans, bytes, traces evaluated, signals, evidence records',
+        querystring: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' } } },
+      },
+    },
+    async (req, res) => {
+      const q = req.query as { from?: string; to?: string };
+      const day = (v: string | undefined, fallback: number): string | undefined => {
+        if (v === undefined) {
+          return utcDay(fallback);
+        }
+        if (/^\d{4}-\d{2}-\d{2}$/.test(v)) {
+          return Number.isNaN(Date.parse(`${v}T00:00:00Z`)) ? undefined : v;
+        }
+        const t = parseTime(v);
+        return t === undefined ? undefined : utcDay(t);
+      };
+      const to = day(q.to, options.now());
+      const from = day(q.from, options.now() - 29 * 86_400_000);
+      if (from === undefined || to === undefined) {
+        return res.code(400).send({ error: 'invalid_request', message: `querystring/${from === undefined ? 'from' : 'to'} must be a date (YYYY-MM-DD), epoch milliseconds or an ISO 8601 time` });
+      }
+      if (from > to) {
+        return res.code(400).send({ error: 'invalid_request', message: `from (${from}) is after to (${to})` });
+      }
+      options.usage?.flush();
+      const days = store.listUsage(req.tenant, from, to);
+      const totals = { spans: 0, bytes: 0, traces: 0, signals: 0, evidence: 0 };
+      for (const d of days) {
+        for (const k of Object.keys(totals) as Array<keyof typeof totals>) {
+          totals[k] += d[k];
+        }
+      }
+      return { tenant: req.tenant, from, to, days, totals };
+    },
+  );
 
   app.get('/api/v1/openapi.json', { schema: { summary: 'This document' } }, async () => openApi(routes, options.version));
 

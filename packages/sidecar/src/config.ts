@@ -7,8 +7,10 @@ export interface SidecarConfig {
   /** Bearer token for /api/v1; undefined: generated once and kept in the data folder. */
   apiToken: string | undefined;
   dataDir: string;
-  /** YAML rule files provisioned read-only; undefined: none. */
+  /** YAML rule files provisioned read-only (into the default tenant); undefined: none. */
   rulesDir: string | undefined;
+  /** The tenants file (YAML); undefined: one tenant `default` from the plain variables. */
+  tenantsFile: string | undefined;
   host: string;
   otlpPort: number;
   apiPort: number;
@@ -153,6 +155,7 @@ export function loadConfig(env: Env): SidecarConfig {
     apiToken: str('BETRACE_API_TOKEN'),
     dataDir: str('DATA_DIR') ?? DEFAULTS.DATA_DIR,
     rulesDir: str('RULES_DIR'),
+    tenantsFile: str('TENANTS_FILE'),
     host: str('HOST') ?? DEFAULTS.HOST,
     otlpPort: int('OTLP_PORT', DEFAULTS.OTLP_PORT, 0, 65535),
     apiPort: int('API_PORT', DEFAULTS.API_PORT, 0, 65535),

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from './metrics';
 import type { ActiveRule, RuleRegistry } from './rules';
 import type { NewSignal, Signal, SignalSource, Store } from './store';
+import type { UsageMeter } from './usage';
 
 export class Pipeline {
   constructor(
@@ -17,6 +18,8 @@ export class Pipeline {
     private readonly writers: readonly string[],
     private readonly log: Logger,
     private readonly now: () => number,
+    /** Per-tenant usage: traces evaluated and signals raised. */
+    private readonly usage?: UsageMeter,
   ) {}
 
   /** Evaluates a trace against the tenant's rules (or only those in `only`), storing new signals. */
@@ -39,6 +42,7 @@ export class Pipeline {
       this.metrics.ruleEvaluations.inc({ tenant, rule: r.compiled.definition.id });
     }
     if (violations.length === 0) {
+      this.usage?.count(tenant, { traces: 1 });
       return [];
     }
     const byId = new Map(active.map((r) => [r.compiled.definition.id, r]));
@@ -53,6 +57,7 @@ export class Pipeline {
       return s;
     });
     const added = this.store.addSignals(tenant, pending, this.writers, this.now());
+    this.usage?.count(tenant, { traces: 1, signals: added.length });
     for (const s of added) {
       this.metrics.signals.inc({ tenant, rule: s.ruleId, severity: s.severity });
       this.log.info({ tenant, signalId: s.id, ruleId: s.ruleId, traceId: s.traceId, severity: s.severity }, `signal: ${s.ruleName}: ${s.message}`);

@@ -8,7 +8,7 @@ import * as path from 'path';
 import type { FastifyInstance } from 'fastify';
 import pino, { Logger } from 'pino';
 import { buildApi } from './api';
-import type { SidecarConfig } from './config';
+import { ConfigError, SidecarConfig } from './config';
 import { TraceAssembler } from './ingest/assembler';
 import { gatewayUrl, identityRedaction, RedactHook, TempoForwarder } from './ingest/gateway';
 import { buildReceiver } from './ingest/receiver';
@@ -16,11 +16,13 @@ import { Metrics } from './metrics';
 import { Pipeline } from './pipeline';
 import { RuleRegistry } from './rules';
 import { Store } from './store';
-import { DEFAULT_REDACTION, Tenant } from './tenants';
 import { TempoClient, TempoMetrics } from './tempo/client';
 import { TempoPoller } from './tempo/poller';
 import { ReplayRunner } from './replay';
+import { defaultTenant, EvidenceKey, loadTenantsFile, Tenant } from './tenants';
+import { UsageMeter } from './usage';
 import { GrafanaAnnotationWriter, OtlpSignalWriter, OutboxDispatcher, SignalWriter, WebhookWriter } from './writers';
+import type { OutboxItem } from './store';
 
 export const DEFAULT_TENANT = 'default';
 export const VERSION = '0.1.0';
@@ -35,13 +37,15 @@ export interface SidecarDeps {
   writerBaseDelayMs?: number;
   /** How often pull mode polls Tempo (default POLL_INTERVAL); 0: never on its own (tests call pollOnce). */
   pollIntervalMs?: number;
-  /** Who may send OTLP (default: the single open tenant `default`). */
+  /** The tenants, instead of TENANTS_FILE or the default tenant (tests). */
   tenants?: readonly Tenant[];
   /** Gateway mode: applied to every batch before it is forwarded to Tempo (default: identity). */
   redact?: RedactHook;
   /** How often gateway mode forwards its spool (default 1 s); 0: never on its own (tests call runOnce). */
   gatewayIntervalMs?: number;
   gatewayBaseDelayMs?: number;
+  /** Where `env:VAR` secrets of the tenants file are read (default process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 export interface Sidecar {
@@ -50,15 +54,24 @@ export interface Sidecar {
   readonly assembler: TraceAssembler;
   readonly pipeline: Pipeline;
   readonly rules: RuleRegistry;
+  /** The default tenant's plaintext API token; empty with TENANTS_FILE (the file holds only hashes). */
   readonly token: string;
+  /** The tenants: the file's, or the single default tenant. */
+  readonly tenants: readonly Tenant[];
+  /** Per-tenant daily usage; flushed on the tick, before the usage API reads and at stop. */
+  readonly usage: UsageMeter;
   /** One per configured writer; tests drive them with runOnce(). */
   readonly dispatchers: readonly OutboxDispatcher[];
-  /** Pull mode (when TEMPO_URL is set); tests drive it with pollOnce(). */
+  /** Pull mode (when TEMPO_URL is set): the first tenant's poller; tests drive it with pollOnce(). */
   readonly poller: TempoPoller | undefined;
   readonly tempo: TempoClient | undefined;
   readonly replay: ReplayRunner | undefined;
   /** Gateway mode's forwarder to Tempo; tests drive it with runOnce(). */
   readonly gateway: TempoForwarder | undefined;
+  /** Pull mode, per tenant: each with its own Tempo org id (X-Scope-OrgID). */
+  readonly pollers: ReadonlyMap<string, TempoPoller>;
+  readonly tempoClients: ReadonlyMap<string, TempoClient>;
+  readonly replays: ReadonlyMap<string, ReplayRunner>;
   /** Whether the token was generated now (first start on this data folder). */
   readonly tokenGenerated: boolean;
   start(): Promise<{ otlpPort: number; apiPort: number }>;
@@ -69,17 +82,43 @@ export interface Sidecar {
 export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Sidecar {
   const now = deps.now ?? Date.now;
   const log = deps.logger ?? pino({ level: config.logLevel, name: 'betrace' });
+  // The tenants file is read (and fully checked) before anything is opened.
+  const fileTenants = config.tenantsFile !== undefined ? loadTenantsFile(config.tenantsFile, deps.env ?? process.env) : undefined;
+  if (config.tempoUrl && fileTenants && fileTenants.length > 1) {
+    const without = fileTenants.filter((t) => t.tempoOrgId === undefined).map((t) => t.id);
+    if (without.length > 0) {
+      throw new ConfigError('TENANTS_FILE', `with TEMPO_URL and several tenants each needs its own tempoOrgId (X-Scope-OrgID); missing for ${without.join(', ')}`);
+    }
+  }
   const store = new Store(config.dataDir === ':memory:' ? ':memory:' : path.join(config.dataDir, 'betrace.db'));
   const metrics = new Metrics();
   const rules = new RuleRegistry(store);
-  const tenant = DEFAULT_TENANT;
+  const usage = new UsageMeter(store, now);
 
-  let token = config.apiToken ?? store.getSetting('api_token');
+  // Tenants: the file's, or one `default` tenant from the plain variables, its token as before.
+  let token = '';
   let tokenGenerated = false;
-  if (token === undefined) {
-    token = randomBytes(24).toString('base64url');
-    store.setSetting('api_token', token);
-    tokenGenerated = true;
+  let tenants: Tenant[];
+  if (fileTenants !== undefined) {
+    tenants = fileTenants;
+  } else {
+    let t = config.apiToken ?? store.getSetting('api_token');
+    if (t === undefined) {
+      t = randomBytes(24).toString('base64url');
+      store.setSetting('api_token', t);
+      tokenGenerated = true;
+    }
+    token = t;
+    tenants = [defaultTenant(config, token, storedEvidenceKey(store, DEFAULT_TENANT))];
+  }
+  if (deps.tenants !== undefined) {
+    tenants = deps.tenants.map((t) => ({ ...t })); // tests build tenants in code instead of a file
+  }
+  // A tenant that lists no evidence key gets one generated once and kept in the data folder.
+  for (const t of tenants) {
+    if (t.evidenceKeys.length === 0) {
+      t.evidenceKeys = [storedEvidenceKey(store, t.id)];
+    }
   }
 
   // Writers (OTLP signal spans, Grafana annotations, webhooks) each get an outbox row per signal.
@@ -87,21 +126,34 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   if (config.otlpExportUrl) {
     writerList.push(new OtlpSignalWriter(config.otlpExportUrl, VERSION, (t, ruleId) => store.getRule(t, ruleId)?.definition.compliance ?? []));
   }
-  if (config.grafanaUrl && config.grafanaToken) {
-    writerList.push(new GrafanaAnnotationWriter(config.grafanaUrl, config.grafanaToken, store));
+  // Annotations go to each tenant's Grafana target (the sidecar-wide GRAFANA_URL when it has none).
+  const grafanaOf = new Map<string, GrafanaAnnotationWriter>();
+  for (const t of tenants) {
+    const target = t.grafana ?? (config.grafanaUrl && config.grafanaToken ? { url: config.grafanaUrl, token: config.grafanaToken } : undefined);
+    if (target) {
+      grafanaOf.set(t.id, new GrafanaAnnotationWriter(target.url, target.token, store));
+    }
+  }
+  if (grafanaOf.size > 0) {
+    writerList.push({
+      name: 'grafana',
+      deliver: async (item: OutboxItem) => {
+        const writer = grafanaOf.get(item.tenant);
+        if (writer) {
+          await writer.deliver(item);
+        } else {
+          store.completeOutbox(item.id); // this tenant has no Grafana target
+        }
+      },
+    });
   }
   if (config.webhookUrl) {
     writerList.push(new WebhookWriter(config.webhookUrl, config.webhookFormat, config.webhookSecret));
   }
   const dispatchers = writerList.map((w) => new OutboxDispatcher(store, w, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }));
 
-  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now);
+  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, usage);
 
-  let tempo: TempoClient | undefined;
-  let poller: TempoPoller | undefined;
-  let replay: ReplayRunner | undefined;
-  // The lead replaces this with the tenancy loader (TENANTS_FILE); until then one open tenant.
-  const tenants: readonly Tenant[] = deps.tenants ?? [{ id: tenant, apiTokens: [], ingestKeys: [], tempoOrgId: config.tempoOrgId, evidenceKeys: [], redaction: { ...DEFAULT_REDACTION } }];
   const gateway = config.gateway
     ? new TempoForwarder({
         url: gatewayUrl(config),
@@ -117,17 +169,21 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       })
     : undefined;
 
-  if (config.tempoUrl) {
-    const tempoMetrics = new TempoMetrics(metrics.registry);
-    tempo = new TempoClient({
-      url: config.tempoUrl,
-      orgId: config.tempoOrgId,
+  const pollers = new Map<string, TempoPoller>();
+  const tempoClients = new Map<string, TempoClient>();
+  const replays = new Map<string, ReplayRunner>();
+  const tempoMetrics = config.tempoUrl ? new TempoMetrics(metrics.registry) : undefined;
+  for (const { id: tenant, tempoOrgId } of config.tempoUrl ? tenants : []) {
+    const tempo = new TempoClient({
+      url: config.tempoUrl!,
+      orgId: tempoOrgId,
       bearerToken: config.tempoToken,
       basicAuth: config.tempoBasicAuth,
       metrics: tempoMetrics,
     });
+    tempoClients.set(tenant, tempo);
     // In gateway mode every trace reaches Tempo through the receiver and is evaluated there: no polling.
-    poller = config.gateway ? undefined : new TempoPoller({
+    const poller = config.gateway ? undefined : new TempoPoller({
       tenant,
       client: tempo,
       store,
@@ -139,16 +195,19 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       settleMs: config.pollSettleMs,
       startMs: config.pollStartMs,
     });
+    if (poller) {
+      pollers.set(tenant, poller);
+    }
     // Replay gets its own low-concurrency client: a long replay never starves the live poller.
     const replayClient = new TempoClient({
-      url: config.tempoUrl,
-      orgId: config.tempoOrgId,
+      url: config.tempoUrl!,
+      orgId: tempoOrgId,
       bearerToken: config.tempoToken,
       basicAuth: config.tempoBasicAuth,
       concurrency: 1,
       metrics: tempoMetrics,
     });
-    replay = new ReplayRunner(replayClient, pipeline, log, now);
+    replays.set(tenant, new ReplayRunner(replayClient, pipeline, log, now));
   }
   const assembler = new TraceAssembler({
     decisionWaitMs: config.decisionWaitMs,
@@ -179,27 +238,64 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     pipeline,
     rules,
     token,
+    tenants,
+    usage,
     tokenGenerated,
     dispatchers,
-    poller,
-    tempo,
-    replay,
+    poller: pollers.get(tenants[0].id),
+    tempo: tempoClients.get(tenants[0].id),
+    replay: replays.get(tenants[0].id),
+    pollers,
+    tempoClients,
+    replays,
     gateway,
     async start() {
-      if (config.rulesDir) {
-        const { rules: n, files } = rules.provision(tenant, config.rulesDir, now());
-        log.info({ rulesDir: config.rulesDir, rules: n, files }, 'rules provisioned');
+      // RULES_DIR provisions the default tenant (with a tenants file: the tenant `default`, when it
+      // is listed without a rulesDir of its own); each tenant's `rulesDir` provisions that tenant.
+      for (const t of tenants) {
+        const dir = t.rulesDir ?? (t.id === DEFAULT_TENANT ? config.rulesDir : undefined);
+        if (dir) {
+          const { rules: n, files } = rules.provision(t.id, dir, now());
+          log.info({ tenant: t.id, rulesDir: dir, rules: n, files }, 'rules provisioned');
+        }
+        rules.active(t.id);
       }
-      rules.active(tenant);
+      if (config.rulesDir && !tenants.some((t) => t.id === DEFAULT_TENANT)) {
+        log.warn({ rulesDir: config.rulesDir }, 'RULES_DIR is ignored: the tenants file lists no tenant `default`; give each tenant a rulesDir');
+      }
       rulesLoaded = true;
-      receiver = buildReceiver({ maxBodyBytes: config.maxBodyBytes, tenants, assembler, metrics, log, store, now, gateway, accepting: () => accepting });
-      api = buildApi({ token: token!, tenant, store, rules, metrics, log, now, ready: () => rulesLoaded && store.db.open && accepting, version: VERSION, tempo, replay });
+      receiver = buildReceiver({
+        maxBodyBytes: config.maxBodyBytes,
+        tenants,
+        assembler,
+        metrics,
+        log,
+        store,
+        now,
+        gateway,
+        accepting: () => accepting,
+        onAccepted: (t, spans, bytes) => usage.count(t, { spans, bytes }),
+      });
+      api = buildApi({
+        tenants,
+        store,
+        rules,
+        metrics,
+        log,
+        now,
+        ready: () => rulesLoaded && store.db.open && accepting,
+        version: VERSION,
+        tempo: tempoClients,
+        replay: replays,
+        usage,
+      });
       await receiver.listen({ port: config.otlpPort, host: config.host });
       await api.listen({ port: config.apiPort, host: config.host });
       const tickMs = deps.tickMs ?? Math.min(1000, Math.max(10, Math.floor(config.decisionWaitMs / 4)));
       timer = setInterval(() => {
         assembler.tick();
         metrics.bufferSpans.set(assembler.bufferedSpans);
+        usage.flush();
       }, tickMs);
       timer.unref();
       for (const d of dispatchers) {
@@ -209,9 +305,11 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         gateway.start(deps.gatewayIntervalMs ?? 1000);
         log.info({ tempo: gatewayUrl(config) }, 'gateway mode: forwarding accepted spans to Tempo');
       }
-      if (poller && deps.pollIntervalMs !== 0) {
-        poller.start(deps.pollIntervalMs ?? config.pollIntervalMs);
-        log.info({ tempo: config.tempoUrl, orgId: config.tempoOrgId }, 'pull mode: polling Tempo');
+      if (deps.pollIntervalMs !== 0) {
+        for (const [tenant, poller] of pollers) {
+          poller.start(deps.pollIntervalMs ?? config.pollIntervalMs);
+          log.info({ tempo: config.tempoUrl, tenant, orgId: tenants.find((t) => t.id === tenant)?.tempoOrgId }, 'pull mode: polling Tempo');
+        }
       }
       const otlpPort = (receiver.server.address() as { port: number }).port;
       const apiPort = (api.server.address() as { port: number }).port;
@@ -220,14 +318,27 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     async stop() {
       accepting = false;
       if (timer) clearInterval(timer);
-      await poller?.stop();
+      await Promise.all([...pollers.values()].map((p) => p.stop()));
       await receiver?.close();
       const drained = assembler.drain();
       log.info({ traces: drained }, 'drained trace assembly');
       await Promise.all(dispatchers.map((d) => d.stop()));
       await gateway?.stop();
       await api?.close();
+      usage.flush();
       store.close();
     },
   };
+}
+
+/** A tenant's generated evidence key: made once, kept in the data folder's settings. */
+function storedEvidenceKey(store: Store, tenant: string): EvidenceKey {
+  const setting = `evidence_key:${tenant}`;
+  const kept = store.getSetting(setting);
+  if (kept !== undefined) {
+    return JSON.parse(kept) as EvidenceKey;
+  }
+  const key: EvidenceKey = { id: `${tenant}-${randomBytes(4).toString('hex')}`, secret: randomBytes(32).toString('hex') };
+  store.setSetting(setting, JSON.stringify(key));
+  return key;
 }

@@ -154,7 +154,74 @@ const MIGRATIONS: string[] = [
      id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, org_id TEXT, body BLOB NOT NULL, spans INTEGER NOT NULL,
      attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_error TEXT);
    CREATE INDEX gateway_spool_due ON gateway_spool (next_at);`,
+  // The audit log is append-only: the triggers refuse any UPDATE or DELETE, whoever runs it.
+  `CREATE TABLE audit_log (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, at INTEGER NOT NULL, who TEXT NOT NULL,
+     action TEXT NOT NULL, target TEXT NOT NULL, before TEXT, after TEXT);
+   CREATE INDEX audit_log_by_time ON audit_log (tenant, at);
+   CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: entries cannot be changed'); END;
+   CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: entries cannot be deleted'); END;
+   CREATE TABLE usage_daily (
+     tenant TEXT NOT NULL, day TEXT NOT NULL, spans INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,
+     traces INTEGER NOT NULL DEFAULT 0, signals INTEGER NOT NULL DEFAULT 0, evidence INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (tenant, day));`,
 ];
+
+/** One change, as the audit log keeps it: who did what to which thing, with the state before and after. */
+export interface NewAuditEntry {
+  /** The user (Grafana login through the plugin) or token name. */
+  who: string;
+  /** `rule.create|update|enable|disable|delete|rollback`, `signal.status`, `evidence.export`, `evidence.key.rotate`. */
+  action: string;
+  /** What was changed: `rule:<id>`, `signal:<id>`, `evidence:<framework>`, `key:<id>`. */
+  target: string;
+  /** JSON-serializable; null/undefined when there was nothing before (a create) or after (a delete). */
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface AuditEntry extends NewAuditEntry {
+  /** Position in the log (increasing, shared by all tenants: gaps are other tenants' entries). */
+  seq: number;
+  tenant: string;
+  at: number;
+  before: unknown;
+  after: unknown;
+}
+
+export interface AuditFilter {
+  from?: number;
+  to?: number;
+  /** An action (`rule.update`), or a prefix ending in `.*` (`rule.*`). */
+  action?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface UsageCounts {
+  spans?: number;
+  bytes?: number;
+  traces?: number;
+  signals?: number;
+  evidence?: number;
+}
+
+export interface UsageDay {
+  /** UTC date, YYYY-MM-DD. */
+  day: string;
+  spans: number;
+  bytes: number;
+  traces: number;
+  signals: number;
+  evidence: number;
+}
+
+export const USAGE_FIELDS = ['spans', 'bytes', 'traces', 'signals', 'evidence'] as const;
+
+/** The UTC date of a unix-ms time: the day usage is counted under. */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
 
 interface SignalRow {
   tenant: string;
@@ -447,6 +514,7 @@ export class Store {
       this.db
         .prepare('INSERT INTO signal_changes (tenant, signal_id, at, who, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(tenant, id, now, who, current.status, to, note);
+      this.appendAudit(tenant, { who, action: 'signal.status', target: `signal:${id}`, before: { status: current.status }, after: { status: to, note } }, now);
       return { ...current, status: to, updatedAt: now };
     })();
   }
@@ -515,6 +583,82 @@ export class Store {
     return (this.db.prepare('SELECT count(*) AS n FROM outbox WHERE writer = ?').get(writer) as { n: number }).n;
   }
 
+  // ---------------------------------------------------------------- audit log
+
+  /** Appends one entry to the tenant's audit log (append-only: the table refuses UPDATE and DELETE). */
+  appendAudit(tenant: string, entry: NewAuditEntry, now: number): AuditEntry {
+    const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+    const result = this.db
+      .prepare('INSERT INTO audit_log (tenant, at, who, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(tenant, now, entry.who, entry.action, entry.target, json(entry.before), json(entry.after));
+    return { seq: Number(result.lastInsertRowid), tenant, at: now, who: entry.who, action: entry.action, target: entry.target, before: entry.before ?? null, after: entry.after ?? null };
+  }
+
+  /** The tenant's audit entries, newest first. */
+  listAudit(tenant: string, filter: AuditFilter = {}): { entries: AuditEntry[]; total: number } {
+    const where = ['tenant = @tenant'];
+    const params: Record<string, unknown> = { tenant };
+    if (filter.from !== undefined) {
+      where.push('at >= @from');
+      params.from = filter.from;
+    }
+    if (filter.to !== undefined) {
+      where.push('at < @to');
+      params.to = filter.to;
+    }
+    if (filter.action !== undefined && filter.action.endsWith('.*')) {
+      where.push('substr(action, 1, length(@prefix)) = @prefix');
+      params.prefix = filter.action.slice(0, -1);
+    } else if (filter.action !== undefined) {
+      where.push('action = @action');
+      params.action = filter.action;
+    }
+    const clause = where.join(' AND ');
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM audit_log WHERE ${clause}`).get(params) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT * FROM audit_log WHERE ${clause} ORDER BY seq DESC LIMIT @limit OFFSET @offset`)
+      .all({ ...params, limit: filter.limit ?? 100, offset: filter.offset ?? 0 }) as Array<{
+      seq: number;
+      tenant: string;
+      at: number;
+      who: string;
+      action: string;
+      target: string;
+      before: string | null;
+      after: string | null;
+    }>;
+    const parse = (v: string | null): unknown => (v === null ? null : JSON.parse(v));
+    return { entries: rows.map((r) => ({ seq: r.seq, tenant: r.tenant, at: r.at, who: r.who, action: r.action, target: r.target, before: parse(r.before), after: parse(r.after) })), total };
+  }
+
+  // ---------------------------------------------------------------- usage
+
+  /** Adds to the tenant's totals of the UTC day of `now`: one upsert. */
+  addUsage(tenant: string, now: number, counts: UsageCounts): void {
+    const values: Record<string, unknown> = { tenant, day: utcDay(now) };
+    for (const f of USAGE_FIELDS) {
+      const n = counts[f] ?? 0;
+      if (!Number.isInteger(n) || n < 0) {
+        throw new StoreError('invalid', `usage ${f} must be a whole number of at least 0, got ${n}`);
+      }
+      values[f] = n;
+    }
+    this.db
+      .prepare(
+        `INSERT INTO usage_daily (tenant, day, spans, bytes, traces, signals, evidence) VALUES (@tenant, @day, @spans, @bytes, @traces, @signals, @evidence)
+         ON CONFLICT (tenant, day) DO UPDATE SET spans = spans + excluded.spans, bytes = bytes + excluded.bytes, traces = traces + excluded.traces,
+           signals = signals + excluded.signals, evidence = evidence + excluded.evidence`,
+      )
+      .run(values);
+  }
+
+  /** The tenant's daily totals for the UTC days from `fromDay` to `toDay` (inclusive, YYYY-MM-DD), oldest first; days without usage are left out. */
+  listUsage(tenant: string, fromDay: string, toDay: string): UsageDay[] {
+    return this.db
+      .prepare('SELECT day, spans, bytes, traces, signals, evidence FROM usage_daily WHERE tenant = ? AND day >= ? AND day <= ? ORDER BY day')
+      .all(tenant, fromDay, toDay) as UsageDay[];
+  }
+
   // ---------------------------------------------------------------- rules
 
   listRules(tenant: string): StoredRule[] {
@@ -528,7 +672,14 @@ export class Store {
   }
 
   /** Creates a rule, or stores a new version of it. Provisioned rules are changed only by provisioning. */
-  saveRule(tenant: string, definition: RuleDefinition, who: string, note: string, now: number, options: { provisioned?: boolean; create?: boolean } = {}): StoredRule {
+  saveRule(
+    tenant: string,
+    definition: RuleDefinition,
+    who: string,
+    note: string,
+    now: number,
+    options: { provisioned?: boolean; create?: boolean; auditAction?: string } = {},
+  ): StoredRule {
     return this.db.transaction(() => {
       const existing = this.db.prepare('SELECT * FROM rules WHERE tenant = ? AND id = ?').get(tenant, definition.id) as RuleRow | undefined;
       const live = existing !== undefined && existing.deleted === 0;
@@ -547,6 +698,16 @@ export class Store {
       if (live && existing.provisioned === (options.provisioned ? 1 : 0) && existing.definition === JSON.stringify({ ...definition, version: existing.version })) {
         return toRule(existing);
       }
+      const before = live ? (JSON.parse(existing.definition) as RuleDefinition & { version: number }) : null;
+      let action = options.auditAction ?? (before === null ? 'rule.create' : 'rule.update');
+      if (options.auditAction === undefined && before !== null && before.enabled !== definition.enabled) {
+        const { version: _v, enabled: _a, ...b } = before;
+        const { enabled: _b, ...a } = definition;
+        if (JSON.stringify(b) === JSON.stringify(a)) {
+          action = definition.enabled ? 'rule.enable' : 'rule.disable';
+        }
+      }
+      this.appendAudit(tenant, { who, action, target: `rule:${definition.id}`, before, after: stored }, now);
       this.db
         .prepare(
           `INSERT INTO rules (tenant, id, version, definition, provisioned, deleted, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, 0, ?, ?)
@@ -567,7 +728,10 @@ export class Store {
     if (rule.provisioned && !options.provisioned) {
       throw new StoreError('conflict', `rule ${id} is provisioned from a rule file and read-only here`);
     }
-    this.db.prepare('UPDATE rules SET deleted = 1, updated_at = ?, updated_by = ? WHERE tenant = ? AND id = ?').run(now, who, tenant, id);
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE rules SET deleted = 1, updated_at = ?, updated_by = ? WHERE tenant = ? AND id = ?').run(now, who, tenant, id);
+      this.appendAudit(tenant, { who, action: 'rule.delete', target: `rule:${id}`, before: { ...rule.definition, version: rule.version }, after: null }, now);
+    })();
   }
 
   ruleHistory(tenant: string, id: string): RuleVersion[] {
@@ -589,7 +753,7 @@ export class Store {
       throw new StoreError('not_found', `rule ${id} has no version ${version}`);
     }
     const { version: _old, ...definition } = target.definition;
-    return this.saveRule(tenant, definition, who, `rollback to version ${version}`, now);
+    return this.saveRule(tenant, definition, who, `rollback to version ${version}`, now, { auditAction: 'rule.rollback' });
   }
 }
 

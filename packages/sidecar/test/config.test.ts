@@ -6,6 +6,7 @@ describe('loadConfig', () => {
       apiToken: undefined,
       dataDir: './data',
       rulesDir: undefined,
+      tenantsFile: undefined,
       host: '0.0.0.0',
       otlpPort: 4318,
       apiPort: 3001,

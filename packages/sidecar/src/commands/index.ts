@@ -2,6 +2,7 @@ import { check, checkUsage } from './check';
 import type { Command } from './io';
 import { replay, replayUsage } from './replay';
 import { serve, serveUsage } from './serve';
+import { tenants, tenantsUsage } from './tenants';
 import { test, testUsage } from './test';
 
 /** The `betrace` subcommands: one entry each. */
@@ -10,4 +11,5 @@ export const commands: Record<string, { run: Command; usage: string; summary: st
   test: { run: test, usage: testUsage, summary: 'evaluate rules over OTLP/JSON trace files' },
   replay: { run: replay, usage: replayUsage, summary: 'evaluate rules over a past time range in Tempo' },
   serve: { run: serve, usage: serveUsage, summary: 'run the sidecar: OTLP receiver, evaluation, signals, API' },
+  tenants: { run: tenants, usage: tenantsUsage, summary: 'hash an API token for the tenants file; check a tenants file' },
 };

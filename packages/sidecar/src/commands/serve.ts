@@ -3,7 +3,8 @@ import * as path from 'path';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config';
 import { gatewayUrl } from '../ingest/gateway';
-import { createSidecar } from '../sidecar';
+import { createSidecar, Sidecar } from '../sidecar';
+import { TenantsFileError } from '../tenants';
 import type { Command } from './io';
 import { EXIT_BAD_INPUT } from './io';
 
@@ -31,17 +32,27 @@ export const serve: Command = async (args, io) => {
     throw e;
   }
   const examples = path.resolve(__dirname, '../../../../examples/rules');
-  if (config.rulesDir === undefined && fs.existsSync(examples)) {
+  if (config.rulesDir === undefined && config.tenantsFile === undefined && fs.existsSync(examples)) {
     // The embedded default in a checkout of BeTrace: its example rules.
     config.rulesDir = examples;
   }
   const log = pino({ level: config.logLevel, name: 'betrace' });
-  const sidecar = createSidecar(config, { logger: log });
+  let sidecar: Sidecar;
+  try {
+    sidecar = createSidecar(config, { logger: log });
+  } catch (e) {
+    if (e instanceof TenantsFileError || e instanceof ConfigError) {
+      io.stderr(`betrace serve: configuration error: ${e.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    throw e;
+  }
   const { otlpPort, apiPort } = await sidecar.start();
   log.info(
     { otlp: `http://localhost:${otlpPort}/v1/traces`, api: `http://localhost:${apiPort}/api/v1`, dataDir: config.dataDir },
     `BeTrace is running: send OTLP/HTTP traces to http://localhost:${otlpPort}/v1/traces; read signals at http://localhost:${apiPort}/api/v1/signals`,
   );
+  log.info({ tenants: sidecar.tenants.map((t) => t.id) }, config.tenantsFile ? `tenants from ${config.tenantsFile}` : 'single tenant: default');
   if (sidecar.tokenGenerated) {
     log.info(`generated API token (kept in ${config.dataDir}): ${sidecar.token}`);
   }

@@ -52,6 +52,8 @@ export interface ReceiverOptions {
   accepting: () => boolean;
   /** Gateway mode: accepted batches are spooled for Tempo (after redaction). */
   gateway?: TempoForwarder;
+  /** Called once per accepted request (usage): its tenant, span count and body bytes as received. */
+  onAccepted?(tenant: string, spans: number, bytes: number): void;
 }
 
 class BadRequest extends Error {}
@@ -269,6 +271,7 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
       }
       options.metrics.spansReceived.inc({ tenant: tenant.id, source: 'push' }, spanCount);
       options.metrics.ingestBytes.inc({ tenant: tenant.id }, raw.length);
+      options.onAccepted?.(tenant.id, spanCount, raw.length);
       options.metrics.bufferSpans.set(options.assembler.bufferedSpans);
       return accepted(res, proto);
     } catch (e) {
