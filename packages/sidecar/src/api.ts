@@ -18,6 +18,7 @@ import {
   validateRuleDefinition,
 } from '@betrace/evaluator';
 import type { Logger } from 'pino';
+import { registerEvidenceRoutes } from './evidence/api';
 import type { Metrics } from './metrics';
 import type { ReplayRunner } from './replay';
 import type { TempoClient } from './tempo/client';
@@ -460,6 +461,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     const job = options.replay?.cancel(tenant, (req.params as { id: string }).id);
     return job ?? res.code(404).send({ error: 'not_found', message: 'no such replay' });
   });
+
+  registerEvidenceRoutes(app, { ...options, tenantOf: () => tenant, who });
 
   app.get('/api/v1/openapi.json', { schema: { summary: 'This document' } }, async () => openApi(routes, options.version));
 

@@ -33,6 +33,10 @@ export interface SidecarConfig {
   pollIntervalMs: number;
   pollSettleMs: number;
   pollStartMs: number;
+  /** Evidence: summary window, sample trace ids per summary, per-trace records for failures. */
+  evidenceWindowMs: number;
+  evidenceSamples: number;
+  evidencePerTrace: boolean;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +89,9 @@ export const DEFAULTS = {
   POLL_INTERVAL: '30s',
   POLL_SETTLE: '2m',
   POLL_START: '15m',
+  EVIDENCE_WINDOW: '1m',
+  EVIDENCE_SAMPLES: 10,
+  EVIDENCE_PER_TRACE: 'failures',
 } as const;
 
 export function loadConfig(env: Env): SidecarConfig {
@@ -168,6 +175,9 @@ export function loadConfig(env: Env): SidecarConfig {
     pollIntervalMs: duration('POLL_INTERVAL', DEFAULTS.POLL_INTERVAL),
     pollSettleMs: duration('POLL_SETTLE', DEFAULTS.POLL_SETTLE),
     pollStartMs: duration('POLL_START', DEFAULTS.POLL_START),
+    evidenceWindowMs: duration('EVIDENCE_WINDOW', DEFAULTS.EVIDENCE_WINDOW),
+    evidenceSamples: int('EVIDENCE_SAMPLES', DEFAULTS.EVIDENCE_SAMPLES, 0, 1000),
+    evidencePerTrace: oneOf('EVIDENCE_PER_TRACE', ['failures', 'off'] as const, DEFAULTS.EVIDENCE_PER_TRACE) === 'failures',
   };
   if (config.tempoBasicAuth !== undefined && !config.tempoBasicAuth.includes(':')) {
     throw new ConfigError('TEMPO_BASIC_AUTH', 'expected user:password');

@@ -8,6 +8,9 @@ import * as path from 'path';
 import type { FastifyInstance } from 'fastify';
 import pino, { Logger } from 'pino';
 import { buildApi } from './api';
+import { EvidenceRecorder } from './evidence/recorder';
+import { EvidenceStore } from './evidence/store';
+import { OtlpEvidenceWriter } from './evidence/writer';
 import type { SidecarConfig } from './config';
 import { TraceAssembler } from './ingest/assembler';
 import { buildReceiver } from './ingest/receiver';
@@ -18,7 +21,7 @@ import { Store } from './store';
 import { TempoClient, TempoMetrics } from './tempo/client';
 import { TempoPoller } from './tempo/poller';
 import { ReplayRunner } from './replay';
-import { GrafanaAnnotationWriter, OtlpSignalWriter, OutboxDispatcher, SignalWriter, WebhookWriter } from './writers';
+import { GrafanaAnnotationWriter, OtlpSignalWriter, OutboxDispatcher, QueuedItem, SignalWriter, WebhookWriter } from './writers';
 
 export const DEFAULT_TENANT = 'default';
 export const VERSION = '0.1.0';
@@ -33,6 +36,8 @@ export interface SidecarDeps {
   writerBaseDelayMs?: number;
   /** How often pull mode polls Tempo (default POLL_INTERVAL); 0: never on its own (tests call pollOnce). */
   pollIntervalMs?: number;
+  /** How often ended evidence windows are sealed into records (default: a quarter of EVIDENCE_WINDOW, at most 1 s). */
+  evidenceIntervalMs?: number;
 }
 
 export interface Sidecar {
@@ -43,7 +48,9 @@ export interface Sidecar {
   readonly rules: RuleRegistry;
   readonly token: string;
   /** One per configured writer; tests drive them with runOnce(). */
-  readonly dispatchers: readonly OutboxDispatcher[];
+  readonly dispatchers: readonly OutboxDispatcher<QueuedItem>[];
+  /** Compliance evidence; tests seal windows with evidence.seal(). */
+  readonly evidence: EvidenceRecorder;
   /** Pull mode (when TEMPO_URL is set); tests drive it with pollOnce(). */
   readonly poller: TempoPoller | undefined;
   readonly tempo: TempoClient | undefined;
@@ -82,9 +89,25 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   if (config.webhookUrl) {
     writerList.push(new WebhookWriter(config.webhookUrl, config.webhookFormat, config.webhookSecret));
   }
-  const dispatchers = writerList.map((w) => new OutboxDispatcher(store, w, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }));
+  const dispatchers: OutboxDispatcher<QueuedItem>[] = writerList.map((w) => new OutboxDispatcher(store, w, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }));
 
-  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now);
+  // Evidence is always recorded; with OTLP_EXPORT_URL it also leaves as compliance.evidence spans, through the same outbox.
+  const evidenceStore = new EvidenceStore(store.db);
+  const evidenceWriters: string[] = [];
+  if (config.otlpExportUrl) {
+    const writer = new OtlpEvidenceWriter(config.otlpExportUrl, VERSION);
+    evidenceWriters.push(writer.name);
+    dispatchers.push(new OutboxDispatcher(store, writer, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }, (w, at, limit) => evidenceStore.dueOutbox(w, at, limit)));
+  }
+  const evidence = new EvidenceRecorder(
+    evidenceStore,
+    evidenceWriters,
+    { windowMs: config.evidenceWindowMs, samples: config.evidenceSamples, perTraceFailures: config.evidencePerTrace },
+    log,
+    now,
+  );
+
+  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, evidence);
 
   let tempo: TempoClient | undefined;
   let poller: TempoPoller | undefined;
@@ -152,6 +175,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     token,
     tokenGenerated,
     dispatchers,
+    evidence,
     poller,
     tempo,
     replay,
@@ -172,6 +196,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         metrics.bufferSpans.set(assembler.bufferedSpans);
       }, tickMs);
       timer.unref();
+      evidence.start(deps.evidenceIntervalMs ?? Math.min(1000, Math.max(10, Math.floor(config.evidenceWindowMs / 4))));
       for (const d of dispatchers) {
         d.start(deps.writerIntervalMs ?? 1000);
       }
@@ -190,6 +215,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       await receiver?.close();
       const drained = assembler.drain();
       log.info({ traces: drained }, 'drained trace assembly');
+      evidence.stop();
       await Promise.all(dispatchers.map((d) => d.stop()));
       await api?.close();
       store.close();
