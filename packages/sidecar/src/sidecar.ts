@@ -48,7 +48,7 @@ export interface Sidecar {
   readonly rules: RuleRegistry;
   readonly token: string;
   /** One per configured writer; tests drive them with runOnce(). */
-  readonly dispatchers: readonly OutboxDispatcher<QueuedItem>[];
+  readonly dispatchers: ReadonlyArray<OutboxDispatcher<QueuedItem>>;
   /** Compliance evidence; tests seal windows with evidence.seal(). */
   readonly evidence: EvidenceRecorder;
   /** Pull mode (when TEMPO_URL is set); tests drive it with pollOnce(). */
@@ -89,7 +89,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   if (config.webhookUrl) {
     writerList.push(new WebhookWriter(config.webhookUrl, config.webhookFormat, config.webhookSecret));
   }
-  const dispatchers: OutboxDispatcher<QueuedItem>[] = writerList.map((w) => new OutboxDispatcher(store, w, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }));
+  const dispatchers: Array<OutboxDispatcher<QueuedItem>> = writerList.map((w) => new OutboxDispatcher(store, w, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }));
 
   // Evidence is always recorded; with OTLP_EXPORT_URL it also leaves as compliance.evidence spans, through the same outbox.
   const evidenceStore = new EvidenceStore(store.db);
