@@ -190,6 +190,10 @@ export function registerEvidenceRoutes(app: FastifyInstance, options: EvidenceRo
           additionalProperties: false,
         },
       },
+      // A rotation with no body at all generates the key.
+      preValidation: async (req: FastifyRequest) => {
+        req.body ??= {};
+      },
     },
     async (req, res) => {
       const tenant = options.tenantOf(req);
