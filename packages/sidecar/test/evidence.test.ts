@@ -5,7 +5,7 @@
  */
 import { createHash } from 'crypto';
 import { evidenceReport } from '../src/evidence/api';
-import { canonicalForm, chainHash, EvidenceDraft, GENESIS_PREV, signRecord } from '../src/evidence/record';
+import { canonicalForm, canonicalFormSlow, chainHash, EvidenceDraft, GENESIS_PREV, signRecord } from '../src/evidence/record';
 import { toCsv } from '../src/evidence/report';
 import { EvidenceStore } from '../src/evidence/store';
 import { verifyChain } from '../src/evidence/verify';
@@ -53,6 +53,15 @@ describe('the canonical form', () => {
     const withSig = canonicalForm({ ...vector, signature }, true);
     expect(withSig).toBe(CANONICAL.replace(',"compliance.checked_traces"', `,"betrace.evidence.signature":{"stringValue":"${signature}"},"compliance.checked_traces"`));
     expect(chainHash({ ...vector, signature })).toBe(createHash('sha256').update(withSig).digest('hex'));
+  });
+
+  it('is written directly exactly as its definition (sorted canonical JSON of the attributes) says, escapes included', () => {
+    const odd = { ...vector, control: 'A "quoted"\\ control\n', framework: 'pci-dss', ruleId: 'r\u00e9gle-\u2028', sampleTraceIds: [], signature: 'f'.repeat(64) };
+    for (const r of [vector, { ...vector, signature: 'e'.repeat(64) }, odd]) {
+      expect(canonicalForm(r)).toBe(canonicalFormSlow(r));
+      expect(canonicalForm(r, true)).toBe(canonicalFormSlow(r, true));
+    }
+    expect(canonicalFormSlow(vector)).toBe(CANONICAL);
   });
 
   it('changes with every signed field', () => {

@@ -234,7 +234,10 @@ describe('evidence from pull mode and replay', () => {
     await sidecar.poller!.pollOnce();
     const afterPull = evidence.all('default').filter((r) => r.ruleId === RULE);
     expect(afterPull.map((r) => [r.evidenceType, r.traceId])).toEqual([['trace', violating]]);
-    const openTraces = () => (sidecar.store.db.prepare('SELECT count(*) AS n FROM evidence_window_traces').get() as { n: number }).n;
+    const openTraces = () => {
+      sidecar.evidence.flush();
+      return (sidecar.store.db.prepare('SELECT count(*) AS n FROM evidence_window_traces').get() as { n: number }).n;
+    };
     const counted = openTraces();
     expect(counted).toBeGreaterThan(0);
 

@@ -81,10 +81,15 @@ export function canonicalJson(value: unknown): string {
     return `[${value.map(canonicalJson).join(',')}]`;
   }
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    const object = value as Record<string, unknown>;
+    // Array.prototype.sort without a comparator orders by UTF-16 code units: code point order for the (ASCII) keys used here.
+    let out = '';
+    for (const k of Object.keys(object).sort()) {
+      if (object[k] !== undefined) {
+        out += `${out === '' ? '' : ','}${JSON.stringify(k)}:${canonicalJson(object[k])}`;
+      }
+    }
+    return `{${out}}`;
   }
   if (typeof value === 'number' && !Number.isSafeInteger(value)) {
     throw new Error(`canonical form: ${value} is not a safe integer (int64 values are strings)`);
@@ -92,10 +97,35 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The bytes the signature covers (`withSignature`: the bytes the next record's prev hashes). */
-export function canonicalForm(r: Omit<EvidenceRecord, 'tenant' | 'signature'> & { signature?: string }, withSignature = false): string {
+/** The definition of the canonical form: canonicalJson over the attributes, span id and trace id. */
+export function canonicalFormSlow(r: Omit<EvidenceRecord, 'tenant' | 'signature'> & { signature?: string }, withSignature = false): string {
   const attributes = evidenceAttributes(withSignature ? r : { ...r, signature: undefined });
   return canonicalJson({ attributes, span_id: r.spanId, trace_id: r.traceId });
+}
+
+/**
+ * The bytes the signature covers (`withSignature`: the bytes the next record's prev hashes).
+ * Verification runs it twice per record over whole chains, so the fixed attribute set is written
+ * in its sorted order directly; tests pin it to canonicalFormSlow.
+ */
+export function canonicalForm(r: Omit<EvidenceRecord, 'tenant' | 'signature'> & { signature?: string }, withSignature = false): string {
+  const s = JSON.stringify;
+  const str = (v: string) => `{"stringValue":${s(v)}}`;
+  const int = (v: number) => {
+    if (!Number.isSafeInteger(v)) {
+      throw new Error(`canonical form: ${v} is not a safe integer`);
+    }
+    return `{"intValue":"${v}"}`;
+  };
+  const signature = withSignature && r.signature !== undefined ? `"betrace.evidence.signature":${str(r.signature)},` : '';
+  return (
+    `{"attributes":{"betrace.evidence.key_id":${str(r.keyId)},"betrace.evidence.prev":${str(r.prev)},"betrace.evidence.seq":${int(r.seq)},${signature}` +
+    `"compliance.checked_traces":${int(r.checkedTraces)},"compliance.control":${str(r.control)},"compliance.evidence_type":${str(r.evidenceType)},` +
+    `"compliance.failed_traces":${int(r.failedTraces)},"compliance.framework":${str(r.framework)},"compliance.outcome":${str(r.outcome)},` +
+    `"compliance.rule_id":${str(r.ruleId)},"compliance.sample_trace_ids":{"arrayValue":{"values":[${r.sampleTraceIds.map(str).join(',')}]}},` +
+    `"compliance.window_end":${str(new Date(r.windowEnd).toISOString())},"compliance.window_start":${str(new Date(r.windowStart).toISOString())}},` +
+    `"span_id":${s(r.spanId)},"trace_id":${s(r.traceId)}}`
+  );
 }
 
 export function signRecord(r: Omit<EvidenceRecord, 'tenant' | 'signature'>, secret: string): string {

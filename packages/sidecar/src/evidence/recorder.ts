@@ -3,8 +3,12 @@
  * every evaluated trace is counted, once, into its rule's window (evaluation time, WINDOW long);
  * when a window has passed, one record per mapping states how many traces were checked, passed
  * and failed, with sample trace ids. Per-trace mode (on by default): a record per mapping for
- * each trace that newly fails, written into that trace. Open windows live in SQLite, so a restart
- * neither loses nor double-counts a window.
+ * each trace that newly fails, written into that trace at once.
+ *
+ * Counting is on the hot path of every trace, so observations collect in memory and are flushed
+ * to SQLite in one transaction per round (≤ 1 s) and before every seal and stop: open windows
+ * survive a restart, and a crash loses at most one round of counts (push mode's assembler
+ * holds traces in memory for longer than that anyway).
  */
 import type { Trace, Violation } from '@betrace/evaluator';
 import type { Logger } from 'pino';
@@ -12,7 +16,7 @@ import type { ActiveRule } from '../rules';
 import type { Signal } from '../store';
 import type { EvidenceDraft } from './record';
 import { summaryTraceId } from './record';
-import type { EvidenceStore } from './store';
+import type { EvidenceStore, OpenWindow } from './store';
 
 export interface EvidenceOptions {
   /** Summary window length (default 1 min). */
@@ -27,6 +31,8 @@ export const DEFAULT_EVIDENCE_OPTIONS: EvidenceOptions = { windowMs: 60_000, sam
 
 export class EvidenceRecorder {
   private timer: NodeJS.Timeout | undefined;
+  /** Observations not yet in SQLite: per tenant, rule and window, trace id → failed. */
+  private pending = new Map<string, { window: OpenWindow; traces: Map<string, boolean> }>();
 
   constructor(
     readonly store: EvidenceStore,
@@ -46,47 +52,62 @@ export class EvidenceRecorder {
     const now = this.now();
     const windowStart = Math.floor(now / this.options.windowMs) * this.options.windowMs;
     const failing = new Set(violations.map((v) => v.ruleId));
-    this.store.db.transaction(() => {
-      for (const r of mapped) {
-        const { id, compliance } = r.compiled.definition;
-        this.store.observe({ tenant, ruleId: id, windowStart, windowEnd: windowStart + this.options.windowMs, compliance: compliance! }, trace.traceId, failing.has(id));
+    for (const r of mapped) {
+      const { id, compliance } = r.compiled.definition;
+      const key = `${tenant}\u0000${id}\u0000${windowStart}`;
+      let entry = this.pending.get(key);
+      if (entry === undefined) {
+        entry = { window: { tenant, ruleId: id, windowStart, windowEnd: windowStart + this.options.windowMs, compliance: compliance! }, traces: new Map() };
+        this.pending.set(key, entry);
       }
-      if (!this.options.perTraceFailures) {
-        return;
+      entry.traces.set(trace.traceId, (entry.traces.get(trace.traceId) ?? false) || failing.has(id));
+    }
+    if (!this.options.perTraceFailures || added.length === 0) {
+      return;
+    }
+    const drafts: EvidenceDraft[] = [];
+    const newlyFailing = new Set(added.filter((s) => s.traceId === trace.traceId).map((s) => s.ruleId));
+    for (const r of mapped) {
+      const { id, compliance } = r.compiled.definition;
+      if (!newlyFailing.has(id)) {
+        continue;
       }
-      const drafts: EvidenceDraft[] = [];
-      const newlyFailing = new Set(added.filter((s) => s.traceId === trace.traceId).map((s) => s.ruleId));
-      for (const r of mapped) {
-        const { id, compliance } = r.compiled.definition;
-        if (!newlyFailing.has(id)) {
-          continue;
+      for (const c of compliance!) {
+        const d: EvidenceDraft = {
+          framework: c.framework,
+          control: c.control,
+          ruleId: id,
+          outcome: 'fail',
+          evidenceType: 'trace',
+          checkedTraces: 1,
+          failedTraces: 1,
+          windowStart: now,
+          windowEnd: now,
+          sampleTraceIds: [trace.traceId],
+          traceId: trace.traceId,
+        };
+        if (trace.rootSpan !== undefined) {
+          d.parentSpanId = trace.rootSpan.spanId;
         }
-        for (const c of compliance!) {
-          const d: EvidenceDraft = {
-            framework: c.framework,
-            control: c.control,
-            ruleId: id,
-            outcome: 'fail',
-            evidenceType: 'trace',
-            checkedTraces: 1,
-            failedTraces: 1,
-            windowStart: now,
-            windowEnd: now,
-            sampleTraceIds: [trace.traceId],
-            traceId: trace.traceId,
-          };
-          if (trace.rootSpan !== undefined) {
-            d.parentSpanId = trace.rootSpan.spanId;
-          }
-          drafts.push(d);
-        }
+        drafts.push(d);
       }
-      this.store.append(tenant, drafts, this.writers, now);
-    })();
+    }
+    this.store.append(tenant, drafts, this.writers, now);
+  }
+
+  /** Writes the observations collected since the last flush to SQLite. */
+  flush(): void {
+    if (this.pending.size === 0) {
+      return;
+    }
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    this.store.observe(batch);
   }
 
   /** Seals every window that has ended: one summary record per compliance mapping. Returns the records written. */
   seal(): number {
+    this.flush();
     const now = this.now();
     let written = 0;
     for (const w of this.store.dueWindows(now)) {

@@ -96,13 +96,25 @@ function toRecord(r: EvidenceRow): EvidenceRecord {
 const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export class EvidenceStore {
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(readonly db: Database.Database) {}
+
+  /** Prepared once per SQL text: preparing is the expensive part of a small query. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (statement === undefined) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
 
   // ---------------------------------------------------------------- keys
 
   keys(tenant: string): StoredEvidenceKey[] {
     return (
-      this.db.prepare('SELECT id, secret, source, created_at, retired_at FROM evidence_keys WHERE tenant = ? ORDER BY created_at, rowid').all(tenant) as Array<{
+      this.sql('SELECT id, secret, source, created_at, retired_at FROM evidence_keys WHERE tenant = ? ORDER BY created_at, rowid').all(tenant) as Array<{
         id: string;
         secret: string;
         source: string;
@@ -132,13 +144,13 @@ export class EvidenceStore {
         }
         if (stored === undefined) {
           if (!k.retired) {
-            this.db.prepare('UPDATE evidence_keys SET retired_at = ? WHERE tenant = ? AND retired_at IS NULL').run(now, tenant);
+            this.sql('UPDATE evidence_keys SET retired_at = ? WHERE tenant = ? AND retired_at IS NULL').run(now, tenant);
           }
           this.db
             .prepare('INSERT INTO evidence_keys (tenant, id, secret, source, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?)')
             .run(tenant, k.id, k.secret, 'tenants-file', now, k.retired ? now : null);
         } else if (k.retired && stored.retiredAt === undefined) {
-          this.db.prepare('UPDATE evidence_keys SET retired_at = ? WHERE tenant = ? AND id = ?').run(now, tenant, k.id);
+          this.sql('UPDATE evidence_keys SET retired_at = ? WHERE tenant = ? AND id = ?').run(now, tenant, k.id);
         }
       }
     })();
@@ -154,8 +166,8 @@ export class EvidenceStore {
   }
 
   private addKey(tenant: string, id: string, secret: string, source: string, now: number): StoredEvidenceKey {
-    this.db.prepare('UPDATE evidence_keys SET retired_at = ? WHERE tenant = ? AND retired_at IS NULL').run(now, tenant);
-    this.db.prepare('INSERT INTO evidence_keys (tenant, id, secret, source, created_at, retired_at) VALUES (?, ?, ?, ?, ?, NULL)').run(tenant, id, secret, source, now);
+    this.sql('UPDATE evidence_keys SET retired_at = ? WHERE tenant = ? AND retired_at IS NULL').run(now, tenant);
+    this.sql('INSERT INTO evidence_keys (tenant, id, secret, source, created_at, retired_at) VALUES (?, ?, ?, ?, ?, NULL)').run(tenant, id, secret, source, now);
     return { id, secret, source, createdAt: now };
   }
 
@@ -181,23 +193,32 @@ export class EvidenceStore {
 
   // ---------------------------------------------------------------- summary windows
 
-  /** Counts one evaluated trace into its rule's open window (once per trace: a failure sticks). */
-  observe(w: OpenWindow, traceId: string, failed: boolean): void {
-    this.db
-      .prepare('INSERT INTO evidence_windows (tenant, rule_id, window_start, window_end, compliance) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET compliance = excluded.compliance')
-      .run(w.tenant, w.ruleId, w.windowStart, w.windowEnd, JSON.stringify(w.compliance));
-    this.db
-      .prepare(
-        `INSERT INTO evidence_window_traces (tenant, rule_id, window_start, trace_id, failed) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT DO UPDATE SET failed = max(failed, excluded.failed)`,
-      )
-      .run(w.tenant, w.ruleId, w.windowStart, traceId, failed ? 1 : 0);
+  /** Counts evaluated traces into their rules' open windows, in one transaction (a trace counts once per window; a failure sticks). */
+  observe(batch: ReadonlyArray<{ window: OpenWindow; traces: ReadonlyMap<string, boolean> }>): void {
+    this.db.transaction(() => {
+      for (const { window: w, traces } of batch) {
+        this.sql('INSERT INTO evidence_windows (tenant, rule_id, window_start, window_end, compliance) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET compliance = excluded.compliance').run(
+          w.tenant,
+          w.ruleId,
+          w.windowStart,
+          w.windowEnd,
+          JSON.stringify(w.compliance),
+        );
+        const insert = this.sql(
+          `INSERT INTO evidence_window_traces (tenant, rule_id, window_start, trace_id, failed) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT DO UPDATE SET failed = max(failed, excluded.failed)`,
+        );
+        for (const [traceId, failed] of traces) {
+          insert.run(w.tenant, w.ruleId, w.windowStart, traceId, failed ? 1 : 0);
+        }
+      }
+    })();
   }
 
   /** Windows whose end has passed, oldest first. */
   dueWindows(now: number): OpenWindow[] {
     return (
-      this.db.prepare('SELECT * FROM evidence_windows WHERE window_end <= ? ORDER BY window_start, tenant, rule_id').all(now) as Array<{
+      this.sql('SELECT * FROM evidence_windows WHERE window_end <= ? ORDER BY window_start, tenant, rule_id').all(now) as Array<{
         tenant: string;
         rule_id: string;
         window_start: number;
@@ -219,14 +240,14 @@ export class EvidenceStore {
   }
 
   closeWindow(w: OpenWindow): void {
-    this.db.prepare('DELETE FROM evidence_window_traces WHERE tenant = ? AND rule_id = ? AND window_start = ?').run(w.tenant, w.ruleId, w.windowStart);
-    this.db.prepare('DELETE FROM evidence_windows WHERE tenant = ? AND rule_id = ? AND window_start = ?').run(w.tenant, w.ruleId, w.windowStart);
+    this.sql('DELETE FROM evidence_window_traces WHERE tenant = ? AND rule_id = ? AND window_start = ?').run(w.tenant, w.ruleId, w.windowStart);
+    this.sql('DELETE FROM evidence_windows WHERE tenant = ? AND rule_id = ? AND window_start = ?').run(w.tenant, w.ruleId, w.windowStart);
   }
 
   // ---------------------------------------------------------------- the chain
 
   head(tenant: string): { seq: number; hash: string } {
-    return (this.db.prepare('SELECT seq, hash FROM evidence_heads WHERE tenant = ?').get(tenant) as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_PREV };
+    return (this.sql('SELECT seq, hash FROM evidence_heads WHERE tenant = ?').get(tenant) as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_PREV };
   }
 
   /** Signs and chains drafts onto the tenant's chain, queueing each for the writers. */
@@ -251,7 +272,7 @@ export class EvidenceStore {
           )
           .run({ ...record, samples: JSON.stringify(record.sampleTraceIds), parent: record.parentSpanId ?? null, now });
         for (const writer of writers) {
-          this.db.prepare("INSERT INTO outbox (tenant, writer, signal_id, kind, record_id, next_at) VALUES (?, ?, '', 'evidence', ?, ?)").run(tenant, writer, seq, now);
+          this.sql("INSERT INTO outbox (tenant, writer, signal_id, kind, record_id, next_at) VALUES (?, ?, '', 'evidence', ?, ?)").run(tenant, writer, seq, now);
         }
         hash = chainHash(record);
         out.push(record);
@@ -265,7 +286,7 @@ export class EvidenceStore {
 
   /** The whole chain of a tenant in the order it was stored (what verification walks). */
   all(tenant: string): EvidenceRecord[] {
-    return (this.db.prepare('SELECT * FROM evidence WHERE tenant = ? ORDER BY rowid').all(tenant) as EvidenceRow[]).map(toRecord);
+    return (this.sql('SELECT * FROM evidence WHERE tenant = ? ORDER BY rowid').all(tenant) as EvidenceRow[]).map(toRecord);
   }
 
   list(tenant: string, filter: EvidenceFilter = {}): { records: EvidenceRecord[]; total: number } {
@@ -282,7 +303,7 @@ export class EvidenceStore {
     add('window_end >= @from', 'from', filter.from);
     add('window_start < @to', 'to', filter.to);
     const clause = where.join(' AND ');
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM evidence WHERE ${clause}`).get(params) as { n: number }).n;
+    const total = (this.sql(`SELECT count(*) AS n FROM evidence WHERE ${clause}`).get(params) as { n: number }).n;
     const rows = this.db
       .prepare(`SELECT * FROM evidence WHERE ${clause} ORDER BY seq LIMIT @limit OFFSET @offset`)
       .all({ ...params, limit: filter.limit ?? -1, offset: filter.offset ?? 0 }) as EvidenceRow[];
