@@ -166,7 +166,8 @@ describe('evidence export', () => {
     const text = [...pdf.toString('latin1').matchAll(/\[([^\]]*)\] TJ/g)]
       .map((m) => [...m[1].matchAll(/<([0-9a-f]*)>/g)].map((h) => Buffer.from(h[1], 'hex').toString('latin1')).join(''))
       .join('\n');
-    for (const expected of ['Compliance evidence report', 'Tenant: acme', 'Scope: framework all, control all', 'Per-control results', 'CC6.1', '164.312(b)', 'hipaa', 'Result: the chain verifies', 'Missing (seq gaps): none', 'rule-cc61']) {
+    for (const expected of ['Compliance evidence report', 'Tenant: acme', 'Scope: framework all, control all',
+      'Period: 2026-11-25T12:00:00.000Z to 2026-11-25T12:02:00.000Z (all records)', 'Per-control results', 'CC6.1', '164.312(b)', 'hipaa', 'Result: the chain verifies', 'Missing (seq gaps): none', 'rule-cc61']) {
       expect(text).toContain(expected);
     }
     evidence.db.prepare("DELETE FROM evidence WHERE tenant = 'acme' AND seq = 2").run();

@@ -59,7 +59,9 @@ export function renderPdf(report: EvidenceReport, options: { compress?: boolean 
   doc.font('Helvetica').fontSize(10).moveDown(0.5);
   doc.text(`Tenant: ${report.tenant}`);
   doc.text(`Scope: framework ${report.scope.framework ?? 'all'}, control ${report.scope.control ?? 'all'}`);
-  doc.text(`Period: ${report.period.from ?? 'first record'} to ${report.period.to ?? 'last record'}`);
+  const first = report.records.length > 0 ? report.records.reduce((m, r) => (r.windowStart < m ? r.windowStart : m), report.records[0].windowStart) : undefined;
+  const last = report.records.length > 0 ? report.records.reduce((m, r) => (r.windowEnd > m ? r.windowEnd : m), report.records[0].windowEnd) : undefined;
+  doc.text(`Period: ${report.period.from ?? first ?? 'no records'} to ${report.period.to ?? last ?? 'no records'}${report.period.from === null && report.period.to === null ? ' (all records)' : ''}`);
   doc.text(`Generated: ${report.generatedAt} by BeTrace`);
   doc.text(`Records in scope: ${report.records.length}`);
 
