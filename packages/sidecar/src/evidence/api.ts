@@ -154,7 +154,7 @@ export function registerEvidenceRoutes(app: FastifyInstance, options: EvidenceRo
         tenant,
       );
       const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
-      const name = `betrace-evidence-${tenant}-${stamp}`;
+      const name = `betrace-evidence-${tenant.replace(/[^A-Za-z0-9._-]/g, '_')}-${stamp}`;
       if (q.format === 'csv') {
         return res.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`).send(toCsv(report));
       }
