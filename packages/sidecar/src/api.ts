@@ -17,6 +17,7 @@ import {
   validateRuleDefinition,
 } from '@betrace/evaluator';
 import type { Logger } from 'pino';
+import { registerEvidenceRoutes } from './evidence/api';
 import type { Metrics } from './metrics';
 import type { ReplayRunner } from './replay';
 import type { TempoClient } from './tempo/client';
@@ -586,6 +587,12 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       return { tenant: req.tenant, from, to, days, totals };
     },
   );
+  registerEvidenceRoutes(app, {
+    ...options,
+    tenantOf: (req) => req.tenant,
+    who,
+    onAudit: (entry, tenant) => store.appendAudit(tenant, entry, options.now()),
+  });
 
   app.get('/api/v1/openapi.json', { schema: { summary: 'This document' } }, async () => openApi(routes, options.version));
 

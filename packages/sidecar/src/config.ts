@@ -41,6 +41,10 @@ export interface SidecarConfig {
   tempoOtlpUrl: string | undefined;
   /** Bound of the gateway's spool (batches not yet forwarded to Tempo). */
   gatewaySpoolBytes: number;
+  /** Evidence: summary window, sample trace ids per summary, per-trace records for failures. */
+  evidenceWindowMs: number;
+  evidenceSamples: number;
+  evidencePerTrace: boolean;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +98,9 @@ export const DEFAULTS = {
   POLL_SETTLE: '2m',
   POLL_START: '15m',
   GATEWAY_SPOOL_BYTES: '512MiB',
+  EVIDENCE_WINDOW: '1m',
+  EVIDENCE_SAMPLES: 10,
+  EVIDENCE_PER_TRACE: 'failures',
 } as const;
 
 export function loadConfig(env: Env): SidecarConfig {
@@ -181,6 +188,9 @@ export function loadConfig(env: Env): SidecarConfig {
     gateway: false,
     tempoOtlpUrl: url('TEMPO_OTLP_URL'),
     gatewaySpoolBytes: bytes('GATEWAY_SPOOL_BYTES', DEFAULTS.GATEWAY_SPOOL_BYTES),
+    evidenceWindowMs: duration('EVIDENCE_WINDOW', DEFAULTS.EVIDENCE_WINDOW),
+    evidenceSamples: int('EVIDENCE_SAMPLES', DEFAULTS.EVIDENCE_SAMPLES, 0, 1000),
+    evidencePerTrace: oneOf('EVIDENCE_PER_TRACE', ['failures', 'off'] as const, DEFAULTS.EVIDENCE_PER_TRACE) === 'failures',
   };
   if (config.tempoBasicAuth !== undefined && !config.tempoBasicAuth.includes(':')) {
     throw new ConfigError('TEMPO_BASIC_AUTH', 'expected user:password');

@@ -1,9 +1,11 @@
 /**
  * evaluate → signals → outbox: the one path every trace takes, whether it came in by push
- * (OTLP receiver), pull (Tempo poller) or replay.
+ * (OTLP receiver), pull (Tempo poller) or replay. Rules with compliance mappings also produce
+ * evidence here (replay dry runs never reach the pipeline, so they produce none).
  */
-import { evaluateTrace, Trace } from '@betrace/evaluator';
+import { evaluateTrace, Trace, Violation } from '@betrace/evaluator';
 import type { Logger } from 'pino';
+import type { EvidenceRecorder } from './evidence/recorder';
 import type { Metrics } from './metrics';
 import type { ActiveRule, RuleRegistry } from './rules';
 import type { NewSignal, Signal, SignalSource, Store } from './store';
@@ -20,6 +22,7 @@ export class Pipeline {
     private readonly now: () => number,
     /** Per-tenant usage: traces evaluated and signals raised. */
     private readonly usage?: UsageMeter,
+    private readonly evidence?: EvidenceRecorder,
   ) {}
 
   /** Evaluates a trace against the tenant's rules (or only those in `only`), storing new signals. */
@@ -43,6 +46,7 @@ export class Pipeline {
     }
     if (violations.length === 0) {
       this.usage?.count(tenant, { traces: 1 });
+      this.recordEvidence(tenant, trace, active, violations, []);
       return [];
     }
     const byId = new Map(active.map((r) => [r.compiled.definition.id, r]));
@@ -62,6 +66,16 @@ export class Pipeline {
       this.metrics.signals.inc({ tenant, rule: s.ruleId, severity: s.severity });
       this.log.info({ tenant, signalId: s.id, ruleId: s.ruleId, traceId: s.traceId, severity: s.severity }, `signal: ${s.ruleName}: ${s.message}`);
     }
+    this.recordEvidence(tenant, trace, active, violations, added);
     return added;
+  }
+
+  /** Evidence never stops signals: a failure here is logged, and the signals stand. */
+  private recordEvidence(tenant: string, trace: Trace, active: readonly ActiveRule[], violations: Violation[], added: Signal[]): void {
+    try {
+      this.evidence?.observe(tenant, trace, active, violations, added);
+    } catch (e) {
+      this.log.error({ err: e, tenant, traceId: trace.traceId }, 'recording evidence failed');
+    }
   }
 }

@@ -9,6 +9,9 @@ import type { FastifyInstance } from 'fastify';
 import pino, { Logger } from 'pino';
 import { buildApi } from './api';
 import { ConfigError, SidecarConfig } from './config';
+import { EvidenceRecorder } from './evidence/recorder';
+import { EvidenceStore } from './evidence/store';
+import { OtlpEvidenceWriter } from './evidence/writer';
 import { TraceAssembler } from './ingest/assembler';
 import { gatewayUrl, identityRedaction, RedactHook, TempoForwarder } from './ingest/gateway';
 import { buildReceiver } from './ingest/receiver';
@@ -21,7 +24,7 @@ import { TempoPoller } from './tempo/poller';
 import { ReplayRunner } from './replay';
 import { defaultTenant, EvidenceKey, loadTenantsFile, Tenant } from './tenants';
 import { UsageMeter } from './usage';
-import { GrafanaAnnotationWriter, OtlpSignalWriter, OutboxDispatcher, SignalWriter, WebhookWriter } from './writers';
+import { GrafanaAnnotationWriter, OtlpSignalWriter, OutboxDispatcher, QueuedItem, SignalWriter, WebhookWriter } from './writers';
 import type { OutboxItem } from './store';
 
 export const DEFAULT_TENANT = 'default';
@@ -46,6 +49,8 @@ export interface SidecarDeps {
   gatewayBaseDelayMs?: number;
   /** Where `env:VAR` secrets of the tenants file are read (default process.env). */
   env?: Record<string, string | undefined>;
+  /** How often ended evidence windows are sealed into records (default: a quarter of EVIDENCE_WINDOW, at most 1 s). */
+  evidenceIntervalMs?: number;
 }
 
 export interface Sidecar {
@@ -61,7 +66,9 @@ export interface Sidecar {
   /** Per-tenant daily usage; flushed on the tick, before the usage API reads and at stop. */
   readonly usage: UsageMeter;
   /** One per configured writer; tests drive them with runOnce(). */
-  readonly dispatchers: readonly OutboxDispatcher[];
+  readonly dispatchers: ReadonlyArray<OutboxDispatcher<QueuedItem>>;
+  /** Compliance evidence; tests seal windows with evidence.seal(). */
+  readonly evidence: EvidenceRecorder;
   /** Pull mode (when TEMPO_URL is set): the first tenant's poller; tests drive it with pollOnce(). */
   readonly poller: TempoPoller | undefined;
   readonly tempo: TempoClient | undefined;
@@ -150,9 +157,34 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   if (config.webhookUrl) {
     writerList.push(new WebhookWriter(config.webhookUrl, config.webhookFormat, config.webhookSecret));
   }
-  const dispatchers = writerList.map((w) => new OutboxDispatcher(store, w, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }));
+  const dispatchers: Array<OutboxDispatcher<QueuedItem>> = writerList.map((w) => new OutboxDispatcher(store, w, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }));
 
-  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, usage);
+  // Evidence is always recorded; with OTLP_EXPORT_URL it also leaves as compliance.evidence spans, through the same outbox.
+  const evidenceStore = new EvidenceStore(store.db);
+  evidenceStore.onAppend = (t, n) => {
+    usage.count(t, { evidence: n });
+    metrics.evidenceRecords.inc({ tenant: t }, n);
+  };
+  // The tenants' evidence keys (from the file, or generated once) are seeded before anything is signed;
+  // a key id reused with another secret stops the start.
+  for (const t of tenants) {
+    evidenceStore.seedKeys(t.id, t.evidenceKeys, now());
+  }
+  const evidenceWriters: string[] = [];
+  if (config.otlpExportUrl) {
+    const writer = new OtlpEvidenceWriter(config.otlpExportUrl, VERSION);
+    evidenceWriters.push(writer.name);
+    dispatchers.push(new OutboxDispatcher(store, writer, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }, (w, at, limit) => evidenceStore.dueOutbox(w, at, limit)));
+  }
+  const evidence = new EvidenceRecorder(
+    evidenceStore,
+    evidenceWriters,
+    { windowMs: config.evidenceWindowMs, samples: config.evidenceSamples, perTraceFailures: config.evidencePerTrace },
+    log,
+    now,
+  );
+
+  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, usage, evidence);
 
   const gateway = config.gateway
     ? new TempoForwarder({
@@ -249,6 +281,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     tempoClients,
     replays,
     gateway,
+    evidence,
     async start() {
       // RULES_DIR provisions the default tenant (with a tenants file: the tenant `default`, when it
       // is listed without a rulesDir of its own); each tenant's `rulesDir` provisions that tenant.
@@ -298,6 +331,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         usage.flush();
       }, tickMs);
       timer.unref();
+      evidence.start(deps.evidenceIntervalMs ?? Math.min(1000, Math.max(10, Math.floor(config.evidenceWindowMs / 4))));
       for (const d of dispatchers) {
         d.start(deps.writerIntervalMs ?? 1000);
       }
@@ -322,6 +356,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       await receiver?.close();
       const drained = assembler.drain();
       log.info({ traces: drained }, 'drained trace assembly');
+      evidence.stop();
       await Promise.all(dispatchers.map((d) => d.stop()));
       await gateway?.stop();
       await api?.close();

@@ -165,6 +165,29 @@ const MIGRATIONS: string[] = [
      tenant TEXT NOT NULL, day TEXT NOT NULL, spans INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,
      traces INTEGER NOT NULL DEFAULT 0, signals INTEGER NOT NULL DEFAULT 0, evidence INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY (tenant, day));`,
+  // Evidence (src/evidence): signed, chained records; the tenants' keys; open summary windows.
+  // The outbox carries evidence too: kind 'evidence' rows name the record by seq (signal_id '').
+  `CREATE TABLE evidence_keys (
+     tenant TEXT NOT NULL, id TEXT NOT NULL, secret TEXT NOT NULL, source TEXT NOT NULL,
+     created_at INTEGER NOT NULL, retired_at INTEGER, PRIMARY KEY (tenant, id));
+   CREATE TABLE evidence (
+     tenant TEXT NOT NULL, seq INTEGER NOT NULL, framework TEXT NOT NULL, control TEXT NOT NULL, rule_id TEXT NOT NULL,
+     outcome TEXT NOT NULL, evidence_type TEXT NOT NULL, checked_traces INTEGER NOT NULL, failed_traces INTEGER NOT NULL,
+     window_start INTEGER NOT NULL, window_end INTEGER NOT NULL, sample_trace_ids TEXT NOT NULL,
+     trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT, key_id TEXT NOT NULL, prev TEXT NOT NULL,
+     signature TEXT NOT NULL, created_at INTEGER NOT NULL);
+   CREATE INDEX evidence_by_seq ON evidence (tenant, seq);
+   CREATE INDEX evidence_by_control ON evidence (tenant, framework, control, window_end);
+   CREATE TABLE evidence_heads (tenant TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL);
+   CREATE TABLE evidence_windows (
+     tenant TEXT NOT NULL, rule_id TEXT NOT NULL, window_start INTEGER NOT NULL, window_end INTEGER NOT NULL, compliance TEXT NOT NULL,
+     PRIMARY KEY (tenant, rule_id, window_start));
+   CREATE INDEX evidence_windows_due ON evidence_windows (window_end);
+   CREATE TABLE evidence_window_traces (
+     tenant TEXT NOT NULL, rule_id TEXT NOT NULL, window_start INTEGER NOT NULL, trace_id TEXT NOT NULL, failed INTEGER NOT NULL,
+     PRIMARY KEY (tenant, rule_id, window_start, trace_id));
+   ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'signal';
+   ALTER TABLE outbox ADD COLUMN record_id INTEGER;`,
 ];
 
 /** One change, as the audit log keeps it: who did what to which thing, with the state before and after. */
@@ -538,7 +561,7 @@ export class Store {
     const rows = this.db
       .prepare(
         `SELECT o.id AS outbox_id, o.attempts, o.writer, s.* FROM outbox o JOIN signals s ON s.tenant = o.tenant AND s.id = o.signal_id
-         WHERE o.writer = ? AND o.next_at <= ? ORDER BY o.id LIMIT ?`,
+         WHERE o.writer = ? AND o.kind = 'signal' AND o.next_at <= ? ORDER BY o.id LIMIT ?`,
       )
       .all(writer, now, limit) as Array<SignalRow & { outbox_id: number; attempts: number; writer: string }>;
     return rows.map((r) => ({ id: r.outbox_id, tenant: r.tenant, writer: r.writer, attempts: r.attempts, signal: toSignal(r) }));

@@ -10,15 +10,23 @@ import { encodeTraceRequest } from './ingest/otlpProto';
 import type { Metrics } from './metrics';
 import type { OutboxItem, Signal, Store } from './store';
 
-export interface SignalWriter {
-  readonly name: string;
-  /** Delivers one signal; throws to have it retried later. */
-  deliver(item: OutboxItem): Promise<void>;
+/** What the outbox hands a writer: a signal (OutboxItem) or an evidence record (EvidenceOutboxItem). */
+export interface QueuedItem {
+  id: number;
+  attempts: number;
 }
+
+export interface OutboxWriter<T extends QueuedItem> {
+  readonly name: string;
+  /** Delivers one item; throws to have it retried later. */
+  deliver(item: T): Promise<void>;
+}
+
+export type SignalWriter = OutboxWriter<OutboxItem>;
 
 export class DeliveryError extends Error {}
 
-async function send(url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
+export async function send(url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) {
     const text = (await res.text().catch(() => '')).slice(0, 300);
@@ -193,15 +201,17 @@ export interface DispatcherOptions {
   random?: () => number;
 }
 
-export class OutboxDispatcher {
+export class OutboxDispatcher<T extends QueuedItem = OutboxItem> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
   private stopped = false;
 
   constructor(
     private readonly store: Store,
-    private readonly writer: SignalWriter,
+    private readonly writer: OutboxWriter<T>,
     private readonly options: DispatcherOptions,
+    /** Reads the writer's due items; default: signal rows (`store.dueOutbox`). Evidence passes its own. */
+    private readonly due?: (writer: string, now: number, limit: number) => T[],
   ) {}
 
   /** Delay before the next attempt after `attempts` failures: exponential, capped, full jitter. */
@@ -224,7 +234,9 @@ export class OutboxDispatcher {
 
   private async deliverDue(): Promise<number> {
     let delivered = 0;
-    const items = this.store.dueOutbox(this.writer.name, this.options.now(), this.options.batch ?? 100);
+    const limit = this.options.batch ?? 100;
+    // Without `due`, T is OutboxItem (the default type argument): the signal rows.
+    const items = this.due ? this.due(this.writer.name, this.options.now(), limit) : (this.store.dueOutbox(this.writer.name, this.options.now(), limit) as unknown as T[]);
     for (const item of items) {
       if (this.stopped && !this.store.db.open) {
         break;
@@ -241,7 +253,7 @@ export class OutboxDispatcher {
           this.store.retryOutbox(item.id, next, e instanceof Error ? e.message : String(e));
         }
         if (item.attempts === 0 || item.attempts % 10 === 0) {
-          this.options.log.warn({ writer: this.writer.name, signalId: item.signal.id, attempts: item.attempts + 1, err: e }, 'delivery failed; will retry');
+          this.options.log.warn({ writer: this.writer.name, outboxId: item.id, attempts: item.attempts + 1, err: e }, 'delivery failed; will retry');
         }
         // The target is likely down: leave the rest of the batch for the next round.
         break;

@@ -32,6 +32,9 @@ describe('loadConfig', () => {
       gateway: false,
       tempoOtlpUrl: undefined,
       gatewaySpoolBytes: 512 * 1024 * 1024,
+      evidenceWindowMs: 60_000,
+      evidenceSamples: 10,
+      evidencePerTrace: true,
     });
   });
 
@@ -56,6 +59,8 @@ describe('loadConfig', () => {
     [{ TEMPO_URL: 'http://tempo:3200', TEMPO_BASIC_AUTH: 'nopassword' }, 'TEMPO_BASIC_AUTH: expected user:password'],
     [{ POLL_SETTLE: 'soon' }, 'POLL_SETTLE: expected a duration such as 500ms, 10s or 2m, got "soon"'],
     [{ MAX_BUFFER_BYTES: 'lots' }, 'MAX_BUFFER_BYTES: expected a size such as 16MiB or 1048576, got "lots"'],
+    [{ EVIDENCE_WINDOW: '0s' }, 'EVIDENCE_WINDOW: expected a duration such as 500ms, 10s or 2m, got "0s"'],
+    [{ EVIDENCE_PER_TRACE: 'all' }, 'EVIDENCE_PER_TRACE: expected one of failures, off, got "all"'],
   ])('fails on %j naming the variable', (env, message) => {
     let error: unknown;
     try {

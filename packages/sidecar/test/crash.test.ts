@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { EvidenceStore } from '../src/evidence/store';
 import { ExportTraceServiceRequest } from '../src/ingest/otlpProto';
 import { Store } from '../src/store';
 import { grafanaDouble, HttpDouble } from './support/doubles';
@@ -98,7 +99,7 @@ describe('a sidecar killed with signals in flight', () => {
     const store = () => new Store(path.join(dataDir, 'betrace.db'));
     await until('every outbox to drain', () => {
       const s = store();
-      const depth = ['grafana', 'otlp', 'webhook'].map((x) => s.outboxDepth(x));
+      const depth = ['grafana', 'otlp', 'webhook', 'evidence'].map((x) => s.outboxDepth(x));
       s.close();
       return depth.every((d) => d === 0);
     });
@@ -111,14 +112,21 @@ describe('a sidecar killed with signals in flight', () => {
     const ids = signals.map((x) => x.id).sort();
     // Webhook: each signal exactly once.
     expect(webhook.requests.map((r) => String(r.headers['x-betrace-signal-id'])).sort()).toEqual(ids);
-    // Signal spans: each signal exactly once.
-    const spanned = sink.requests.map((r) => {
+    // Signal spans: each signal exactly once. Evidence spans (rules with compliance mappings): each record exactly once.
+    const spans = sink.requests.map((r) => {
       const req = ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(r.body)) as {
-        resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ attributes: Array<{ key: string; value: { stringValue?: string } }> }> }> }>;
+        resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ name: string; attributes: Array<{ key: string; value: { stringValue?: string; intValue?: unknown } }> }> }> }>;
       };
-      return req.resourceSpans[0].scopeSpans[0].spans[0].attributes.find((a) => a.key === 'betrace.signal.id')!.value.stringValue;
+      return req.resourceSpans[0].scopeSpans[0].spans[0];
     });
+    const attr = (span: (typeof spans)[number], key: string) => span.attributes.find((a) => a.key === key)!.value;
+    const spanned = spans.filter((x) => x.name === 'betrace.signal').map((x) => attr(x, 'betrace.signal.id').stringValue);
     expect(spanned.sort()).toEqual(ids);
+    const evidence = spans.filter((x) => x.name === 'compliance.evidence').map((x) => Number(String(attr(x, 'betrace.evidence.seq').intValue)));
+    const records = new EvidenceStore(s.db).all('default').map((r) => r.seq);
+    expect(records.length).toBeGreaterThan(0);
+    expect(evidence.sort((a, b) => a - b)).toEqual(records);
+    expect(spans).toHaveLength(spanned.length + evidence.length);
     // Annotations: every signal has one; one POST per (rule, minute), the rest folded in by PATCH.
     for (const x of signals) {
       expect(s.annotationOf('default', x.id)).toBeDefined();

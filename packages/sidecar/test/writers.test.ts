@@ -77,7 +77,8 @@ describe('writers', () => {
     const s = await setup();
     await ingest(s, example('soc2-cc7-2-payment-failures-audited'));
     await deliverAll(s);
-    expect(s.sink.requests).toHaveLength(1);
+    // The signal span first (the otlp writer), then the rule's per-trace compliance.evidence span (test/evidenceFlow.test.ts).
+    expect(s.sink.requests).toHaveLength(2);
     const req = s.sink.requests[0];
     expect(req.url).toBe('/v1/traces');
     expect(req.headers['content-type']).toBe('application/x-protobuf');

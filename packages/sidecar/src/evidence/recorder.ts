@@ -1,0 +1,158 @@
+/**
+ * Turns evaluations of rules with `compliance` mappings into evidence. Summary mode (always on):
+ * every evaluated trace is counted, once, into its rule's window (evaluation time, WINDOW long);
+ * when a window has passed, one record per mapping states how many traces were checked, passed
+ * and failed, with sample trace ids. Per-trace mode (on by default): a record per mapping for
+ * each trace that newly fails, written into that trace at once.
+ *
+ * Counting is on the hot path of every trace, so observations collect in memory and are flushed
+ * to SQLite in one transaction per round (≤ 1 s) and before every seal and stop: open windows
+ * survive a restart, and a crash loses at most one round of counts (push mode's assembler
+ * holds traces in memory for longer than that anyway).
+ */
+import type { Trace, Violation } from '@betrace/evaluator';
+import type { Logger } from 'pino';
+import type { ActiveRule } from '../rules';
+import type { Signal } from '../store';
+import type { EvidenceDraft } from './record';
+import { summaryTraceId } from './record';
+import type { EvidenceStore, OpenWindow } from './store';
+
+export interface EvidenceOptions {
+  /** Summary window length (default 1 min). */
+  windowMs: number;
+  /** Sample trace ids per summary record (failing ones first). */
+  samples: number;
+  /** A record per failing trace, besides the summaries. */
+  perTraceFailures: boolean;
+}
+
+export const DEFAULT_EVIDENCE_OPTIONS: EvidenceOptions = { windowMs: 60_000, samples: 10, perTraceFailures: true };
+
+export class EvidenceRecorder {
+  private timer: NodeJS.Timeout | undefined;
+  /** Observations not yet in SQLite: per tenant, rule and window, trace id → failed. */
+  private pending = new Map<string, { window: OpenWindow; traces: Map<string, boolean> }>();
+
+  constructor(
+    readonly store: EvidenceStore,
+    /** Names of the writers evidence goes to (one outbox row each). */
+    private readonly writers: readonly string[],
+    private readonly options: EvidenceOptions,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  /** Counts one evaluation; `added` are the signals it newly stored (per-trace records follow those, so a re-evaluation adds none). */
+  observe(tenant: string, trace: Trace, active: readonly ActiveRule[], violations: readonly Violation[], added: readonly Signal[]): void {
+    const mapped = active.filter((r) => r.version > 0 && (r.compiled.definition.compliance?.length ?? 0) > 0);
+    if (mapped.length === 0) {
+      return;
+    }
+    const now = this.now();
+    const windowStart = Math.floor(now / this.options.windowMs) * this.options.windowMs;
+    const failing = new Set(violations.map((v) => v.ruleId));
+    for (const r of mapped) {
+      const { id, compliance } = r.compiled.definition;
+      const key = `${tenant}\u0000${id}\u0000${windowStart}`;
+      let entry = this.pending.get(key);
+      if (entry === undefined) {
+        entry = { window: { tenant, ruleId: id, windowStart, windowEnd: windowStart + this.options.windowMs, compliance: compliance! }, traces: new Map() };
+        this.pending.set(key, entry);
+      }
+      entry.traces.set(trace.traceId, (entry.traces.get(trace.traceId) ?? false) || failing.has(id));
+    }
+    if (!this.options.perTraceFailures || added.length === 0) {
+      return;
+    }
+    const drafts: EvidenceDraft[] = [];
+    const newlyFailing = new Set(added.filter((s) => s.traceId === trace.traceId).map((s) => s.ruleId));
+    for (const r of mapped) {
+      const { id, compliance } = r.compiled.definition;
+      if (!newlyFailing.has(id)) {
+        continue;
+      }
+      for (const c of compliance!) {
+        const d: EvidenceDraft = {
+          framework: c.framework,
+          control: c.control,
+          ruleId: id,
+          outcome: 'fail',
+          evidenceType: 'trace',
+          checkedTraces: 1,
+          failedTraces: 1,
+          windowStart: now,
+          windowEnd: now,
+          sampleTraceIds: [trace.traceId],
+          traceId: trace.traceId,
+        };
+        if (trace.rootSpan !== undefined) {
+          d.parentSpanId = trace.rootSpan.spanId;
+        }
+        drafts.push(d);
+      }
+    }
+    this.store.append(tenant, drafts, this.writers, now);
+  }
+
+  /** Writes the observations collected since the last flush to SQLite. */
+  flush(): void {
+    if (this.pending.size === 0) {
+      return;
+    }
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    this.store.observe(batch);
+  }
+
+  /** Seals every window that has ended: one summary record per compliance mapping. Returns the records written. */
+  seal(): number {
+    this.flush();
+    const now = this.now();
+    let written = 0;
+    for (const w of this.store.dueWindows(now)) {
+      this.store.db.transaction(() => {
+        const { checked, failed, sampleTraceIds } = this.store.windowCounts(w, this.options.samples);
+        const drafts: EvidenceDraft[] = w.compliance.map((c) => ({
+          framework: c.framework,
+          control: c.control,
+          ruleId: w.ruleId,
+          outcome: failed > 0 ? 'fail' : 'pass',
+          evidenceType: 'summary',
+          checkedTraces: checked,
+          failedTraces: failed,
+          windowStart: w.windowStart,
+          windowEnd: w.windowEnd,
+          sampleTraceIds,
+          traceId: summaryTraceId(w.tenant, w.ruleId, w.windowStart),
+        }));
+        written += this.store.append(w.tenant, drafts, this.writers, now).length;
+        this.store.closeWindow(w);
+      })();
+    }
+    return written;
+  }
+
+  start(intervalMs: number): void {
+    const loop = () => {
+      try {
+        this.seal();
+      } catch (e) {
+        this.log.error({ err: e }, 'sealing evidence windows failed; the next round retries');
+      }
+      this.timer = setTimeout(loop, intervalMs);
+      this.timer.unref();
+    };
+    this.timer = setTimeout(loop, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the loop after sealing what is due; open windows stay in the store for the next start. */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.store.db.open) {
+      this.seal();
+    }
+  }
+}

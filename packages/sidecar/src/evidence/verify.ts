@@ -1,0 +1,107 @@
+/**
+ * Verification of a tenant's evidence chain, records taken in the order they are presented (the
+ * store's insertion order, or an export's list order). A record is `altered` when its signature
+ * does not match its key; a link is broken when its `prev` is not the hash of the record before
+ * it; `missing` are the seq numbers absent between 1 and the head; `reordered` are records that
+ * come after a record with a higher seq.
+ */
+import { timingSafeEqual } from 'crypto';
+import { chainHash, EvidenceRecord, GENESIS_PREV, signRecord } from './record';
+
+export type SignatureCheck = 'valid' | 'invalid' | 'unknown_key';
+export type LinkCheck = 'valid' | 'broken' | 'unchecked';
+
+export interface RecordVerification {
+  seq: number;
+  signature: SignatureCheck;
+  /** unchecked: the record before it is missing (or outside what was given). */
+  link: LinkCheck;
+  reordered: boolean;
+  ok: boolean;
+}
+
+export interface VerificationSummary {
+  records: number;
+  /** Records whose signature and link both verify and that are in order. */
+  verified: number;
+  /** Seqs whose signature does not match (the record was changed after signing). */
+  altered: number[];
+  /** Seqs whose prev does not match the record before them. */
+  brokenLinks: number[];
+  /** Seqs absent from the chain (deleted records). */
+  missing: number[];
+  /** Seqs presented after a record with a higher seq. */
+  reordered: number[];
+  /** Seqs signed by a key this sidecar does not have. */
+  unknownKey: number[];
+  /** Seqs that occur more than once. */
+  duplicates: number[];
+  ok: boolean;
+}
+
+function sameHex(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** At most this many seqs are listed per problem (the counts stay exact in `records`/`verified`). */
+const MAX_LISTED = 1000;
+
+/**
+ * @param keys key id → secret, retired keys included.
+ * @param head the highest seq allocated (from the store), so records deleted at the end are missing too.
+ */
+export function verifyChain(
+  records: readonly EvidenceRecord[],
+  keys: ReadonlyMap<string, string>,
+  head = 0,
+): { summary: VerificationSummary; bySeq: Map<number, RecordVerification> } {
+  const bySeq = new Map<number, EvidenceRecord>();
+  const duplicates: number[] = [];
+  let maxSeq = head;
+  for (const r of records) {
+    if (bySeq.has(r.seq)) {
+      duplicates.push(r.seq);
+    } else {
+      bySeq.set(r.seq, r);
+    }
+    maxSeq = Math.max(maxSeq, r.seq);
+  }
+  const results = new Map<number, RecordVerification>();
+  const summary: VerificationSummary = { records: records.length, verified: 0, altered: [], brokenLinks: [], missing: [], reordered: [], unknownKey: [], duplicates, ok: true };
+  const list = (into: number[], seq: number) => {
+    if (into.length < MAX_LISTED) {
+      into.push(seq);
+    }
+  };
+  let highest = 0;
+  for (const r of records) {
+    const secret = keys.get(r.keyId);
+    const signature: SignatureCheck = secret === undefined ? 'unknown_key' : sameHex(signRecord(r, secret), r.signature) ? 'valid' : 'invalid';
+    const before = r.seq === 1 ? undefined : bySeq.get(r.seq - 1);
+    const expected = r.seq === 1 ? GENESIS_PREV : before && chainHash(before);
+    const link: LinkCheck = expected === undefined ? 'unchecked' : sameHex(expected, r.prev) ? 'valid' : 'broken';
+    const reordered = r.seq < highest;
+    highest = Math.max(highest, r.seq);
+    const ok = signature === 'valid' && link !== 'broken' && !reordered;
+    if (!results.has(r.seq)) {
+      results.set(r.seq, { seq: r.seq, signature, link, reordered, ok });
+    }
+    if (signature === 'invalid') list(summary.altered, r.seq);
+    if (signature === 'unknown_key') list(summary.unknownKey, r.seq);
+    if (link === 'broken') list(summary.brokenLinks, r.seq);
+    if (reordered) list(summary.reordered, r.seq);
+    if (ok && link === 'valid') {
+      summary.verified++;
+    }
+  }
+  for (let seq = 1; seq <= maxSeq && summary.missing.length < MAX_LISTED; seq++) {
+    if (!bySeq.has(seq)) {
+      summary.missing.push(seq);
+    }
+  }
+  summary.ok =
+    summary.altered.length + summary.brokenLinks.length + summary.missing.length + summary.reordered.length + summary.unknownKey.length + duplicates.length === 0;
+  return { summary, bySeq: results };
+}

@@ -1,0 +1,61 @@
+/**
+ * Writes evidence records as `compliance.evidence` spans (OTLP/HTTP protobuf, like signal spans)
+ * out of the shared outbox: a summary record into a trace of its own per rule and window, a
+ * per-trace record into the evaluated trace. Span ids derive from (tenant, seq), so a retry
+ * rewrites the same span.
+ */
+import { encodeTraceRequest } from '../ingest/otlpProto';
+import { OutboxWriter, send } from '../writers';
+import { evidenceAttributes, EvidenceRecord } from './record';
+import type { EvidenceOutboxItem } from './store';
+
+export const EVIDENCE_WRITER = 'evidence';
+
+/** The telemetry contract's `compliance.evidence` span for one record, as an ExportTraceServiceRequest. */
+export function evidenceSpanRequest(r: EvidenceRecord, version: string): object {
+  const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
+  const ns = (ms: number) => String(BigInt(ms) * 1_000_000n);
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [str('service.name', 'betrace'), str('service.version', version), str('betrace.tenant', r.tenant)] },
+        scopeSpans: [
+          {
+            scope: { name: 'betrace', version },
+            spans: [
+              {
+                traceId: Buffer.from(r.traceId, 'hex'),
+                spanId: Buffer.from(r.spanId, 'hex'),
+                ...(r.parentSpanId ? { parentSpanId: Buffer.from(r.parentSpanId, 'hex') } : {}),
+                name: 'compliance.evidence',
+                kind: 1,
+                startTimeUnixNano: ns(r.windowStart),
+                endTimeUnixNano: ns(r.windowEnd),
+                attributes: Object.entries(evidenceAttributes(r)).map(([key, value]) => ({ key, value })),
+                status: { code: 0 },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export class OtlpEvidenceWriter implements OutboxWriter<EvidenceOutboxItem> {
+  readonly name = EVIDENCE_WRITER;
+  private readonly url: string;
+
+  constructor(
+    exportUrl: string,
+    private readonly version: string,
+    private readonly timeoutMs = 10_000,
+  ) {
+    this.url = /\/v1\/traces$/.test(exportUrl) ? exportUrl : `${exportUrl}/v1/traces`;
+  }
+
+  async deliver(item: EvidenceOutboxItem): Promise<void> {
+    const body = encodeTraceRequest(evidenceSpanRequest(item.evidence, this.version));
+    await send(this.url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body }, this.timeoutMs);
+  }
+}
