@@ -2,9 +2,10 @@
  * evaluate → signals → outbox: the one path every trace takes, whether it came in by push
  * (OTLP receiver), pull (Tempo poller) or replay.
  */
-import { evaluateTrace, Trace } from '@betrace/evaluator';
+import { evaluateTrace, Trace, Violation } from '@betrace/evaluator';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics';
+import type { Redactor } from './redact';
 import type { ActiveRule, RuleRegistry } from './rules';
 import type { NewSignal, Signal, SignalSource, Store } from './store';
 
@@ -17,7 +18,14 @@ export class Pipeline {
     private readonly writers: readonly string[],
     private readonly log: Logger,
     private readonly now: () => number,
+    /** The tenant's redactor: a message template can render span attributes, so messages are redacted before they are stored. */
+    private readonly redactorOf: (tenant: string) => Redactor,
   ) {}
+
+  /** A violation as it may leave the sidecar (its message redacted by the tenant's policy). */
+  redacted(tenant: string, v: Violation): Violation {
+    return { ...v, message: this.redactorOf(tenant).text(v.message) };
+  }
 
   /** Evaluates a trace against the tenant's rules (or only those in `only`), storing new signals. */
   evaluate(tenant: string, trace: Trace, source: SignalSource, only?: ReadonlySet<string>): Signal[] {
@@ -46,7 +54,7 @@ export class Pipeline {
     const pending: NewSignal[] = violations.map((v) => {
       const rule = byId.get(v.ruleId)!;
       const span = spansById.get(v.boundSpanId ?? v.matchedSpanIds[0] ?? '') ?? trace.rootSpan;
-      const s: NewSignal = { violation: v, ruleVersion: rule.version, ruleName: rule.compiled.definition.name, source };
+      const s: NewSignal = { violation: this.redacted(tenant, v), ruleVersion: rule.version, ruleName: rule.compiled.definition.name, source };
       if (span !== undefined && span.service !== '') {
         s.service = span.service;
       }

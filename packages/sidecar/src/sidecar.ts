@@ -13,10 +13,12 @@ import { TraceAssembler } from './ingest/assembler';
 import { buildReceiver } from './ingest/receiver';
 import { Metrics } from './metrics';
 import { Pipeline } from './pipeline';
+import { Redactor, storedHashKey } from './redact';
 import { RuleRegistry } from './rules';
 import { Store } from './store';
 import { TempoClient, TempoMetrics } from './tempo/client';
 import { TempoPoller } from './tempo/poller';
+import { DEFAULT_REDACTION } from './tenants';
 import { ReplayRunner } from './replay';
 import { GrafanaAnnotationWriter, OtlpSignalWriter, OutboxDispatcher, SignalWriter, WebhookWriter } from './writers';
 
@@ -71,20 +73,24 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     tokenGenerated = true;
   }
 
+  // One redaction policy per tenant, applied by the pipeline and every writer (the default tenant's for now).
+  const redactor = new Redactor(DEFAULT_REDACTION, storedHashKey(store));
+  const redactorOf = (_tenant: string) => redactor;
+
   // Writers (OTLP signal spans, Grafana annotations, webhooks) each get an outbox row per signal.
   const writerList: SignalWriter[] = [];
   if (config.otlpExportUrl) {
-    writerList.push(new OtlpSignalWriter(config.otlpExportUrl, VERSION, (t, ruleId) => store.getRule(t, ruleId)?.definition.compliance ?? []));
+    writerList.push(new OtlpSignalWriter(config.otlpExportUrl, VERSION, (t, ruleId) => store.getRule(t, ruleId)?.definition.compliance ?? [], redactorOf));
   }
   if (config.grafanaUrl && config.grafanaToken) {
-    writerList.push(new GrafanaAnnotationWriter(config.grafanaUrl, config.grafanaToken, store));
+    writerList.push(new GrafanaAnnotationWriter(config.grafanaUrl, config.grafanaToken, store, redactorOf));
   }
   if (config.webhookUrl) {
-    writerList.push(new WebhookWriter(config.webhookUrl, config.webhookFormat, config.webhookSecret));
+    writerList.push(new WebhookWriter(config.webhookUrl, config.webhookFormat, config.webhookSecret, redactorOf));
   }
   const dispatchers = writerList.map((w) => new OutboxDispatcher(store, w, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }));
 
-  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now);
+  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, redactorOf);
 
   let tempo: TempoClient | undefined;
   let poller: TempoPoller | undefined;

@@ -2,6 +2,7 @@
  * PII redaction, applied at every exit of the sidecar: signal spans, annotations, webhooks,
  * evidence, exports and spans forwarded in gateway mode. See docs/redaction.md.
  */
+import { randomBytes } from 'crypto';
 import type { Tenant } from '../tenants';
 import { Redactor } from './engine';
 
@@ -35,4 +36,22 @@ export function createResourceSpansRedactor(): <T>(tenant: Tenant, resourceSpans
 /** The hook without a cache (compiles the tenant's policy on each call: cheap, but prefer createResourceSpansRedactor). */
 export function redactResourceSpans<T>(tenant: Tenant, resourceSpans: T): T {
   return redactorFor(tenant).resourceSpans(resourceSpans);
+}
+
+interface Settings {
+  getSetting(key: string): string | undefined;
+  setSetting(key: string, value: string): void;
+}
+
+/**
+ * The `hash` key of a sidecar whose tenant has no evidence key yet: 32 random bytes made once and
+ * kept in the store, so hashes stay stable across restarts (and joins keep working).
+ */
+export function storedHashKey(settings: Settings): string {
+  let key = settings.getSetting('redaction_hash_key');
+  if (key === undefined) {
+    key = randomBytes(32).toString('hex');
+    settings.setSetting('redaction_hash_key', key);
+  }
+  return key;
 }
