@@ -20,6 +20,7 @@ import {
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics';
 import type { ReplayRunner } from './replay';
+import { redactExplanation, Redactor } from './redact';
 import type { TempoClient } from './tempo/client';
 import type { RuleRegistry } from './rules';
 import { SIGNAL_STATUSES, SignalFilter, SignalStatus, Store, StoreError, StoredRule } from './store';
@@ -44,6 +45,8 @@ export interface ApiOptions {
   /** Pull mode's Tempo client and replay, when TEMPO_URL is set. */
   tempo?: TempoClient;
   replay?: ReplayRunner;
+  /** The tenant's redaction policy, for responses that echo span data. */
+  redactor: Redactor;
 }
 
 const ruleSchema = {
@@ -313,7 +316,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
           traces.push(t);
         }
       }
-      const results = traces.map((t) => explainRule(compiled.rule!, t));
+      const results = traces.map((t) => redactExplanation(options.redactor, explainRule(compiled.rule!, t)));
       return { ruleId: definition.id, results, fired: results.filter((r) => r.fired).length };
     },
   );

@@ -169,7 +169,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       rules.active(tenant);
       rulesLoaded = true;
       receiver = buildReceiver({ maxBodyBytes: config.maxBodyBytes, tenant, assembler, metrics, log, accepting: () => accepting });
-      api = buildApi({ token: token!, tenant, store, rules, metrics, log, now, ready: () => rulesLoaded && store.db.open && accepting, version: VERSION, tempo, replay });
+      api = buildApi({ token: token!, tenant, store, rules, metrics, log, now, ready: () => rulesLoaded && store.db.open && accepting, version: VERSION, tempo, replay, redactor });
       await receiver.listen({ port: config.otlpPort, host: config.host });
       await api.listen({ port: config.apiPort, host: config.host });
       const tickMs = deps.tickMs ?? Math.min(1000, Math.max(10, Math.floor(config.decisionWaitMs / 4)));

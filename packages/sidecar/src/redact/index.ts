@@ -55,3 +55,4 @@ export function storedHashKey(settings: Settings): string {
   }
   return key;
 }
+export { redactExplanation } from './explain';
