@@ -2,7 +2,7 @@
  * evaluate → signals → outbox: the one path every trace takes, whether it came in by push
  * (OTLP receiver), pull (Tempo poller) or replay.
  */
-import { evaluateTrace, Trace, Violation } from '@betrace/evaluator';
+import { evaluateTrace, Span, Trace, Violation } from '@betrace/evaluator';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics';
 import type { Redactor } from './redact';
@@ -22,9 +22,9 @@ export class Pipeline {
     private readonly redactorOf: (tenant: string) => Redactor,
   ) {}
 
-  /** A violation as it may leave the sidecar (its message redacted by the tenant's policy). */
-  redacted(tenant: string, v: Violation): Violation {
-    return { ...v, message: this.redactorOf(tenant).text(v.message) };
+  /** A violation as it may leave the sidecar: its message redacted by the tenant's policy (`span`: the span its template read). */
+  redacted(tenant: string, v: Violation, span?: Span): Violation {
+    return { ...v, message: this.redactorOf(tenant).message(v.message, span ? [span.attrs, span.resource] : []) };
   }
 
   /** Evaluates a trace against the tenant's rules (or only those in `only`), storing new signals. */
@@ -54,7 +54,7 @@ export class Pipeline {
     const pending: NewSignal[] = violations.map((v) => {
       const rule = byId.get(v.ruleId)!;
       const span = spansById.get(v.boundSpanId ?? v.matchedSpanIds[0] ?? '') ?? trace.rootSpan;
-      const s: NewSignal = { violation: this.redacted(tenant, v), ruleVersion: rule.version, ruleName: rule.compiled.definition.name, source };
+      const s: NewSignal = { violation: this.redacted(tenant, v, spansById.get(v.boundSpanId ?? '')), ruleVersion: rule.version, ruleName: rule.compiled.definition.name, source };
       if (span !== undefined && span.service !== '') {
         s.service = span.service;
       }

@@ -39,6 +39,20 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const ANY_VALUE_FIELDS = ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue'];
 const isAnyValue = (v: unknown): boolean => isObj(v) && Object.keys(v).length === 1 && ANY_VALUE_FIELDS.includes(Object.keys(v)[0]);
 
+/** The scalar values of an attribute (nested ones too: a template renders a kvlist as JSON), as a message would show them. */
+function leaves(v: unknown, out: Set<string>, max: number, depth: number): void {
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') {
+    const s = String(v);
+    if (s.length >= 4 && s.length <= max) {
+      out.add(s);
+    }
+  } else if (typeof v === 'object' && v !== null && !(v instanceof Uint8Array) && depth < MAX_DEPTH) {
+    for (const x of Array.isArray(v) ? v : Object.values(v)) {
+      leaves(x, out, max, depth + 1);
+    }
+  }
+}
+
 export class Redactor {
   private readonly detectors: Detector[];
   private readonly keys: KeyMatcher;
@@ -472,9 +486,44 @@ export class Redactor {
 
   // ---------------------------------------------------------------- the allow-list
 
-  /** Whether a signal may copy the span attribute `key` (policy.allowKeys, globs). */
+  /** Whether a signal may copy the span attribute `key`: policy.allowKeys (globs); an empty list is no allow-list. */
   allowed(key: string): boolean {
-    return this.allow.globMatch(key);
+    return (this.policy.allowKeys ?? []).length === 0 || this.allow.globMatch(key);
+  }
+
+  /**
+   * A signal message rendered from a template over span attributes (`attrs`: the bound span's, or
+   * the root's, as plain maps). Detectors see only the text, so values the text got from
+   * sensitive attributes (`{p.db.password}`) or, with an allow-list, from attributes not on it,
+   * are found by value first (strings of 4+ characters, longest first) and replaced whole.
+   */
+  message(text: string, attrs: ReadonlyArray<Record<string, unknown> | undefined>): string {
+    try {
+      if (typeof text !== 'string') {
+        return '';
+      }
+      const withheld = new Set<string>();
+      for (const map of attrs) {
+        if (!isObj(map)) {
+          continue;
+        }
+        for (const k of Object.keys(map)) {
+          if (this.keys.sensitive(k) || !this.allowed(k)) {
+            leaves(map[k], withheld, this.maxScan, 0);
+          }
+        }
+      }
+      let out = this.bound(text);
+      for (const s of [...withheld].sort((a, b) => b.length - a.length)) {
+        if (out.includes(s)) {
+          const w = this.wholeValue(s);
+          out = out.split(s).join(w === DROP ? '[REDACTED:key]' : w);
+        }
+      }
+      return this.text(out);
+    } catch {
+      return '[REDACTED:error]';
+    }
   }
 
   /**
