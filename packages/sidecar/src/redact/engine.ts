@@ -26,6 +26,9 @@ export const MAX_DEPTH = 32;
 
 /** What the engine writes, found again so a second pass leaves it alone. */
 const OWN_OUTPUT = /\[(?:REDACTED:[a-z]+|HASH:[a-z]+:[0-9a-f]{16}|TRUNCATED)\]/g;
+const OWN_OUTPUT_WHOLE = /^\[(?:REDACTED:[a-z]+|HASH:[a-z]+:[0-9a-f]{16})\]$/;
+/** A masked sensitive value (and a masked secret): its length says nothing about the original. */
+const KEY_MASK = '****';
 
 /** Where a finding came from: a detector, a sensitive attribute name (`key`), or a byte value (`bytes`). */
 export type Source = Finding['detector'] | 'key' | 'bytes' | 'depth';
@@ -110,8 +113,9 @@ export class Redactor {
     if (this.detectors.length === 0 || s.length === 0) {
       return [];
     }
-    // Own output is blanked (same length, so positions hold) before detectors look.
-    const scan = s.includes('[') ? s.replace(OWN_OUTPUT, (m) => ' '.repeat(m.length)) : s;
+    // Own output is blanked (same length, so positions hold) before detectors look, with a
+    // character no detector takes for part of a value (a space would let `password=` reach past it).
+    const scan = s.includes('[') ? s.replace(OWN_OUTPUT, (m) => '"'.repeat(m.length)) : s;
     const all: Finding[] = [];
     const rank = new Map<string, number>();
     this.detectors.forEach((d, i) => {
@@ -139,23 +143,29 @@ export class Redactor {
     return s.slice(0, this.maxScan - TRUNCATED.length) + TRUNCATED;
   }
 
-  /** Redacts `s` by the findings; `dropped` is set when a finding's action is drop. */
+  /**
+   * Redacts `s` by the findings; `drop` is set when a finding's action is drop. A replacement can
+   * expose a value its neighbour hid (a phone glued to a card number), so findings are looked
+   * for again in the result, a few rounds at most.
+   */
   private redactString(input: string): { text: string; drop: boolean; changed: boolean } {
-    const s = this.bound(input);
-    const found = this.findings(s);
-    if (found.length === 0) {
-      return { text: s, drop: false, changed: s !== input };
-    }
-    let out = '';
-    let at = 0;
+    let s = this.bound(input);
     let drop = false;
-    for (const f of found) {
-      out += s.slice(at, f.start) + this.render(f.detector, f.masked, f.canonical);
-      at = f.end;
-      drop ||= this.actionOf(f.detector) === 'drop';
+    for (let round = 0; round < 4; round++) {
+      const found = this.findings(s);
+      if (found.length === 0) {
+        break;
+      }
+      let out = '';
+      let at = 0;
+      for (const f of found) {
+        out += s.slice(at, f.start) + this.render(f.detector, f.masked, f.canonical);
+        at = f.end;
+        drop ||= this.actionOf(f.detector) === 'drop';
+      }
+      s = out + s.slice(at);
     }
-    out += s.slice(at);
-    return { text: out, drop, changed: true };
+    return { text: s, drop, changed: s !== input };
   }
 
   /** Plain text (span names, status messages, annotation text, webhook messages, templates): never dropped, drop redacts. */
@@ -167,18 +177,25 @@ export class Redactor {
     }
   }
 
-  /** The whole value of a sensitive attribute: one finding covering it keeps its detector (an e-mail masks as an e-mail). */
+  /**
+   * The whole value of a sensitive attribute. One finding covering it keeps its detector's name
+   * (`[REDACTED:email]`) unless that detector masks: a masked sensitive value is `****`, whatever
+   * it was, so that a second pass recognizes it.
+   */
   private wholeValue(s: string): string | Dropped {
+    if (s === KEY_MASK || OWN_OUTPUT_WHOLE.test(s)) {
+      return s;
+    }
     if (this.actionOf('key') === 'drop') {
       return DROP;
     }
     const found = this.findings(s);
-    if (found.length === 1 && found[0].start === 0 && found[0].end === s.length) {
+    if (found.length === 1 && found[0].start === 0 && found[0].end === s.length && this.actionOf(found[0].detector) !== 'mask') {
       const f = found[0];
       return this.actionOf(f.detector) === 'drop' ? DROP : this.render(f.detector, f.masked, f.canonical);
     }
     if (this.actionOf('key') === 'mask') {
-      return '****';
+      return KEY_MASK;
     }
     if (this.actionOf('key') === 'hash') {
       return this.hash('key', s);
