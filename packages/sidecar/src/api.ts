@@ -316,7 +316,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
           traces.push(t);
         }
       }
-      const results = traces.map((t) => redactExplanation(options.redactor, explainRule(compiled.rule!, t)));
+      const results = traces.map((t) => redactExplanation(options.redactor, explainRule(compiled.rule!, t), t));
       return { ruleId: definition.id, results, fired: results.filter((r) => r.fired).length };
     },
   );

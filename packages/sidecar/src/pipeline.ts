@@ -54,7 +54,7 @@ export class Pipeline {
     const pending: NewSignal[] = violations.map((v) => {
       const rule = byId.get(v.ruleId)!;
       const span = spansById.get(v.boundSpanId ?? v.matchedSpanIds[0] ?? '') ?? trace.rootSpan;
-      const s: NewSignal = { violation: this.redacted(tenant, v, spansById.get(v.boundSpanId ?? '')), ruleVersion: rule.version, ruleName: rule.compiled.definition.name, source };
+      const s: NewSignal = { violation: this.redacted(tenant, v, spansById.get(v.boundSpanId ?? '')), ruleVersion: rule.version, ruleName: this.redactorOf(tenant).text(rule.compiled.definition.name), source };
       if (span !== undefined && span.service !== '') {
         s.service = span.service;
       }

@@ -515,10 +515,13 @@ export class Redactor {
    * are found by value first (strings of 4+ characters, longest first) and replaced whole.
    */
   message(text: string, attrs: ReadonlyArray<Record<string, unknown> | undefined>): string {
+    return this.withholding(attrs)(text);
+  }
+
+  /** `message` for many texts over the same spans: the values to withhold are collected once. */
+  withholding(attrs: ReadonlyArray<Record<string, unknown> | undefined>): (text: string) => string {
+    let values: string[] = [];
     try {
-      if (typeof text !== 'string') {
-        return '';
-      }
       const withheld = new Set<string>();
       for (const map of attrs) {
         if (!isObj(map)) {
@@ -530,17 +533,27 @@ export class Redactor {
           }
         }
       }
-      let out = this.bound(text);
-      for (const s of [...withheld].sort((a, b) => b.length - a.length)) {
-        if (out.includes(s)) {
-          const w = this.wholeValue(s);
-          out = out.split(s).join(w === DROP ? '[REDACTED:key]' : w);
-        }
-      }
-      return this.text(out);
+      values = [...withheld].sort((a, b) => b.length - a.length);
     } catch {
-      return '[REDACTED:error]';
+      return () => '[REDACTED:error]';
     }
+    return (text) => {
+      try {
+        if (typeof text !== 'string') {
+          return '';
+        }
+        let out = this.bound(text);
+        for (const s of values) {
+          if (out.includes(s)) {
+            const w = this.wholeValue(s);
+            out = out.split(s).join(w === DROP ? '[REDACTED:key]' : w);
+          }
+        }
+        return this.text(out);
+      } catch {
+        return '[REDACTED:error]';
+      }
+    };
   }
 
   /**

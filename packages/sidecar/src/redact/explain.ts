@@ -2,13 +2,15 @@
  * Rule explanations echo span data (computed values, span names, rendered messages) back through
  * the API: those parts pass the policy; the rule's own source text and the ids stay as they are.
  */
-import type { BindingExplanation, ClauseExplanation, Explanation } from '@betrace/evaluator';
+import type { BindingExplanation, ClauseExplanation, Explanation, Trace } from '@betrace/evaluator';
 import type { Redactor } from './engine';
 
-function clause(r: Redactor, c: ClauseExplanation): ClauseExplanation {
+type Redact = (text: string) => string;
+
+function clause(r: Redact, c: ClauseExplanation): ClauseExplanation {
   const out: ClauseExplanation = { ...c };
   if (c.value !== undefined) {
-    out.value = r.text(c.value);
+    out.value = r(c.value);
   }
   if (c.children !== undefined) {
     out.children = c.children.map((child) => clause(r, child));
@@ -16,14 +18,16 @@ function clause(r: Redactor, c: ClauseExplanation): ClauseExplanation {
   return out;
 }
 
-function binding(r: Redactor, b: BindingExplanation): BindingExplanation {
-  return { ...b, spanName: r.text(b.spanName), clauses: b.clauses.map((c) => clause(r, c)) };
+function binding(r: Redact, b: BindingExplanation): BindingExplanation {
+  return { ...b, spanName: r(b.spanName), clauses: b.clauses.map((c) => clause(r, c)) };
 }
 
-export function redactExplanation(r: Redactor, e: Explanation): Explanation {
+/** `trace`: the explained trace, whose sensitive attribute values are withheld wherever they were rendered. */
+export function redactExplanation(redactor: Redactor, e: Explanation, trace: Trace): Explanation {
+  const r = redactor.withholding(trace.spans.flatMap((s) => [s.attrs, s.resource]));
   const out: Explanation = {
     ...e,
-    violations: e.violations.map((v) => ({ ...v, message: r.text(v.message) })),
+    violations: e.violations.map((v) => ({ ...v, message: r(v.message) })),
     clauses: e.clauses.map((c) => clause(r, c)),
   };
   if (e.bindings !== undefined) {
