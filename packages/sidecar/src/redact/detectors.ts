@@ -24,7 +24,20 @@ export interface Finding {
 
 export interface Detector {
   name: DetectorName;
-  scan(text: string, out: Finding[]): void;
+  /** Appends the findings in `text`; `digits` is how many ASCII digits it has (a cheap pre-check for the numeric detectors). */
+  scan(text: string, out: Finding[], digits: number): void;
+}
+
+/** ASCII digits in `s`: numeric detectors skip texts with too few. */
+export function countDigits(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      n++;
+    }
+  }
+  return n;
 }
 
 /** Hides every digit but the last four; separators and `+` stay. */
@@ -64,6 +77,9 @@ const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z
 const email: Detector = {
   name: 'email',
   scan(text, out) {
+    if (!text.includes('@')) {
+      return;
+    }
     for (const m of text.matchAll(EMAIL)) {
       const at = m[0].indexOf('@');
       push(out, 'email', m.index, m[0], `***${m[0].slice(at)}`, m[0].toLowerCase());
@@ -106,7 +122,10 @@ function issuerOk(d: string): boolean {
 
 const card: Detector = {
   name: 'card',
-  scan(text, out) {
+  scan(text, out, digits) {
+    if (digits < 13) {
+      return;
+    }
     for (const m of text.matchAll(CARD)) {
       const d = digitsOf(m[0]);
       if (d.length >= 13 && d.length <= 19 && issuerOk(d) && luhn(d) && !/^(\d)\1+$/.test(d)) {
@@ -127,7 +146,10 @@ export function ssnValid(area: string, group: string, serial: string): boolean {
 
 const ssn: Detector = {
   name: 'ssn',
-  scan(text, out) {
+  scan(text, out, digits) {
+    if (digits < 9) {
+      return;
+    }
     for (const m of text.matchAll(SSN)) {
       if (ssnValid(m[1], m[3], m[4])) {
         push(out, 'ssn', m.index, m[0], maskDigits(m[0]), digitsOf(m[0]));
@@ -147,8 +169,11 @@ const PHONE_TRUNK = /(?<![0-9A-Za-z+.-])0[1-9]\d{0,3}(?:[ -]\d{2,6}){1,4}(?![0-9
 
 const phone: Detector = {
   name: 'phone',
-  scan(text, out) {
-    for (const m of text.matchAll(PHONE_INTL)) {
+  scan(text, out, digits) {
+    if (digits < 8) {
+      return;
+    }
+    for (const m of text.includes('+') ? text.matchAll(PHONE_INTL) : []) {
       const n = digitsOf(m[0]).length;
       if (n >= 8 && n <= 15) {
         push(out, 'phone', m.index, m[0], maskDigits(m[0]), `+${digitsOf(m[0])}`);
@@ -158,7 +183,7 @@ const phone: Detector = {
       const d = digitsOf(m[0]);
       push(out, 'phone', m.index, m[0], maskDigits(m[0]), `+${d.length === 10 ? `1${d}` : d}`);
     }
-    for (const m of text.matchAll(PHONE_TRUNK)) {
+    for (const m of text.includes('0') ? text.matchAll(PHONE_TRUNK) : []) {
       const n = digitsOf(m[0]).length;
       if (n >= 9 && n <= 12) {
         push(out, 'phone', m.index, m[0], maskDigits(m[0]), digitsOf(m[0]));
@@ -174,6 +199,9 @@ const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0
 const jwt: Detector = {
   name: 'jwt',
   scan(text, out) {
+    if (!text.includes('eyJ')) {
+      return;
+    }
     for (const m of text.matchAll(JWT)) {
       push(out, 'jwt', m.index, m[0], `eyJ${SECRET_MASK}`);
     }
@@ -182,12 +210,16 @@ const jwt: Detector = {
 
 // ---------------------------------------------------------------- bearer and basic credentials
 
+const BEARER_HINT = /earer|EARER|asic|ASIC/;
 const BEARER = /(?<![A-Za-z])(?:[Bb]earer|BEARER)[ \t]+([A-Za-z0-9._~+/-]{8,}=*)/g;
 const BASIC = /(?<![A-Za-z])(?:[Bb]asic|BASIC)[ \t]+([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])/g;
 
 const bearer: Detector = {
   name: 'bearer',
   scan(text, out) {
+    if (!BEARER_HINT.test(text)) {
+      return;
+    }
     for (const m of text.matchAll(BEARER)) {
       const token = m[1];
       // "Bearer authentication" is prose; a token has a digit or punctuation somewhere.
@@ -228,6 +260,11 @@ const KEY_SHAPES: KeyShape[] = [
   { re: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g, prefix: () => 4 },
 ];
 
+/** Texts without one of these cannot hold a known key shape. */
+const KEY_HINT = /A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA|Iza)|gh[pousr]_|github_pat_|xox|hooks\.slack\.com|[sr]k_(?:live|test)_/;
+/** …nor, without `:` or `=` after a secret-sounding word, an assignment. */
+const ASSIGNMENT_HINT = /(?:key|key[_-]?id|secret|token|passwd|password|pwd)["']?[ \t]*[:=]/i;
+
 // `api_key=…`, `"client_secret": "…"`, `password: …`, `?token=…`: the value of an assignment to a secret-sounding name.
 const ASSIGNMENT =
   /(?<![A-Za-z0-9])(?:api[_-]?key|api[_-]?secret|api[_-]?token|access[_-]?key(?:[_-]?id)?|secret[_-]?access[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|secret[_-]?key|client[_-]?secret|private[_-]?key|passwd|password|pwd|secret|token)["']?[ \t]*[:=][ \t]*["']?([^\s"'&,;<>{}[\]()]{3,512})/gi;
@@ -235,12 +272,12 @@ const ASSIGNMENT =
 const apikey: Detector = {
   name: 'apikey',
   scan(text, out) {
-    for (const shape of KEY_SHAPES) {
+    for (const shape of KEY_HINT.test(text) ? KEY_SHAPES : []) {
       for (const m of text.matchAll(shape.re)) {
         push(out, 'apikey', m.index, m[0], `${m[0].slice(0, shape.prefix(m))}${SECRET_MASK}`);
       }
     }
-    for (const m of text.matchAll(ASSIGNMENT)) {
+    for (const m of ASSIGNMENT_HINT.test(text) ? text.matchAll(ASSIGNMENT) : []) {
       const value = m[1];
       if (value !== SECRET_MASK) {
         push(out, 'apikey', m.index + m[0].length - value.length, value, SECRET_MASK);
@@ -257,14 +294,17 @@ const IPV6 = /(?<![0-9A-Za-z:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?
 
 const ip: Detector = {
   name: 'ip',
-  scan(text, out) {
-    for (const m of text.matchAll(IPV4)) {
+  scan(text, out, digits) {
+    if (digits < 1) {
+      return;
+    }
+    for (const m of text.includes('.') ? text.matchAll(IPV4) : []) {
       if (isIPv4(m[0])) {
         const octets = m[0].split('.');
         push(out, 'ip', m.index, m[0], `${octets[0]}.${octets[1]}.*.*`);
       }
     }
-    for (const m of text.matchAll(IPV6)) {
+    for (const m of text.includes(':') ? text.matchAll(IPV6) : []) {
       if (m[0].length > 2 && isIPv6(m[0])) {
         const groups = m[0].split(':').filter((g) => g !== '');
         push(out, 'ip', m.index, m[0], `${groups.slice(0, 2).join(':')}:*`, m[0].toLowerCase());

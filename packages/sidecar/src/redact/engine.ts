@@ -16,7 +16,7 @@
  */
 import { createHmac } from 'crypto';
 import type { RedactionAction, RedactionPolicy } from '../tenants';
-import { DETECTOR_NAMES, DETECTORS, Detector, Finding } from './detectors';
+import { countDigits, DETECTOR_NAMES, DETECTORS, Detector, Finding } from './detectors';
 import { KeyMatcher } from './keys';
 
 export const TRUNCATED = '[TRUNCATED]';
@@ -58,6 +58,7 @@ function leaves(v: unknown, out: Set<string>, max: number, depth: number): void 
 
 export class Redactor {
   private readonly detectors: Detector[];
+  private readonly rank: Map<string, number>;
   private readonly keys: KeyMatcher;
   private readonly allow: KeyMatcher;
   private readonly maxScan: number;
@@ -83,6 +84,7 @@ export class Redactor {
     }
     this.hmacKey = key;
     this.detectors = DETECTORS.filter((d) => policy.detectors.includes(d.name));
+    this.rank = new Map(this.detectors.map((d, i) => [d.name, i]));
     this.keys = new KeyMatcher(policy.keys ?? []);
     this.allow = new KeyMatcher(policy.allowKeys ?? [], []);
     this.maxScan = Math.max(64, policy.maxScanChars ?? DEFAULT_MAX_SCAN_CHARS);
@@ -110,18 +112,22 @@ export class Redactor {
 
   /** Findings in `s`, sorted, without overlaps (earlier detectors win), outside the engine's own output. */
   findings(s: string): Finding[] {
-    if (this.detectors.length === 0 || s.length === 0) {
+    // Nothing a detector finds is shorter than 6 characters (`x@y.de`).
+    if (this.detectors.length === 0 || s.length < 6) {
       return [];
     }
     // Own output is blanked (same length, so positions hold) before detectors look, with a
     // character no detector takes for part of a value (a space would let `password=` reach past it).
     const scan = s.includes('[') ? s.replace(OWN_OUTPUT, (m) => '"'.repeat(m.length)) : s;
     const all: Finding[] = [];
-    const rank = new Map<string, number>();
-    this.detectors.forEach((d, i) => {
-      rank.set(d.name, i);
-      d.scan(scan, all);
-    });
+    const digits = countDigits(scan);
+    for (const d of this.detectors) {
+      d.scan(scan, all, digits);
+    }
+    if (all.length === 0) {
+      return all;
+    }
+    const rank = this.rank;
     all.sort((a, b) => a.start - b.start || rank.get(a.detector)! - rank.get(b.detector)! || b.end - a.end);
     const kept: Finding[] = [];
     for (const f of all) {

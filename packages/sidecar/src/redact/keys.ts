@@ -61,9 +61,12 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`, 'i');
 }
 
+const KEY_CACHE_SIZE = 10_000;
+
 export class KeyMatcher {
   private readonly runs: string[][];
   private readonly globs: RegExp[];
+  private readonly cache = new Map<string, boolean>();
 
   /** `words`: the built-in sensitive words (pass [] to rely on `globs` alone). */
   constructor(globs: readonly string[], words: readonly string[] = SENSITIVE_KEY_WORDS) {
@@ -78,10 +81,16 @@ export class KeyMatcher {
 
   /** Whether an attribute called `key` (at `path` inside nested kvlists) is sensitive whatever its value. */
   sensitive(key: string, path = key): boolean {
-    if (this.globMatch(key, path)) {
-      return true;
+    const id = path === key ? key : `${key}\u0000${path}`;
+    let hit = this.cache.get(id);
+    if (hit === undefined) {
+      hit = this.globMatch(key, path) || this.runs.some((run) => containsRun(keyWords(key), run));
+      // Attribute keys are few and repeat on every span; the cap only guards against key floods.
+      if (this.cache.size >= KEY_CACHE_SIZE) {
+        this.cache.clear();
+      }
+      this.cache.set(id, hit);
     }
-    const words = keyWords(key);
-    return this.runs.some((run) => containsRun(words, run));
+    return hit;
   }
 }
