@@ -5,6 +5,7 @@
  * shapes the sidecar handles (OTLP/JSON objects and protobufjs-decoded messages), JSON records,
  * the allow-list, bounds, and two properties: it never throws, and a second pass changes nothing.
  */
+import { createHmac } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import fc from 'fast-check';
@@ -23,7 +24,7 @@ const KEY = 'tenant-hash-key';
 
 const policy = (p: Partial<RedactionPolicy> = {}): RedactionPolicy => ({ detectors: ALL, action: 'redact', keys: [], allowKeys: [], ...p });
 const redactor = (p: Partial<RedactionPolicy> = {}) => new Redactor(policy(p), KEY);
-const hmac16 = (s: string) => require('crypto').createHmac('sha256', KEY).update(s).digest('hex').slice(0, 16) as string;
+const hmac16 = (s: string) => createHmac('sha256', KEY).update(s).digest('hex').slice(0, 16);
 
 /** Every corpus value, with the detector that must find it. */
 const piiValues: Array<[string, string]> = Object.entries(corpus.pii).flatMap(([d, vs]) => vs.map((v): [string, string] => [d, v]));
