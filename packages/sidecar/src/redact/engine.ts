@@ -365,7 +365,8 @@ export class Redactor {
     if (own(span, 'events')) {
       set('events', this.mapList(span.events, (e) => {
         const ev = this.withAttributes(e);
-        return isObj(ev) && typeof ev.name === 'string' && this.text(ev.name) !== ev.name ? { ...ev, name: this.text(ev.name) } : ev;
+        const name = isObj(ev) && typeof ev.name === 'string' ? this.text(ev.name) : undefined;
+        return name !== undefined && name !== (ev as Obj).name ? { ...(ev as Obj), name } : ev;
       }));
     }
     if (own(span, 'links')) {
