@@ -140,7 +140,7 @@ describe('sensitive attribute names', () => {
   it('match whole words of the key, built in and from the policy (globs)', () => {
     const m = new KeyMatcher(['user.*_name', 'http.request.header.x-*']);
     const sensitive = ['db.password', 'http.request.header.authorization', 'http.request.header.cookie', 'accessToken', 'x-api-key', 'client_secret', 'user.ssn', 'enduser.email', 'AWS_SECRET_ACCESS_KEY', 'user.first_name', 'http.request.header.x-tenant'];
-    const plain = ['gen_ai.usage.input_tokens', 'cache.key', 'http.route', 'user.id', 'messaging.message.id', 'tokenizer', 'passage', 'http.request.header.accept'];
+    const plain = ['gen_ai.usage.input_tokens', 'llm.token_count.prompt', 'oauth.token_type', 'cache.key', 'http.route', 'user.id', 'messaging.message.id', 'tokenizer', 'passage', 'http.request.header.accept'];
     expect(sensitive.filter((k) => !m.sensitive(k))).toEqual([]);
     expect(plain.filter((k) => m.sensitive(k))).toEqual([]);
     expect(keyWords('http.request.header.X-Api-Key')).toEqual(['http', 'request', 'header', 'x', 'api', 'key']);

@@ -31,6 +31,9 @@ export const SENSITIVE_KEY_WORDS: readonly string[] = [
   'cvc',
 ];
 
+/** Word runs that make a key about a secret rather than the secret itself (LLM token counts, OAuth token types). */
+export const NOT_SENSITIVE_KEY_WORDS: readonly string[] = ['token count', 'token type', 'token limit', 'token usage', 'max token'];
+
 /** The words of an attribute key, lowercase: `http.request.header.X-Api-Key` → http request header x api key. */
 export function keyWords(key: string): string[] {
   return key
@@ -62,6 +65,7 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 const KEY_CACHE_SIZE = 10_000;
+const NOT_SENSITIVE = NOT_SENSITIVE_KEY_WORDS.map((w) => w.split(' '));
 
 export class KeyMatcher {
   private readonly runs: string[][];
@@ -84,7 +88,8 @@ export class KeyMatcher {
     const id = path === key ? key : `${key}\u0000${path}`;
     let hit = this.cache.get(id);
     if (hit === undefined) {
-      hit = this.globMatch(key, path) || this.runs.some((run) => containsRun(keyWords(key), run));
+      const words = keyWords(key);
+      hit = this.globMatch(key, path) || (this.runs.some((run) => containsRun(words, run)) && !NOT_SENSITIVE.some((run) => containsRun(words, run)));
       // Attribute keys are few and repeat on every span; the cap only guards against key floods.
       if (this.cache.size >= KEY_CACHE_SIZE) {
         this.cache.clear();
