@@ -9,6 +9,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import pino from 'pino';
+import { decodeOtlpJsonText } from '@betrace/evaluator';
+import { TempoDouble } from '../../../tests/support/tempoDouble';
 import { loadConfig } from '../src/config';
 import { ExportTraceServiceRequest } from '../src/ingest/otlpProto';
 import { DETECTOR_NAMES, Redactor } from '../src/redact';
@@ -223,5 +225,35 @@ describe('nothing matching a detector reaches any writer', () => {
     const body = await test.text();
     expect(body).toContain('[REDACTED:');
     expectNothingLeaks([body]);
+  });
+
+  it('dry-run replay results (violations found in Tempo, returned by the API)', async () => {
+    const clock = { now: Date.UTC(2026, 10, 25, 12, 0, 0) };
+    const tempo = new TempoDouble({ now: () => clock.now });
+    const url = await tempo.start();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-redact-replay-'));
+    fs.mkdirSync(path.join(dataDir, 'rules'));
+    fs.writeFileSync(path.join(dataDir, 'rules', 'pii.yaml'), RULES);
+    const config = loadConfig({ DATA_DIR: dataDir, RULES_DIR: path.join(dataDir, 'rules'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', TEMPO_URL: url, POLL_START: '15m' });
+    const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000, pollIntervalMs: 0 });
+    const { apiPort } = await sidecar.start();
+    try {
+      const [trace] = decodeOtlpJsonText(piiTrace());
+      const shift = BigInt(clock.now - 30 * 60_000) * 1_000_000n - trace.startNs;
+      tempo.ingest('single-tenant', trace.spans.map((x) => ({ ...x, startNs: x.startNs + shift, endNs: x.endNs + shift })));
+      const auth = { authorization: `Bearer ${sidecar.token}`, 'content-type': 'application/json' };
+      const api = `http://127.0.0.1:${apiPort}`;
+      const res = await fetch(`${api}/api/v1/replay`, { method: 'POST', headers: auth, body: JSON.stringify({ ruleIds: ['pii-everywhere'], from: String(clock.now - 60 * 60_000), to: String(clock.now), dryRun: true }) });
+      expect(res.status).toBe(202);
+      const job = (await res.json()) as { id: string };
+      await sidecar.replay!.idle();
+      const body = await (await fetch(`${api}/api/v1/replay/${job.id}`, { headers: auth })).text();
+      expect((JSON.parse(body) as { violations: unknown[] }).violations).toHaveLength(1);
+      expect(body).toContain('pwd [REDACTED:key]');
+      expectNothingLeaks([body]);
+    } finally {
+      await sidecar.stop();
+      await tempo.stop();
+    }
   });
 });
