@@ -205,6 +205,26 @@ describe('nothing matching a detector reaches any writer', () => {
     expect(Buffer.from(span.parentSpanId, 'base64').toString('hex')).toBe(ROOT);
   });
 
+  it('writers redact on their own: a signal stored unredacted (before this version) leaves redacted', async () => {
+    for (const format of ['json', 'slack'] as const) {
+      const s = await setup(format);
+      const legacy = `legacy: ${PII.email} paid with ${PII.card}, call ${PII.phone}`;
+      s.sidecar.store.addSignals(
+        'default',
+        [{ violation: { ruleId: 'pii-everywhere', traceId: TRACE, boundSpanId: ROOT, matchedSpanIds: [ROOT], message: legacy, severity: 'critical' }, ruleVersion: 1, ruleName: `ask ${PII.email}`, source: 'push', service: 'shop' }],
+        ['otlp', 'grafana', 'webhook'],
+        s.clock.now,
+      );
+      for (const d of s.sidecar.dispatchers) {
+        await d.runOnce();
+      }
+      const sent = [...s.sink.requests, ...s.grafana.requests, ...s.webhook.requests];
+      expect(sent).toHaveLength(3);
+      expectNothingLeaks(sent.flatMap(leftText));
+      expect(s.webhook.requests[0].body.toString()).toContain('legacy: [REDACTED:email] paid with [REDACTED:card], call [REDACTED:phone]');
+    }
+  });
+
   it('Slack webhooks too', async () => {
     const s = await setup('slack');
     await raiseAndDeliver(s);
