@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import { registerEvidenceRoutes } from './evidence/api';
 import type { Metrics } from './metrics';
 import type { ReplayRunner } from './replay';
+import { redactExplanation, Redactor } from './redact';
 import type { TempoClient } from './tempo/client';
 import type { RuleRegistry } from './rules';
 import { AuditFilter, SIGNAL_STATUSES, SignalFilter, SignalStatus, Store, StoreError, StoredRule, utcDay } from './store';
@@ -54,6 +55,8 @@ export interface ApiOptions {
   replay?: ReadonlyMap<string, ReplayRunner>;
   /** Flushed before GET /api/v1/usage reads the daily totals. */
   usage?: UsageMeter;
+  /** Each tenant's redaction policy, for responses that echo span data. */
+  redactorOf: (tenant: string) => Redactor;
 }
 
 const ruleSchema = {
@@ -362,7 +365,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
           traces.push(t);
         }
       }
-      const results = traces.map((t) => explainRule(compiled.rule!, t));
+      const results = traces.map((t) => redactExplanation(options.redactorOf(req.tenant), explainRule(compiled.rule!, t), t));
       return { ruleId: definition.id, results, fired: results.filter((r) => r.fired).length };
     },
   );

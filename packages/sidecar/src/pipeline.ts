@@ -3,10 +3,11 @@
  * (OTLP receiver), pull (Tempo poller) or replay. Rules with compliance mappings also produce
  * evidence here (replay dry runs never reach the pipeline, so they produce none).
  */
-import { evaluateTrace, Trace, Violation } from '@betrace/evaluator';
+import { evaluateTrace, Span, Trace, Violation } from '@betrace/evaluator';
 import type { Logger } from 'pino';
 import type { EvidenceRecorder } from './evidence/recorder';
 import type { Metrics } from './metrics';
+import type { Redactor } from './redact';
 import type { ActiveRule, RuleRegistry } from './rules';
 import type { NewSignal, Signal, SignalSource, Store } from './store';
 import type { UsageMeter } from './usage';
@@ -20,10 +21,17 @@ export class Pipeline {
     private readonly writers: readonly string[],
     private readonly log: Logger,
     private readonly now: () => number,
+    /** The tenant's redactor: a message template can render span attributes, so messages are redacted before they are stored. */
+    private readonly redactorOf: (tenant: string) => Redactor,
     /** Per-tenant usage: traces evaluated and signals raised. */
     private readonly usage?: UsageMeter,
     private readonly evidence?: EvidenceRecorder,
   ) {}
+
+  /** A violation as it may leave the sidecar: its message redacted by the tenant's policy (`span`: the span its template read). */
+  redacted(tenant: string, v: Violation, span?: Span): Violation {
+    return { ...v, message: this.redactorOf(tenant).message(v.message, span ? [span.attrs, span.resource] : []) };
+  }
 
   /** Evaluates a trace against the tenant's rules (or only those in `only`), storing new signals. */
   evaluate(tenant: string, trace: Trace, source: SignalSource, only?: ReadonlySet<string>): Signal[] {
@@ -54,7 +62,7 @@ export class Pipeline {
     const pending: NewSignal[] = violations.map((v) => {
       const rule = byId.get(v.ruleId)!;
       const span = spansById.get(v.boundSpanId ?? v.matchedSpanIds[0] ?? '') ?? trace.rootSpan;
-      const s: NewSignal = { violation: v, ruleVersion: rule.version, ruleName: rule.compiled.definition.name, source };
+      const s: NewSignal = { violation: this.redacted(tenant, v, spansById.get(v.boundSpanId ?? '')), ruleVersion: rule.version, ruleName: this.redactorOf(tenant).text(rule.compiled.definition.name), source };
       if (span !== undefined && span.service !== '') {
         s.service = span.service;
       }

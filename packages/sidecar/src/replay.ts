@@ -131,7 +131,7 @@ export class ReplayRunner {
                 seen.add(key);
                 job.violationsFound++;
                 if (job.violations.length < MAX_DRY_RUN_VIOLATIONS) {
-                  job.violations.push(v);
+                  job.violations.push(this.pipeline.redacted(job.tenant, v, trace.spans.find((s) => s.spanId === v.boundSpanId)));
                 }
               }
             } else {

@@ -13,10 +13,11 @@ import { EvidenceRecorder } from './evidence/recorder';
 import { EvidenceStore } from './evidence/store';
 import { OtlpEvidenceWriter } from './evidence/writer';
 import { TraceAssembler } from './ingest/assembler';
-import { gatewayUrl, identityRedaction, RedactHook, TempoForwarder } from './ingest/gateway';
+import { gatewayUrl, RedactHook, TempoForwarder } from './ingest/gateway';
 import { buildReceiver } from './ingest/receiver';
 import { Metrics } from './metrics';
 import { Pipeline } from './pipeline';
+import { Redactor, storedHashKey } from './redact';
 import { RuleRegistry } from './rules';
 import { Store } from './store';
 import { TempoClient, TempoMetrics } from './tempo/client';
@@ -128,17 +129,29 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     }
   }
 
+  // One redaction policy per tenant, applied by the pipeline, every writer, the API's echoes of span
+  // data and the gateway. `hash` uses the policy's hashKey, else a key made once per tenant and kept
+  // (not the evidence key: rotating that would change every hash and break joins).
+  const redactors = new Map(tenants.map((t) => [t.id, new Redactor(t.redaction, t.redaction.hashKey ?? storedHashKey(store, t.id))]));
+  const redactorOf = (tenant: string): Redactor => {
+    const r = redactors.get(tenant);
+    if (r === undefined) {
+      throw new Error(`no redaction policy for tenant ${tenant}`);
+    }
+    return r;
+  };
+
   // Writers (OTLP signal spans, Grafana annotations, webhooks) each get an outbox row per signal.
   const writerList: SignalWriter[] = [];
   if (config.otlpExportUrl) {
-    writerList.push(new OtlpSignalWriter(config.otlpExportUrl, VERSION, (t, ruleId) => store.getRule(t, ruleId)?.definition.compliance ?? []));
+    writerList.push(new OtlpSignalWriter(config.otlpExportUrl, VERSION, (t, ruleId) => store.getRule(t, ruleId)?.definition.compliance ?? [], redactorOf));
   }
   // Annotations go to each tenant's Grafana target (the sidecar-wide GRAFANA_URL when it has none).
   const grafanaOf = new Map<string, GrafanaAnnotationWriter>();
   for (const t of tenants) {
     const target = t.grafana ?? (config.grafanaUrl && config.grafanaToken ? { url: config.grafanaUrl, token: config.grafanaToken } : undefined);
     if (target) {
-      grafanaOf.set(t.id, new GrafanaAnnotationWriter(target.url, target.token, store));
+      grafanaOf.set(t.id, new GrafanaAnnotationWriter(target.url, target.token, store, redactorOf));
     }
   }
   if (grafanaOf.size > 0) {
@@ -155,7 +168,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     });
   }
   if (config.webhookUrl) {
-    writerList.push(new WebhookWriter(config.webhookUrl, config.webhookFormat, config.webhookSecret));
+    writerList.push(new WebhookWriter(config.webhookUrl, config.webhookFormat, config.webhookSecret, redactorOf));
   }
   const dispatchers: Array<OutboxDispatcher<QueuedItem>> = writerList.map((w) => new OutboxDispatcher(store, w, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }));
 
@@ -184,7 +197,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     now,
   );
 
-  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, usage, evidence);
+  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, redactorOf, usage, evidence);
 
   const gateway = config.gateway
     ? new TempoForwarder({
@@ -193,7 +206,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         registry: metrics.registry,
         log,
         now,
-        redact: deps.redact ?? identityRedaction,
+        redact: deps.redact ?? ((t, resourceSpans) => redactorOf(t.id).resourceSpans(resourceSpans)),
         maxSpoolBytes: config.gatewaySpoolBytes,
         bearerToken: config.tempoToken,
         basicAuth: config.tempoBasicAuth,
@@ -321,6 +334,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         tempo: tempoClients,
         replay: replays,
         usage,
+        redactorOf,
       });
       await receiver.listen({ port: config.otlpPort, host: config.host });
       await api.listen({ port: config.apiPort, host: config.host });

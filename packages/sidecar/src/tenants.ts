@@ -43,6 +43,12 @@ export interface RedactionPolicy {
   allowKeys: string[];
   /** Key for the `hash` action; undefined: the tenant's current evidence key. */
   hashKey?: string;
+  /** Per-detector actions overriding `action` (detector names, plus `key` for sensitive names and `bytes` for byte values). */
+  actions?: Partial<Record<string, RedactionAction>>;
+  /** Byte values (opaque, so never scanned): `redact` treats each as a finding of detector `bytes` (the default), `keep` passes them. */
+  bytes?: 'redact' | 'keep';
+  /** Longest string scanned (default 65536 characters); the rest of a longer string is cut and replaced by `[TRUNCATED]`. */
+  maxScanChars?: number;
 }
 
 export interface RateLimit {

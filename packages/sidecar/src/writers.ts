@@ -2,12 +2,14 @@
  * Writers deliver each signal out of the durable outbox: as a span in the violating trace
  * (OTLP/HTTP protobuf), as a Grafana annotation, and to a webhook. Each retries with exponential
  * backoff and full jitter, and because the outbox is in SQLite, a crash or an outage delays a
- * delivery but never loses one.
+ * delivery but never loses one. Everything a writer sends passes the tenant's redaction policy
+ * first: the signal's message, rule name and service, and the whole request or body.
  */
 import { createHash, createHmac } from 'crypto';
 import type { Logger } from 'pino';
 import { encodeTraceRequest } from './ingest/otlpProto';
 import type { Metrics } from './metrics';
+import type { Redactor } from './redact';
 import type { OutboxItem, Signal, Store } from './store';
 
 /** What the outbox hands a writer: a signal (OutboxItem) or an evidence record (EvidenceOutboxItem). */
@@ -35,6 +37,18 @@ export async function send(url: string, init: RequestInit, timeoutMs: number): P
   return res;
 }
 
+/** The tenant's redactor, by tenant id: writers are shared by tenants, policies are not. */
+export type RedactorOf = (tenant: string) => Redactor;
+
+/** The signal with what came from spans (the rendered message, the service) and the rule name redacted. Ids stay. */
+export function redactSignal(redactor: Redactor, s: Signal): Signal {
+  const out: Signal = { ...s, message: redactor.text(s.message), ruleName: redactor.text(s.ruleName) };
+  if (s.service !== undefined) {
+    out.service = redactor.text(s.service);
+  }
+  return out;
+}
+
 const SEVERITY_RANK: Record<string, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
 // ---------------------------------------------------------------- signal spans (OTLP)
@@ -45,7 +59,7 @@ function signalSpanId(signalId: string): Buffer {
 }
 
 /** The telemetry contract's `betrace.signal` span for one signal, as an ExportTraceServiceRequest. */
-export function signalSpanRequest(signal: Signal, version: string, compliance: Array<{ framework: string; control: string }> = []): object {
+export function signalSpanRequest(signal: Signal, version: string, compliance: Array<{ framework: string; control: string }> = []): { resourceSpans: object[] } {
   const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
   const timeNs = String(BigInt(signal.createdAt) * 1_000_000n);
   const parent = signal.boundSpanId ?? signal.matchedSpanIds[0];
@@ -98,13 +112,16 @@ export class OtlpSignalWriter implements SignalWriter {
     exportUrl: string,
     private readonly version: string,
     private readonly complianceOf: (tenant: string, ruleId: string) => Array<{ framework: string; control: string }>,
+    private readonly redactorOf: RedactorOf,
     private readonly timeoutMs = 10_000,
   ) {
     this.url = /\/v1\/traces$/.test(exportUrl) ? exportUrl : `${exportUrl}/v1/traces`;
   }
 
   async deliver(item: OutboxItem): Promise<void> {
-    const body = encodeTraceRequest(signalSpanRequest(item.signal, this.version, this.complianceOf(item.tenant, item.signal.ruleId)));
+    const redactor = this.redactorOf(item.tenant);
+    const request = signalSpanRequest(redactSignal(redactor, item.signal), this.version, this.complianceOf(item.tenant, item.signal.ruleId));
+    const body = encodeTraceRequest(request);
     await send(this.url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body }, this.timeoutMs);
   }
 }
@@ -118,6 +135,7 @@ export class GrafanaAnnotationWriter implements SignalWriter {
     private readonly grafanaUrl: string,
     private readonly token: string,
     private readonly store: Store,
+    private readonly redactorOf: RedactorOf,
     private readonly timeoutMs = 10_000,
   ) {}
 
@@ -130,7 +148,7 @@ export class GrafanaAnnotationWriter implements SignalWriter {
    * update its text with the count (a storm folds into one annotation).
    */
   async deliver(item: OutboxItem): Promise<void> {
-    const s = item.signal;
+    const s = redactSignal(this.redactorOf(item.tenant), item.signal);
     if (this.store.annotationOf(item.tenant, s.id) !== undefined) {
       this.store.completeOutbox(item.id); // delivered before a crash; only the outbox row was left
       return;
@@ -167,19 +185,26 @@ export class WebhookWriter implements SignalWriter {
     private readonly url: string,
     private readonly format: 'json' | 'slack',
     private readonly secret: string | undefined,
+    private readonly redactorOf: RedactorOf,
     private readonly timeoutMs = 10_000,
   ) {}
 
-  body(s: Signal): string {
+  /** The request body for a signal of `tenant`, redacted by the tenant's policy (the signature covers these bytes). */
+  body(s: Signal, tenant: string = s.tenant): string {
+    const redactor = this.redactorOf(tenant);
+    return JSON.stringify(redactor.json(this.payload(redactSignal(redactor, s))));
+  }
+
+  private payload(s: Signal): object {
     if (this.format === 'slack') {
-      return JSON.stringify({ text: `*${s.severity.toUpperCase()}* ${s.ruleName}: ${s.message}\ntrace \`${s.traceId}\` · rule \`${s.ruleId}\` · signal \`${s.id}\`` });
+      return { text: `*${s.severity.toUpperCase()}* ${s.ruleName}: ${s.message}\ntrace \`${s.traceId}\` · rule \`${s.ruleId}\` · signal \`${s.id}\`` };
     }
     const { tenant: _tenant, ...rest } = s;
-    return JSON.stringify({ type: 'betrace.signal', signal: { ...rest, createdAt: new Date(s.createdAt).toISOString(), updatedAt: new Date(s.updatedAt).toISOString() } });
+    return { type: 'betrace.signal', signal: { ...rest, createdAt: new Date(s.createdAt).toISOString(), updatedAt: new Date(s.updatedAt).toISOString() } };
   }
 
   async deliver(item: OutboxItem): Promise<void> {
-    const body = this.body(item.signal);
+    const body = this.body(item.signal, item.tenant);
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-betrace-signal-id': item.signal.id };
     if (this.secret) {
       headers['x-betrace-signature'] = `sha256=${createHmac('sha256', this.secret).update(body).digest('hex')}`;

@@ -4,9 +4,11 @@ import { compileRule, evaluateTrace, Violation } from '@betrace/evaluator';
 import { ConfigError, loadConfig, parseDuration } from '../config';
 import { Metrics } from '../metrics';
 import { Pipeline } from '../pipeline';
+import { Redactor, storedHashKey } from '../redact';
 import { RuleRegistry } from '../rules';
 import { Store } from '../store';
 import { TempoClient, TempoError } from '../tempo/client';
+import { DEFAULT_REDACTION } from '../tenants';
 import { scanWindow } from '../tempo/scan';
 import { Command, EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK } from './io';
 import { loadRules } from './rules';
@@ -80,7 +82,9 @@ export const replay: Command = async (args, io) => {
   const client = new TempoClient({ url: config.tempoUrl, orgId: config.tempoOrgId, bearerToken: config.tempoToken, basicAuth: config.tempoBasicAuth, concurrency: 2 });
   const store = dryRun ? undefined : new Store(path.join(config.dataDir, 'betrace.db'));
   const writers = [config.otlpExportUrl && 'otlp', config.grafanaUrl && 'grafana', config.webhookUrl && 'webhook'].filter((w): w is string => typeof w === 'string');
-  const pipeline = store ? new Pipeline(store, new RuleRegistry(store), new Metrics(), writers, log, Date.now) : undefined;
+  // Stored signals are redacted like the serving sidecar's: the same policy, the same stored hash key.
+  const redactor = store ? new Redactor(DEFAULT_REDACTION, storedHashKey(store)) : undefined;
+  const pipeline = store && redactor ? new Pipeline(store, new RuleRegistry(store), new Metrics(), writers, log, Date.now, () => redactor) : undefined;
   const counters = { searches: 0, tracesFetched: 0 };
   const found = new Map<string, Violation>();
   let stored = 0;
