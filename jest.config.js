@@ -26,6 +26,9 @@ const plugin = require('./.config/jest.config');
 const { grafanaESModules, nodeModulesToTransform } = require('./.config/jest/utils');
 
 module.exports = {
+  // Integration tests run real servers, SQLite and child processes: on a loaded 2-core CI machine a
+  // few take seconds, so the 5 s default would fail them for being slow rather than wrong.
+  testTimeout: 30_000,
   projects: [
     {
       ...plugin,
