@@ -123,6 +123,7 @@ describe('AppConfig', () => {
     expect(proxiedCalls()).toEqual(['/api/plugin-proxy/betrace-app/sidecar/readyz', '/api/plugin-proxy/betrace-app/sidecar/api/v1/rules']);
     // The token is stored now: the field shows it as configured and forgets the value.
     expect(tokenInput()).toHaveValue('configured');
+    expect(testButton()).toBeEnabled();
   });
 
   it('keeps the stored token when only the URL changes', async () => {

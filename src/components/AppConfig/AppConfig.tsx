@@ -20,6 +20,8 @@ const AppConfig = ({ plugin }: AppConfigProps) => {
   // The token itself never comes back from Grafana; `secureJsonFields` only says whether one is stored.
   const [tokenConfigured, setTokenConfigured] = useState(Boolean(meta.secureJsonFields?.sidecarToken));
   const [tempoUid, setTempoUid] = useState(meta.jsonData?.tempoDatasourceUid ?? '');
+  // What Grafana holds now: the test goes through the proxy, which uses the saved settings.
+  const [saved, setSaved] = useState({ url: meta.jsonData?.sidecarUrl ?? '', tokenStored: Boolean(meta.secureJsonFields?.sidecarToken) });
   const [dirty, setDirty] = useState(false);
   const [busy, setBusy] = useState<Busy>('idle');
   const [result, setResult] = useState<ConnectionResult | undefined>();
@@ -27,8 +29,7 @@ const AppConfig = ({ plugin }: AppConfigProps) => {
   const url = normalizeSidecarUrl(sidecarUrl);
   const urlProblem = sidecarUrlProblem(url);
   const tokenMissing = !tokenConfigured && token === '';
-  const savedUrl = meta.jsonData?.sidecarUrl ?? '';
-  const canTest = busy === 'idle' && savedUrl !== '' && Boolean(meta.secureJsonFields?.sidecarToken) && !dirty;
+  const canTest = busy === 'idle' && saved.url !== '' && saved.tokenStored && !dirty;
 
   const change = <T,>(set: (v: T) => void) => (v: T) => {
     set(v);
@@ -65,9 +66,7 @@ const AppConfig = ({ plugin }: AppConfigProps) => {
       setBusy('idle');
       return;
     }
-    // Grafana keeps this meta object for the app's pages: updating it spares a page reload.
-    meta.jsonData = jsonData;
-    meta.secureJsonFields = { ...meta.secureJsonFields, sidecarToken: true };
+    setSaved({ url, tokenStored: true });
     setTokenConfigured(true);
     setToken('');
     setDirty(false);
@@ -152,7 +151,7 @@ const AppConfig = ({ plugin }: AppConfigProps) => {
           data-testid={ids.test}
           disabled={!canTest}
           icon={busy === 'testing' ? 'spinner' : undefined}
-          onClick={() => runTest(savedUrl)}
+          onClick={() => runTest(saved.url)}
         >
           Test connection
         </Button>
