@@ -120,7 +120,7 @@ describe('the sidecar proxy routes', () => {
     beforeAll(async () => {
       const { apiPort } = await sidecar.start();
       const res = await fetch(`http://127.0.0.1:${apiPort}/api/v1/openapi.json`, { headers: { authorization: 'Bearer route-test' } });
-      doc = await res.json();
+      doc = (await res.json()) as typeof doc;
     });
     afterAll(async () => {
       await sidecar.stop();
