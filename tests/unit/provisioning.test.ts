@@ -63,7 +63,7 @@ async function sidecarMetricNames(): Promise<Set<string>> {
   const names = new Set<string>();
   for (const m of await metrics.registry.getMetricsAsJSON()) {
     names.add(m.name);
-    if (m.type === 'histogram') {
+    if (String(m.type) === 'histogram') {
       ['_bucket', '_sum', '_count'].forEach((s) => names.add(m.name + s));
     }
   }
