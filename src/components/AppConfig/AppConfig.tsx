@@ -126,6 +126,7 @@ const AppConfig = ({ plugin }: AppConfigProps) => {
       <FieldSet label="Traces">
         <Field
           label="Tempo data source"
+          htmlFor="tempo-datasource"
           description="The Tempo data source holding your traces: the Evidence page queries it with TraceQL, and signals link to their traces through it in Explore."
         >
           <div data-testid={ids.tempoDatasource}>
