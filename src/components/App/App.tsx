@@ -29,7 +29,8 @@ function sceneAppFactory(pages: typeof PAGES) {
   const key = pages.map((p) => p.route).join(',');
   let factory = factories.get(key);
   if (factory === undefined) {
-    factory = () => new SceneApp({ pages: pages.map((p) => p.page), urlSyncOptions: { updateUrlOnInit: true, createBrowserHistorySteps: true } });
+    // A scene object has one parent: each app gets its own copies of the pages.
+    factory = () => new SceneApp({ pages: pages.map((p) => p.page.clone()), urlSyncOptions: { updateUrlOnInit: true, createBrowserHistorySteps: true } });
     factories.set(key, factory);
   }
   return factory;
