@@ -160,7 +160,7 @@ const AppConfig = ({ plugin }: AppConfigProps) => {
       {dirty && <p className={styles.hint}>The test goes through Grafana with the saved settings: save first.</p>}
       {result && (
         <div className={styles.result} data-testid={ids.result}>
-          <Alert severity={result.ok ? 'success' : 'error'} title={result.title}>
+          <Alert severity={result.ok ? (result.warning ? 'warning' : 'success') : 'error'} title={result.title}>
             {result.detail}
           </Alert>
         </div>

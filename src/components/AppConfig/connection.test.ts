@@ -79,6 +79,25 @@ describe('testConnection', () => {
     ]);
   });
 
+  it('names the Tempo version the sidecar reads from, in pull mode', async () => {
+    mockFetch.mockReturnValueOnce(of({ data: { ready: true, tempo: { ready: true, version: '2.8.2' } } })).mockReturnValueOnce(of({ data: { rules: [{}] } }));
+    await expect(testConnection('http://sidecar:3001')).resolves.toEqual({
+      ok: true,
+      title: 'Connected',
+      detail: 'The sidecar is ready and accepted the token: 1 rule (1 enabled). It reads traces from Tempo 2.8.2.',
+    });
+  });
+
+  it('warns when the sidecar is ready but its Tempo does not answer', async () => {
+    mockFetch.mockReturnValueOnce(of({ data: { ready: true, tempo: { ready: false } } })).mockReturnValueOnce(of({ data: { rules: [] } }));
+    await expect(testConnection('http://sidecar:3001')).resolves.toEqual({
+      ok: true,
+      warning: true,
+      title: 'Connected, but the sidecar cannot reach Tempo',
+      detail: "The sidecar is ready and accepted the token: 0 rules (0 enabled). Its Tempo does not answer: pulling traces and replays wait until it does. Check the sidecar's TEMPO_URL.",
+    });
+  });
+
   it('reports a refused token from the second call', async () => {
     mockFetch.mockReturnValueOnce(of({ data: { ready: true } })).mockReturnValueOnce(fail(401, { error: 'unauthorized', message: 'send Authorization: Bearer <BETRACE_API_TOKEN>' }));
     const r = await testConnection('http://sidecar:3001');

@@ -3,8 +3,16 @@ import { SidecarError, sidecarFetch } from '../../api/client';
 /** What "Test connection" found, in words an admin can act on. */
 export interface ConnectionResult {
   ok: boolean;
+  /** Connected, but something the pages need is missing (Tempo, in pull mode). */
+  warning?: boolean;
   title: string;
   detail: string;
+}
+
+/** The sidecar's /readyz body; `tempo` is there in pull mode. */
+interface Readiness {
+  ready: boolean;
+  tempo?: { ready: boolean; version?: string };
 }
 
 /** Checks `url` before it is saved: Grafana's proxy needs an absolute http(s) URL it can reach. */
@@ -86,14 +94,21 @@ export function explainConnectionError(status: number, message: string, sidecarU
  */
 export async function testConnection(sidecarUrl: string): Promise<ConnectionResult> {
   try {
-    await sidecarFetch<{ ready: boolean }>('GET', '/readyz');
+    const readiness = await sidecarFetch<Readiness>('GET', '/readyz');
     const { rules } = await sidecarFetch<{ rules: Array<{ enabled?: boolean }> }>('GET', '/api/v1/rules');
     const enabled = rules.filter((r) => r.enabled !== false).length;
-    return {
-      ok: true,
-      title: 'Connected',
-      detail: `The sidecar is ready and accepted the token: ${rules.length} rule${rules.length === 1 ? '' : 's'} (${enabled} enabled).`,
-    };
+    const detail = `The sidecar is ready and accepted the token: ${rules.length} rule${rules.length === 1 ? '' : 's'} (${enabled} enabled).`;
+    if (readiness?.tempo && !readiness.tempo.ready) {
+      // The sidecar stays ready without Tempo (push mode works), but pull mode and replay wait for it.
+      return {
+        ok: true,
+        warning: true,
+        title: 'Connected, but the sidecar cannot reach Tempo',
+        detail: `${detail} Its Tempo does not answer: pulling traces and replays wait until it does. Check the sidecar's TEMPO_URL.`,
+      };
+    }
+    const tempo = readiness?.tempo?.version ? ` It reads traces from Tempo ${readiness.tempo.version}.` : '';
+    return { ok: true, title: 'Connected', detail: `${detail}${tempo}` };
   } catch (e) {
     if (e instanceof SidecarError) {
       return explainConnectionError(e.status, e.message, sidecarUrl);
