@@ -1,53 +1,49 @@
 import type { PluginOptions } from '@grafana/plugin-e2e';
 import { defineConfig, devices } from '@playwright/test';
 import { dirname } from 'node:path';
+import { VIEWER } from './tests/e2e/users';
 
 const pluginE2eAuth = `${dirname(require.resolve('@grafana/plugin-e2e'))}/auth`;
 
 /**
- * Read environment variables from file.
- * https://github.com/motdotla/dotenv
- */
-// require('dotenv').config();
-
-/**
- * See https://playwright.dev/docs/test-configuration.
+ * `npm run e2e` against the compose stack: `npm run build && docker compose up --build`, then
+ * `npx playwright install chromium` once. GRAFANA_URL overrides http://localhost:3000.
+ * See https://grafana.com/developers/plugin-tools/e2e-test-a-plugin/introduction
  */
 export default defineConfig<PluginOptions>({
   testDir: './tests/e2e',
-  /* Run tests in files in parallel */
-  fullyParallel: true,
-  /* Fail the build on CI if you accidentally left test.only in the source code. */
+  // The specs share one Grafana and the config spec changes the app's settings: one at a time.
+  fullyParallel: false,
+  workers: 1,
   forbidOnly: !!process.env.CI,
-  /* Retry on CI only */
   retries: process.env.CI ? 2 : 0,
-  /* Reporter to use. See https://playwright.dev/docs/test-reporters */
   reporter: 'html',
-  /* Shared settings for all the projects below. See https://playwright.dev/docs/api/class-testoptions. */
   use: {
-    /* Base URL to use in actions like `await page.goto('/')`. */
     baseURL: process.env.GRAFANA_URL || 'http://localhost:3000',
-
-    /* Collect trace when retrying the failed test. See https://playwright.dev/docs/trace-viewer */
     trace: 'on-first-retry',
   },
-
-  /* Configure projects for major browsers */
   projects: [
-    // 1. Login to Grafana and store the cookie on disk for use in other tests.
+    // 1. Sign in as admin and store the session (playwright/.auth/admin.json).
     {
       name: 'auth',
       testDir: pluginE2eAuth,
       testMatch: [/.*\.js/],
     },
-    // 2. Run tests in Google Chrome. Every test will start authenticated as admin user.
+    // 2. Create a Viewer through Grafana's API and store its session, for the RBAC specs.
+    {
+      name: 'createViewer',
+      testDir: pluginE2eAuth,
+      testMatch: [/.*\.js/],
+      use: { user: VIEWER.user },
+    },
+    // 3. The specs, as admin unless a spec switches to the Viewer.
     {
       name: 'chromium',
       use: {
         ...devices['Desktop Chrome'],
         storageState: 'playwright/.auth/admin.json',
       },
-      dependencies: ['auth'],
+      dependencies: ['auth', 'createViewer'],
     },
   ],
 });

@@ -1,19 +1,48 @@
 import { test, expect } from './fixtures';
+import { appConfigTestIds as ids } from '../../src/components/AppConfig/testIds';
 
-test('should be possible to save app configuration', async ({ appConfigPage, page }) => {
-  const saveButton = page.getByRole('button', { name: /Save API settings/i });
+// Against the compose stack (`npm run build && docker compose up --build`), as admin. The settings
+// are shared by every spec, so this file changes them one step at a time and restores them.
+test.describe.configure({ mode: 'serial' });
 
-  // reset the configured secret
-  await page.getByRole('button', { name: /reset/i }).click();
+const STACK_SIDECAR = 'http://sidecar:3001';
 
-  // enter some valid values
-  await page.getByRole('textbox', { name: 'API Key' }).fill('secret-api-key');
-  await page.getByRole('textbox', { name: 'API Url' }).clear();
-  await page.getByRole('textbox', { name: 'API Url' }).fill('http://www.my-awsome-grafana-app.com/api');
+test('shows the provisioned settings, with the token stored but never shown', async ({ appConfigPage, page }) => {
+  await expect(page.getByTestId(ids.sidecarUrl)).toHaveValue(STACK_SIDECAR);
+  await expect(page.getByTestId(ids.sidecarToken)).toHaveValue('configured');
+  await expect(page.getByTestId(ids.tempoDatasource)).toContainText('Tempo');
+  expect(appConfigPage).toBeTruthy();
+});
 
-  // listen for the server response on the saved form
-  const saveResponse = appConfigPage.waitForSettingsResponse();
+test('tests the connection through the proxy and reports the sidecar ready', async ({ appConfigPage, page }) => {
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await expect(page.getByTestId(ids.result)).toContainText('Connected');
+  await expect(page.getByTestId(ids.result)).toContainText('accepted the token');
+  expect(appConfigPage).toBeTruthy();
+});
 
-  await saveButton.click();
-  await expect(saveResponse).toBeOK();
+test('saves, and says plainly when the sidecar is unreachable or the token wrong', async ({ appConfigPage, page }) => {
+  const url = page.getByTestId(ids.sidecarUrl);
+
+  await url.fill('http://nowhere.invalid:3001');
+  let saved = appConfigPage.waitForSettingsResponse();
+  await page.getByRole('button', { name: 'Save & test' }).click();
+  await expect(saved).toBeOK();
+  await expect(page.getByTestId(ids.result)).toContainText('Sidecar unreachable');
+
+  await url.fill(STACK_SIDECAR);
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await page.getByTestId(ids.sidecarToken).fill('not-the-token');
+  saved = appConfigPage.waitForSettingsResponse();
+  await page.getByRole('button', { name: 'Save & test' }).click();
+  await expect(saved).toBeOK();
+  await expect(page.getByTestId(ids.result)).toContainText('Token refused');
+
+  // Back to the stack's settings (docker-compose.yaml: BETRACE_API_TOKEN).
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await page.getByTestId(ids.sidecarToken).fill(process.env.BETRACE_API_TOKEN ?? 'betrace-dev-token');
+  saved = appConfigPage.waitForSettingsResponse();
+  await page.getByRole('button', { name: 'Save & test' }).click();
+  await expect(saved).toBeOK();
+  await expect(page.getByTestId(ids.result)).toContainText('Connected');
 });

@@ -36,11 +36,48 @@ describe('the built plugin', () => {
     expect(built.includes.map((i: { name: string }) => i.name)).toEqual(['Rules', 'Signals', 'Evidence', 'Configuration']);
     expect(built.includes.find((i: { defaultNav?: boolean }) => i.defaultNav).name).toBe('Rules');
     expect(built.dependencies.grafanaDependency).toBe('>=13.1.0');
+    // The oldest Grafana it claims is the release line of the @grafana/* packages it is built with.
+    const oldest = /^>=(\d+\.\d+)\.\d+$/.exec(built.dependencies.grafanaDependency)![1];
+    for (const dep of ['@grafana/data', '@grafana/runtime', '@grafana/ui']) {
+      expect([dep, /(\d+\.\d+)\.\d+/.exec(pkg.dependencies[dep])?.[1]]).toEqual([dep, oldest]);
+    }
   });
 
-  it('ships module.js, its logo, README, CHANGELOG and LICENSE', () => {
-    expect(fs.readFileSync(distFile('module.js'), 'utf8')).toContain('betrace-app');
-    for (const f of ['img/logo.svg', 'README.md', 'CHANGELOG.md', 'LICENSE']) {
+  it('keeps its proxy routes and RBAC roles intact through the build', () => {
+    expect(built.routes).toEqual(source.routes);
+    expect(built.roles).toEqual(source.roles);
+    expect(built.routes.length).toBeGreaterThan(0);
+    // Grafana fills these Go templates per request; the build must leave them alone.
+    for (const r of built.routes) {
+      expect(r.url).toMatch(/^\{\{ \.JsonData\.sidecarUrl \}\}\//);
+      expect(r.headers).toEqual([{ name: 'Authorization', content: 'Bearer {{ .SecureJsonData.sidecarToken }}' }]);
+    }
+    expect(built.roles.map((r: { role: { name: string } }) => r.role.name)).toEqual([
+      'Rules Reader',
+      'Rules Writer',
+      'Signals Reader',
+      'Signals Writer',
+      'Evidence Reader',
+      'Evidence Exporter',
+    ]);
+  });
+
+  it('leaves no template placeholder in its plugin.json', () => {
+    expect(fs.readFileSync(distFile('plugin.json'), 'utf8')).not.toMatch(/%[A-Z_]+%/);
+  });
+
+  it('ships module.js, its logos, README, CHANGELOG and LICENSE', () => {
+    const moduleJs = fs.readFileSync(distFile('module.js'), 'utf8');
+    expect(moduleJs).toContain('betrace-app');
+    // The config page's proxy calls and settings API are in the bundle (lazy chunks included).
+    const bundle = fs
+      .readdirSync(dist)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => fs.readFileSync(path.join(dist, f), 'utf8'))
+      .join('\n');
+    expect(bundle).toContain('/api/plugin-proxy/');
+    expect(bundle).toContain('/settings');
+    for (const f of [built.info.logos.small, built.info.logos.large, 'README.md', 'CHANGELOG.md', 'LICENSE']) {
       expect(fs.statSync(distFile(f)).size).toBeGreaterThan(0);
     }
   });

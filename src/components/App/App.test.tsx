@@ -4,12 +4,19 @@ import { render, screen } from '@testing-library/react';
 import { PluginType, type AppRootProps } from '@grafana/data';
 import { LocationServiceProvider, locationService } from '@grafana/runtime';
 import { PLUGIN_BASE_URL, ROUTES } from '../../constants';
-import { EVIDENCE_PLACEHOLDER } from '../../pages/Evidence/evidenceScene';
-import { EXAMPLE_RULE } from '../../pages/Rules/rulesScene';
-import { SIGNALS_PLACEHOLDER } from '../../pages/Signals/signalsScene';
+import { ACTIONS } from '../../utils/permissions';
 import { prefixRoute } from '../../utils/utils.routing';
-import { testIds } from '../testIds';
 import App from './App';
+
+// Grafana evaluates the user's permissions; the tests decide which actions the user holds.
+const mockGranted = new Set<string>();
+jest.mock('@grafana/runtime', () => ({
+  ...jest.requireActual('@grafana/runtime'),
+  hasPermission: (action: string) => mockGranted.has(action),
+}));
+jest.mock('../../pages/Rules/rulesPage', () => ({ rulesPage: require('./testPages').testPage('Rules', 'rules') }));
+jest.mock('../../pages/Signals/signalsPage', () => ({ signalsPage: require('./testPages').testPage('Signals', 'signals') }));
+jest.mock('../../pages/Evidence/evidencePage', () => ({ evidencePage: require('./testPages').testPage('Evidence', 'evidence') }));
 
 const props = {
   basename: PLUGIN_BASE_URL,
@@ -18,9 +25,14 @@ const props = {
   query: {},
 } as unknown as AppRootProps;
 
+const everything = Object.values(ACTIONS);
+const viewer = [ACTIONS.rulesRead, ACTIONS.signalsRead, ACTIONS.evidenceRead];
+
 // Grafana mounts the app's root page under /a/<plugin id>/*, inside its router and location service;
 // the pages' routes are relative to that mount.
-function renderAt(url: string) {
+function renderAt(url: string, granted: string[] = everything) {
+  mockGranted.clear();
+  granted.forEach((a) => mockGranted.add(a));
   locationService.push(url);
   return render(
     <LocationServiceProvider service={locationService}>
@@ -33,36 +45,41 @@ function renderAt(url: string) {
   );
 }
 
+const pages = ['rules', 'signals', 'evidence'];
+const shown = () => pages.filter((p) => screen.queryByTestId(`page-${p}`) !== null);
+
 describe('App', () => {
-  it('routes to the Rules page, which checks the example rule with the evaluator', async () => {
-    renderAt(prefixRoute(ROUTES.Rules));
-    expect(await screen.findByTestId(testIds.rules.container)).toBeInTheDocument();
-    expect(screen.getByTestId(testIds.rules.ruleInput)).toHaveValue(EXAMPLE_RULE);
-    expect(screen.getByTestId(testIds.rules.valid)).toBeInTheDocument();
-    expect(screen.queryByTestId(testIds.signals.container)).not.toBeInTheDocument();
-  });
-
-  it('routes to the Signals page', async () => {
-    renderAt(prefixRoute(ROUTES.Signals));
-    expect(await screen.findByTestId(testIds.signals.container)).toHaveTextContent(SIGNALS_PLACEHOLDER);
-    expect(screen.queryByTestId(testIds.rules.container)).not.toBeInTheDocument();
-  });
-
-  it('routes to the Evidence page', async () => {
-    renderAt(prefixRoute(ROUTES.Evidence));
-    expect(await screen.findByTestId(testIds.evidence.container)).toHaveTextContent(EVIDENCE_PLACEHOLDER);
-    expect(screen.queryByTestId(testIds.signals.container)).not.toBeInTheDocument();
+  it.each([ROUTES.Rules, ROUTES.Signals, ROUTES.Evidence])('routes to the %s page', async (route) => {
+    renderAt(prefixRoute(route));
+    expect(await screen.findByTestId(`page-${route}`)).toBeInTheDocument();
+    expect(shown()).toEqual([route]);
   });
 
   it('opens the Rules page at the app root', async () => {
     renderAt(PLUGIN_BASE_URL);
-    expect(await screen.findByTestId(testIds.rules.container)).toBeInTheDocument();
+    expect(await screen.findByTestId('page-rules')).toBeInTheDocument();
   });
 
   it('renders no page for a path it does not know', () => {
     renderAt(`${PLUGIN_BASE_URL}/nowhere`);
-    for (const id of [testIds.rules.container, testIds.signals.container, testIds.evidence.container]) {
-      expect(screen.queryByTestId(id)).not.toBeInTheDocument();
-    }
+    expect(shown()).toEqual([]);
+  });
+
+  it('gives a Viewer every page to read', async () => {
+    renderAt(prefixRoute(ROUTES.Evidence), viewer);
+    expect(await screen.findByTestId('page-evidence')).toBeInTheDocument();
+  });
+
+  it('does not route a page the user may not read, and opens the first one they may', async () => {
+    renderAt(prefixRoute(ROUTES.Rules), [ACTIONS.signalsRead]);
+    expect(shown()).toEqual([]);
+    renderAt(PLUGIN_BASE_URL, [ACTIONS.signalsRead]);
+    expect(await screen.findByTestId('page-signals')).toBeInTheDocument();
+  });
+
+  it('says so when the user may read nothing of BeTrace', () => {
+    renderAt(PLUGIN_BASE_URL, []);
+    expect(screen.getByText('No access to BeTrace')).toBeInTheDocument();
+    expect(shown()).toEqual([]);
   });
 });

@@ -1,0 +1,266 @@
+/**
+ * Every file under provisioning/ parsed as Grafana would read it, and cross-checked: the data
+ * source uids the dashboards, the alert rule and the app settings use exist with the right type;
+ * every metric a query names is one the sidecar registers; every attribute a TraceQL query names
+ * is in the telemetry contract; the app id is the plugin's.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { Metrics } from '../../packages/sidecar/src/metrics';
+import { TempoMetrics } from '../../packages/sidecar/src/tempo/client';
+
+const root = path.join(__dirname, '../..');
+const provisioning = path.join(root, 'provisioning');
+const readYaml = (rel: string) => parse(fs.readFileSync(path.join(provisioning, rel), 'utf8'));
+const plugin = JSON.parse(fs.readFileSync(path.join(root, 'plugin.json'), 'utf8')) as { id: string };
+
+interface DsRef {
+  type?: string;
+  uid?: string;
+}
+interface Target {
+  refId: string;
+  datasource?: DsRef;
+  expr?: string;
+  query?: string;
+  queryType?: string;
+}
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  datasource?: DsRef;
+  targets?: Target[];
+  gridPos: { x: number; y: number; w: number; h: number };
+}
+interface Variable {
+  name: string;
+  type: string;
+  query?: string;
+  current?: { value?: string };
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  panels: Panel[];
+  templating: { list: Variable[] };
+  annotations: { list: Array<{ name: string; datasource: DsRef; expr?: string; target?: { type?: string; tags?: string[] } }> };
+}
+
+const datasources = readYaml('datasources/datasources.yaml').datasources as Array<{ uid: string; type: string; url: string; name: string }>;
+const dsByUid = new Map(datasources.map((d) => [d.uid, d]));
+const dashboardDir = path.join(provisioning, 'dashboards/betrace');
+const dashboards = fs
+  .readdirSync(dashboardDir)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => ({ file: f, d: JSON.parse(fs.readFileSync(path.join(dashboardDir, f), 'utf8')) as Dashboard }));
+
+/** The metric names the sidecar registers (histograms expose _bucket, _sum and _count). */
+async function sidecarMetricNames(): Promise<Set<string>> {
+  const metrics = new Metrics();
+  new TempoMetrics(metrics.registry);
+  const names = new Set<string>();
+  for (const m of await metrics.registry.getMetricsAsJSON()) {
+    names.add(m.name);
+    if (String(m.type) === 'histogram') {
+      ['_bucket', '_sum', '_count'].forEach((s) => names.add(m.name + s));
+    }
+  }
+  return names;
+}
+
+/** Span and resource attributes of docs' telemetry contract (a public contract: dashboards depend on it). */
+const CONTRACT_ATTRIBUTES = new Set([
+  'resource.service.name',
+  'resource.service.version',
+  'resource.betrace.tenant',
+  ...[
+    'betrace.signal.id',
+    'betrace.rule.id',
+    'betrace.rule.name',
+    'betrace.rule.version',
+    'betrace.signal.severity',
+    'betrace.signal.message',
+    'betrace.signal.matched_span_ids',
+    'betrace.signal.source',
+    'compliance.framework',
+    'compliance.control',
+    'compliance.outcome',
+    'compliance.rule_id',
+    'compliance.checked_traces',
+    'compliance.failed_traces',
+    'compliance.window_start',
+    'compliance.window_end',
+    'compliance.sample_trace_ids',
+    'betrace.evidence.seq',
+    'betrace.evidence.prev',
+    'betrace.evidence.signature',
+    'betrace.evidence.key_id',
+  ].map((a) => `span.${a}`),
+]);
+const CONTRACT_SPAN_NAMES = new Set(['betrace.signal', 'compliance.evidence']);
+
+/** The uid a reference resolves to: a `${var}` takes the data source variable's default. */
+function resolve(ref: DsRef, d: Dashboard): { uid: string; viaVariable?: Variable } {
+  const m = /^\$\{?(\w+)\}?$/.exec(ref.uid ?? '');
+  if (!m) {
+    return { uid: ref.uid ?? '' };
+  }
+  const variable = d.templating.list.find((v) => v.name === m[1]);
+  if (!variable) {
+    throw new Error(`${d.title}: data source variable $${m[1]} is not defined`);
+  }
+  return { uid: variable.current?.value ?? '', viaVariable: variable };
+}
+
+function queries(d: Dashboard): Array<{ where: string; ref: DsRef; target: Target }> {
+  return d.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `${d.title} / ${p.title} / ${t.refId}`, ref: t.datasource ?? p.datasource ?? {}, target: t })));
+}
+
+describe('provisioned data sources', () => {
+  it('are Tempo (uid tempo) and Prometheus (uid prometheus) of the compose stack', () => {
+    expect(datasources.map((d) => [d.uid, d.type, d.url])).toEqual([
+      ['tempo', 'tempo', 'http://tempo:3200'],
+      ['prometheus', 'prometheus', 'http://prometheus:9090'],
+    ]);
+  });
+});
+
+describe('the provisioned app', () => {
+  const app = readYaml('plugins/app.yaml').apps as Array<{ type: string; disabled: boolean; jsonData: Record<string, string>; secureJsonData: Record<string, string> }>;
+
+  it('is this plugin, enabled, pointing at the stack sidecar and the provisioned Tempo', () => {
+    expect(app).toHaveLength(1);
+    expect(app[0].type).toBe(plugin.id);
+    expect(app[0].disabled).toBe(false);
+    expect(app[0].jsonData).toEqual({ sidecarUrl: 'http://sidecar:3001', tempoDatasourceUid: 'tempo' });
+    expect(dsByUid.get(app[0].jsonData.tempoDatasourceUid)?.type).toBe('tempo');
+  });
+
+  it('takes the token from the environment, never from the file', () => {
+    expect(app[0].secureJsonData).toEqual({ sidecarToken: '$BETRACE_API_TOKEN' });
+  });
+});
+
+describe('provisioned dashboards', () => {
+  it('are loaded by a file provider from their folder', () => {
+    const providers = readYaml('dashboards/betrace.yaml').providers as Array<{ type: string; folder: string; options: { path: string } }>;
+    expect(providers).toHaveLength(1);
+    expect(providers[0]).toMatchObject({ type: 'file', folder: 'BeTrace' });
+    // Grafana sees provisioning/ at /etc/grafana/provisioning (docker-compose.yaml).
+    expect(providers[0].options.path).toBe('/etc/grafana/provisioning/dashboards/betrace');
+  });
+
+  it('are the three of the issue, with unique uids and panel ids', () => {
+    expect(dashboards.map(({ d }) => d.title).sort()).toEqual(['BeTrace / Evidence', 'BeTrace / Signals overview', 'BeTrace / Usage']);
+    expect(new Set(dashboards.map(({ d }) => d.uid)).size).toBe(dashboards.length);
+    for (const { d } of dashboards) {
+      const ids = d.panels.map((p) => p.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect((d as unknown as { id?: unknown }).id).toBeUndefined();
+    }
+  });
+
+  it('query only data sources that exist, of the type the query is written for', () => {
+    for (const { d } of dashboards) {
+      for (const { where, ref } of queries(d)) {
+        const { uid, viaVariable } = resolve(ref, d);
+        const ds = dsByUid.get(uid);
+        expect([where, ds?.type]).toEqual([where, ref.type]);
+        if (viaVariable) {
+          // A data source variable lists data sources of one type: the one the query is written in.
+          expect([where, viaVariable.type, viaVariable.query]).toEqual([where, 'datasource', ref.type]);
+        }
+      }
+      for (const a of d.annotations.list) {
+        if (a.datasource.uid === '-- Grafana --') {
+          continue;
+        }
+        expect(dsByUid.get(resolve(a.datasource, d).uid)?.type).toBe(a.datasource.type);
+      }
+    }
+  });
+
+  it('name only metrics the sidecar registers', async () => {
+    const known = await sidecarMetricNames();
+    const exprs = dashboards.flatMap(({ d }) => [
+      ...queries(d)
+        .filter((q) => q.target.expr)
+        .map((q) => ({ where: q.where, expr: q.target.expr! })),
+      ...d.annotations.list.filter((a) => a.expr).map((a) => ({ where: `${d.title} / annotation ${a.name}`, expr: a.expr! })),
+    ]);
+    expect(exprs.length).toBeGreaterThan(15);
+    const unknown = exprs.flatMap(({ where, expr }) => (expr.match(/\bbetrace_[a-z_]+/g) ?? []).filter((n) => !known.has(n)).map((n) => `${where}: ${n}`));
+    expect(unknown).toEqual([]);
+  });
+
+  it('use the contract’s span names and attributes in TraceQL', () => {
+    const traceql = dashboards.flatMap(({ d }) => queries(d).filter((q) => q.target.queryType === 'traceql'));
+    expect(traceql.length).toBeGreaterThanOrEqual(4);
+    for (const { where, target } of traceql) {
+      const q = target.query!;
+      const attrs = q.match(/\b(?:span|resource)\.[a-z_][a-z0-9_.]*/g) ?? [];
+      expect([where, attrs.filter((a) => !CONTRACT_ATTRIBUTES.has(a))]).toEqual([where, []]);
+      const names = [...q.matchAll(/(?<![.\w])name = "([^"]+)"/g)].map((m) => m[1]);
+      expect([where, names.filter((n) => !CONTRACT_SPAN_NAMES.has(n))]).toEqual([where, []]);
+    }
+  });
+
+  it('show evidence per framework, signals by rule and severity with signal annotations, and usage per tenant', () => {
+    const byTitle = Object.fromEntries(dashboards.map(({ d }) => [d.title, d]));
+    const evidence = byTitle['BeTrace / Evidence'];
+    const framework = evidence.templating.list.find((v) => v.name === 'framework')!;
+    // The framework values the example rules map to (examples/rules) must be selectable.
+    expect(framework.query!.split(',')).toEqual(expect.arrayContaining(['soc2', 'hipaa', 'pci-dss']));
+    expect(queries(evidence).every((q) => q.target.query?.includes('span.compliance.framework = "$framework"'))).toBe(true);
+
+    const signals = byTitle['BeTrace / Signals overview'];
+    const exprs = queries(signals).map((q) => q.target.expr ?? '');
+    expect(exprs).toContain('sum by (severity) (increase(betrace_signals_total[$__rate_interval]))');
+    expect(exprs).toContain('sum by (rule) (increase(betrace_signals_total[$__rate_interval]))');
+    // The annotations the sidecar's Grafana writer posts carry the tag "betrace" (telemetry contract).
+    expect(signals.annotations.list.find((a) => a.name === 'BeTrace signals')?.target).toMatchObject({ type: 'tags', tags: ['betrace'] });
+
+    const usage = queries(byTitle['BeTrace / Usage']).map((q) => q.target.expr ?? '');
+    expect(usage.some((e) => /by \(tenant\b/.test(e) && e.includes('betrace_spans_received_total'))).toBe(true);
+    expect(usage.some((e) => /by \(tenant\b/.test(e) && e.includes('betrace_ingest_bytes_total'))).toBe(true);
+    expect(usage.some((e) => e.includes('betrace_evaluation_seconds_bucket'))).toBe(true);
+  });
+
+  it('lay panels out inside the 24-column grid without overlaps', () => {
+    for (const { d } of dashboards) {
+      const cells = new Set<string>();
+      for (const p of d.panels) {
+        expect(p.gridPos.x + p.gridPos.w).toBeLessThanOrEqual(24);
+        for (let x = p.gridPos.x; x < p.gridPos.x + p.gridPos.w; x++) {
+          for (let y = p.gridPos.y; y < p.gridPos.y + p.gridPos.h; y++) {
+            const cell = `${x},${y}`;
+            expect([d.title, p.title, cells.has(cell)]).toEqual([d.title, p.title, false]);
+            cells.add(cell);
+          }
+        }
+      }
+    }
+  });
+});
+
+describe('the provisioned alert rule', () => {
+  const groups = readYaml('alerting/betrace.yaml').groups as Array<{
+    rules: Array<{ uid: string; condition: string; data: Array<{ refId: string; datasourceUid: string; model: { expr?: string; expression?: string; type?: string } }> }>;
+  }>;
+  const rule = groups[0].rules[0];
+
+  it('fires on new critical signals, from the provisioned Prometheus', async () => {
+    const query = rule.data.find((d) => d.refId === 'A')!;
+    expect(dsByUid.get(query.datasourceUid)?.type).toBe('prometheus');
+    expect(query.model.expr).toBe('sum by (rule) (increase(betrace_signals_total{severity="critical"}[5m]))');
+    const known = await sidecarMetricNames();
+    expect(known.has('betrace_signals_total')).toBe(true);
+  });
+
+  it('has its condition as a threshold over that query', () => {
+    const condition = rule.data.find((d) => d.refId === rule.condition)!;
+    expect(condition).toMatchObject({ datasourceUid: '__expr__', model: { type: 'threshold', expression: 'A' } });
+  });
+});
