@@ -37,6 +37,8 @@ export interface RuleEditorState extends SceneObjectState {
   tab: EditorTab;
   /** Milliseconds between the last keystroke and the evaluator's diagnostics. */
   analysisDelayMs: number;
+  /** Milliseconds between polls of a running replay. */
+  replayPollMs: number;
 }
 
 /** The rule editor: code and fields of one rule, its test runs, replays and versions. */
@@ -45,7 +47,7 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
 
   constructor(state: Partial<RuleEditorState> & { ruleId?: string }) {
     const draft = emptyDraft();
-    super({ loading: state.ruleId !== undefined, baseline: draft, draft, note: '', saving: false, analysis: analyse(draft.condition), tab: 'test', analysisDelayMs: 250, ...state });
+    super({ loading: state.ruleId !== undefined, baseline: draft, draft, note: '', saving: false, analysis: analyse(draft.condition), tab: 'test', analysisDelayMs: 250, replayPollMs: 1000, ...state });
     this.addActivationHandler(() => {
       if (this.state.ruleId !== undefined && !this.state.saved) {
         this.load();
@@ -125,7 +127,7 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
 }
 
 function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
-  const { loading, loadError, saved, draft, analysis, tab, ruleId } = model.useState();
+  const { loading, loadError, saved, draft, analysis, tab, ruleId, replayPollMs } = model.useState();
   const styles = useStyles2(getStyles);
   const tempoUid = useTempoUid();
   const confirm = useCallback((m: string) => window.confirm(m), []);
@@ -167,7 +169,7 @@ function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
           </TabsBar>
           <TabContent className={styles.tab}>
             {tab === 'test' && <RuleTestPanel draft={draft} tempoUid={tempoUid} />}
-            {tab === 'replay' && <ReplayPanel draft={draft} valid={analysis.pushdown !== undefined} tempoUid={tempoUid} />}
+            {tab === 'replay' && <ReplayPanel draft={draft} valid={analysis.pushdown !== undefined} tempoUid={tempoUid} pollMs={replayPollMs} />}
             {tab === 'history' && saved && (
               <RuleHistory ruleId={saved.id} currentVersion={saved.version} canRollback={!readOnly && !dirty} onRollback={(v) => model.rollback(v)} />
             )}
