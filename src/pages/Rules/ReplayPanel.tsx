@@ -33,7 +33,8 @@ export function ReplayPanel({ draft, valid, tempoUid, pollMs = 1000 }: { draft: 
       try {
         const next = await getReplay(job.id);
         if (!stopped) {
-          setJob(next);
+          // A poll answered after a cancel must not bring the job back to life on screen.
+          setJob((current) => (current && current.id === next.id && FINISHED.has(current.status) ? current : next));
         }
       } catch (e) {
         if (!stopped) {

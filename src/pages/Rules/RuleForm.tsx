@@ -1,6 +1,6 @@
 import React from 'react';
 import type { SelectableValue } from '@grafana/data';
-import { Alert, Button, Field, IconButton, Input, RadioButtonGroup, Stack, Switch, TextArea } from '@grafana/ui';
+import { Alert, Button, Field, FieldValidationMessage, IconButton, Input, RadioButtonGroup, Stack, Switch, TextArea } from '@grafana/ui';
 import { SEVERITIES, type Severity } from '@betrace/evaluator';
 import { draftProblems } from './draft';
 import type { RuleEditor } from './RuleEditor';
@@ -39,7 +39,7 @@ export function RuleForm({ model, readOnly }: { model: RuleEditor; readOnly: boo
       <Field label="Message template" description="e.g. charge of {p.amount} {p.currency} without a fraud check; {rule.name}, {trace.root.name}">
         <Input data-testid={rulesTestIds.editor.message} value={draft.message ?? ''} disabled={readOnly} onChange={(e) => model.updateDraft({ message: e.currentTarget.value })} />
       </Field>
-      <Field label="Compliance mappings" description="Evaluations of a mapped rule become evidence for these controls" invalid={!!problems.compliance} error={problems.compliance}>
+      <Field label="Compliance mappings" description="Evaluations of a mapped rule become evidence for these controls">
         <div data-testid={rulesTestIds.editor.compliance}>
           <Stack direction="column" gap={1}>
             {compliance.map((c, i) => (
@@ -49,6 +49,7 @@ export function RuleForm({ model, readOnly }: { model: RuleEditor; readOnly: boo
                 {!readOnly && <IconButton name="trash-alt" tooltip="Remove mapping" onClick={() => model.updateDraft({ compliance: compliance.filter((_, j) => j !== i) })} />}
               </Stack>
             ))}
+            {problems.compliance && <FieldValidationMessage>{problems.compliance}</FieldValidationMessage>}
             {!readOnly && (
               <div>
                 <Button size="sm" variant="secondary" icon="plus" onClick={() => model.updateDraft({ compliance: [...compliance, { framework: '', control: '' }] })}>
