@@ -5,11 +5,21 @@ import { PluginType, type AppRootProps } from '@grafana/data';
 import { LocationServiceProvider, locationService } from '@grafana/runtime';
 import { PLUGIN_BASE_URL, ROUTES } from '../../constants';
 import { EVIDENCE_PLACEHOLDER } from '../../pages/Evidence/evidenceScene';
-import { EXAMPLE_RULE } from '../../pages/Rules/rulesScene';
+import { rulesTestIds } from '../../pages/Rules/testIds';
 import { SIGNALS_PLACEHOLDER } from '../../pages/Signals/signalsScene';
 import { prefixRoute } from '../../utils/utils.routing';
 import { testIds } from '../testIds';
 import App from './App';
+
+// The Rules page reads the sidecar through backendSrv and guards buttons with hasPermission.
+jest.mock('@grafana/runtime', () => {
+  const { of } = jest.requireActual('rxjs');
+  return {
+    ...jest.requireActual('@grafana/runtime'),
+    getBackendSrv: () => ({ fetch: () => of({ data: { rules: [], signals: [], total: 0 } }) }),
+    hasPermission: () => true,
+  };
+});
 
 const props = {
   basename: PLUGIN_BASE_URL,
@@ -34,12 +44,19 @@ function renderAt(url: string) {
 }
 
 describe('App', () => {
-  it('routes to the Rules page, which checks the example rule with the evaluator', async () => {
+  it('routes to the Rules page, which lists the rules', async () => {
     renderAt(prefixRoute(ROUTES.Rules));
     expect(await screen.findByTestId(testIds.rules.container)).toBeInTheDocument();
-    expect(screen.getByTestId(testIds.rules.ruleInput)).toHaveValue(EXAMPLE_RULE);
-    expect(screen.getByTestId(testIds.rules.valid)).toBeInTheDocument();
+    expect(await screen.findByTestId(rulesTestIds.list.empty)).toBeInTheDocument();
     expect(screen.queryByTestId(testIds.signals.container)).not.toBeInTheDocument();
+  });
+
+  it('routes /rules/new to the rule editor, starting from the example rule', async () => {
+    renderAt(prefixRoute(`${ROUTES.Rules}/new`));
+    expect(await screen.findByTestId(rulesTestIds.editor.container)).toBeInTheDocument();
+    expect(screen.getByTestId(rulesTestIds.editor.pushdown)).toBeInTheDocument();
+    expect(screen.getByTestId(rulesTestIds.editor.save)).toHaveTextContent('Create rule');
+    expect(screen.queryByTestId(rulesTestIds.list.container)).not.toBeInTheDocument();
   });
 
   it('routes to the Signals page', async () => {
