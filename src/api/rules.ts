@@ -116,8 +116,16 @@ export function ruleSignals(ruleId: string, from: number, to: number, limit = 1)
 }
 
 /** Starts a replay of an unsaved draft (or saved rules) over [from, to), as a dry run unless told. */
-export function startReplay(body: { rule?: Omit<RuleInput, 'note'>; ruleIds?: string[]; from: number; to: number; dryRun: boolean }): Promise<ReplayJob> {
-  return sidecarFetch<ReplayJob>('POST', '/api/v1/replay', { data: { ...body, from: String(body.from), to: String(body.to) } });
+export function startReplay(body: {
+  rule?: Omit<RuleInput, 'note'>;
+  ruleIds?: string[];
+  from: number;
+  to: number;
+  dryRun: boolean;
+}): Promise<ReplayJob> {
+  return sidecarFetch<ReplayJob>('POST', '/api/v1/replay', {
+    data: { ...body, from: String(body.from), to: String(body.to) },
+  });
 }
 
 export function getReplay(id: string): Promise<ReplayJob> {

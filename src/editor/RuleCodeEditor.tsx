@@ -17,10 +17,20 @@ export interface RuleCodeEditorProps {
   tempoUid: string;
   readOnly?: boolean;
   height?: number;
+  /** Ctrl/Cmd+S in the editor. */
+  onSave?: () => void;
 }
 
 /** Monaco (through @grafana/ui's CodeEditor) with the rule language: highlighting, markers, completion, hover. */
-export function RuleCodeEditor({ value, onChange, diagnostics, tempoUid, readOnly, height = 220 }: RuleCodeEditorProps) {
+export function RuleCodeEditor({
+  value,
+  onChange,
+  diagnostics,
+  tempoUid,
+  readOnly,
+  height = 220,
+  onSave,
+}: RuleCodeEditorProps) {
   const mounted = useRef<{ editor: MonacoEditor; monaco: Monaco }>();
   const diagnosticsRef = useRef(diagnostics);
 
@@ -43,10 +53,10 @@ export function RuleCodeEditor({ value, onChange, diagnostics, tempoUid, readOnl
       loadTempoVocabulary(tempoUid).then(
         (v) => setVocabulary(monaco, v),
         // Without Tempo, completion still offers the language's own words.
-        () => undefined,
+        () => undefined
       );
     },
-    [tempoUid],
+    [tempoUid]
   );
 
   const onEditorDidMount = useCallback(
@@ -54,7 +64,7 @@ export function RuleCodeEditor({ value, onChange, diagnostics, tempoUid, readOnl
       mounted.current = { editor, monaco };
       drawMarkers();
     },
-    [drawMarkers],
+    [drawMarkers]
   );
 
   return (
@@ -66,9 +76,15 @@ export function RuleCodeEditor({ value, onChange, diagnostics, tempoUid, readOnl
       showMiniMap={false}
       showLineNumbers
       onChange={onChange}
+      onSave={onSave ? () => onSave() : undefined}
       onBeforeEditorMount={onBeforeEditorMount}
       onEditorDidMount={onEditorDidMount}
-      monacoOptions={{ fixedOverflowWidgets: true, scrollBeyondLastLine: false, wordBasedSuggestions: false, quickSuggestions: { other: true, strings: false, comments: false } }}
+      monacoOptions={{
+        fixedOverflowWidgets: true,
+        scrollBeyondLastLine: false,
+        wordBasedSuggestions: false,
+        quickSuggestions: { other: true, strings: false, comments: false },
+      }}
     />
   );
 }

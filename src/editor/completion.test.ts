@@ -7,16 +7,33 @@ const vocabulary: TraceVocabulary = {
   resourceAttributes: ['deployment.environment'],
 };
 
-const labels = (before: string) => completionsAt(before, vocabulary).items.map((i) => `${i.kind}:${i.label}=>${i.insertText}`);
+const labels = (before: string) =>
+  completionsAt(before, vocabulary).items.map((i) => `${i.kind}:${i.label}=>${i.insertText}`);
 
 describe('completionsAt', () => {
   it('offers keywords, functions, trace fields and span names at the start of a term', () => {
     const r = completionsAt('when { ', vocabulary);
     expect(r.replaceLength).toBe(0);
     expect(labels('when { ')).toEqual([
-      ...['when', 'always', 'never', 'and', 'or', 'not', 'in', 'matches', 'contains', 'within', 'true', 'false', 'null'].map((k) => `keyword:${k}=>${k}`),
+      ...[
+        'when',
+        'always',
+        'never',
+        'and',
+        'or',
+        'not',
+        'in',
+        'matches',
+        'contains',
+        'within',
+        'true',
+        'false',
+        'null',
+      ].map((k) => `keyword:${k}=>${k}`),
       ...['count', 'min', 'max', 'sum', 'avg', 'all', 'exists', 'span'].map((f) => `function:${f}=>${f}(`),
-      ...['trace.duration', 'trace.span_count', 'trace.root.name', 'trace.root.service', 'trace.has_error'].map((f) => `field:${f}=>${f}`),
+      ...['trace.duration', 'trace.span_count', 'trace.root.name', 'trace.root.service', 'trace.has_error'].map(
+        (f) => `field:${f}=>${f}`
+      ),
       'span:payment.charge=>payment.charge',
       'span:payment.fraud_check=>payment.fraud_check',
       'span:GET /api/users/{id}=>span("GET /api/users/{id}")',
@@ -74,16 +91,28 @@ describe('completionsAt', () => {
 
   it('offers the values of status and kind', () => {
     expect(labels('a.where(status == ')).toEqual(['value:ok=>ok', 'value:error=>error', 'value:unset=>unset']);
-    expect(labels('a.where(x > 1 and kind != se')).toEqual(['server', 'client', 'producer', 'consumer', 'internal', 'unspecified'].map((k) => `value:${k}=>${k}`));
+    expect(labels('a.where(x > 1 and kind != se')).toEqual(
+      ['server', 'client', 'producer', 'consumer', 'internal', 'unspecified'].map((k) => `value:${k}=>${k}`)
+    );
   });
 
   it('offers scoped attributes and trace fields after their scope', () => {
     expect(completionsAt('a.where(span.ht', vocabulary)).toEqual({
       replaceLength: 'span.ht'.length,
-      items: ['span.amount', 'span.http.status_code', 'span.status'].map((l) => ({ label: l, kind: 'attribute', insertText: l })),
+      items: ['span.amount', 'span.http.status_code', 'span.status'].map((l) => ({
+        label: l,
+        kind: 'attribute',
+        insertText: l,
+      })),
     });
-    expect(labels('a.where(resource.')).toEqual(['attribute:resource.deployment.environment=>resource.deployment.environment']);
-    expect(labels('trace.r')).toEqual(['trace.duration', 'trace.span_count', 'trace.root.name', 'trace.root.service', 'trace.has_error'].map((f) => `field:${f}=>${f}`));
+    expect(labels('a.where(resource.')).toEqual([
+      'attribute:resource.deployment.environment=>resource.deployment.environment',
+    ]);
+    expect(labels('trace.r')).toEqual(
+      ['trace.duration', 'trace.span_count', 'trace.root.name', 'trace.root.service', 'trace.has_error'].map(
+        (f) => `field:${f}=>${f}`
+      )
+    );
   });
 
   it('offers nothing inside a string or a comment', () => {

@@ -23,10 +23,27 @@ describe('diagnosticsToMarkers', () => {
       diagnosticsToMarkers([
         { severity: 'warning', message: 'w', startLine: 1, startColumn: 5, endLine: 1, endColumn: 5 },
         { severity: 'info', message: 'i', startLine: 1, startColumn: 1, endLine: 3, endColumn: 1, code: 'x' },
-      ]),
+      ])
     ).toEqual([
-      { severity: 4, message: 'w', startLineNumber: 1, startColumn: 5, endLineNumber: 1, endColumn: 6, source: 'betrace' },
-      { severity: 2, message: 'i', startLineNumber: 1, startColumn: 1, endLineNumber: 3, endColumn: 1, source: 'betrace', code: 'x' },
+      {
+        severity: 4,
+        message: 'w',
+        startLineNumber: 1,
+        startColumn: 5,
+        endLineNumber: 1,
+        endColumn: 6,
+        source: 'betrace',
+      },
+      {
+        severity: 2,
+        message: 'i',
+        startLineNumber: 1,
+        startColumn: 1,
+        endLineNumber: 3,
+        endColumn: 1,
+        source: 'betrace',
+        code: 'x',
+      },
     ]);
   });
 });

@@ -13,7 +13,10 @@ type Rule = [RegExp, Action] | [RegExp, Action, string];
 function tokenize(line: string): Array<[string, string]> {
   const lang = monarchLanguage() as unknown as Record<string, unknown> & { tokenizer: Record<string, Rule[]> };
   const expand = (re: RegExp) =>
-    new RegExp(`^(?:${re.source.replace(/@(\w+)/g, (_m, name: string) => (lang[name] as RegExp).source)})`, re.flags.replace('g', ''));
+    new RegExp(
+      `^(?:${re.source.replace(/@(\w+)/g, (_m, name: string) => (lang[name] as RegExp).source)})`,
+      re.flags.replace('g', '')
+    );
   const pick = (action: Action, m: RegExpExecArray): string => {
     if (typeof action === 'string') {
       return action;
@@ -65,7 +68,12 @@ function tokenize(line: string): Array<[string, string]> {
 describe('monarchLanguage', () => {
   it('colours exactly the keywords of the grammar', () => {
     const rule = /keyword = \(([^)]*)\)/.exec(grammarSource)![1];
-    expect([...KEYWORDS].sort()).toEqual(rule.split('|').map((w) => w.trim()).sort());
+    expect([...KEYWORDS].sort()).toEqual(
+      rule
+        .split('|')
+        .map((w) => w.trim())
+        .sort()
+    );
     expect(monarchLanguage().keywords).toEqual([...KEYWORDS]);
   });
 

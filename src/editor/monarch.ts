@@ -23,7 +23,17 @@ export function monarchLanguage(): monacoTypes.languages.IMonarchLanguage {
         [/(#|\/\/).*$/, 'comment'],
         [/\.([a-zA-Z_]\w*)(?=\s*\()/, { cases: { '$1@methods': 'keyword.method', '@default': 'identifier' } }],
         [/[a-zA-Z_]\w*(?=\s*:(?!:))/, 'variable'],
-        [/[a-zA-Z_]\w*/, { cases: { '@keywords': 'keyword', '@intrinsics': 'type.intrinsic', '@functions': 'predefined', '@default': 'identifier' } }],
+        [
+          /[a-zA-Z_]\w*/,
+          {
+            cases: {
+              '@keywords': 'keyword',
+              '@intrinsics': 'type.intrinsic',
+              '@functions': 'predefined',
+              '@default': 'identifier',
+            },
+          },
+        ],
         [/-?\d+(\.\d+)?(ns|us|µs|ms|s|m|h)(?![\w])/, 'number.duration'],
         [/-?\d+(\.\d+)?([eE][+-]?\d+)?/, 'number'],
         [/"/, 'string', '@dqString'],

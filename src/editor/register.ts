@@ -42,7 +42,12 @@ export function registerRuleLanguage(monaco: Monaco): void {
   monaco.languages.registerCompletionItemProvider(LANGUAGE_ID, {
     triggerCharacters: ['.', '(', ' '],
     provideCompletionItems(model, position) {
-      const before = model.getValueInRange({ startLineNumber: 1, startColumn: 1, endLineNumber: position.lineNumber, endColumn: position.column });
+      const before = model.getValueInRange({
+        startLineNumber: 1,
+        startColumn: 1,
+        endLineNumber: position.lineNumber,
+        endColumn: position.column,
+      });
       const result = completionsAt(before, holder.vocabulary);
       const range = {
         startLineNumber: position.lineNumber,
@@ -68,7 +73,12 @@ export function registerRuleLanguage(monaco: Monaco): void {
       const h = hoverAt(model.getLineContent(position.lineNumber), position.column);
       return h
         ? {
-            range: { startLineNumber: position.lineNumber, endLineNumber: position.lineNumber, startColumn: h.startColumn, endColumn: h.endColumn },
+            range: {
+              startLineNumber: position.lineNumber,
+              endLineNumber: position.lineNumber,
+              startColumn: h.startColumn,
+              endColumn: h.endColumn,
+            },
             contents: [{ value: `**${h.word}**` }, { value: h.help }],
           }
         : null;

@@ -18,7 +18,15 @@ const tags = {
 
 describe('vocabularyFromTempo', () => {
   it('takes span names from the name tag values and attributes by scope, sorted and unique', () => {
-    expect(vocabularyFromTempo(tags, { tagValues: [{ type: 'string', value: 'b' }, { type: 'string', value: 'a' }, { type: 'string', value: 'b' }] })).toEqual({
+    expect(
+      vocabularyFromTempo(tags, {
+        tagValues: [
+          { type: 'string', value: 'b' },
+          { type: 'string', value: 'a' },
+          { type: 'string', value: 'b' },
+        ],
+      })
+    ).toEqual({
       spanNames: ['a', 'b'],
       spanAttributes: ['amount', 'http.method'],
       resourceAttributes: ['deployment.environment', 'service.name'],
@@ -26,7 +34,9 @@ describe('vocabularyFromTempo', () => {
   });
 
   it('reads Tempo’s real tag values answer and tolerates empty ones', () => {
-    expect(vocabularyFromTempo({}, tagValues).spanNames).toEqual([...new Set(tagValues.tagValues.map((v) => v.value))].sort((a, b) => a.localeCompare(b)));
+    expect(vocabularyFromTempo({}, tagValues).spanNames).toEqual(
+      [...new Set(tagValues.tagValues.map((v) => v.value))].sort((a, b) => a.localeCompare(b))
+    );
     expect(vocabularyFromTempo({}, {})).toEqual({ spanNames: [], spanAttributes: [], resourceAttributes: [] });
   });
 });
@@ -35,7 +45,11 @@ describe('loadTempoVocabulary', () => {
   beforeEach(() => fetchMock.mockReset());
 
   it('asks the Tempo datasource’s proxy for tags and span names', async () => {
-    fetchMock.mockImplementation(({ url }: { url: string }) => of({ data: url.endsWith('/api/v2/search/tags') ? tags : { tagValues: [{ type: 'string', value: 'payment.charge' }] } }));
+    fetchMock.mockImplementation(({ url }: { url: string }) =>
+      of({
+        data: url.endsWith('/api/v2/search/tags') ? tags : { tagValues: [{ type: 'string', value: 'payment.charge' }] },
+      })
+    );
     await expect(loadTempoVocabulary('my tempo')).resolves.toEqual({
       spanNames: ['payment.charge'],
       spanAttributes: ['amount', 'http.method'],

@@ -4,19 +4,48 @@
  */
 
 /** The grammar's reserved words. */
-export const KEYWORDS = ['when', 'always', 'never', 'and', 'or', 'not', 'in', 'matches', 'contains', 'within', 'true', 'false', 'null'] as const;
+export const KEYWORDS = [
+  'when',
+  'always',
+  'never',
+  'and',
+  'or',
+  'not',
+  'in',
+  'matches',
+  'contains',
+  'within',
+  'true',
+  'false',
+  'null',
+] as const;
 
 /** Span fields usable inside `where(…)`; an intrinsic wins over an attribute of the same name. */
 export const INTRINSICS = ['name', 'duration', 'status', 'status_message', 'kind', 'service'] as const;
 
 /** Selector methods: `S.where(…)`, relations and ordering. */
-export const METHODS = ['where', 'child_of', 'parent_of', 'descendant_of', 'ancestor_of', 'sibling_of', 'before', 'after'] as const;
+export const METHODS = [
+  'where',
+  'child_of',
+  'parent_of',
+  'descendant_of',
+  'ancestor_of',
+  'sibling_of',
+  'before',
+  'after',
+] as const;
 
 /** Trace-level functions (and `span("…")`, the selector for names that are not identifiers). */
 export const FUNCTIONS = ['count', 'min', 'max', 'sum', 'avg', 'all', 'exists', 'span'] as const;
 
 /** Trace fields. */
-export const TRACE_FIELDS = ['trace.duration', 'trace.span_count', 'trace.root.name', 'trace.root.service', 'trace.has_error'] as const;
+export const TRACE_FIELDS = [
+  'trace.duration',
+  'trace.span_count',
+  'trace.root.name',
+  'trace.root.service',
+  'trace.has_error',
+] as const;
 
 /** Values of the `status` and `kind` intrinsics. */
 export const STATUS_VALUES = ['ok', 'error', 'unset'] as const;
@@ -62,7 +91,8 @@ export const HELP: Record<string, string> = {
   all: '`all(S).where(cond)` — every span of S satisfies cond (true when S is empty).',
   exists: '`exists(attr)` — the span has the attribute.',
   span: '`span("GET /api/users/{id}")` — spans with a name that is not an identifier.',
-  trace: '`trace.duration`, `trace.span_count`, `trace.root.name`, `trace.root.service`, `trace.has_error`; v1: `trace.has(S)`, `trace.count(S)`.',
+  trace:
+    '`trace.duration`, `trace.span_count`, `trace.root.name`, `trace.root.service`, `trace.has_error`; v1: `trace.has(S)`, `trace.count(S)`.',
 };
 
 /** Span names and attribute names seen in Tempo, for completion. */

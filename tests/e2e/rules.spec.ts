@@ -30,11 +30,16 @@ test.describe('Rules', () => {
     await expect(page.getByTestId(ids.editor.container)).toBeVisible();
 
     await typeRule(page, 'when { payment.charge }\nalways { payment.amount > 1000 }');
-    await expect(page.getByTestId(ids.editor.diagnostics)).toContainText('2:10 error: a span selector cannot be compared directly');
+    await expect(page.getByTestId(ids.editor.diagnostics)).toContainText(
+      '2:10 error: a span selector cannot be compared directly'
+    );
     await expect(page.getByTestId(ids.editor.code).locator('.squiggly-error')).toHaveCount(1);
     await expect(page.getByTestId(ids.editor.save)).toBeDisabled();
 
-    await typeRule(page, 'when   { p: payment.charge.where(amount > 1000) }\nalways { payment.fraud_check.where(order_id == p.order_id).before(p, within 5s) }');
+    await typeRule(
+      page,
+      'when   { p: payment.charge.where(amount > 1000) }\nalways { payment.fraud_check.where(order_id == p.order_id).before(p, within 5s) }'
+    );
     await expect(page.getByTestId(ids.editor.pushdown)).toContainText('name = "payment.charge"');
     await page.getByTestId(ids.editor.id).fill(ruleId);
     await page.getByTestId(ids.editor.name).fill('E2E: large payments need a fraud check');
@@ -59,7 +64,9 @@ test.describe('Rules', () => {
     await page.getByLabel('Paste OTLP/JSON').click();
     await page.getByTestId(ids.test.otlp).fill(violating);
     await page.getByTestId(ids.test.run).click();
-    await expect(page.getByTestId(ids.test.result)).toContainText('The rule fires on trace cb81f926213516df1f0a6598a1aef89b');
+    await expect(page.getByTestId(ids.test.result)).toContainText(
+      'The rule fires on trace cb81f926213516df1f0a6598a1aef89b'
+    );
     await expect(page.getByTestId(ids.test.span('e705a2c9ba31352f'))).toHaveAttribute('data-matched', 'true');
   });
 
@@ -96,7 +103,10 @@ test.describe('Rules', () => {
 
 test.describe('Rules as a Viewer', () => {
   // A Viewer holds rules:read but not rules:write (plugin.json roles).
-  test.use({ user: { user: 'betrace-e2e-viewer', password: 'betrace-e2e-viewer', role: 'Viewer' }, storageState: { cookies: [], origins: [] } });
+  test.use({
+    user: { user: 'betrace-e2e-viewer', password: 'betrace-e2e-viewer', role: 'Viewer' },
+    storageState: { cookies: [], origins: [] },
+  });
 
   test('sees rules read-only: no New rule, no Save', async ({ createUser, login, gotoPage, page }) => {
     await createUser();

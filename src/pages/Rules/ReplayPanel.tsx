@@ -18,7 +18,17 @@ export function replayProgress(job: ReplayJob): string {
  * "Replay": the sidecar replays the draft (a dry run: no signals are created) over a past range
  * in Tempo; progress is polled until the job finishes, and it can be cancelled.
  */
-export function ReplayPanel({ draft, valid, tempoUid, pollMs = 1000 }: { draft: RuleDraft; valid: boolean; tempoUid: string; pollMs?: number }) {
+export function ReplayPanel({
+  draft,
+  valid,
+  tempoUid,
+  pollMs = 1000,
+}: {
+  draft: RuleDraft;
+  valid: boolean;
+  tempoUid: string;
+  pollMs?: number;
+}) {
   const [range, setRange] = useState<TimeRange>(() => getDefaultTimeRange());
   const [job, setJob] = useState<ReplayJob>();
   const [error, setError] = useState<string>();
@@ -51,7 +61,10 @@ export function ReplayPanel({ draft, valid, tempoUid, pollMs = 1000 }: { draft: 
   const start = async () => {
     setError(undefined);
     setJob(undefined);
-    const { note: _note, ...rule } = toInput({ ...draft, id: draft.id.trim() || 'unsaved', name: draft.name.trim() || 'unsaved rule' }, '');
+    const { note: _note, ...rule } = toInput(
+      { ...draft, id: draft.id.trim() || 'unsaved', name: draft.name.trim() || 'unsaved rule' },
+      ''
+    );
     try {
       setJob(await startReplay({ rule, from: range.from.valueOf(), to: range.to.valueOf(), dryRun: true }));
     } catch (e) {
@@ -71,7 +84,10 @@ export function ReplayPanel({ draft, valid, tempoUid, pollMs = 1000 }: { draft: 
 
   return (
     <Stack direction="column" gap={2}>
-      <Text color="secondary">A dry run over traces already in Tempo: it lists the violations the rule would have raised and creates no signals.</Text>
+      <Text color="secondary">
+        A dry run over traces already in Tempo: it lists the violations the rule would have raised and creates no
+        signals.
+      </Text>
       <Stack gap={1} alignItems="flex-end">
         <Field label="Range" noMargin>
           <div data-testid={rulesTestIds.replay.range}>
@@ -83,7 +99,13 @@ export function ReplayPanel({ draft, valid, tempoUid, pollMs = 1000 }: { draft: 
             Cancel
           </Button>
         ) : (
-          <Button data-testid={rulesTestIds.replay.start} icon="history" disabled={!valid} onClick={start} tooltip={valid ? undefined : 'Fix the rule’s errors first'}>
+          <Button
+            data-testid={rulesTestIds.replay.start}
+            icon="history"
+            disabled={!valid}
+            onClick={start}
+            tooltip={valid ? undefined : 'Fix the rule’s errors first'}
+          >
             Replay
           </Button>
         )}
@@ -97,19 +119,30 @@ export function ReplayPanel({ draft, valid, tempoUid, pollMs = 1000 }: { draft: 
         <div data-testid={rulesTestIds.replay.progress}>
           {running && <LoadingBar width={400} />}
           <Text data-testid={rulesTestIds.replay.status}>{replayProgress(job)}</Text>
-          {job.error && <Alert severity="error" title="The replay stopped">{job.error}</Alert>}
+          {job.error && (
+            <Alert severity="error" title="The replay stopped">
+              {job.error}
+            </Alert>
+          )}
         </div>
       )}
       {job && job.violations.length > 0 && (
         <ul data-testid={rulesTestIds.replay.violations} aria-label="Violations">
           {job.violations.map((v, i) => (
             <li key={`${v.traceId}-${v.boundSpanId ?? ''}-${i}`}>
-              {v.message} — <TextLink href={exploreTraceUrl(tempoUid, v.traceId)} external>trace {v.traceId}</TextLink>
+              {v.message} —{' '}
+              <TextLink href={exploreTraceUrl(tempoUid, v.traceId)} external>
+                trace {v.traceId}
+              </TextLink>
             </li>
           ))}
         </ul>
       )}
-      {job && job.status === 'done' && job.violations.length === 0 && <Text>No violations in {dateTimeFormat(job.from)} – {dateTimeFormat(job.to)}.</Text>}
+      {job && job.status === 'done' && job.violations.length === 0 && (
+        <Text>
+          No violations in {dateTimeFormat(job.from)} – {dateTimeFormat(job.to)}.
+        </Text>
+      )}
     </Stack>
   );
 }

@@ -44,7 +44,12 @@ jest.mock('@grafana/ui', () => {
       props.onBeforeEditorMount(mockMonaco);
       props.onEditorDidMount({ getModel: () => mockModel }, mockMonaco);
     }, []);
-    return ReactActual.createElement('textarea', { 'aria-label': 'Rule condition', value: props.value, readOnly: props.readOnly, onChange: (e: { target: { value: string } }) => props.onChange(e.target.value) });
+    return ReactActual.createElement('textarea', {
+      'aria-label': 'Rule condition',
+      value: props.value,
+      readOnly: props.readOnly,
+      onChange: (e: { target: { value: string } }) => props.onChange(e.target.value),
+    });
   };
   return { ...actual, CodeEditor };
 });
@@ -56,7 +61,8 @@ const rule: RuleView = {
   message: 'charge of {p.amount} {p.currency} for order {p.order_id} without a fraud check',
   compliance: [{ framework: 'soc2', control: 'CC7.2' }],
   enabled: true,
-  condition: 'when   { p: payment.charge.where(amount > 1000) }\nalways { payment.fraud_check.where(order_id == p.order_id).before(p, within 5s) }',
+  condition:
+    'when   { p: payment.charge.where(amount > 1000) }\nalways { payment.fraud_check.where(order_id == p.order_id).before(p, within 5s) }',
   version: 2,
   provisioned: false,
   updatedAt: '2026-11-28T10:00:00.000Z',
@@ -83,7 +89,9 @@ function serve() {
 }
 
 const calls = (method: string, path: string) =>
-  mockFetch.mock.calls.map(([r]) => r as Req).filter((r) => r.method === method && r.url === `/api/plugin-proxy/betrace-app/sidecar${path}`);
+  mockFetch.mock.calls
+    .map(([r]) => r as Req)
+    .filter((r) => r.method === method && r.url === `/api/plugin-proxy/betrace-app/sidecar${path}`);
 
 /** `null` opens the editor of a new rule. */
 function renderEditor(ruleId: string | null = rule.id) {
@@ -91,7 +99,7 @@ function renderEditor(ruleId: string | null = rule.id) {
   render(
     <MemoryRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
       <editor.Component model={editor} />
-    </MemoryRouter>,
+    </MemoryRouter>
   );
   return editor;
 }
@@ -105,8 +113,12 @@ beforeEach(() => {
   mockGranted.add('betrace-app.rules:write');
   routes = {
     [`GET /api/v1/rules/${rule.id}`]: () => rule,
-    'GET /api/datasources/proxy/uid/tempo/api/v2/search/tags': () => ({ scopes: [{ name: 'span', tags: ['amount', 'order_id'] }] }),
-    'GET /api/datasources/proxy/uid/tempo/api/v2/search/tag/name/values': () => ({ tagValues: [{ type: 'string', value: 'payment.charge' }] }),
+    'GET /api/datasources/proxy/uid/tempo/api/v2/search/tags': () => ({
+      scopes: [{ name: 'span', tags: ['amount', 'order_id'] }],
+    }),
+    'GET /api/datasources/proxy/uid/tempo/api/v2/search/tag/name/values': () => ({
+      tagValues: [{ type: 'string', value: 'payment.charge' }],
+    }),
   };
   serve();
 });
@@ -115,14 +127,18 @@ describe('RuleEditor: the code', () => {
   it('draws the evaluator’s diagnostics as markers as the user types, and completes from Tempo', async () => {
     renderEditor();
     await waitFor(() => expect(code()).toHaveValue(rule.condition));
-    expect(screen.getByTestId(ids.editor.pushdown)).toHaveTextContent('{ name = "payment.charge" && (span.amount > 1000 ||');
+    expect(screen.getByTestId(ids.editor.pushdown)).toHaveTextContent(
+      '{ name = "payment.charge" && (span.amount > 1000 ||'
+    );
     fireEvent.change(code(), { target: { value: 'when { payment.charge }\nalways { payment.amount > 1000 }' } });
     await waitFor(() =>
       expect(mockMonaco.editor.setModelMarkers).toHaveBeenLastCalledWith(mockModel, 'betrace', [
         expect.objectContaining({ severity: 8, startLineNumber: 2, startColumn: 10, endLineNumber: 2, endColumn: 24 }),
-      ]),
+      ])
     );
-    expect(screen.getByTestId(ids.editor.diagnostics)).toHaveTextContent('2:10 error: a span selector cannot be compared directly; did you mean `payment.where(amount > 1000)`?');
+    expect(screen.getByTestId(ids.editor.diagnostics)).toHaveTextContent(
+      '2:10 error: a span selector cannot be compared directly; did you mean `payment.where(amount > 1000)`?'
+    );
     expect(screen.queryByTestId(ids.editor.pushdown)).not.toBeInTheDocument();
     expect(screen.getByTestId(ids.editor.save)).toBeDisabled();
 
@@ -136,7 +152,12 @@ describe('RuleEditor: the code', () => {
     await waitFor(() => {
       const { suggestions } = provider.provideCompletionItems(model, { lineNumber: 1, column: text.length + 1 });
       expect(suggestions.map((s: { insertText: string }) => s.insertText)).toContain('order_id');
-      expect(suggestions.find((s: { insertText: string }) => s.insertText === 'order_id').range).toEqual({ startLineNumber: 1, endLineNumber: 1, startColumn: 22, endColumn: 24 });
+      expect(suggestions.find((s: { insertText: string }) => s.insertText === 'order_id').range).toEqual({
+        startLineNumber: 1,
+        endLineNumber: 1,
+        startColumn: 22,
+        endColumn: 24,
+      });
     });
   });
 });
@@ -182,14 +203,26 @@ describe('RuleEditor: saving', () => {
     fireEvent.change(screen.getByLabelText('Control 1'), { target: { value: 'CC8.1' } });
     fireEvent.click(screen.getByTestId(ids.editor.save));
     expect(await screen.findByTestId(ids.editor.saveError)).toHaveTextContent('rule checkout-inventory exists');
-    expect(calls('POST', '/api/v1/rules')[0].data).toEqual(expect.objectContaining({ id: 'checkout-inventory', compliance: [{ framework: 'soc2', control: 'CC8.1' }] }));
+    expect(calls('POST', '/api/v1/rules')[0].data).toEqual(
+      expect.objectContaining({ id: 'checkout-inventory', compliance: [{ framework: 'soc2', control: 'CC8.1' }] })
+    );
   });
 
   it('lists the versions, diffs one against the current, and rolls back to it', async () => {
-    const v1 = { ...rule, severity: 'medium' as const, condition: 'when { p: payment.charge }\nalways { payment.fraud_check }' };
+    const v1 = {
+      ...rule,
+      severity: 'medium' as const,
+      condition: 'when { p: payment.charge }\nalways { payment.fraud_check }',
+    };
     routes[`GET /api/v1/rules/${rule.id}/history`] = () => ({
       versions: [
-        { version: 2, definition: rule, createdAt: '2026-11-28T10:00:00.000Z', createdBy: 'admin', note: 'amount threshold' },
+        {
+          version: 2,
+          definition: rule,
+          createdAt: '2026-11-28T10:00:00.000Z',
+          createdBy: 'admin',
+          note: 'amount threshold',
+        },
         { version: 1, definition: v1, createdAt: '2026-11-27T10:00:00.000Z', createdBy: 'alice', note: 'created' },
       ],
     });
@@ -197,8 +230,12 @@ describe('RuleEditor: saving', () => {
     renderEditor();
     await screen.findByTestId(ids.editor.name);
     fireEvent.click(screen.getByRole('tab', { name: 'History' }));
-    expect(await screen.findByTestId(ids.history.version(1))).toHaveTextContent('v1 2026-11-27 10:00:00 by alice — created');
-    fireEvent.click(within(screen.getByTestId(ids.history.version(1))).getByRole('button', { name: 'Diff with current' }));
+    expect(await screen.findByTestId(ids.history.version(1))).toHaveTextContent(
+      'v1 2026-11-27 10:00:00 by alice — created'
+    );
+    fireEvent.click(
+      within(screen.getByTestId(ids.history.version(1))).getByRole('button', { name: 'Diff with current' })
+    );
     expect(screen.getByTestId(ids.history.diff).textContent).toBe(
       [
         '  name: Large payments need a fraud check',
@@ -212,7 +249,7 @@ describe('RuleEditor: saving', () => {
         '-   always { payment.fraud_check }',
         '+   when   { p: payment.charge.where(amount > 1000) }',
         '+   always { payment.fraud_check.where(order_id == p.order_id).before(p, within 5s) }',
-      ].join(''),
+      ].join('')
     );
     fireEvent.click(screen.getByTestId(ids.history.rollback(1)));
     await waitFor(() => expect(code()).toHaveValue(v1.condition));
@@ -252,7 +289,9 @@ describe('RuleEditor: permissions', () => {
     routes = {};
     renderEditor('nope');
     expect(screen.getByTestId(ids.list.loading)).toBeInTheDocument();
-    expect(await screen.findByTestId(ids.list.error)).toHaveTextContent('Could not load the rule nopeno route GET /api/v1/rules/nope');
+    expect(await screen.findByTestId(ids.list.error)).toHaveTextContent(
+      'Could not load the rule nopeno route GET /api/v1/rules/nope'
+    );
   });
 });
 
@@ -300,22 +339,47 @@ describe('RuleEditor: Replay', () => {
     createdAt: 0,
     ...over,
   });
-  const violation = { ruleId: 'payment-fraud-check', traceId: 'cb81f926213516df1f0a6598a1aef89b', matchedSpanIds: ['e705a2c9ba31352f'], message: 'charge of 1500 USD', severity: 'critical' as const };
+  const violation = {
+    ruleId: 'payment-fraud-check',
+    traceId: 'cb81f926213516df1f0a6598a1aef89b',
+    matchedSpanIds: ['e705a2c9ba31352f'],
+    message: 'charge of 1500 USD',
+    severity: 'critical' as const,
+  };
 
   it('replays the draft as a dry run, shows progress and lists the violations with links to their traces', async () => {
-    const polls = [job({ windowsDone: 6, tracesFetched: 30, violationsFound: 1 }), job({ status: 'done', windowsDone: 12, tracesFetched: 61, violationsFound: 1, violations: [violation] })];
+    const polls = [
+      job({ windowsDone: 6, tracesFetched: 30, violationsFound: 1 }),
+      job({ status: 'done', windowsDone: 12, tracesFetched: 61, violationsFound: 1, violations: [violation] }),
+    ];
     routes['POST /api/v1/replay'] = () => job({ status: 'queued' });
-    routes['GET /api/v1/replay/job-1'] = () => polls.shift() ?? job({ status: 'done', windowsDone: 12, violations: [violation] });
+    routes['GET /api/v1/replay/job-1'] = () =>
+      polls.shift() ?? job({ status: 'done', windowsDone: 12, violations: [violation] });
     renderEditor();
     await screen.findByTestId(ids.editor.name);
     fireEvent.click(screen.getByRole('tab', { name: 'Replay' }));
     fireEvent.click(screen.getByTestId(ids.replay.start));
-    await waitFor(() => expect(screen.getByTestId(ids.replay.status)).toHaveTextContent('running: 6/12 windows (50%), 30 traces fetched, 1 violations'));
-    await waitFor(() => expect(screen.getByTestId(ids.replay.status)).toHaveTextContent('done: 12/12 windows (100%), 61 traces fetched, 1 violations'));
-    const link = within(screen.getByTestId(ids.replay.violations)).getByRole('link', { name: /trace cb81f926213516df1f0a6598a1aef89b/ });
+    await waitFor(() =>
+      expect(screen.getByTestId(ids.replay.status)).toHaveTextContent(
+        'running: 6/12 windows (50%), 30 traces fetched, 1 violations'
+      )
+    );
+    await waitFor(() =>
+      expect(screen.getByTestId(ids.replay.status)).toHaveTextContent(
+        'done: 12/12 windows (100%), 61 traces fetched, 1 violations'
+      )
+    );
+    const link = within(screen.getByTestId(ids.replay.violations)).getByRole('link', {
+      name: /trace cb81f926213516df1f0a6598a1aef89b/,
+    });
     expect(link.getAttribute('href')).toContain('/explore?schemaVersion=1&panes=');
     const body = calls('POST', '/api/v1/replay')[0].data!;
-    expect(body).toEqual(expect.objectContaining({ dryRun: true, rule: expect.objectContaining({ id: rule.id, condition: rule.condition }) }));
+    expect(body).toEqual(
+      expect.objectContaining({
+        dryRun: true,
+        rule: expect.objectContaining({ id: rule.id, condition: rule.condition }),
+      })
+    );
     expect(Number(body.to) - Number(body.from)).toBe(6 * 3600_000);
     expect(screen.queryByTestId(ids.replay.cancel)).not.toBeInTheDocument();
   });

@@ -7,7 +7,16 @@ import { Alert, Badge, Stack, Tab, TabContent, TabsBar, useStyles2 } from '@graf
 import { createRule, getRule, rollbackRule, updateRule, type RuleView } from '../../api/rules';
 import { ACTIONS, can } from '../../utils/permissions';
 import { RuleCodeEditor } from '../../editor/RuleCodeEditor';
-import { analyse, draftOf, emptyDraft, sameDraft, toInput, type Analysis, type RuleDraft } from './draft';
+import {
+  analyse,
+  draftOf,
+  draftProblems,
+  emptyDraft,
+  sameDraft,
+  toInput,
+  type Analysis,
+  type RuleDraft,
+} from './draft';
 import { ruleUrl } from './links';
 import { DiagnosticList } from './DiagnosticList';
 import { ReplayPanel } from './ReplayPanel';
@@ -47,7 +56,18 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
 
   constructor(state: Partial<RuleEditorState> & { ruleId?: string }) {
     const draft = emptyDraft();
-    super({ loading: state.ruleId !== undefined, baseline: draft, draft, note: '', saving: false, analysis: analyse(draft.condition), tab: 'test', analysisDelayMs: 250, replayPollMs: 1000, ...state });
+    super({
+      loading: state.ruleId !== undefined,
+      baseline: draft,
+      draft,
+      note: '',
+      saving: false,
+      analysis: analyse(draft.condition),
+      tab: 'test',
+      analysisDelayMs: 250,
+      replayPollMs: 1000,
+      ...state,
+    });
     this.addActivationHandler(() => {
       if (this.state.ruleId !== undefined && !this.state.saved) {
         this.load();
@@ -68,7 +88,15 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
 
   private loaded(rule: RuleView) {
     const draft = draftOf(rule);
-    this.setState({ loading: false, saved: rule, baseline: draft, draft, analysis: analyse(draft.condition), note: '', saveError: undefined });
+    this.setState({
+      loading: false,
+      saved: rule,
+      baseline: draft,
+      draft,
+      analysis: analyse(draft.condition),
+      note: '',
+      saveError: undefined,
+    });
   }
 
   isDirty = (): boolean => !sameDraft(this.state.draft, this.state.baseline);
@@ -86,7 +114,29 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
   setCondition(condition: string) {
     this.updateDraft({ condition });
     clearTimeout(this.analysisTimer);
-    this.analysisTimer = setTimeout(() => this.setState({ analysis: analyse(this.state.draft.condition) }), this.state.analysisDelayMs);
+    this.analysisTimer = setTimeout(
+      () => this.setState({ analysis: analyse(this.state.draft.condition) }),
+      this.state.analysisDelayMs
+    );
+  }
+
+  /** Whether Save is possible: writable, a valid rule and fields, and (for a saved rule) something changed. */
+  canSave(): boolean {
+    const { draft, analysis, saving, ruleId } = this.state;
+    return (
+      !this.readOnly() &&
+      !saving &&
+      analysis.pushdown !== undefined &&
+      Object.keys(draftProblems(draft)).length === 0 &&
+      (ruleId === undefined || this.isDirty())
+    );
+  }
+
+  /** Ctrl/Cmd+S in the code editor. */
+  saveIfReady() {
+    if (this.canSave()) {
+      this.save();
+    }
   }
 
   async save() {
@@ -137,7 +187,9 @@ function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
     return <LoadingState text="Loading the rule…" testId={rulesTestIds.list.loading} />;
   }
   if (loadError) {
-    return <ErrorState title={`Could not load the rule ${ruleId}`} error={loadError} testId={rulesTestIds.list.error} />;
+    return (
+      <ErrorState title={`Could not load the rule ${ruleId}`} error={loadError} testId={rulesTestIds.list.error} />
+    );
   }
   const readOnly = model.readOnly();
   const dirty = model.isDirty();
@@ -154,24 +206,47 @@ function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
             You can test this rule but not change it: that needs the {ACTIONS.rulesWrite} permission.
           </Alert>
         )}
-        {dirty && !readOnly && <Badge color="orange" icon="pen" text="unsaved changes" data-testid={rulesTestIds.editor.dirty} />}
+        {dirty && !readOnly && (
+          <Badge color="orange" icon="pen" text="unsaved changes" data-testid={rulesTestIds.editor.dirty} />
+        )}
       </Stack>
       <div className={styles.columns}>
         <div className={styles.main}>
           <div data-testid={rulesTestIds.editor.code}>
-            <RuleCodeEditor value={draft.condition} onChange={(v) => model.setCondition(v)} readOnly={readOnly} diagnostics={analysis.diagnostics} tempoUid={tempoUid} />
+            <RuleCodeEditor
+              value={draft.condition}
+              onChange={(v) => model.setCondition(v)}
+              readOnly={readOnly}
+              diagnostics={analysis.diagnostics}
+              tempoUid={tempoUid}
+              onSave={() => model.saveIfReady()}
+            />
           </div>
           <DiagnosticList analysis={analysis} />
           <TabsBar>
             <Tab label="Test" active={tab === 'test'} onChangeTab={() => model.setState({ tab: 'test' })} />
             <Tab label="Replay" active={tab === 'replay'} onChangeTab={() => model.setState({ tab: 'replay' })} />
-            {ruleId !== undefined && <Tab label="History" active={tab === 'history'} onChangeTab={() => model.setState({ tab: 'history' })} />}
+            {ruleId !== undefined && (
+              <Tab label="History" active={tab === 'history'} onChangeTab={() => model.setState({ tab: 'history' })} />
+            )}
           </TabsBar>
           <TabContent className={styles.tab}>
             {tab === 'test' && <RuleTestPanel draft={draft} tempoUid={tempoUid} />}
-            {tab === 'replay' && <ReplayPanel draft={draft} valid={analysis.pushdown !== undefined} tempoUid={tempoUid} pollMs={replayPollMs} />}
+            {tab === 'replay' && (
+              <ReplayPanel
+                draft={draft}
+                valid={analysis.pushdown !== undefined}
+                tempoUid={tempoUid}
+                pollMs={replayPollMs}
+              />
+            )}
             {tab === 'history' && saved && (
-              <RuleHistory ruleId={saved.id} currentVersion={saved.version} canRollback={!readOnly && !dirty} onRollback={(v) => model.rollback(v)} />
+              <RuleHistory
+                ruleId={saved.id}
+                currentVersion={saved.version}
+                canRollback={!readOnly && !dirty}
+                onRollback={(v) => model.rollback(v)}
+              />
             )}
           </TabContent>
         </div>

@@ -26,7 +26,7 @@ export function RuleHistory({ ruleId, currentVersion, canRollback, onRollback }:
     let stale = false;
     ruleHistory(ruleId).then(
       (v) => !stale && setVersions(v),
-      (e) => !stale && setError(e instanceof Error ? e.message : String(e)),
+      (e) => !stale && setError(e instanceof Error ? e.message : String(e))
     );
     return () => {
       stale = true;
@@ -51,16 +51,27 @@ export function RuleHistory({ ruleId, currentVersion, canRollback, onRollback }:
           <li key={v.version} data-testid={rulesTestIds.history.version(v.version)} className={styles.version}>
             <Stack gap={1} alignItems="center" justifyContent="space-between">
               <span>
-                <strong>v{v.version}</strong> {v.version === currentVersion && <Text color="secondary">(current)</Text>} {dateTimeFormat(v.createdAt)} by {v.createdBy}
+                <strong>v{v.version}</strong> {v.version === currentVersion && <Text color="secondary">(current)</Text>}{' '}
+                {dateTimeFormat(v.createdAt)} by {v.createdBy}
                 {v.note && <> — {v.note}</>}
               </span>
               {v.version !== currentVersion && (
                 <Stack gap={1}>
-                  <Button size="sm" variant="secondary" onClick={() => setSelected(v.version === selected ? undefined : v.version)}>
+                  <Button
+                    size="sm"
+                    variant="secondary"
+                    onClick={() => setSelected(v.version === selected ? undefined : v.version)}
+                  >
                     {v.version === selected ? 'Hide diff' : 'Diff with current'}
                   </Button>
                   {canRollback && (
-                    <Button size="sm" variant="secondary" icon="history-alt" data-testid={rulesTestIds.history.rollback(v.version)} onClick={() => onRollback(v.version)}>
+                    <Button
+                      size="sm"
+                      variant="secondary"
+                      icon="history-alt"
+                      data-testid={rulesTestIds.history.rollback(v.version)}
+                      onClick={() => onRollback(v.version)}
+                    >
                       Roll back to v{v.version}
                     </Button>
                   )}

@@ -1,7 +1,19 @@
 import React, { useState } from 'react';
 import { css, cx } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
-import { Alert, Badge, Button, Field, Input, RadioButtonGroup, Stack, Text, TextArea, TextLink, useStyles2 } from '@grafana/ui';
+import {
+  Alert,
+  Badge,
+  Button,
+  Field,
+  Input,
+  RadioButtonGroup,
+  Stack,
+  Text,
+  TextArea,
+  TextLink,
+  useStyles2,
+} from '@grafana/ui';
 import type { ClauseExplanation, Explanation, Trace } from '@betrace/evaluator';
 import type { RuleDraft } from './draft';
 import { exploreTraceUrl } from './links';
@@ -50,15 +62,30 @@ export function RuleTestPanel({ draft, tempoUid }: { draft: RuleDraft; tempoUid:
       />
       {source === 'traceId' ? (
         <Field label="Trace id" description="Fetched through the Tempo datasource">
-          <Input data-testid={rulesTestIds.test.traceId} value={traceId} placeholder="5b8efff798038103d269b633813fc700" onChange={(e) => setTraceId(e.currentTarget.value)} />
+          <Input
+            data-testid={rulesTestIds.test.traceId}
+            value={traceId}
+            placeholder="5b8efff798038103d269b633813fc700"
+            onChange={(e) => setTraceId(e.currentTarget.value)}
+          />
         </Field>
       ) : (
         <Field label="OTLP/JSON" description="An export request ({ resourceSpans: [...] }) or one per line">
-          <TextArea data-testid={rulesTestIds.test.otlp} rows={8} value={otlp} onChange={(e) => setOtlp(e.currentTarget.value)} />
+          <TextArea
+            data-testid={rulesTestIds.test.otlp}
+            rows={8}
+            value={otlp}
+            onChange={(e) => setOtlp(e.currentTarget.value)}
+          />
         </Field>
       )}
       <div>
-        <Button data-testid={rulesTestIds.test.run} icon="play" disabled={running || (source === 'traceId' ? traceId.trim() === '' : otlp.trim() === '')} onClick={start}>
+        <Button
+          data-testid={rulesTestIds.test.run}
+          icon="play"
+          disabled={running || (source === 'traceId' ? traceId.trim() === '' : otlp.trim() === '')}
+          onClick={start}
+        >
           {running ? 'Testing…' : 'Test'}
         </Button>
       </div>
@@ -83,7 +110,14 @@ function TraceResult({ explanation, trace, tempoUid }: { explanation: Explanatio
   const rows = spanRows(trace, explanation);
   return (
     <Stack direction="column" gap={1}>
-      <Alert severity={explanation.fired ? 'warning' : 'success'} title={explanation.fired ? `The rule fires on trace ${explanation.traceId}` : `The rule does not fire on trace ${explanation.traceId}`}>
+      <Alert
+        severity={explanation.fired ? 'warning' : 'success'}
+        title={
+          explanation.fired
+            ? `The rule fires on trace ${explanation.traceId}`
+            : `The rule does not fire on trace ${explanation.traceId}`
+        }
+      >
         {explanation.violations.map((v, i) => (
           <div key={i}>{v.message}</div>
         ))}
@@ -104,8 +138,18 @@ function TraceResult({ explanation, trace, tempoUid }: { explanation: Explanatio
       <Text element="h5">Spans</Text>
       <ul className={styles.spans} aria-label="Spans">
         {rows.map((r) => (
-          <li key={r.spanId} data-testid={rulesTestIds.test.span(r.spanId)} data-matched={r.matched} className={cx(styles.span, r.matched && styles.matched)} style={{ paddingLeft: `${r.depth * 16 + 8}px` }}>
-            {r.name} <Text color="secondary">{r.service} · {r.durationMs.toFixed(2)} ms · {r.spanId}</Text> {r.matched && <Badge color="orange" text="matched" />}
+          <li
+            key={r.spanId}
+            data-testid={rulesTestIds.test.span(r.spanId)}
+            data-matched={r.matched}
+            className={cx(styles.span, r.matched && styles.matched)}
+            style={{ paddingLeft: `${r.depth * 16 + 8}px` }}
+          >
+            {r.name}{' '}
+            <Text color="secondary">
+              {r.service} · {r.durationMs.toFixed(2)} ms · {r.spanId}
+            </Text>{' '}
+            {r.matched && <Badge color="orange" text="matched" />}
           </li>
         ))}
       </ul>
@@ -118,7 +162,8 @@ function ClauseTree({ clauses }: { clauses: ClauseExplanation[] }) {
     <ul>
       {clauses.map((c, i) => (
         <li key={i}>
-          <Badge color={c.held ? 'green' : 'red'} text={c.held ? 'holds' : 'fails'} /> <code>{c.text}</code> <Text color="secondary">({c.kind})</Text>
+          <Badge color={c.held ? 'green' : 'red'} text={c.held ? 'holds' : 'fails'} /> <code>{c.text}</code>{' '}
+          <Text color="secondary">({c.kind})</Text>
           {c.value !== undefined && <Text color="secondary"> = {c.value}</Text>}
           {c.children && c.children.length > 0 && <ClauseTree clauses={c.children} />}
         </li>
@@ -128,7 +173,13 @@ function ClauseTree({ clauses }: { clauses: ClauseExplanation[] }) {
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
-  spans: css({ listStyle: 'none', margin: 0, padding: 0, border: `1px solid ${theme.colors.border.weak}`, borderRadius: theme.shape.radius.default }),
+  spans: css({
+    listStyle: 'none',
+    margin: 0,
+    padding: 0,
+    border: `1px solid ${theme.colors.border.weak}`,
+    borderRadius: theme.shape.radius.default,
+  }),
   span: css({ padding: theme.spacing(0.5, 1), borderBottom: `1px solid ${theme.colors.border.weak}` }),
   matched: css({ background: theme.colors.warning.transparent, borderLeft: `3px solid ${theme.colors.warning.main}` }),
 });

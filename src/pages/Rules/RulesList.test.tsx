@@ -16,9 +16,25 @@ jest.mock('@grafana/runtime', () => ({
 
 const base = { condition: 'payment.charge', version: 1, updatedAt: '2026-11-28T10:00:00.000Z', updatedBy: 'admin' };
 const rules: RuleView[] = [
-  { ...base, id: 'payment-fraud-check', name: 'Large payments need a fraud check', severity: 'critical', enabled: true, provisioned: false, compliance: [{ framework: 'soc2', control: 'CC7.2' }] },
+  {
+    ...base,
+    id: 'payment-fraud-check',
+    name: 'Large payments need a fraud check',
+    severity: 'critical',
+    enabled: true,
+    provisioned: false,
+    compliance: [{ framework: 'soc2', control: 'CC7.2' }],
+  },
   { ...base, id: 'bounded-retries', name: 'Bounded retries', severity: 'low', enabled: false, provisioned: false },
-  { ...base, id: 'phi-audit', name: 'PHI access is audited', severity: 'high', enabled: true, provisioned: true, compliance: [{ framework: 'hipaa', control: '164.312(b)' }] },
+  {
+    ...base,
+    id: 'phi-audit',
+    name: 'PHI access is audited',
+    severity: 'high',
+    enabled: true,
+    provisioned: true,
+    compliance: [{ framework: 'hipaa', control: '164.312(b)' }],
+  },
 ];
 
 type Req = { method: string; url: string; params?: Record<string, unknown>; data?: unknown };
@@ -39,7 +55,12 @@ const sidecar = (req: Req) => {
   }
   if (req.url.endsWith('/api/v1/signals')) {
     const total = req.params?.rule === 'payment-fraud-check' ? 42 : 0;
-    return { signals: total ? [{ id: 's1', createdAt: new Date(Date.now() - 5 * 60_000).toISOString() }] : [], total, limit: 1, offset: 0 };
+    return {
+      signals: total ? [{ id: 's1', createdAt: new Date(Date.now() - 5 * 60_000).toISOString() }] : [],
+      total,
+      limit: 1,
+      offset: 0,
+    };
   }
   throw { status: 404, data: { message: `no route ${req.url}` } };
 };
@@ -49,7 +70,7 @@ function renderList() {
   render(
     <MemoryRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
       <scene.Component model={scene} />
-    </MemoryRouter>,
+    </MemoryRouter>
   );
 }
 
@@ -69,7 +90,10 @@ describe('RulesList', () => {
     expect(screen.getByTestId(ids.list.loading)).toBeInTheDocument();
     expect(await screen.findByTestId(ids.list.row('payment-fraud-check'))).toBeInTheDocument();
     const fraud = within(row('payment-fraud-check'));
-    expect(fraud.getByRole('link', { name: 'Large payments need a fraud check' })).toHaveAttribute('href', '/a/betrace-app/rules/payment-fraud-check');
+    expect(fraud.getByRole('link', { name: 'Large payments need a fraud check' })).toHaveAttribute(
+      'href',
+      '/a/betrace-app/rules/payment-fraud-check'
+    );
     expect(fraud.getByText('critical')).toBeInTheDocument();
     expect(fraud.getByText('enabled')).toBeInTheDocument();
     expect(fraud.getByText('soc2 CC7.2')).toBeInTheDocument();
@@ -80,9 +104,15 @@ describe('RulesList', () => {
     expect(within(row('phi-audit')).getByText('provisioned')).toBeInTheDocument();
     // One signals query per rule, over the scene's time range, for the newest signal and the total.
     const signalCalls = mockFetch.mock.calls.map(([r]) => r as Req).filter((r) => r.url.endsWith('/api/v1/signals'));
-    expect(signalCalls.map((r) => r.params?.rule).sort()).toEqual(['bounded-retries', 'payment-fraud-check', 'phi-audit']);
+    expect(signalCalls.map((r) => r.params?.rule).sort()).toEqual([
+      'bounded-retries',
+      'payment-fraud-check',
+      'phi-audit',
+    ]);
     expect(signalCalls[0].url).toBe('/api/plugin-proxy/betrace-app/sidecar/api/v1/signals');
-    expect(signalCalls[0].params).toEqual(expect.objectContaining({ limit: 1, from: expect.any(Number), to: expect.any(Number) }));
+    expect(signalCalls[0].params).toEqual(
+      expect.objectContaining({ limit: 1, from: expect.any(Number), to: expect.any(Number) })
+    );
     expect((signalCalls[0].params!.to as number) - (signalCalls[0].params!.from as number)).toBe(24 * 3600_000);
     expect(screen.getByTestId(ids.list.newRule)).toHaveAttribute('href', '/a/betrace-app/rules/new');
   });
@@ -128,6 +158,8 @@ describe('RulesList', () => {
       throw { status: 502, data: { message: 'sidecar unreachable' } };
     });
     renderList();
-    expect(await screen.findByTestId(ids.list.error)).toHaveTextContent('Could not load the rules from the sidecarsidecar unreachable');
+    expect(await screen.findByTestId(ids.list.error)).toHaveTextContent(
+      'Could not load the rules from the sidecarsidecar unreachable'
+    );
   });
 });

@@ -9,7 +9,19 @@ import {
   SceneObjectUrlValues,
   sceneGraph,
 } from '@grafana/scenes';
-import { Badge, type BadgeColor, Column, FilterInput, InteractiveTable, LinkButton, RadioButtonGroup, Stack, TagList, TextLink, useStyles2 } from '@grafana/ui';
+import {
+  Badge,
+  type BadgeColor,
+  Column,
+  FilterInput,
+  InteractiveTable,
+  LinkButton,
+  RadioButtonGroup,
+  Stack,
+  TagList,
+  TextLink,
+  useStyles2,
+} from '@grafana/ui';
 import { SEVERITIES, type Severity } from '@betrace/evaluator';
 import { listRules, ruleSignals, type RuleView } from '../../api/rules';
 import { ACTIONS, can } from '../../utils/permissions';
@@ -37,7 +49,13 @@ export interface RulesListState extends SceneObjectState {
   ruleState: RuleStateFilter;
 }
 
-export const SEVERITY_COLORS: Record<Severity, BadgeColor> = { info: 'blue', low: 'green', medium: 'orange', high: 'red', critical: 'red' };
+export const SEVERITY_COLORS: Record<Severity, BadgeColor> = {
+  info: 'blue',
+  low: 'green',
+  medium: 'orange',
+  high: 'red',
+  critical: 'red',
+};
 
 export class RulesList extends SceneObjectBase<RulesListState> {
   protected _urlSync = new SceneObjectUrlSyncConfig(this, { keys: ['search', 'severity', 'state'] });
@@ -52,7 +70,11 @@ export class RulesList extends SceneObjectBase<RulesListState> {
   }
 
   getUrlState() {
-    return { search: this.state.search || undefined, severity: this.state.severity || undefined, state: this.state.ruleState === 'all' ? undefined : this.state.ruleState };
+    return {
+      search: this.state.search || undefined,
+      severity: this.state.severity || undefined,
+      state: this.state.ruleState === 'all' ? undefined : this.state.ruleState,
+    };
   }
 
   updateFromUrl(values: SceneObjectUrlValues) {
@@ -89,7 +111,7 @@ export class RulesList extends SceneObjectBase<RulesListState> {
           // No signals:read, or the signals API failed: the column says it does not know.
           return [r.id, null];
         }
-      }),
+      })
     );
     this.setState({ summaries: Object.fromEntries(entries) });
   }
@@ -103,12 +125,18 @@ const STATE_OPTIONS: Array<SelectableValue<RuleStateFilter>> = [
   { label: 'Disabled', value: 'disabled' },
   { label: 'Provisioned', value: 'provisioned' },
 ];
-const SEVERITY_OPTIONS: Array<SelectableValue<Severity | ''>> = [{ label: 'Any severity', value: '' }, ...SEVERITIES.map((s) => ({ label: s, value: s }))];
+const SEVERITY_OPTIONS: Array<SelectableValue<Severity | ''>> = [
+  { label: 'Any severity', value: '' },
+  ...SEVERITIES.map((s) => ({ label: s, value: s })),
+];
 
 function RulesListRenderer({ model }: SceneComponentProps<RulesList>) {
   const { rules, loading, error, summaries, search, severity, ruleState } = model.useState();
   const styles = useStyles2(getStyles);
-  const shown = useMemo(() => filterRules(rules ?? [], { search, severity, state: ruleState }), [rules, search, severity, ruleState]);
+  const shown = useMemo(
+    () => filterRules(rules ?? [], { search, severity, state: ruleState }),
+    [rules, search, severity, ruleState]
+  );
   const columns = useMemo(() => buildColumns(summaries), [summaries]);
   const filtered = search !== '' || severity !== '' || ruleState !== 'all';
 
@@ -116,13 +144,28 @@ function RulesListRenderer({ model }: SceneComponentProps<RulesList>) {
     <div data-testid={rulesTestIds.list.container} className={styles.container}>
       <Stack gap={1} alignItems="center" wrap="wrap">
         <div className={styles.search}>
-          <FilterInput data-testid={rulesTestIds.list.search} placeholder="Search by name, id or compliance control" value={search} onChange={(v) => model.setState({ search: v })} />
+          <FilterInput
+            data-testid={rulesTestIds.list.search}
+            placeholder="Search by name, id or compliance control"
+            value={search}
+            onChange={(v) => model.setState({ search: v })}
+          />
         </div>
         <div data-testid={rulesTestIds.list.severityFilter}>
-          <RadioButtonGroup<Severity | ''> size="sm" options={SEVERITY_OPTIONS} value={severity} onChange={(v) => model.setState({ severity: v })} />
+          <RadioButtonGroup<Severity | ''>
+            size="sm"
+            options={SEVERITY_OPTIONS}
+            value={severity}
+            onChange={(v) => model.setState({ severity: v })}
+          />
         </div>
         <div data-testid={rulesTestIds.list.stateFilter}>
-          <RadioButtonGroup<RuleStateFilter> size="sm" options={STATE_OPTIONS} value={ruleState} onChange={(v) => model.setState({ ruleState: v })} />
+          <RadioButtonGroup<RuleStateFilter>
+            size="sm"
+            options={STATE_OPTIONS}
+            value={ruleState}
+            onChange={(v) => model.setState({ ruleState: v })}
+          />
         </div>
         {can(ACTIONS.rulesWrite) && (
           <LinkButton data-testid={rulesTestIds.list.newRule} icon="plus" href={newRuleUrl()}>
@@ -131,7 +174,9 @@ function RulesListRenderer({ model }: SceneComponentProps<RulesList>) {
         )}
       </Stack>
       {loading && <LoadingState text="Loading rules…" testId={rulesTestIds.list.loading} />}
-      {!loading && error && <ErrorState title="Could not load the rules from the sidecar" error={error} testId={rulesTestIds.list.error} />}
+      {!loading && error && (
+        <ErrorState title="Could not load the rules from the sidecar" error={error} testId={rulesTestIds.list.error} />
+      )}
       {!loading && !error && shown.length === 0 && <EmptyRules filtered={filtered} testId={rulesTestIds.list.empty} />}
       {!loading && !error && shown.length > 0 && (
         <div data-testid={rulesTestIds.list.table}>
@@ -153,16 +198,28 @@ function buildColumns(summaries: Record<string, RuleSignalSummary | null>): Arra
           <TextLink href={ruleUrl(r.id)} inline={false}>
             {r.name}
           </TextLink>{' '}
-          {r.provisioned && <Badge color="purple" icon="lock" text="provisioned" tooltip="From a rule file: read-only here" />}
+          {r.provisioned && (
+            <Badge color="purple" icon="lock" text="provisioned" tooltip="From a rule file: read-only here" />
+          )}
         </span>
       ),
     },
-    { id: 'severity', header: 'Severity', cell: ({ row: { original: r } }) => <Badge color={SEVERITY_COLORS[r.severity]} text={r.severity} /> },
-    { id: 'enabled', header: 'State', cell: ({ row: { original: r } }) => (r.enabled ? <Badge color="green" text="enabled" /> : <Badge color="darkgrey" text="disabled" />) },
+    {
+      id: 'severity',
+      header: 'Severity',
+      cell: ({ row: { original: r } }) => <Badge color={SEVERITY_COLORS[r.severity]} text={r.severity} />,
+    },
+    {
+      id: 'enabled',
+      header: 'State',
+      cell: ({ row: { original: r } }) =>
+        r.enabled ? <Badge color="green" text="enabled" /> : <Badge color="darkgrey" text="disabled" />,
+    },
     {
       id: 'compliance',
       header: 'Compliance',
-      cell: ({ row: { original: r } }) => ((r.compliance ?? []).length > 0 ? <TagList tags={(r.compliance ?? []).map(complianceLabel)} /> : null),
+      cell: ({ row: { original: r } }) =>
+        (r.compliance ?? []).length > 0 ? <TagList tags={(r.compliance ?? []).map(complianceLabel)} /> : null,
     },
     {
       id: 'lastSignal',

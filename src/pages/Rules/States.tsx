@@ -10,11 +10,24 @@ export function LoadingState({ text, testId }: { text: string; testId?: string }
   );
 }
 
-export function EmptyRules({ filtered, testId, children }: { filtered: boolean; testId?: string; children?: React.ReactNode }) {
+export function EmptyRules({
+  filtered,
+  testId,
+  children,
+}: {
+  filtered: boolean;
+  testId?: string;
+  children?: React.ReactNode;
+}) {
   return (
     <div data-testid={testId}>
-      <EmptyState variant={filtered ? 'not-found' : 'call-to-action'} message={filtered ? 'No rules match the filters' : 'No rules yet'}>
-        {filtered ? 'Clear the search or the filters to see every rule.' : (children ?? 'Rules are invariants over whole traces.')}
+      <EmptyState
+        variant={filtered ? 'not-found' : 'call-to-action'}
+        message={filtered ? 'No rules match the filters' : 'No rules yet'}
+      >
+        {filtered
+          ? 'Clear the search or the filters to see every rule.'
+          : (children ?? 'Rules are invariants over whole traces.')}
       </EmptyState>
     </div>
   );

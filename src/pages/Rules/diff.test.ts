@@ -2,7 +2,9 @@ import { formatDiff, lineDiff } from './diff';
 
 describe('lineDiff', () => {
   it('keeps common lines and shows deletions before additions at a change', () => {
-    expect(formatDiff(lineDiff('a\nb\nc\nd', 'a\nx\nc\nd\ne'))).toBe(['  a', '- b', '+ x', '  c', '  d', '+ e'].join('\n'));
+    expect(formatDiff(lineDiff('a\nb\nc\nd', 'a\nx\nc\nd\ne'))).toBe(
+      ['  a', '- b', '+ x', '  c', '  d', '+ e'].join('\n')
+    );
   });
 
   it('numbers lines on both sides', () => {

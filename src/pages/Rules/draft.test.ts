@@ -28,7 +28,13 @@ describe('draft', () => {
       compliance: [{ framework: 'soc2', control: 'CC7.2' }],
       note: 'tighten',
     });
-    expect(toInput({ ...emptyDraft(), id: 'x', name: 'X' }, '')).toEqual({ id: 'x', name: 'X', severity: 'medium', enabled: true, condition: emptyDraft().condition });
+    expect(toInput({ ...emptyDraft(), id: 'x', name: 'X' }, '')).toEqual({
+      id: 'x',
+      name: 'X',
+      severity: 'medium',
+      enabled: true,
+      condition: emptyDraft().condition,
+    });
   });
 
   it('compares drafts by what would be saved', () => {
@@ -46,7 +52,10 @@ describe('draft', () => {
   });
 
   it('analyses a condition with the evaluator', () => {
-    expect(analyse(rule.condition)).toEqual({ diagnostics: [], pushdown: { query: '{ name = "payment.charge" }', fullScan: false } });
+    expect(analyse(rule.condition)).toEqual({
+      diagnostics: [],
+      pushdown: { query: '{ name = "payment.charge" }', fullScan: false },
+    });
     expect(analyse('count(x) >').pushdown).toBeUndefined();
   });
 
@@ -61,7 +70,7 @@ describe('draft', () => {
         'condition:',
         '  when { p: payment.charge }',
         '  always { payment.fraud_check }',
-      ].join('\n'),
+      ].join('\n')
     );
   });
 });

@@ -6,7 +6,16 @@ import { EXAMPLE_RULE } from './rulesScene';
 export type RuleDraft = Omit<RuleInput, 'note'>;
 
 export function emptyDraft(): RuleDraft {
-  return { id: '', name: '', severity: 'medium', description: '', message: '', compliance: [], enabled: true, condition: EXAMPLE_RULE };
+  return {
+    id: '',
+    name: '',
+    severity: 'medium',
+    description: '',
+    message: '',
+    compliance: [],
+    enabled: true,
+    condition: EXAMPLE_RULE,
+  };
 }
 
 export function draftOf(rule: RuleDefinition | RuleView): RuleDraft {
@@ -24,7 +33,13 @@ export function draftOf(rule: RuleDefinition | RuleView): RuleDraft {
 
 /** The draft as the API takes it: empty optional fields left out, blank compliance rows dropped. */
 export function toInput(draft: RuleDraft, note: string): RuleInput {
-  const input: RuleInput = { id: draft.id.trim(), name: draft.name.trim(), severity: draft.severity, enabled: draft.enabled, condition: draft.condition };
+  const input: RuleInput = {
+    id: draft.id.trim(),
+    name: draft.name.trim(),
+    severity: draft.severity,
+    enabled: draft.enabled,
+    condition: draft.condition,
+  };
   if (draft.description?.trim()) {
     input.description = draft.description.trim();
   }

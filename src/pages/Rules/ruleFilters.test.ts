@@ -3,9 +3,25 @@ import { filterRules } from './ruleFilters';
 
 const base = { condition: 'x', version: 1, updatedAt: '', updatedBy: '' };
 const rules: RuleView[] = [
-  { ...base, id: 'a', name: 'Fraud check', severity: 'critical', enabled: true, provisioned: false, compliance: [{ framework: 'soc2', control: 'CC7.2' }] },
+  {
+    ...base,
+    id: 'a',
+    name: 'Fraud check',
+    severity: 'critical',
+    enabled: true,
+    provisioned: false,
+    compliance: [{ framework: 'soc2', control: 'CC7.2' }],
+  },
   { ...base, id: 'b', name: 'Retries', severity: 'low', enabled: false, provisioned: false },
-  { ...base, id: 'c', name: 'PHI audit', severity: 'critical', enabled: true, provisioned: true, description: 'HIPAA audit log' },
+  {
+    ...base,
+    id: 'c',
+    name: 'PHI audit',
+    severity: 'critical',
+    enabled: true,
+    provisioned: true,
+    description: 'HIPAA audit log',
+  },
 ];
 const ids = (f: Parameters<typeof filterRules>[1]) => filterRules(rules, f).map((r) => r.id);
 const all = { search: '', severity: '' as const, state: 'all' as const };

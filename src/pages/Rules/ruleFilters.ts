@@ -16,10 +16,16 @@ export function filterRules(rules: readonly RuleView[], filters: RuleFilters): R
     if (filters.severity !== '' && r.severity !== filters.severity) {
       return false;
     }
-    if ((filters.state === 'enabled' && !r.enabled) || (filters.state === 'disabled' && r.enabled) || (filters.state === 'provisioned' && !r.provisioned)) {
+    if (
+      (filters.state === 'enabled' && !r.enabled) ||
+      (filters.state === 'disabled' && r.enabled) ||
+      (filters.state === 'provisioned' && !r.provisioned)
+    ) {
       return false;
     }
-    const haystack = [r.id, r.name, r.description ?? '', ...(r.compliance ?? []).map(complianceLabel)].join(' ').toLowerCase();
+    const haystack = [r.id, r.name, r.description ?? '', ...(r.compliance ?? []).map(complianceLabel)]
+      .join(' ')
+      .toLowerCase();
     return words.every((w) => haystack.includes(w));
   });
 }

@@ -1,4 +1,11 @@
-import { EmbeddedScene, SceneFlexItem, SceneFlexLayout, SceneRefreshPicker, SceneTimePicker, SceneTimeRange } from '@grafana/scenes';
+import {
+  EmbeddedScene,
+  SceneFlexItem,
+  SceneFlexLayout,
+  SceneRefreshPicker,
+  SceneTimePicker,
+  SceneTimeRange,
+} from '@grafana/scenes';
 import { RulesList } from './RulesList';
 
 /** What a new rule starts with: the language's canonical example. */

@@ -20,7 +20,8 @@ const rule = draftOf({
   severity: 'critical',
   message: 'charge of {p.amount} {p.currency} for order {p.order_id} without a fraud check',
   enabled: true,
-  condition: 'when   { p: payment.charge.where(amount > 1000) }\nalways { payment.fraud_check.where(order_id == p.order_id).before(p, within 5s) }',
+  condition:
+    'when   { p: payment.charge.where(amount > 1000) }\nalways { payment.fraud_check.where(order_id == p.order_id).before(p, within 5s) }',
 });
 
 describe('explainDraft and spanRows', () => {
@@ -28,8 +29,14 @@ describe('explainDraft and spanRows', () => {
     const traces = parsePastedTraces(violates);
     const [x] = explainDraft(rule, traces);
     expect(x.fired).toBe(true);
-    expect(x.violations.map((v) => [v.boundSpanId, v.matchedSpanIds])).toEqual([['e705a2c9ba31352f', ['e705a2c9ba31352f']]]);
-    expect(spanRows(traces[0], x).map((r) => `${'  '.repeat(r.depth)}${r.name} ${r.service} ${r.durationMs}${r.matched ? ' *' : ''}`)).toEqual([
+    expect(x.violations.map((v) => [v.boundSpanId, v.matchedSpanIds])).toEqual([
+      ['e705a2c9ba31352f', ['e705a2c9ba31352f']],
+    ]);
+    expect(
+      spanRows(traces[0], x).map(
+        (r) => `${'  '.repeat(r.depth)}${r.name} ${r.service} ${r.durationMs}${r.matched ? ' *' : ''}`
+      )
+    ).toEqual([
       'POST /checkout frontend 420',
       '  checkout checkout 400',
       '    auth.check auth 6',
@@ -38,7 +45,11 @@ describe('explainDraft and spanRows', () => {
       '    inventory.reserve inventory 60',
       '      database.query inventory 12',
     ]);
-    expect(spanRows(traces[0], x).filter((r) => r.matched).map((r) => r.name)).toEqual(['payment.charge']);
+    expect(
+      spanRows(traces[0], x)
+        .filter((r) => r.matched)
+        .map((r) => r.name)
+    ).toEqual(['payment.charge']);
   });
 
   it('explains a satisfying trace with nothing matched', () => {
@@ -49,8 +60,12 @@ describe('explainDraft and spanRows', () => {
   });
 
   it('says plainly what is wrong with the input or the rule', () => {
-    expect(() => parsePastedTraces('{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "x"}]}]}]}')).toThrow(/^The pasted text is not OTLP\/JSON: /);
-    expect(() => parsePastedTraces('   ')).toThrow('Paste an OTLP/JSON export request ({"resourceSpans": [...]}) with at least one span');
+    expect(() => parsePastedTraces('{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "x"}]}]}]}')).toThrow(
+      /^The pasted text is not OTLP\/JSON: /
+    );
+    expect(() => parsePastedTraces('   ')).toThrow(
+      'Paste an OTLP/JSON export request ({"resourceSpans": [...]}) with at least one span'
+    );
     expect(() => explainDraft({ ...rule, condition: 'count(x) >' }, [])).toThrow(/^The rule has errors: 1:\d+ /);
   });
 });
@@ -77,15 +92,23 @@ describe('fetchTempoTrace', () => {
     const trace = await fetchTempoTrace('tempo', ' cb81f926213516df1f0a6598a1aef89b ');
     expect(trace.traceId).toBe('cb81f926213516df1f0a6598a1aef89b');
     expect(trace.spans).toHaveLength(7);
-    expect(fetchMock).toHaveBeenCalledWith(expect.objectContaining({ url: '/api/datasources/proxy/uid/tempo/api/v2/traces/cb81f926213516df1f0a6598a1aef89b' }));
+    expect(fetchMock).toHaveBeenCalledWith(
+      expect.objectContaining({
+        url: '/api/datasources/proxy/uid/tempo/api/v2/traces/cb81f926213516df1f0a6598a1aef89b',
+      })
+    );
   });
 
   it('rejects a malformed id before asking Tempo, and names unknown traces and Tempo errors', async () => {
-    await expect(fetchTempoTrace('tempo', 'not-hex')).rejects.toThrow('"not-hex" is not a trace id: a trace id is 1 to 32 hexadecimal digits');
+    await expect(fetchTempoTrace('tempo', 'not-hex')).rejects.toThrow(
+      '"not-hex" is not a trace id: a trace id is 1 to 32 hexadecimal digits'
+    );
     expect(fetchMock).not.toHaveBeenCalled();
     fetchMock.mockReturnValue(of({ data: { trace: {} } }));
     await expect(fetchTempoTrace('tempo', 'abc')).rejects.toThrow('Tempo does not know trace abc');
     fetchMock.mockReturnValue(throwError(() => ({ status: 502, data: 'upstream down' })));
-    await expect(fetchTempoTrace('tempo', 'abc')).rejects.toThrow('Tempo (datasource tempo) answered 502: upstream down');
+    await expect(fetchTempoTrace('tempo', 'abc')).rejects.toThrow(
+      'Tempo (datasource tempo) answered 502: upstream down'
+    );
   });
 });

@@ -1,6 +1,14 @@
 import { lastValueFrom } from 'rxjs';
 import { getBackendSrv } from '@grafana/runtime';
-import { compileRule, decodeOtlpJsonText, decodeTempoTrace, DecodeError, explainRule, type Explanation, type Trace } from '@betrace/evaluator';
+import {
+  compileRule,
+  decodeOtlpJsonText,
+  decodeTempoTrace,
+  DecodeError,
+  explainRule,
+  type Explanation,
+  type Trace,
+} from '@betrace/evaluator';
 import { tempoProxyUrl } from '../../editor/tempoVocabulary';
 import { toInput, type RuleDraft } from './draft';
 
@@ -17,12 +25,25 @@ export async function fetchTempoTrace(tempoUid: string, traceId: string): Promis
   }
   let body: unknown;
   try {
-    const res = await lastValueFrom(getBackendSrv().fetch<unknown>({ method: 'GET', url: tempoProxyUrl(tempoUid, `/api/v2/traces/${id}`), showErrorAlert: false }));
+    const res = await lastValueFrom(
+      getBackendSrv().fetch<unknown>({
+        method: 'GET',
+        url: tempoProxyUrl(tempoUid, `/api/v2/traces/${id}`),
+        showErrorAlert: false,
+      })
+    );
     body = res.data;
   } catch (e) {
     const err = e as { status?: number; statusText?: string; data?: unknown };
-    const detail = typeof err.data === 'string' ? err.data : ((err.data as { message?: string } | undefined)?.message ?? err.statusText ?? String(e));
-    throw new TestInputError(err.status === 404 ? `Tempo does not know trace ${id}` : `Tempo (datasource ${tempoUid}) answered ${err.status ?? 'nothing'}: ${detail}`);
+    const detail =
+      typeof err.data === 'string'
+        ? err.data
+        : ((err.data as { message?: string } | undefined)?.message ?? err.statusText ?? String(e));
+    throw new TestInputError(
+      err.status === 404
+        ? `Tempo does not know trace ${id}`
+        : `Tempo (datasource ${tempoUid}) answered ${err.status ?? 'nothing'}: ${detail}`
+    );
   }
   const trace = decodeTempoTrace(body);
   if (!trace) {
@@ -54,7 +75,9 @@ export function explainDraft(draft: RuleDraft, traces: readonly Trace[]): Explan
   const compiled = compileRule(definition);
   if (!compiled.rule) {
     const first = compiled.diagnostics.find((d) => d.severity === 'error');
-    throw new TestInputError(`The rule has errors: ${first ? `${first.startLine}:${first.startColumn} ${first.message}` : 'invalid rule'}`);
+    throw new TestInputError(
+      `The rule has errors: ${first ? `${first.startLine}:${first.startColumn} ${first.message}` : 'invalid rule'}`
+    );
   }
   return traces.map((t) => explainRule(compiled.rule!, t));
 }
@@ -87,9 +110,18 @@ export function spanRows(trace: Trace, explanation: Explanation): SpanRow[] {
   }
   const rows: SpanRow[] = [];
   const visit = (parent: string | undefined, depth: number) => {
-    const list = [...(children.get(parent) ?? [])].sort((a, b) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : 0));
+    const list = [...(children.get(parent) ?? [])].sort((a, b) =>
+      a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : 0
+    );
     for (const s of list) {
-      rows.push({ spanId: s.spanId, name: s.name, service: s.service, durationMs: s.durationNs / 1e6, depth, matched: matched.has(s.spanId) });
+      rows.push({
+        spanId: s.spanId,
+        name: s.name,
+        service: s.service,
+        durationMs: s.durationNs / 1e6,
+        depth,
+        matched: matched.has(s.spanId),
+      });
       visit(s.spanId, depth + 1);
     }
   };

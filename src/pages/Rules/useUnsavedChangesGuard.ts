@@ -10,7 +10,10 @@ export const UNSAVED_MESSAGE = 'This rule has unsaved changes. Leave and discard
  * (reload, close, another site) through `beforeunload`. `isDirty` is read at navigation time, so
  * a save that navigates right away is not blocked by its own stale state.
  */
-export function useUnsavedChangesGuard(isDirty: () => boolean, confirm: (message: string) => boolean = (m) => window.confirm(m)) {
+export function useUnsavedChangesGuard(
+  isDirty: () => boolean,
+  confirm: (message: string) => boolean = (m) => window.confirm(m)
+) {
   useEffect(() => {
     const onBeforeUnload = (e: BeforeUnloadEvent) => {
       if (isDirty()) {
