@@ -190,6 +190,20 @@ describe('RuleEditor: saving', () => {
     expect(screen.getByTestId(ids.editor.note)).toHaveValue('');
   });
 
+  it('disables a saved rule at once, as a new version noted "disabled"', async () => {
+    routes[`PUT /api/v1/rules/${rule.id}`] = (req) => ({ ...rule, ...req.data, version: 3 });
+    renderEditor();
+    fireEvent.click(await screen.findByTestId(ids.editor.toggle));
+    await waitFor(() => expect(screen.getByTestId(ids.editor.toggle)).toHaveTextContent('Enable rule'));
+    expect(calls('PUT', `/api/v1/rules/${rule.id}`).map((r) => [r.data?.enabled, r.data?.note])).toEqual([
+      [false, 'disabled'],
+    ]);
+    // With unsaved edits the quick toggle waits for Save.
+    fireEvent.change(screen.getByTestId(ids.editor.name), { target: { value: 'changed' } });
+    // (A disabled @grafana/ui Button with a tooltip is aria-disabled, so the tooltip still shows.)
+    expect(screen.getByTestId(ids.editor.toggle)).toHaveAttribute('aria-disabled', 'true');
+  });
+
   it('creates a new rule and shows the sidecar’s refusal', async () => {
     routes['POST /api/v1/rules'] = () => {
       throw { status: 409, data: { error: 'conflict', message: 'rule checkout-inventory exists' } };
@@ -296,6 +310,23 @@ describe('RuleEditor: permissions', () => {
 });
 
 describe('RuleEditor: Test', () => {
+  it('fetches a trace by id through the Tempo datasource and explains the rule on it', async () => {
+    const tempoTrace = JSON.parse(
+      readFileSync(join(__dirname, '../../../tests/fixtures/tempo/trace-v2-response.json'), 'utf8')
+    );
+    routes['GET /api/datasources/proxy/uid/tempo/api/v2/traces/5b8efff798038103d269b633813fc700'] = () => tempoTrace;
+    renderEditor();
+    await screen.findByTestId(ids.editor.name);
+    fireEvent.change(screen.getByTestId(ids.test.traceId), { target: { value: '5b8efff798038103d269b633813fc700' } });
+    fireEvent.click(screen.getByTestId(ids.test.run));
+    const result = await screen.findByTestId(ids.test.result);
+    expect(result).toHaveTextContent('The rule does not fire on trace 5b8efff798038103d269b633813fc700');
+    expect(result).toHaveTextContent('I am a span!');
+    expect(within(result).getByRole('link', { name: 'Open the trace in Explore' }).getAttribute('href')).toContain(
+      '5b8efff798038103d269b633813fc700'
+    );
+  });
+
   it('runs the draft over pasted OTLP/JSON in the browser and highlights the matched spans', async () => {
     const otlp = readFileSync(join(__dirname, '../../../examples/traces/payment-fraud-check/violates-1.json'), 'utf8');
     renderEditor();

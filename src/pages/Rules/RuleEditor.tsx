@@ -3,7 +3,7 @@ import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { locationService } from '@grafana/runtime';
 import { SceneComponentProps, SceneObjectBase, SceneObjectState } from '@grafana/scenes';
-import { Alert, Badge, Stack, Tab, TabContent, TabsBar, useStyles2 } from '@grafana/ui';
+import { Alert, Badge, Button, Stack, Tab, TabContent, TabsBar, useStyles2 } from '@grafana/ui';
 import { createRule, getRule, rollbackRule, updateRule, type RuleView } from '../../api/rules';
 import { ACTIONS, can } from '../../utils/permissions';
 import { RuleCodeEditor } from '../../editor/RuleCodeEditor';
@@ -160,6 +160,21 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
     }
   }
 
+  /** Enables or disables the saved rule at once, as a new version (the form's other fields stay as saved). */
+  async setEnabled(enabled: boolean) {
+    const { saved } = this.state;
+    if (this.readOnly() || !saved || this.isDirty()) {
+      return;
+    }
+    this.setState({ saving: true, saveError: undefined });
+    try {
+      this.loaded(await updateRule(toInput({ ...draftOf(saved), enabled }, enabled ? 'enabled' : 'disabled')));
+      this.setState({ saving: false });
+    } catch (e) {
+      this.setState({ saving: false, saveError: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
   async rollback(version: number) {
     if (this.readOnly() || this.state.ruleId === undefined) {
       return;
@@ -177,7 +192,7 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
 }
 
 function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
-  const { loading, loadError, saved, draft, analysis, tab, ruleId, replayPollMs } = model.useState();
+  const { loading, loadError, saved, draft, analysis, tab, ruleId, replayPollMs, saving } = model.useState();
   const styles = useStyles2(getStyles);
   const tempoUid = useTempoUid();
   const confirm = useCallback((m: string) => window.confirm(m), []);
@@ -205,6 +220,19 @@ function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
           <Alert severity="info" title="Read-only" data-testid={rulesTestIds.editor.readOnly}>
             You can test this rule but not change it: that needs the {ACTIONS.rulesWrite} permission.
           </Alert>
+        )}
+        {saved && !readOnly && (
+          <Button
+            data-testid={rulesTestIds.editor.toggle}
+            size="sm"
+            variant="secondary"
+            icon={saved.enabled ? 'pause' : 'play'}
+            disabled={dirty || saving}
+            tooltip={dirty ? 'Save or discard your changes first' : undefined}
+            onClick={() => model.setEnabled(!saved.enabled)}
+          >
+            {saved.enabled ? 'Disable rule' : 'Enable rule'}
+          </Button>
         )}
         {dirty && !readOnly && (
           <Badge color="orange" icon="pen" text="unsaved changes" data-testid={rulesTestIds.editor.dirty} />

@@ -28,6 +28,7 @@ export const rulesTestIds = {
     save: 'data-testid rule-editor-save',
     saveError: 'data-testid rule-editor-save-error',
     dirty: 'data-testid rule-editor-dirty',
+    toggle: 'data-testid rule-editor-toggle',
   },
   test: {
     traceId: 'data-testid rule-test-trace-id',
