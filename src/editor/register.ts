@@ -40,7 +40,7 @@ export function registerRuleLanguage(monaco: Monaco): void {
   monaco.languages.setMonarchTokensProvider(LANGUAGE_ID, monarchLanguage());
   monaco.languages.setLanguageConfiguration(LANGUAGE_ID, languageConfiguration);
   monaco.languages.registerCompletionItemProvider(LANGUAGE_ID, {
-    triggerCharacters: ['.', '(', ' '],
+    triggerCharacters: ['.', '('],
     provideCompletionItems(model, position) {
       const before = model.getValueInRange({
         startLineNumber: 1,
