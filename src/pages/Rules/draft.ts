@@ -1,0 +1,104 @@
+import { parseRule, pushdownRule, type Diagnostic, type Pushdown, type RuleDefinition } from '@betrace/evaluator';
+import type { RuleInput, RuleView } from '../../api/rules';
+import { EXAMPLE_RULE } from './rulesScene';
+
+/** The editor's working copy of a rule: every field the form and the code editor change. */
+export type RuleDraft = Omit<RuleInput, 'note'>;
+
+export function emptyDraft(): RuleDraft {
+  return {
+    id: '',
+    name: '',
+    severity: 'medium',
+    description: '',
+    message: '',
+    compliance: [],
+    enabled: true,
+    condition: EXAMPLE_RULE,
+  };
+}
+
+export function draftOf(rule: RuleDefinition | RuleView): RuleDraft {
+  return {
+    id: rule.id,
+    name: rule.name,
+    severity: rule.severity,
+    description: rule.description ?? '',
+    message: rule.message ?? '',
+    compliance: (rule.compliance ?? []).map((c) => ({ framework: c.framework, control: c.control })),
+    enabled: rule.enabled,
+    condition: rule.condition,
+  };
+}
+
+/** The draft as the API takes it: empty optional fields left out, blank compliance rows dropped. */
+export function toInput(draft: RuleDraft, note: string): RuleInput {
+  const input: RuleInput = {
+    id: draft.id.trim(),
+    name: draft.name.trim(),
+    severity: draft.severity,
+    enabled: draft.enabled,
+    condition: draft.condition,
+  };
+  if (draft.description?.trim()) {
+    input.description = draft.description.trim();
+  }
+  if (draft.message?.trim()) {
+    input.message = draft.message.trim();
+  }
+  const compliance = (draft.compliance ?? []).filter((c) => c.framework.trim() !== '' || c.control.trim() !== '');
+  if (compliance.length > 0) {
+    input.compliance = compliance.map((c) => ({ framework: c.framework.trim(), control: c.control.trim() }));
+  }
+  if (note.trim() !== '') {
+    input.note = note.trim();
+  }
+  return input;
+}
+
+export function sameDraft(a: RuleDraft, b: RuleDraft): boolean {
+  return JSON.stringify(toInput(a, '')) === JSON.stringify(toInput(b, ''));
+}
+
+export const RULE_ID_PATTERN = /^[a-z0-9][a-z0-9\-_.]*$/;
+
+/** Problems with the form's fields that the sidecar would refuse, in the form's words. */
+export function draftProblems(draft: RuleDraft): Partial<Record<'id' | 'name' | 'compliance', string>> {
+  const problems: Partial<Record<'id' | 'name' | 'compliance', string>> = {};
+  if (!RULE_ID_PATTERN.test(draft.id.trim())) {
+    problems.id = 'An id is lowercase letters, digits, "-", "_" and ".", starting with a letter or digit';
+  }
+  if (draft.name.trim() === '') {
+    problems.name = 'A rule needs a name';
+  }
+  if ((draft.compliance ?? []).some((c) => (c.framework.trim() === '') !== (c.control.trim() === ''))) {
+    problems.compliance = 'Each compliance mapping needs both a framework and a control';
+  }
+  return problems;
+}
+
+export interface Analysis {
+  diagnostics: Diagnostic[];
+  pushdown?: Pushdown;
+}
+
+export function analyse(condition: string): Analysis {
+  const parsed = parseRule(condition);
+  return { diagnostics: parsed.diagnostics, pushdown: parsed.ast ? pushdownRule(parsed.ast) : undefined };
+}
+
+/** A text form of a rule version for the history diff: the fields, then the condition. */
+export function versionText(rule: RuleDefinition): string {
+  const d = draftOf(rule);
+  const lines = [
+    `name: ${d.name}`,
+    `severity: ${d.severity}`,
+    `enabled: ${d.enabled}`,
+    ...(d.description ? [`description: ${d.description}`] : []),
+    ...(d.message ? [`message: ${d.message}`] : []),
+    ...(d.compliance ?? []).map((c) => `compliance: ${c.framework} ${c.control}`),
+    'condition:',
+    ...d.condition.split('\n').map((l) => `  ${l}`),
+  ];
+  return lines.join('\n');
+}
