@@ -174,6 +174,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
 
   // Evidence is always recorded; with OTLP_EXPORT_URL it also leaves as compliance.evidence spans, through the same outbox.
   const evidenceStore = new EvidenceStore(store.db);
+  // Frameworks and controls are free text from rule files: redacted like everything else that leaves.
+  evidenceStore.redact = (t, d) => ({ ...d, framework: redactorOf(t).text(d.framework), control: redactorOf(t).text(d.control) });
   evidenceStore.onAppend = (t, n) => {
     usage.count(t, { evidence: n });
     metrics.evidenceRecords.inc({ tenant: t }, n);

@@ -120,7 +120,8 @@ export class OtlpSignalWriter implements SignalWriter {
 
   async deliver(item: OutboxItem): Promise<void> {
     const redactor = this.redactorOf(item.tenant);
-    const request = signalSpanRequest(redactSignal(redactor, item.signal), this.version, this.complianceOf(item.tenant, item.signal.ruleId));
+    const compliance = this.complianceOf(item.tenant, item.signal.ruleId).map((c) => ({ framework: redactor.text(c.framework), control: redactor.text(c.control) }));
+    const request = signalSpanRequest(redactSignal(redactor, item.signal), this.version, compliance);
     const body = encodeTraceRequest(request);
     await send(this.url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body }, this.timeoutMs);
   }

@@ -276,4 +276,59 @@ describe('nothing matching a detector reaches any writer', () => {
       await tempo.stop();
     }
   });
+
+  it('compliance evidence (spans and every export format) and spans forwarded in gateway mode', async () => {
+    const clock = { now: Date.UTC(2026, 10, 25, 12, 0, 0) };
+    const tempo = new TempoDouble({ now: () => clock.now });
+    const tempoUrl = await tempo.start();
+    const sink = new HttpDouble();
+    const sinkUrl = await sink.start();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-redact-evidence-'));
+    fs.mkdirSync(path.join(dataDir, 'rules'));
+    // A compliance mapping is free text from a rule file: here it carries an e-mail address.
+    fs.writeFileSync(
+      path.join(dataDir, 'rules', 'pii.yaml'),
+      RULES.replace('    severity: critical\n', '    severity: critical\n    compliance:\n      - { framework: soc2, control: "CC7.2 owner oncall@example.com" }\n'),
+    );
+    const config = loadConfig({ DATA_DIR: dataDir, RULES_DIR: path.join(dataDir, 'rules'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', OTLP_EXPORT_URL: sinkUrl, TEMPO_OTLP_URL: `${tempoUrl}/v1/traces` });
+    config.gateway = true;
+    const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000, writerIntervalMs: 3_600_000, gatewayIntervalMs: 0 });
+    const { otlpPort, apiPort } = await sidecar.start();
+    try {
+      expect((await fetch(`http://127.0.0.1:${otlpPort}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: piiTrace() })).status).toBe(200);
+      // Gateway: what Tempo stores is the redacted trace.
+      await sidecar.gateway!.runOnce();
+      const stored = await (await fetch(`${tempoUrl}/api/v2/traces/${TRACE}`)).text();
+      expect(stored).toContain('checkout.place_order');
+      expect(stored).toContain('[REDACTED:');
+      expectNothingLeaks([stored]);
+      // Evidence: the per-trace record of the failure and the window's summary, as spans and exports.
+      clock.now += 10_001;
+      sidecar.assembler.tick();
+      clock.now += 120_000;
+      expect(sidecar.evidence.seal()).toBeGreaterThan(0);
+      for (const d of sidecar.dispatchers) {
+        await d.runOnce();
+      }
+      const evidenceSpans = sink.requests.flatMap(leftText).filter((t) => t.includes('compliance.evidence'));
+      expect(evidenceSpans.length).toBeGreaterThan(0);
+      expectNothingLeaks(sink.requests.flatMap(leftText));
+      const auth = { authorization: `Bearer ${sidecar.token}` };
+      // The PDF renders the same stored (redacted) records; its text is compressed, so JSON and CSV are read.
+      for (const format of ['json', 'csv']) {
+        const res = await fetch(`http://127.0.0.1:${apiPort}/api/v1/evidence/export?format=${format}`, { headers: auth });
+        expect(res.status).toBe(200);
+        const text = await res.text();
+        expect(text).toContain('CC7.2 owner [REDACTED:email]');
+        expectNothingLeaks([text]);
+      }
+      // Redaction happens before signing: the chain still verifies.
+      const report = (await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/evidence`, { headers: auth })).json()) as { verification: { altered: unknown[]; missing: unknown[]; reordered: unknown[] } };
+      expect(report.verification).toMatchObject({ altered: [], missing: [], reordered: [] });
+    } finally {
+      await sidecar.stop();
+      await tempo.stop();
+      await sink.stop();
+    }
+  });
 });

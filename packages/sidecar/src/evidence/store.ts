@@ -100,6 +100,8 @@ export class EvidenceStore {
 
   /** Called after records are stored (usage counting). */
   onAppend?: (tenant: string, records: number) => void;
+  /** Applied to each draft before it is signed (PII redaction): signatures cover what leaves. */
+  redact?: (tenant: string, draft: EvidenceDraft) => EvidenceDraft;
 
   constructor(readonly db: Database.Database) {}
 
@@ -258,7 +260,8 @@ export class EvidenceStore {
     if (drafts.length === 0) {
       return [];
     }
-    const records = this.appendInTransaction(tenant, drafts, writers, now);
+    const redact = this.redact;
+    const records = this.appendInTransaction(tenant, redact ? drafts.map((d) => redact(tenant, d)) : drafts, writers, now);
     this.onAppend?.(tenant, records.length);
     return records;
   }
