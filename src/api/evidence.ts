@@ -1,0 +1,140 @@
+import { lastValueFrom } from 'rxjs';
+import { getBackendSrv, type FetchError } from '@grafana/runtime';
+import { SIDECAR_PROXY, SidecarError, sidecarFetch } from './client';
+
+/**
+ * The sidecar's evidence API (`/api/v1/evidence`, `/api/v1/evidence/export`). Every type of its
+ * answers lives here, so a change of the API is a change of this file only.
+ */
+
+export type EvidenceOutcome = 'pass' | 'fail';
+
+/**
+ * What the sidecar found checking one record: its HMAC signature, and its place in the tenant's
+ * chain (`seq` gap-free, `prev` = hash of the record before).
+ */
+export type VerificationStatus = 'verified' | 'altered' | 'missing' | 'reordered';
+
+export interface EvidenceVerification {
+  status: VerificationStatus;
+  /** The sidecar's explanation when the status is not `verified`. */
+  reason?: string;
+}
+
+export interface EvidenceRecord {
+  seq: number;
+  traceId: string;
+  spanId: string;
+  framework: string;
+  control: string;
+  outcome: EvidenceOutcome;
+  ruleId: string;
+  checkedTraces: number;
+  failedTraces: number;
+  /** ISO 8601. */
+  windowStart: string;
+  /** ISO 8601. */
+  windowEnd: string;
+  sampleTraceIds: string[];
+  keyId: string;
+  signature: string;
+  verification: EvidenceVerification;
+}
+
+/** Counts over every record the filter matched (not only the returned page). */
+export interface EvidenceSummary {
+  records: number;
+  verified: number;
+  altered: number;
+  missing: number;
+  reordered: number;
+}
+
+export interface EvidencePage {
+  records: EvidenceRecord[];
+  total: number;
+  limit: number;
+  offset: number;
+  summary: EvidenceSummary;
+}
+
+export interface EvidenceFilters {
+  framework?: string;
+  control?: string;
+  /** Epoch milliseconds. */
+  from?: number;
+  /** Epoch milliseconds. */
+  to?: number;
+}
+
+export const EXPORT_FORMATS = ['csv', 'json', 'pdf'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export function listEvidence(filters: EvidenceFilters, page: { limit: number; offset: number }): Promise<EvidencePage> {
+  return sidecarFetch<EvidencePage>('GET', '/api/v1/evidence', { params: { ...filters, limit: page.limit, offset: page.offset } });
+}
+
+/** The export as a file: the body as a Blob and the name the sidecar suggests (or ours). */
+export async function exportEvidence(format: ExportFormat, filters: EvidenceFilters): Promise<{ blob: Blob; filename: string }> {
+  const params: Record<string, string | number> = { format };
+  for (const [k, v] of Object.entries(filters)) {
+    if (v !== undefined && v !== '') {
+      params[k] = v;
+    }
+  }
+  try {
+    const res = await lastValueFrom(
+      getBackendSrv().fetch<Blob>({
+        method: 'GET',
+        url: `${SIDECAR_PROXY}/api/v1/evidence/export`,
+        params,
+        responseType: 'blob',
+        showErrorAlert: false,
+        showSuccessAlert: false,
+      }),
+    );
+    const disposition = res.headers?.get?.('content-disposition') ?? '';
+    const named = /filename="?([^";]+)"?/.exec(disposition);
+    return { blob: res.data, filename: named?.[1] ?? exportFilename(format, filters) };
+  } catch (e) {
+    const err = e as FetchError<unknown>;
+    throw new SidecarError(err.status ?? 0, await errorMessage(err));
+  }
+}
+
+/** `betrace-evidence-soc2-CC6.1-<from>-<to>.csv`: what was exported, in the name. */
+export function exportFilename(format: ExportFormat, filters: EvidenceFilters): string {
+  const parts = ['betrace-evidence', filters.framework || 'all', filters.control || 'all-controls'];
+  if (filters.from !== undefined && filters.to !== undefined) {
+    parts.push(new Date(filters.from).toISOString().slice(0, 10), new Date(filters.to).toISOString().slice(0, 10));
+  }
+  return `${parts.join('-').replace(/[^A-Za-z0-9._-]+/g, '_')}.${format}`;
+}
+
+/** A blob error body (the export asked for a blob) still carries the sidecar's JSON message. */
+async function errorMessage(err: FetchError<unknown>): Promise<string> {
+  const data = err.data;
+  if (typeof Blob !== 'undefined' && data instanceof Blob) {
+    try {
+      const text = await data.text();
+      const json = JSON.parse(text) as { message?: string; error?: string };
+      return json.message ?? json.error ?? text;
+    } catch {
+      return err.statusText ?? 'export failed';
+    }
+  }
+  const body = data as { message?: string; error?: string } | undefined;
+  return body?.message ?? body?.error ?? err.statusText ?? 'export failed';
+}
+
+/** Hands a blob to the browser as a download. */
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  URL.revokeObjectURL(url);
+}
