@@ -14,6 +14,9 @@ import { SignalsTable } from './SignalsTable';
 
 const mockFetch = jest.fn();
 const mockHasPermission = jest.fn();
+// Whole Grafana components render here; on a loaded CI machine that takes seconds, not milliseconds.
+jest.setTimeout(30_000);
+
 jest.mock('@grafana/runtime', () => ({
   ...jest.requireActual('@grafana/runtime'),
   getBackendSrv: () => ({ fetch: mockFetch, get: jest.fn(() => Promise.resolve({ jsonData: {} })) }),
@@ -162,6 +165,29 @@ describe('SignalsTable', () => {
       expect(listCalls().at(-1)!.params).toMatchObject({ severity: 'critical', text: 'violation 10', offset: 0 })
     );
     await waitFor(() => expect(screen.getByTestId(testIds.signals.pageInfo)).toHaveTextContent('of 3 signals'));
+  });
+
+  it('opens a signal’s details from its row; a status change there refreshes the list', async () => {
+    Object.assign(global, { ResizeObserver: class { observe() {} unobserve() {} disconnect() {} } });
+    const signals = ALL.slice(0, 3).map((x) => ({ ...x }));
+    const { table } = setup({
+      'GET /api/plugin-proxy/betrace-app/sidecar/api/v1/signals': listRoute(signals),
+      'GET /api/plugin-proxy/betrace-app/sidecar/api/v1/signals/sig-1': () => ({ ...signals[1], changes: [] }),
+      'PATCH /api/plugin-proxy/betrace-app/sidecar/api/v1/signals/sig-1': (req) => {
+        signals[1].status = (req.data as { status: Signal['status'] }).status;
+        return signals[1];
+      },
+    });
+    const rows = within(await screen.findByTestId(testIds.signals.table)).getAllByRole('row');
+    fireEvent.click(within(rows[2]).getByTestId(testIds.signals.openDetails));
+    expect(table.state.selectedId).toBe('sig-1');
+    expect(await screen.findByText('No status changes yet.')).toBeInTheDocument();
+
+    const before = listCalls().length;
+    fireEvent.click(screen.getByLabelText('Acknowledged'));
+    fireEvent.click(screen.getByTestId(testIds.signals.saveStatus));
+    await waitFor(() => expect(listCalls().length).toBe(before + 1));
+    await waitFor(() => expect(within(screen.getByTestId(testIds.signals.table)).getAllByRole('row')[2]).toHaveTextContent('Acknowledged'));
   });
 
   it('says so when no signal matches', async () => {
