@@ -71,11 +71,16 @@ export const EXPORT_FORMATS = ['csv', 'json', 'pdf'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export function listEvidence(filters: EvidenceFilters, page: { limit: number; offset: number }): Promise<EvidencePage> {
-  return sidecarFetch<EvidencePage>('GET', '/api/v1/evidence', { params: { ...filters, limit: page.limit, offset: page.offset } });
+  return sidecarFetch<EvidencePage>('GET', '/api/v1/evidence', {
+    params: { ...filters, limit: page.limit, offset: page.offset },
+  });
 }
 
 /** The export as a file: the body as a Blob and the name the sidecar suggests (or ours). */
-export async function exportEvidence(format: ExportFormat, filters: EvidenceFilters): Promise<{ blob: Blob; filename: string }> {
+export async function exportEvidence(
+  format: ExportFormat,
+  filters: EvidenceFilters
+): Promise<{ blob: Blob; filename: string }> {
   const params: Record<string, string | number> = { format };
   for (const [k, v] of Object.entries(filters)) {
     if (v !== undefined && v !== '') {
@@ -91,7 +96,7 @@ export async function exportEvidence(format: ExportFormat, filters: EvidenceFilt
         responseType: 'blob',
         showErrorAlert: false,
         showSuccessAlert: false,
-      }),
+      })
     );
     const disposition = res.headers?.get?.('content-disposition') ?? '';
     const named = /filename="?([^";]+)"?/.exec(disposition);
@@ -116,7 +121,7 @@ async function errorMessage(err: FetchError<unknown>): Promise<string> {
   const data = err.data;
   if (typeof Blob !== 'undefined' && data instanceof Blob) {
     try {
-      const text = await data.text();
+      const text = await blobText(data);
       const json = JSON.parse(text) as { message?: string; error?: string };
       return json.message ?? json.error ?? text;
     } catch {
@@ -125,6 +130,15 @@ async function errorMessage(err: FetchError<unknown>): Promise<string> {
   }
   const body = data as { message?: string; error?: string } | undefined;
   return body?.message ?? body?.error ?? err.statusText ?? 'export failed';
+}
+
+function blobText(blob: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsText(blob);
+  });
 }
 
 /** Hands a blob to the browser as a download. */

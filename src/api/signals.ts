@@ -87,7 +87,9 @@ export function listSignals(filters: SignalFilters, page: { limit: number; offse
   if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > MAX_PAGE_SIZE) {
     throw new RangeError(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}; got ${page.limit}`);
   }
-  return sidecarFetch<SignalPage>('GET', '/api/v1/signals', { params: { ...filters, limit: page.limit, offset: page.offset } });
+  return sidecarFetch<SignalPage>('GET', '/api/v1/signals', {
+    params: { ...filters, limit: page.limit, offset: page.offset },
+  });
 }
 
 export function getSignal(id: string): Promise<SignalWithChanges> {

@@ -68,7 +68,10 @@ const num = (v: unknown): number => {
 
 /** Per-control summaries from the evidence span table Tempo returned, sorted by framework, control. */
 export function controlSummaries(frames: DataFrame[], maxSamples = 5): ControlSummary[] {
-  const byControl = new Map<string, ControlSummary & { failingSamples: string[]; otherSamples: string[]; ruleSet: Set<string> }>();
+  const byControl = new Map<
+    string,
+    ControlSummary & { failingSamples: string[]; otherSamples: string[]; ruleSet: Set<string> }
+  >();
   for (const frame of flatten(frames)) {
     const frameworks = column(frame, 'compliance.framework');
     const controls = column(frame, 'compliance.control');
@@ -91,7 +94,21 @@ export function controlSummaries(frames: DataFrame[], maxSamples = 5): ControlSu
       const key = controlKey(framework, control);
       let s = byControl.get(key);
       if (!s) {
-        s = { framework, control, records: 0, pass: 0, fail: 0, checkedTraces: 0, failedTraces: 0, rules: [], sampleTraceIds: [], lastSeen: 0, failingSamples: [], otherSamples: [], ruleSet: new Set() };
+        s = {
+          framework,
+          control,
+          records: 0,
+          pass: 0,
+          fail: 0,
+          checkedTraces: 0,
+          failedTraces: 0,
+          rules: [],
+          sampleTraceIds: [],
+          lastSeen: 0,
+          failingSamples: [],
+          otherSamples: [],
+          ruleSet: new Set(),
+        };
         byControl.set(key, s);
       }
       const outcome = String(outcomes?.[i] ?? '');
@@ -119,7 +136,10 @@ export function controlSummaries(frames: DataFrame[], maxSamples = 5): ControlSu
       rules: [...ruleSet].sort(),
       sampleTraceIds: [...new Set([...failingSamples, ...otherSamples])].slice(0, maxSamples),
     }))
-    .sort((a, b) => a.framework.localeCompare(b.framework) || a.control.localeCompare(b.control, undefined, { numeric: true }));
+    .sort(
+      (a, b) =>
+        a.framework.localeCompare(b.framework) || a.control.localeCompare(b.control, undefined, { numeric: true })
+    );
 }
 
 export type VerificationCounts = Record<VerificationStatus, number>;

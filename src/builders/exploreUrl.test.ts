@@ -14,7 +14,7 @@ describe('exploreTraceUrl', () => {
         '%22datasource%22:%7B%22type%22:%22tempo%22,%22uid%22:%22tempo%22%7D,%22queryType%22:%22traceql%22,' +
         '%22query%22:%225b8efff798038103d269b633813fc700%22,%22limit%22:20,%22tableType%22:%22traces%22%7D%5D,' +
         '%22range%22:%7B%22from%22:%221700000000000%22,%22to%22:%221700003600000%22%7D,' +
-        '%22panelsState%22:%7B%22trace%22:%7B%22spanId%22:%22eee19b7ec3c1b100%22%7D%7D%7D%7D',
+        '%22panelsState%22:%7B%22trace%22:%7B%22spanId%22:%22eee19b7ec3c1b100%22%7D%7D%7D%7D'
     );
   });
 
@@ -24,15 +24,28 @@ describe('exploreTraceUrl', () => {
     expect(panes).toEqual({
       betrace: {
         datasource: 'my-tempo',
-        queries: [{ refId: 'A', datasource: { type: 'tempo', uid: 'my-tempo' }, queryType: 'traceql', query: 'abc123', limit: 20, tableType: 'traces' }],
+        queries: [
+          {
+            refId: 'A',
+            datasource: { type: 'tempo', uid: 'my-tempo' },
+            queryType: 'traceql',
+            query: 'abc123',
+            limit: 20,
+            tableType: 'traces',
+          },
+        ],
         range: { from: 'now-1h', to: 'now' },
       },
     });
   });
 
   it('rejects ids that are not hex, naming them', () => {
-    expect(() => exploreTraceUrl({ datasourceUid: 'tempo', traceId: 'not-a-trace' })).toThrow('not a trace id (1–32 hex digits): "not-a-trace"');
-    expect(() => exploreTraceUrl({ datasourceUid: 'tempo', traceId: 'ab', spanId: '12' })).toThrow('not a span id (16 hex digits): "12"');
+    expect(() => exploreTraceUrl({ datasourceUid: 'tempo', traceId: 'not-a-trace' })).toThrow(
+      'not a trace id (1–32 hex digits): "not-a-trace"'
+    );
+    expect(() => exploreTraceUrl({ datasourceUid: 'tempo', traceId: 'ab', spanId: '12' })).toThrow(
+      'not a span id (16 hex digits): "12"'
+    );
   });
 });
 

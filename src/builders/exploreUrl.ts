@@ -37,7 +37,16 @@ export function exploreTraceUrl(link: TraceLink): string {
   const datasource = { type: 'tempo', uid: link.datasourceUid };
   const pane: Record<string, unknown> = {
     datasource: link.datasourceUid,
-    queries: [{ refId: 'A', datasource, queryType: 'traceql', query: link.traceId.toLowerCase(), limit: 20, tableType: 'traces' }],
+    queries: [
+      {
+        refId: 'A',
+        datasource,
+        queryType: 'traceql',
+        query: link.traceId.toLowerCase(),
+        limit: 20,
+        tableType: 'traces',
+      },
+    ],
     range: link.range ? { from: String(link.range.from), to: String(link.range.to) } : { from: 'now-1h', to: 'now' },
   };
   if (link.spanId) {

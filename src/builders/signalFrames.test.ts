@@ -25,7 +25,18 @@ const shape = (frame: DataFrame) => frame.fields.map((f) => [f.name, f.type, [..
 
 describe('signalsTableFrame', () => {
   const page: SignalPage = {
-    signals: [signal({}), signal({ id: 's2', severity: 'critical', status: 'acknowledged', boundSpanId: undefined, service: undefined, source: 'pull', createdAt: '2026-11-28T09:59:00.000Z' })],
+    signals: [
+      signal({}),
+      signal({
+        id: 's2',
+        severity: 'critical',
+        status: 'acknowledged',
+        boundSpanId: undefined,
+        service: undefined,
+        source: 'pull',
+        createdAt: '2026-11-28T09:59:00.000Z',
+      }),
+    ],
     total: 12345,
     limit: 100,
     offset: 200,
@@ -35,7 +46,10 @@ describe('signalsTableFrame', () => {
     const frame = signalsTableFrame(page, 'signals');
     expect(frame.refId).toBe('signals');
     expect(frame.length).toBe(2);
-    expect(frame.meta).toEqual({ preferredVisualisationType: 'table', custom: { total: 12345, limit: 100, offset: 200 } });
+    expect(frame.meta).toEqual({
+      preferredVisualisationType: 'table',
+      custom: { total: 12345, limit: 100, offset: 200 },
+    });
     expect(shape(frame)).toEqual([
       ['time', FieldType.time, [Date.UTC(2026, 10, 28, 10, 0), Date.UTC(2026, 10, 28, 9, 59)]],
       ['id', FieldType.string, ['s1', 's2']],
@@ -69,7 +83,9 @@ describe('signalsTableFrame', () => {
 
   it('says which fields a foreign frame lacks', () => {
     const frame = signalsTableFrame(page, 'A');
-    expect(() => signalRows({ ...frame, fields: frame.fields.filter((f) => f.name !== 'id' && f.name !== 'spanId') })).toThrow('not a signals frame: no field id, spanId');
+    expect(() =>
+      signalRows({ ...frame, fields: frame.fields.filter((f) => f.name !== 'id' && f.name !== 'spanId') })
+    ).toThrow('not a signals frame: no field id, spanId');
   });
 });
 
@@ -88,7 +104,7 @@ describe('signalsBySeverityFrame', () => {
       ],
       { from, to: from + 3 * minute },
       minute,
-      'bySeverity',
+      'bySeverity'
     );
     expect(shape(frame)).toEqual([
       ['time', FieldType.time, [from, from + minute, from + 2 * minute]],
@@ -102,13 +118,20 @@ describe('signalsBySeverityFrame', () => {
   });
 
   it('aligns a range that starts mid-bucket to the bucket', () => {
-    const frame = signalsBySeverityFrame([signal({ createdAt: '2026-11-28T10:00:45.000Z' })], { from: from + 30_000, to: from + 90_000 }, minute, 'A');
+    const frame = signalsBySeverityFrame(
+      [signal({ createdAt: '2026-11-28T10:00:45.000Z' })],
+      { from: from + 30_000, to: from + 90_000 },
+      minute,
+      'A'
+    );
     expect(shape(frame)[0]).toEqual(['time', FieldType.time, [from, from + minute]]);
     expect(shape(frame)[4]).toEqual(['high', FieldType.number, [1, 0]]);
   });
 
   it('rejects a step that is not a positive number', () => {
-    expect(() => signalsBySeverityFrame([], { from, to: from + minute }, 0, 'A')).toThrow('step must be a positive number of milliseconds; got 0');
+    expect(() => signalsBySeverityFrame([], { from, to: from + minute }, 0, 'A')).toThrow(
+      'step must be a positive number of milliseconds; got 0'
+    );
   });
 
   it.each([

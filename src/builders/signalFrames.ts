@@ -47,7 +47,19 @@ export interface SignalRow {
   source: string;
 }
 
-const ROW_FIELDS: Array<keyof SignalRow> = ['time', 'id', 'severity', 'status', 'rule', 'ruleId', 'service', 'message', 'traceId', 'spanId', 'source'];
+const ROW_FIELDS: Array<keyof SignalRow> = [
+  'time',
+  'id',
+  'severity',
+  'status',
+  'rule',
+  'ruleId',
+  'service',
+  'message',
+  'traceId',
+  'spanId',
+  'source',
+];
 
 /** The rows of a frame made by `signalsTableFrame`; a frame without these fields is an error. */
 export function signalRows(frame: DataFrame): SignalRow[] {
@@ -77,7 +89,12 @@ export function bucketStep(from: number, to: number, maxPoints: number): number 
  * Signals counted per severity in `step`-wide buckets over [from, to): a wide frame (time plus
  * one count field per severity, every severity present so the colours never shift).
  */
-export function signalsBySeverityFrame(signals: Array<Pick<Signal, 'createdAt' | 'severity'>>, range: { from: number; to: number }, step: number, refId: string): DataFrame {
+export function signalsBySeverityFrame(
+  signals: Array<Pick<Signal, 'createdAt' | 'severity'>>,
+  range: { from: number; to: number },
+  step: number,
+  refId: string
+): DataFrame {
   if (!(step > 0) || !Number.isFinite(step)) {
     throw new RangeError(`step must be a positive number of milliseconds; got ${step}`);
   }
@@ -98,7 +115,12 @@ export function signalsBySeverityFrame(signals: Array<Pick<Signal, 'createdAt' |
     name: 'signals by severity',
     fields: [
       { name: 'time', type: FieldType.time, values: times, config: { interval: step } },
-      ...SEVERITIES.map((sev) => ({ name: sev, type: FieldType.number, values: counts.get(sev)!, config: { displayName: sev } })),
+      ...SEVERITIES.map((sev) => ({
+        name: sev,
+        type: FieldType.number,
+        values: counts.get(sev)!,
+        config: { displayName: sev },
+      })),
     ],
   });
 }

@@ -26,25 +26,25 @@ describe('evidence queries', () => {
 
   it('narrows to a framework and a control, quoted', () => {
     expect(evidenceSpanset({ framework: 'hipaa', control: '164.312(b)' })).toBe(
-      '{ resource.service.name = "betrace" && name = "compliance.evidence" && span.compliance.framework = "hipaa" && span.compliance.control = "164.312(b)" }',
+      '{ resource.service.name = "betrace" && name = "compliance.evidence" && span.compliance.framework = "hipaa" && span.compliance.control = "164.312(b)" }'
     );
   });
 
   it('cannot be broken out of by a value', () => {
     expect(evidenceSpanset({ control: '" } || { true' })).toBe(
-      '{ resource.service.name = "betrace" && name = "compliance.evidence" && span.compliance.control = "\\" } || { true" }',
+      '{ resource.service.name = "betrace" && name = "compliance.evidence" && span.compliance.control = "\\" } || { true" }'
     );
   });
 
   it('selects the attributes the summary reads', () => {
     expect(evidenceSpansQuery({ framework: 'soc2' })).toBe(
-      '{ resource.service.name = "betrace" && name = "compliance.evidence" && span.compliance.framework = "soc2" } | select(span.compliance.framework, span.compliance.control, span.compliance.outcome, span.compliance.rule_id, span.compliance.checked_traces, span.compliance.failed_traces, span.compliance.sample_trace_ids, span.betrace.evidence.seq)',
+      '{ resource.service.name = "betrace" && name = "compliance.evidence" && span.compliance.framework = "soc2" } | select(span.compliance.framework, span.compliance.control, span.compliance.outcome, span.compliance.rule_id, span.compliance.checked_traces, span.compliance.failed_traces, span.compliance.sample_trace_ids, span.betrace.evidence.seq)'
     );
   });
 
   it('counts records over time per control and outcome', () => {
     expect(evidenceOutcomesQuery({ framework: 'soc2', control: 'CC6.1' })).toBe(
-      '{ resource.service.name = "betrace" && name = "compliance.evidence" && span.compliance.framework = "soc2" && span.compliance.control = "CC6.1" } | count_over_time() by (span.compliance.control, span.compliance.outcome)',
+      '{ resource.service.name = "betrace" && name = "compliance.evidence" && span.compliance.framework = "soc2" && span.compliance.control = "CC6.1" } | count_over_time() by (span.compliance.control, span.compliance.outcome)'
     );
   });
 });

@@ -17,7 +17,9 @@ export function traceqlString(value: string): string {
     } else if (ch === '\t') {
       out += '\\t';
     } else if (code < 0x20 || code === 0x7f) {
-      throw new Error(`a TraceQL string cannot hold the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`);
+      throw new Error(
+        `a TraceQL string cannot hold the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`
+      );
     } else {
       out += ch;
     }

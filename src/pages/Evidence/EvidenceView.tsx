@@ -12,6 +12,7 @@ import {
 } from '@grafana/scenes';
 import type { EvidenceSelection } from '../../builders/traceql';
 import { ANY } from '../Signals/signalsDataSource';
+import { applyConfiguredTempo } from '../Signals/tempoVariable';
 import { EvidenceControls } from './EvidenceControls';
 import { evidenceOutcomesTempoQuery } from './queries';
 
@@ -36,7 +37,8 @@ export class EvidenceView extends SceneObjectBase<EvidenceViewState> {
     super(state);
     this.addActivationHandler(() => {
       if (!this.state.body) {
-        this.build();
+        // Query Tempo only once the app's configured datasource is selected, never a stand-in.
+        applyConfiguredTempo(this).finally(() => this.isActive && !this.state.body && this.build());
       }
     });
   }

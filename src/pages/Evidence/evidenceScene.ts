@@ -10,7 +10,7 @@ import {
   VariableValueSelectors,
 } from '@grafana/scenes';
 import { ANY } from '../Signals/signalsDataSource';
-import { applyConfiguredTempo, tempoVariable } from '../Signals/tempoVariable';
+import { tempoVariable } from '../Signals/tempoVariable';
 import { EvidenceView } from './EvidenceView';
 
 /** The frameworks BeTrace's compliance mappings name (telemetry-contract.md). */
@@ -21,13 +21,24 @@ export function evidenceScene() {
     $timeRange: new SceneTimeRange({ from: 'now-24h', to: 'now' }),
     $variables: new SceneVariableSet({
       variables: [
-        new CustomVariable({ name: 'framework', label: 'Framework', query: FRAMEWORKS.join(','), includeAll: true, defaultToAll: true, allValue: ANY }),
+        new CustomVariable({
+          name: 'framework',
+          label: 'Framework',
+          query: FRAMEWORKS.join(','),
+          includeAll: true,
+          defaultToAll: true,
+          allValue: ANY,
+        }),
         new TextBoxVariable({ name: 'control', label: 'Control', value: '' }),
         tempoVariable(),
       ],
     }),
-    $behaviors: [applyConfiguredTempo],
-    controls: [new VariableValueSelectors({}), new SceneControlsSpacer(), new SceneTimePicker({}), new SceneRefreshPicker({ intervals: ['1m', '5m', '15m', '1h'] })],
+    controls: [
+      new VariableValueSelectors({}),
+      new SceneControlsSpacer(),
+      new SceneTimePicker({}),
+      new SceneRefreshPicker({ intervals: ['1m', '5m', '15m', '1h'] }),
+    ],
     body: new EvidenceView(),
   });
 }

@@ -6,7 +6,7 @@ import type { BackendSrvRequest } from '@grafana/runtime';
 import type { SignalWithChanges } from '../../api/signals';
 import { exploreTraceUrl, rangeAround } from '../../builders/exploreUrl';
 import { testIds } from '../../components/testIds';
-import { fakeFetch } from './fakeGrafana';
+import { fakeFetch, installJsdomStubs } from './fakeGrafana';
 import { SignalDetails } from './SignalDetails';
 
 const mockFetch = jest.fn();
@@ -48,24 +48,15 @@ function renderDetails(onChanged = jest.fn()) {
   render(
     <MemoryRouter>
       <SignalDetails signalId="sig/1" tempoUid="tempo-uid" onClose={jest.fn()} onChanged={onChanged} />
-    </MemoryRouter>,
+    </MemoryRouter>
   );
   return onChanged;
-}
-
-// jsdom has no ResizeObserver; Grafana's Drawer watches its own size with one.
-class ResizeObserverStub {
-  observe() {}
-  unobserve() {}
-  disconnect() {}
 }
 
 describe('SignalDetails', () => {
   let signal: SignalWithChanges;
 
-  beforeAll(() => {
-    Object.assign(global, { ResizeObserver: ResizeObserverStub });
-  });
+  beforeAll(installJsdomStubs);
 
   beforeEach(() => {
     signal = stored();
@@ -79,7 +70,7 @@ describe('SignalDetails', () => {
           signal.status = status;
           return signal;
         },
-      }),
+      })
     );
   });
 
@@ -89,9 +80,17 @@ describe('SignalDetails', () => {
     await waitFor(() => expect(details).toHaveTextContent('email address in span attributes'));
     expect(within(details).getByTestId(testIds.signals.traceLink)).toHaveAttribute(
       'href',
-      exploreTraceUrl({ datasourceUid: 'tempo-uid', traceId: '5b8efff798038103d269b633813fc700', spanId: 'eee19b7ec3c1b100', range: rangeAround(AT) }),
+      exploreTraceUrl({
+        datasourceUid: 'tempo-uid',
+        traceId: '5b8efff798038103d269b633813fc700',
+        spanId: 'eee19b7ec3c1b100',
+        range: rangeAround(AT),
+      })
     );
-    expect(within(details).getByTestId(testIds.signals.ruleLink)).toHaveAttribute('href', '/a/betrace-app/rules/pii-guard');
+    expect(within(details).getByTestId(testIds.signals.ruleLink)).toHaveAttribute(
+      'href',
+      '/a/betrace-app/rules/pii-guard'
+    );
     expect(within(details).getByTestId(testIds.signals.ruleLink)).toHaveTextContent('Rule PII guard (v4)');
     const history = screen.getByTestId(testIds.signals.history);
     expect(history).toHaveTextContent(`Open → Acknowledged by alice, ${dateTimeFormat(AT + 60_000)}`);
@@ -102,7 +101,11 @@ describe('SignalDetails', () => {
     const onChanged = renderDetails();
     await screen.findByText('email address in span attributes');
     // acknowledged → resolved | false positive | open
-    expect(screen.getAllByRole('radio').map((r) => r.closest('div')?.textContent)).toEqual(['Resolved', 'False positive', 'Open']);
+    expect(screen.getAllByRole('radio').map((r) => r.closest('div')?.textContent)).toEqual([
+      'Resolved',
+      'False positive',
+      'Open',
+    ]);
     expect(screen.getByTestId(testIds.signals.saveStatus)).toBeDisabled();
 
     fireEvent.click(screen.getByLabelText('False positive'));
@@ -112,7 +115,9 @@ describe('SignalDetails', () => {
     await waitFor(() => expect(onChanged).toHaveBeenCalledTimes(1));
     const patch = mockFetch.mock.calls.map(([r]) => r as BackendSrvRequest).find((r) => r.method === 'PATCH');
     expect(patch).toMatchObject({ url: URL, data: { status: 'false_positive', note: 'synthetic test traffic' } });
-    await waitFor(() => expect(screen.getByTestId(testIds.signals.history)).toHaveTextContent('Acknowledged → False positive by bob'));
+    await waitFor(() =>
+      expect(screen.getByTestId(testIds.signals.history)).toHaveTextContent('Acknowledged → False positive by bob')
+    );
     expect(screen.getByTestId(testIds.signals.history)).toHaveTextContent('synthetic test traffic');
   });
 
@@ -121,9 +126,12 @@ describe('SignalDetails', () => {
       fakeFetch({
         [`GET ${URL}`]: () => signal,
         [`PATCH ${URL}`]: () => {
-          throw { status: 409, data: { error: 'conflict', message: 'a resolved signal cannot become acknowledged (allowed: open)' } };
+          throw {
+            status: 409,
+            data: { error: 'conflict', message: 'a resolved signal cannot become acknowledged (allowed: open)' },
+          };
         },
-      }),
+      })
     );
     const onChanged = renderDetails();
     await screen.findByText('email address in span attributes');

@@ -7,7 +7,7 @@ import { EmbeddedScene, sceneGraph, SceneTimeRange, VariableValueSelectors, type
 import type { Signal } from '../../api/signals';
 import { exploreTraceUrl, rangeAround } from '../../builders/exploreUrl';
 import { testIds } from '../../components/testIds';
-import { fakeFetch, type Route } from './fakeGrafana';
+import { fakeFetch, installJsdomStubs, type Route } from './fakeGrafana';
 import { registerSignalsDataSource } from './signalsDataSource';
 import { filterVariables } from './signalsScene';
 import { SignalsTable } from './SignalsTable';
@@ -100,14 +100,7 @@ const variable = (scene: EmbeddedScene, name: string) =>
   sceneGraph.lookupVariable(name, scene) as SceneVariable & { changeValueTo: (v: string) => void };
 
 describe('SignalsTable', () => {
-  beforeAll(() => {
-    // jsdom draws no canvas; the filter inputs measure their text with one to size themselves.
-    jest
-      .spyOn(HTMLCanvasElement.prototype, 'getContext')
-      .mockReturnValue({
-        measureText: (t: string) => ({ width: t.length * 7 }),
-      } as unknown as CanvasRenderingContext2D);
-  });
+  beforeAll(installJsdomStubs);
 
   beforeEach(() => {
     mockFetch.mockReset();
@@ -168,7 +161,6 @@ describe('SignalsTable', () => {
   });
 
   it('opens a signal’s details from its row; a status change there refreshes the list', async () => {
-    Object.assign(global, { ResizeObserver: class { observe() {} unobserve() {} disconnect() {} } });
     const signals = ALL.slice(0, 3).map((x) => ({ ...x }));
     const { table } = setup({
       'GET /api/plugin-proxy/betrace-app/sidecar/api/v1/signals': listRoute(signals),
@@ -187,7 +179,9 @@ describe('SignalsTable', () => {
     fireEvent.click(screen.getByLabelText('Acknowledged'));
     fireEvent.click(screen.getByTestId(testIds.signals.saveStatus));
     await waitFor(() => expect(listCalls().length).toBe(before + 1));
-    await waitFor(() => expect(within(screen.getByTestId(testIds.signals.table)).getAllByRole('row')[2]).toHaveTextContent('Acknowledged'));
+    await waitFor(() =>
+      expect(within(screen.getByTestId(testIds.signals.table)).getAllByRole('row')[2]).toHaveTextContent('Acknowledged')
+    );
   });
 
   it('says so when no signal matches', async () => {

@@ -8,7 +8,10 @@ const mockFetch = jest.fn();
 jest.mock('@grafana/runtime', () => ({
   ...jest.requireActual('@grafana/runtime'),
   getBackendSrv: () => ({ fetch: mockFetch }),
-  getTemplateSrv: () => ({ replace: (v: string) => ({ $severity: 'critical', $status: ANY, $rule: '$__all', $service: ' checkout ', $text: '' })[v] ?? v }),
+  getTemplateSrv: () => ({
+    replace: (v: string) =>
+      ({ $severity: 'critical', $status: ANY, $rule: '$__all', $service: ' checkout ', $text: '' })[v] ?? v,
+  }),
 }));
 
 const LIST = '/api/plugin-proxy/betrace-app/sidecar/api/v1/signals';
@@ -43,12 +46,18 @@ describe('resolveFilters', () => {
   const same = (v: string) => v;
 
   it('drops "any" values and keeps the rest, trimmed', () => {
-    expect(resolveFilters({ severity: ANY, status: '$__all', rule: '', service: ' checkout ', text: 'card' }, same, range)).toEqual({ from: 1, to: 2, service: 'checkout', text: 'card' });
+    expect(
+      resolveFilters({ severity: ANY, status: '$__all', rule: '', service: ' checkout ', text: 'card' }, same, range)
+    ).toEqual({ from: 1, to: 2, service: 'checkout', text: 'card' });
   });
 
   it('names a severity or status the sidecar would refuse', () => {
-    expect(() => resolveFilters({ severity: 'urgent' }, same, range)).toThrow('unknown severity "urgent" (expected one of info, low, medium, high, critical)');
-    expect(() => resolveFilters({ status: 'closed' }, same, range)).toThrow('unknown status "closed" (expected one of open, acknowledged, resolved, false_positive)');
+    expect(() => resolveFilters({ severity: 'urgent' }, same, range)).toThrow(
+      'unknown severity "urgent" (expected one of info, low, medium, high, critical)'
+    );
+    expect(() => resolveFilters({ status: 'closed' }, same, range)).toThrow(
+      'unknown status "closed" (expected one of open, acknowledged, resolved, false_positive)'
+    );
   });
 });
 
@@ -79,15 +88,26 @@ describe('SignalsDataSource', () => {
   it('answers a table page with the interpolated filters', async () => {
     mockFetch.mockImplementation(fakeFetch({ [`GET ${LIST}`]: pages(signals(3)) }));
     const filters = { severity: '$severity', status: '$status', rule: '$rule', service: '$service', text: '$text' };
-    const res = await new SignalsDataSource().query(request([{ refId: 'signals', kind: 'page', filters, limit: 2, offset: 1 }]));
-    expect(listCalls()[0].params).toEqual({ from: FROM, to: FROM + 5 * 60_000, severity: 'critical', service: 'checkout', limit: 2, offset: 1 });
+    const res = await new SignalsDataSource().query(
+      request([{ refId: 'signals', kind: 'page', filters, limit: 2, offset: 1 }])
+    );
+    expect(listCalls()[0].params).toEqual({
+      from: FROM,
+      to: FROM + 5 * 60_000,
+      severity: 'critical',
+      service: 'checkout',
+      limit: 2,
+      offset: 1,
+    });
     expect(res.data[0].fields.find((f: { name: string }) => f.name === 'id').values).toEqual(['s1', 's2']);
     expect(res.data[0].meta.custom).toEqual({ total: 3, limit: 2, offset: 1 });
   });
 
   it('counts signals by severity per bucket of the range', async () => {
     mockFetch.mockImplementation(fakeFetch({ [`GET ${LIST}`]: pages(signals(4)) }));
-    const res = await new SignalsDataSource().query(request([{ refId: 'bySeverity', kind: 'bySeverity', filters: {} }]));
+    const res = await new SignalsDataSource().query(
+      request([{ refId: 'bySeverity', kind: 'bySeverity', filters: {} }])
+    );
     const frame = res.data[0];
     expect(frame.fields.map((f: { name: string; type: FieldType; values: number[] }) => [f.name, f.values])).toEqual([
       ['time', [FROM, FROM + 60_000, FROM + 120_000, FROM + 180_000, FROM + 240_000]],
@@ -101,7 +121,13 @@ describe('SignalsDataSource', () => {
   });
 
   it('offers the rules as the rule filter’s options', async () => {
-    mockFetch.mockImplementation(fakeFetch({ 'GET /api/plugin-proxy/betrace-app/sidecar/api/v1/rules': () => ({ rules: [{ id: 'pii', name: 'PII guard' }, { id: 'bare' }] }) }));
+    mockFetch.mockImplementation(
+      fakeFetch({
+        'GET /api/plugin-proxy/betrace-app/sidecar/api/v1/rules': () => ({
+          rules: [{ id: 'pii', name: 'PII guard' }, { id: 'bare' }],
+        }),
+      })
+    );
     expect(await new SignalsDataSource().metricFindQuery()).toEqual([
       { text: 'PII guard', value: 'pii' },
       { text: 'bare', value: 'bare' },

@@ -1,8 +1,24 @@
-import { LoadingState, type DataQueryRequest, type DataQueryResponse, type MetricFindValue, type ScopedVars } from '@grafana/data';
+import {
+  LoadingState,
+  type DataQueryRequest,
+  type DataQueryResponse,
+  type MetricFindValue,
+  type ScopedVars,
+} from '@grafana/data';
 import { getTemplateSrv } from '@grafana/runtime';
 import type { DataQuery } from '@grafana/schema';
 import { RuntimeDataSource, sceneGraph, sceneUtils, type SceneObject } from '@grafana/scenes';
-import { listRuleNames, listSignals, MAX_PAGE_SIZE, SEVERITIES, SIGNAL_STATUSES, type Severity, type Signal, type SignalFilters, type SignalStatus } from '../../api/signals';
+import {
+  listRuleNames,
+  listSignals,
+  MAX_PAGE_SIZE,
+  SEVERITIES,
+  SIGNAL_STATUSES,
+  type Severity,
+  type Signal,
+  type SignalFilters,
+  type SignalStatus,
+} from '../../api/signals';
 import { bucketStep, signalsBySeverityFrame, signalsTableFrame } from '../../builders/signalFrames';
 
 /** The variable value that means "no filter" (a custom "All" value of the filter variables). */
@@ -41,7 +57,11 @@ function interpolator(scopedVars: ScopedVars): Interpolate {
 }
 
 /** The sidecar's filters from a query's templates; a bad severity or status is an error, not "any". */
-export function resolveFilters(template: SignalsFilterTemplate, interpolate: Interpolate, range: { from: number; to: number }): SignalFilters {
+export function resolveFilters(
+  template: SignalsFilterTemplate,
+  interpolate: Interpolate,
+  range: { from: number; to: number }
+): SignalFilters {
   const value = (v: string | undefined): string | undefined => {
     if (v === undefined) {
       return undefined;
@@ -80,7 +100,10 @@ export function resolveFilters(template: SignalsFilterTemplate, interpolate: Int
 }
 
 /** Every signal the filters match, newest first, up to `max` (pages fetched four at a time). */
-export async function collectSignals(filters: SignalFilters, max: number): Promise<{ signals: Signal[]; total: number }> {
+export async function collectSignals(
+  filters: SignalFilters,
+  max: number
+): Promise<{ signals: Signal[]; total: number }> {
   const first = await listSignals(filters, { limit: MAX_PAGE_SIZE, offset: 0 });
   const signals = [...first.signals];
   const wanted = Math.min(first.total, max);
@@ -89,7 +112,9 @@ export async function collectSignals(filters: SignalFilters, max: number): Promi
     offsets.push(offset);
   }
   for (let i = 0; i < offsets.length; i += 4) {
-    const pages = await Promise.all(offsets.slice(i, i + 4).map((offset) => listSignals(filters, { limit: MAX_PAGE_SIZE, offset })));
+    const pages = await Promise.all(
+      offsets.slice(i, i + 4).map((offset) => listSignals(filters, { limit: MAX_PAGE_SIZE, offset }))
+    );
     for (const p of pages) {
       signals.push(...p.signals);
     }
@@ -122,10 +147,17 @@ export class SignalsDataSource extends RuntimeDataSource<SignalsQuery> {
           const step = bucketStep(range.from, range.to, request.maxDataPoints ?? 200);
           const frame = signalsBySeverityFrame(signals, range, step, target.refId);
           if (total > signals.length) {
-            frame.meta = { notices: [{ severity: 'warning', text: `Counted the newest ${signals.length} of ${total} signals; narrow the range or filters to count them all.` }] };
+            frame.meta = {
+              notices: [
+                {
+                  severity: 'warning',
+                  text: `Counted the newest ${signals.length} of ${total} signals; narrow the range or filters to count them all.`,
+                },
+              ],
+            };
           }
           return frame;
-        }),
+        })
     );
     return { data, state: LoadingState.Done };
   }

@@ -21,7 +21,13 @@ import { SignalsTable } from './SignalsTable';
 import { applyConfiguredTempo, tempoVariable } from './tempoVariable';
 
 /** Colours of the severities, from Grafana's palette (theme-aware names). */
-export const SEVERITY_COLORS: Record<string, string> = { info: 'blue', low: 'green', medium: 'yellow', high: 'orange', critical: 'red' };
+export const SEVERITY_COLORS: Record<string, string> = {
+  info: 'blue',
+  low: 'green',
+  medium: 'yellow',
+  high: 'orange',
+  critical: 'red',
+};
 
 /** The filters (the sidecar's list filters) and the Tempo datasource the links open. */
 export function filterVariables() {
@@ -29,7 +35,12 @@ export function filterVariables() {
   return new SceneVariableSet({
     variables: [
       new CustomVariable({ name: 'severity', label: 'Severity', query: SEVERITIES.join(','), ...any }),
-      new CustomVariable({ name: 'status', label: 'Status', query: SIGNAL_STATUSES.map((s) => `${STATUS_LABELS[s]} : ${s}`).join(','), ...any }),
+      new CustomVariable({
+        name: 'status',
+        label: 'Status',
+        query: SIGNAL_STATUSES.map((s) => `${STATUS_LABELS[s]} : ${s}`).join(','),
+        ...any,
+      }),
       new QueryVariable({ name: 'rule', label: 'Rule', datasource: SIGNALS_DATASOURCE, query: 'rules', ...any }),
       new TextBoxVariable({ name: 'service', label: 'Service', value: '' }),
       new TextBoxVariable({ name: 'text', label: 'Search', value: '' }),
@@ -60,8 +71,14 @@ export function signalsScene() {
   return new EmbeddedScene({
     $timeRange: new SceneTimeRange({ from: 'now-6h', to: 'now' }),
     $variables: filterVariables(),
-    $behaviors: [applyConfiguredTempo],
-    controls: [new VariableValueSelectors({}), new SceneControlsSpacer(), new SceneTimePicker({}), new SceneRefreshPicker({ intervals: ['30s', '1m', '5m', '15m'] })],
+    // Only the trace links use Tempo here, so they may follow the setting when it arrives.
+    $behaviors: [(scene) => void applyConfiguredTempo(scene)],
+    controls: [
+      new VariableValueSelectors({}),
+      new SceneControlsSpacer(),
+      new SceneTimePicker({}),
+      new SceneRefreshPicker({ intervals: ['30s', '1m', '5m', '15m'] }),
+    ],
     body: new SceneFlexLayout({
       direction: 'column',
       children: [

@@ -15,7 +15,9 @@ let settings: Promise<string> | undefined;
 /** The app's configured Tempo datasource (jsonData.tempoDatasourceUid), read once per page load. */
 export function configuredTempoUid(): Promise<string> {
   settings ??= getBackendSrv()
-    .get<{ jsonData?: { tempoDatasourceUid?: unknown } }>(`/api/plugins/${PLUGIN_ID}/settings`, undefined, undefined, { showErrorAlert: false })
+    .get<{ jsonData?: { tempoDatasourceUid?: unknown } }>(`/api/plugins/${PLUGIN_ID}/settings`, undefined, undefined, {
+      showErrorAlert: false,
+    })
     .then((s) => tempoDatasourceUid(s?.jsonData))
     .catch(() => DEFAULT_TEMPO_UID);
   return settings;
@@ -30,14 +32,13 @@ export function resetTempoSettings(): void {
  * Scene behaviour: select the app's configured Tempo datasource, unless the URL already chose
  * one (a shared link keeps its datasource).
  */
-export function applyConfiguredTempo(scene: SceneObject): void {
+export async function applyConfiguredTempo(scene: SceneObject): Promise<void> {
   if (locationService.getSearchObject()[`var-${TEMPO_VARIABLE}`]) {
     return;
   }
-  configuredTempoUid().then((uid) => {
-    const variable = sceneGraph.lookupVariable(TEMPO_VARIABLE, scene);
-    if (variable instanceof DataSourceVariable && variable.getValue() !== uid) {
-      variable.changeValueTo(uid);
-    }
-  });
+  const uid = await configuredTempoUid();
+  const variable = sceneGraph.lookupVariable(TEMPO_VARIABLE, scene);
+  if (variable instanceof DataSourceVariable && variable.getValue() !== uid) {
+    variable.changeValueTo(uid);
+  }
 }
