@@ -1,7 +1,8 @@
 import React from 'react';
 import { MemoryRouter } from 'react-router-dom';
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { createDataFrame, FieldType, type DataQueryRequest, type DataSourceRef, type ScopedVars } from '@grafana/data';
+import { createDataFrame, FieldType, type DataQueryRequest, type ScopedVars } from '@grafana/data';
+import type { DataSourceRef } from '@grafana/schema';
 import type { BackendSrvRequest } from '@grafana/runtime';
 import { sceneGraph, type SceneObject, type SceneVariable } from '@grafana/scenes';
 import type { EvidencePage } from '../../api/evidence';
