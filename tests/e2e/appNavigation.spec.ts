@@ -1,8 +1,6 @@
 import { test, expect } from './fixtures';
 import { ROUTES } from '../../src/constants';
 import { testIds } from '../../src/components/testIds';
-import { EVIDENCE_PLACEHOLDER } from '../../src/pages/Evidence/evidenceScene';
-import { SIGNALS_PLACEHOLDER } from '../../src/pages/Signals/signalsScene';
 import { prefixRoute } from '../../src/utils/utils.routing';
 
 test.describe('navigating the app', () => {
@@ -10,7 +8,9 @@ test.describe('navigating the app', () => {
     await gotoPage(`/${ROUTES.Rules}`);
     await expect(page.getByTestId(testIds.rules.valid)).toBeVisible();
     await page.getByTestId(testIds.rules.ruleInput).fill('payment.amount > 1000');
-    await expect(page.getByTestId(testIds.rules.diagnostics)).toContainText('did you mean `payment.where(amount > 1000)`?');
+    await expect(page.getByTestId(testIds.rules.diagnostics)).toContainText(
+      'did you mean `payment.where(amount > 1000)`?'
+    );
   });
 
   test('the app root opens the Rules page', async ({ gotoPage, page }) => {
@@ -21,11 +21,11 @@ test.describe('navigating the app', () => {
 
   test('the Signals page renders', async ({ gotoPage, page }) => {
     await gotoPage(`/${ROUTES.Signals}`);
-    await expect(page.getByTestId(testIds.signals.container)).toContainText(SIGNALS_PLACEHOLDER);
+    await expect(page.getByTestId(testIds.signals.container)).toBeVisible();
   });
 
   test('the Evidence page renders', async ({ gotoPage, page }) => {
     await gotoPage(`/${ROUTES.Evidence}`);
-    await expect(page.getByTestId(testIds.evidence.container)).toContainText(EVIDENCE_PLACEHOLDER);
+    await expect(page.getByTestId(testIds.evidence.container)).toBeVisible();
   });
 });
