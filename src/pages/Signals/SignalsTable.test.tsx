@@ -184,6 +184,33 @@ describe('SignalsTable', () => {
     );
   });
 
+  it('opens on the page and signal a shared URL names', async () => {
+    mockFetch.mockImplementation(
+      fakeFetch({
+        'GET /api/plugin-proxy/betrace-app/sidecar/api/v1/rules': rules,
+        'GET /api/plugin-proxy/betrace-app/sidecar/api/v1/signals': listRoute(ALL),
+        'GET /api/plugin-proxy/betrace-app/sidecar/api/v1/signals/sig-45': () => ({ ...ALL[45], changes: [] }),
+      })
+    );
+    registerSignalsDataSource();
+    const table = new SignalsTable({ pageSize: 20 });
+    table.urlSync!.updateFromUrl({ page: '3', signal: 'sig-45' });
+    expect(table.getUrlState()).toEqual({ page: '3', signal: 'sig-45' });
+    const scene = new EmbeddedScene({
+      $timeRange: new SceneTimeRange({ from: new Date(FROM).toISOString(), to: new Date(TO).toISOString() }),
+      $variables: filterVariables(),
+      body: table,
+    });
+    render(
+      <MemoryRouter>
+        <scene.Component model={scene} />
+      </MemoryRouter>
+    );
+    await waitFor(() => expect(screen.getByTestId(testIds.signals.pageInfo)).toHaveTextContent('41–60 of 250 signals'));
+    expect(await screen.findByTestId(testIds.signals.details)).toHaveTextContent('violation 45');
+    expect(listCalls().map((r) => (r.params as { offset: number }).offset)).toEqual([40]);
+  });
+
   it('says so when no signal matches', async () => {
     setup({ 'GET /api/plugin-proxy/betrace-app/sidecar/api/v1/signals': listRoute([]) });
     expect(await screen.findByTestId(testIds.signals.empty)).toHaveTextContent('No signals match');

@@ -30,6 +30,7 @@ import { testIds } from '../../components/testIds';
 import { SeverityBadge, StatusBadge } from './badges';
 import { SignalDetails, TraceLink } from './SignalDetails';
 import { FILTER_VARIABLES, pageQuery } from './queries';
+import { ANY } from './signalsDataSource';
 
 export interface SignalsTableState extends SceneObjectState {
   /** 1-based. */
@@ -48,9 +49,11 @@ export class SignalsTable extends SceneObjectBase<SignalsTableState> {
 
   protected _variableDependency = new VariableDependencyConfig(this, {
     variableNames: [...FILTER_VARIABLES],
-    // New filters, new list: back to its first page.
-    onReferencedVariableValueChanged: () => this.state.page !== 1 && this.setPage(1),
+    onReferencedVariableValueChanged: () => this.onFiltersChanged(),
   });
+
+  /** The filters the current page belongs to ("any" in all its spellings as one). */
+  private filterKey?: string;
 
   constructor(state: Partial<SignalsTableState> = {}) {
     const page = state.page ?? 1;
@@ -66,6 +69,30 @@ export class SignalsTable extends SceneObjectBase<SignalsTableState> {
           queries: [pageQuery((page - 1) * pageSize, pageSize)],
         }),
     });
+    this.addActivationHandler(() => {
+      this.filterKey = this.currentFilterKey();
+    });
+  }
+
+  private currentFilterKey(): string {
+    return FILTER_VARIABLES.map((name) => {
+      const v = sceneGraph.interpolate(this, `\${${name}}`);
+      return v === ANY || v.startsWith('$') ? '' : v;
+    }).join('\u0000');
+  }
+
+  /**
+   * New filters, new list: back to its first page. Variables settling on load (an "All" that
+   * resolves) are not new filters, so a shared link keeps its page.
+   */
+  private onFiltersChanged(): void {
+    const key = this.currentFilterKey();
+    if (key !== this.filterKey) {
+      this.filterKey = key;
+      if (this.state.page !== 1) {
+        this.setPage(1);
+      }
+    }
   }
 
   getUrlState(): SceneObjectUrlValues {
@@ -88,7 +115,10 @@ export class SignalsTable extends SceneObjectBase<SignalsTableState> {
     const runner = this.state.$data;
     if (runner instanceof SceneQueryRunner) {
       runner.setState({ queries: [pageQuery((page - 1) * this.state.pageSize, this.state.pageSize)] });
-      runner.runQueries();
+      // From the URL, before activation, the runner runs the new page itself once active.
+      if (runner.isActive) {
+        runner.runQueries();
+      }
     }
   }
 
