@@ -18,7 +18,10 @@ test.describe('Evidence page', () => {
     await expect(sample).toHaveAttribute('href', /\/explore\?schemaVersion=1&panes=/);
   });
 
-  test('narrows to a control typed in the Control box (examples/rules/compliance.yaml maps CC6.1)', async ({ gotoPage, page }) => {
+  test('narrows to a control typed in the Control box (examples/rules/compliance.yaml maps CC6.1)', async ({
+    gotoPage,
+    page,
+  }) => {
     await gotoPage(`/${ROUTES.Evidence}?from=now-1h&to=now&var-framework=soc2`);
     await expect(page.getByTestId(testIds.evidence.container)).toBeVisible();
     const control = page.getByLabel('Control');
