@@ -32,7 +32,7 @@ import { DEFAULT_TEMPO_UID, exploreTraceUrl, rangeAround, ruleUrl } from '../../
 import type { EvidenceSelection } from '../../builders/traceql';
 import { testIds } from '../../components/testIds';
 import { ExportButtons } from './ExportButtons';
-import { evidenceSpansTempoQuery } from './queries';
+import { EVIDENCE_SPAN_LIMIT, evidenceSpansTempoQuery } from './queries';
 
 /** The sidecar reads back at most this many records per page for the per-control verification. */
 export const VERIFY_LIMIT = 1000;
@@ -114,9 +114,15 @@ function EvidenceControlsRenderer({ model }: SceneComponentProps<EvidenceControl
       </div>
     );
   } else {
+    const records = summaries.reduce((n, s) => n + s.records, 0);
     body = (
       <div data-testid={testIds.evidence.controls}>
         <InteractiveTable columns={columns} data={summaries} getRowId={(s) => controlKey(s.framework, s.control)} />
+        {records >= EVIDENCE_SPAN_LIMIT && (
+          <Text color="secondary" italic>
+            {`Counted from the ${records} newest evidence records Tempo returned (it returns at most ${EVIDENCE_SPAN_LIMIT}); narrow the range or pick a control for exact counts.`}
+          </Text>
+        )}
       </div>
     );
   }

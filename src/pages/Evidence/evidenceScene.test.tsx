@@ -291,6 +291,20 @@ describe('Evidence page', () => {
     expect(mockHasPermission).toHaveBeenCalledWith('betrace-app.evidence:export');
   });
 
+  it('says when Tempo’s limit may have cut the records counted', async () => {
+    const n = 500;
+    const many = createDataFrame({
+      fields: [
+        { name: 'traceIdHidden', type: FieldType.string, values: Array.from({ length: n }, (_, i) => i.toString(16)) },
+        { name: 'compliance.framework', type: FieldType.string, values: new Array(n).fill('soc2') },
+        { name: 'compliance.control', type: FieldType.string, values: new Array(n).fill('CC6.1') },
+        { name: 'compliance.outcome', type: FieldType.string, values: new Array(n).fill('pass') },
+      ],
+    });
+    setup({ tempo: (refId) => (refId === 'evidence' ? [many] : []) });
+    expect(await screen.findByTestId(testIds.evidence.controls)).toHaveTextContent('Counted from the 500 newest evidence records Tempo returned (it returns at most 500)');
+  });
+
   it('says so when the range holds no evidence', async () => {
     setup({ tempo: () => [] });
     expect(await screen.findByTestId(testIds.evidence.empty)).toHaveTextContent('No evidence in this range');
