@@ -302,7 +302,9 @@ describe('Evidence page', () => {
       ],
     });
     setup({ tempo: (refId) => (refId === 'evidence' ? [many] : []) });
-    expect(await screen.findByTestId(testIds.evidence.controls)).toHaveTextContent('Counted from the 500 newest evidence records Tempo returned (it returns at most 500)');
+    expect(await screen.findByTestId(testIds.evidence.controls)).toHaveTextContent(
+      'Counted from the 500 newest evidence records Tempo returned (it returns at most 500)'
+    );
   });
 
   it('says so when the range holds no evidence', async () => {
