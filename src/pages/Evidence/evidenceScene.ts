@@ -1,8 +1,44 @@
-import { testIds } from '../../components/testIds';
-import { placeholderScene } from '../placeholderScene';
+import {
+  CustomVariable,
+  EmbeddedScene,
+  SceneControlsSpacer,
+  SceneRefreshPicker,
+  SceneTimePicker,
+  SceneTimeRange,
+  SceneVariableSet,
+  TextBoxVariable,
+  VariableValueSelectors,
+} from '@grafana/scenes';
+import { ANY } from '../Signals/signalsDataSource';
+import { tempoVariable } from '../Signals/tempoVariable';
+import { EvidenceView } from './EvidenceView';
 
-export const EVIDENCE_PLACEHOLDER = 'Evidence will be listed here: per compliance control, the traces checked, passed and failed, with the signature and chain of every record verified.';
+/** The frameworks BeTrace's compliance mappings name (telemetry-contract.md). */
+export const FRAMEWORKS = ['soc2', 'hipaa', 'gdpr', 'pci-dss', 'iso27001'] as const;
 
 export function evidenceScene() {
-  return placeholderScene('Evidence is coming', EVIDENCE_PLACEHOLDER, testIds.evidence.container);
+  return new EmbeddedScene({
+    $timeRange: new SceneTimeRange({ from: 'now-24h', to: 'now' }),
+    $variables: new SceneVariableSet({
+      variables: [
+        new CustomVariable({
+          name: 'framework',
+          label: 'Framework',
+          query: FRAMEWORKS.join(','),
+          includeAll: true,
+          defaultToAll: true,
+          allValue: ANY,
+        }),
+        new TextBoxVariable({ name: 'control', label: 'Control', value: '' }),
+        tempoVariable(),
+      ],
+    }),
+    controls: [
+      new VariableValueSelectors({}),
+      new SceneControlsSpacer(),
+      new SceneTimePicker({}),
+      new SceneRefreshPicker({ intervals: ['1m', '5m', '15m', '1h'] }),
+    ],
+    body: new EvidenceView(),
+  });
 }

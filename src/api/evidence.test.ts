@@ -1,0 +1,25 @@
+import { evidencePageFromWire, recordVerification, type WireRecordVerification } from './evidence';
+
+const ok: WireRecordVerification = { seq: 1, signature: 'valid', link: 'valid', reordered: false, ok: true };
+
+describe('the sidecar evidence answer, as the Evidence page reads it', () => {
+  it('names one status per record, with why', () => {
+    expect(recordVerification(ok)).toEqual({ status: 'verified' });
+    expect(recordVerification({ ...ok, signature: 'invalid', ok: false }).status).toBe('altered');
+    expect(recordVerification({ ...ok, signature: 'unknown_key', ok: false })).toEqual({ status: 'altered', reason: 'signed with a key this sidecar does not hold' });
+    expect(recordVerification({ ...ok, reordered: true, ok: false }).status).toBe('reordered');
+    expect(recordVerification({ ...ok, link: 'broken', ok: false }).status).toBe('altered');
+    expect(recordVerification({ ...ok, link: 'unchecked', ok: false })).toEqual({ status: 'missing', reason: 'the record before it is missing from the chain' });
+  });
+
+  it('counts the chain summary from the seqs the sidecar lists', () => {
+    const page = evidencePageFromWire({
+      records: [],
+      total: 9,
+      limit: 100,
+      offset: 0,
+      verification: { records: 9, verified: 4, altered: [2], brokenLinks: [3], missing: [5, 6], reordered: [8], unknownKey: [2, 9], duplicates: [], ok: false },
+    });
+    expect(page.summary).toEqual({ records: 9, verified: 4, altered: 3, missing: 2, reordered: 1 });
+  });
+});

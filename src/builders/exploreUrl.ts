@@ -1,0 +1,66 @@
+import { urlUtil } from '@grafana/data';
+import { PLUGIN_BASE_URL, ROUTES } from '../constants';
+
+/** The Tempo datasource BeTrace links to when the app's settings name none. */
+export const DEFAULT_TEMPO_UID = 'tempo';
+
+/** The app's jsonData field that names the Tempo datasource. */
+export function tempoDatasourceUid(jsonData: { tempoDatasourceUid?: unknown } | undefined): string {
+  const uid = jsonData?.tempoDatasourceUid;
+  return typeof uid === 'string' && uid.trim() !== '' ? uid.trim() : DEFAULT_TEMPO_UID;
+}
+
+const TRACE_ID = /^[0-9a-f]{1,32}$/i;
+const SPAN_ID = /^[0-9a-f]{16}$/i;
+
+export interface TraceLink {
+  datasourceUid: string;
+  traceId: string;
+  /** The span the trace view scrolls to and highlights. */
+  spanId?: string;
+  /** Epoch milliseconds; Explore searches the trace within it. */
+  range?: { from: number; to: number };
+}
+
+/**
+ * Explore's trace view for one trace (the Explore URL state of Grafana 10+:
+ * `/explore?schemaVersion=1&panes={<pane id>: ExploreUrlState}`), with the span focused through
+ * `panelsState.trace.spanId`.
+ */
+export function exploreTraceUrl(link: TraceLink): string {
+  if (!TRACE_ID.test(link.traceId)) {
+    throw new Error(`not a trace id (1–32 hex digits): ${JSON.stringify(link.traceId)}`);
+  }
+  if (link.spanId !== undefined && !SPAN_ID.test(link.spanId)) {
+    throw new Error(`not a span id (16 hex digits): ${JSON.stringify(link.spanId)}`);
+  }
+  const datasource = { type: 'tempo', uid: link.datasourceUid };
+  const pane: Record<string, unknown> = {
+    datasource: link.datasourceUid,
+    queries: [
+      {
+        refId: 'A',
+        datasource,
+        queryType: 'traceql',
+        query: link.traceId.toLowerCase(),
+        limit: 20,
+        tableType: 'traces',
+      },
+    ],
+    range: link.range ? { from: String(link.range.from), to: String(link.range.to) } : { from: 'now-1h', to: 'now' },
+  };
+  if (link.spanId) {
+    pane.panelsState = { trace: { spanId: link.spanId.toLowerCase() } };
+  }
+  return urlUtil.renderUrl('/explore', { schemaVersion: 1, panes: JSON.stringify({ betrace: pane }) });
+}
+
+/** A window around an instant, so Explore finds the trace without searching all time. */
+export function rangeAround(at: number, marginMs = 30 * 60 * 1000): { from: number; to: number } {
+  return { from: at - marginMs, to: at + marginMs };
+}
+
+/** The Rules page of one rule. */
+export function ruleUrl(ruleId: string): string {
+  return `${PLUGIN_BASE_URL}/${ROUTES.Rules}/${encodeURIComponent(ruleId)}`;
+}
