@@ -1,5 +1,6 @@
 import type { ComplianceMapping, Explanation, RuleDefinition, Severity, Violation } from '@betrace/evaluator';
 import { sidecarFetch } from './client';
+import type { SignalPage } from './signals';
 
 /** A rule as the sidecar's API returns it (`ruleView` in packages/sidecar/src/api.ts). */
 export interface RuleView extends RuleDefinition {
@@ -28,30 +29,6 @@ export interface RuleInput {
   enabled: boolean;
   condition: string;
   note?: string;
-}
-
-export interface SignalView {
-  id: string;
-  ruleId: string;
-  ruleVersion: number;
-  ruleName: string;
-  traceId: string;
-  boundSpanId?: string;
-  matchedSpanIds: string[];
-  message: string;
-  severity: Severity;
-  status: string;
-  source: string;
-  service?: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface SignalPage {
-  signals: SignalView[];
-  total: number;
-  limit: number;
-  offset: number;
 }
 
 export type ReplayStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
