@@ -141,10 +141,12 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     return r;
   };
 
+  // Signal and evidence spans go into each tenant's own Tempo org, where its traces are.
+  const orgIdOf = (tenant: string): string | undefined => tenants.find((t) => t.id === tenant)?.tempoOrgId;
   // Writers (OTLP signal spans, Grafana annotations, webhooks) each get an outbox row per signal.
   const writerList: SignalWriter[] = [];
   if (config.otlpExportUrl) {
-    writerList.push(new OtlpSignalWriter(config.otlpExportUrl, VERSION, (t, ruleId) => store.getRule(t, ruleId)?.definition.compliance ?? [], redactorOf));
+    writerList.push(new OtlpSignalWriter(config.otlpExportUrl, VERSION, (t, ruleId) => store.getRule(t, ruleId)?.definition.compliance ?? [], redactorOf, orgIdOf));
   }
   // Annotations go to each tenant's Grafana target (the sidecar-wide GRAFANA_URL when it has none).
   const grafanaOf = new Map<string, GrafanaAnnotationWriter>();
@@ -187,7 +189,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   }
   const evidenceWriters: string[] = [];
   if (config.otlpExportUrl) {
-    const writer = new OtlpEvidenceWriter(config.otlpExportUrl, VERSION);
+    const writer = new OtlpEvidenceWriter(config.otlpExportUrl, VERSION, orgIdOf);
     evidenceWriters.push(writer.name);
     dispatchers.push(new OutboxDispatcher(store, writer, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }, (w, at, limit) => evidenceStore.dueOutbox(w, at, limit)));
   }

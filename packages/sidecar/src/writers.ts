@@ -113,6 +113,8 @@ export class OtlpSignalWriter implements SignalWriter {
     private readonly version: string,
     private readonly complianceOf: (tenant: string, ruleId: string) => Array<{ framework: string; control: string }>,
     private readonly redactorOf: RedactorOf,
+    /** The tenant's Tempo org (X-Scope-OrgID), so a signal span lands in the tenant's own trace. */
+    private readonly orgIdOf: (tenant: string) => string | undefined = () => undefined,
     private readonly timeoutMs = 10_000,
   ) {
     this.url = /\/v1\/traces$/.test(exportUrl) ? exportUrl : `${exportUrl}/v1/traces`;
@@ -123,8 +125,13 @@ export class OtlpSignalWriter implements SignalWriter {
     const compliance = this.complianceOf(item.tenant, item.signal.ruleId).map((c) => ({ framework: redactor.text(c.framework), control: redactor.text(c.control) }));
     const request = signalSpanRequest(redactSignal(redactor, item.signal), this.version, compliance);
     const body = encodeTraceRequest(request);
-    await send(this.url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body }, this.timeoutMs);
+    await send(this.url, { method: 'POST', headers: otlpHeaders(this.orgIdOf(item.tenant)), body }, this.timeoutMs);
   }
+}
+
+/** OTLP/HTTP protobuf headers, with the tenant's X-Scope-OrgID for a multi-tenant Tempo. */
+export function otlpHeaders(orgId: string | undefined): Record<string, string> {
+  return orgId === undefined ? { 'content-type': 'application/x-protobuf' } : { 'content-type': 'application/x-protobuf', 'x-scope-orgid': orgId };
 }
 
 // ---------------------------------------------------------------- Grafana annotations

@@ -14,7 +14,7 @@ import { loadConfig } from '../src/config';
 import { createSidecar, Sidecar } from '../src/sidecar';
 import { Store } from '../src/store';
 import { loadTenantsFile, parseTenants, sha256Hex, TenantsFileError } from '../src/tenants';
-import { grafanaDouble } from './support/doubles';
+import { grafanaDouble, HttpDouble } from './support/doubles';
 
 const root = path.join(__dirname, '../../..');
 const MINUTE = 60_000;
@@ -834,6 +834,46 @@ describe('per-tenant settings', () => {
         .some((b) => b.text.includes('0f'.repeat(16)))
     ).toBe(false);
     expect(sidecar.store.outboxDepth('grafana')).toBe(0);
+  });
+
+  it('writes each tenant’s signal and evidence spans into its own Tempo org (X-Scope-OrgID)', async () => {
+    const sink = new HttpDouble();
+    const sinkUrl = await sink.start();
+    cleanups.push(() => sink.stop());
+    const dir = tmp('betrace-orgs-');
+    const rules = JSON.stringify(path.join(root, 'examples/rules'));
+    fs.writeFileSync(
+      path.join(dir, 't.yaml'),
+      `tenants:
+  - id: a
+    apiTokens: [{ name: a, sha256: ${H(TOKEN_A)} }]
+    tempoOrgId: org-a
+    rulesDir: ${rules}
+  - id: b
+    apiTokens: [{ name: b, sha256: ${H(TOKEN_B)} }]
+    tempoOrgId: org-b
+    rulesDir: ${rules}
+`
+    );
+    const clock = { now: Date.UTC(2026, 10, 25, 12, 0, 0) };
+    const config = loadConfig({ DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', OTLP_EXPORT_URL: sinkUrl });
+    const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000, writerIntervalMs: 3_600_000 });
+    await sidecar.start();
+    cleanups.push(() => sidecar.stop());
+    // A compliance rule (SOC 2 CC6.1) violated in a, a plain one in b.
+    const a = exampleJson('soc2-cc6-1-access-control', 'violates');
+    const b = withTraceId(exampleJson('no-auto-approve', 'violates'), '0f'.repeat(16));
+    sidecar.assembler.add('a', decodeOtlpJsonText(a), a.length);
+    sidecar.assembler.add('b', decodeOtlpJsonText(b), b.length);
+    clock.now += 10_001;
+    sidecar.assembler.tick();
+    for (const d of sidecar.dispatchers) {
+      await d.runOnce();
+    }
+    const orgs = sink.requests.map((r) => r.headers['x-scope-orgid']);
+    expect(orgs.length).toBe(sidecar.store.listSignals('a').total + sidecar.store.listSignals('b').total + 1); // + a's per-trace evidence span
+    expect(orgs.filter((o) => o === 'org-a').length).toBe(sidecar.store.listSignals('a').total + 1);
+    expect(orgs.filter((o) => o === 'org-b').length).toBe(sidecar.store.listSignals('b').total);
   });
 
   it('keeps a generated evidence key for a tenant that lists none, across restarts; a listed key is used as is', async () => {

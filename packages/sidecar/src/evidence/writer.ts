@@ -5,7 +5,7 @@
  * rewrites the same span.
  */
 import { encodeTraceRequest } from '../ingest/otlpProto';
-import { OutboxWriter, send } from '../writers';
+import { otlpHeaders, OutboxWriter, send } from '../writers';
 import { evidenceAttributes, EvidenceRecord } from './record';
 import type { EvidenceOutboxItem } from './store';
 
@@ -49,6 +49,8 @@ export class OtlpEvidenceWriter implements OutboxWriter<EvidenceOutboxItem> {
   constructor(
     exportUrl: string,
     private readonly version: string,
+    /** The tenant's Tempo org (X-Scope-OrgID). */
+    private readonly orgIdOf: (tenant: string) => string | undefined = () => undefined,
     private readonly timeoutMs = 10_000,
   ) {
     this.url = /\/v1\/traces$/.test(exportUrl) ? exportUrl : `${exportUrl}/v1/traces`;
@@ -56,6 +58,6 @@ export class OtlpEvidenceWriter implements OutboxWriter<EvidenceOutboxItem> {
 
   async deliver(item: EvidenceOutboxItem): Promise<void> {
     const body = encodeTraceRequest(evidenceSpanRequest(item.evidence, this.version));
-    await send(this.url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body }, this.timeoutMs);
+    await send(this.url, { method: 'POST', headers: otlpHeaders(this.orgIdOf(item.tenant)), body }, this.timeoutMs);
   }
 }
