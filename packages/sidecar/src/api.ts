@@ -40,6 +40,9 @@ declare module 'fastify' {
   }
 }
 
+/** Routes answered without a token: liveness, readiness and Prometheus metrics. */
+const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
 export interface ApiOptions {
   /** Each request's bearer token picks its tenant; every route works on that tenant only. */
   tenants: readonly Tenant[];
@@ -139,10 +142,13 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     }
   });
 
-  // Bearer token on every /api/v1 route.
+  // A bearer token on every route but the probes and metrics. Decided on the route the router
+  // matched, never on the raw URL: the router decodes percent-escapes (`/%61pi/v1/rules` is
+  // `/api/v1/rules`), so a prefix test of req.url could be walked around.
   app.addHook('onRequest', async (req, res) => {
-    if (!req.url.startsWith('/api/v1')) {
-      return;
+    const route = req.routeOptions.url;
+    if (route === undefined || PUBLIC_ROUTES.has(route)) {
+      return; // a probe, metrics, or no route at all (404)
     }
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(header);
@@ -153,6 +159,13 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     }
     req.tenant = found.tenant;
     req.tokenName = found.tokenName;
+  });
+  // Belt and braces: a handler never runs for a tenant-scoped route without a tenant.
+  app.addHook('preHandler', async (req, res) => {
+    const route = req.routeOptions.url;
+    if (route !== undefined && !PUBLIC_ROUTES.has(route) && !req.tenant) {
+      return res.code(401).send({ error: 'unauthorized', message: 'no tenant for this request' });
+    }
   });
 
   const who = (req: FastifyRequest): string =>
