@@ -175,7 +175,7 @@ describe('the API', () => {
     expect(await (await fetch(`${r.api}/readyz`)).json()).toEqual({ ready: true });
     expect((await fetch(`${r.api}/metrics`)).status).toBe(200);
     // The router decodes percent-escapes: an encoded path is the same route, and needs the token too.
-    for (const encoded of ['/%61pi/v1/rules', '/api/%761/audit', '/api/v1/%73ignals',]) {
+    for (const encoded of ['/%61pi/v1/rules', '/api/%761/audit', '/api/v1/%73ignals']) {
       const res = await fetch(`${r.api}${encoded}`);
       expect([encoded, res.status]).toEqual([encoded, 401]);
     }
