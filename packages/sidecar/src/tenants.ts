@@ -62,8 +62,14 @@ export interface Tenant {
   id: string;
   /** Bearer tokens for /api/v1 (hashed). */
   apiTokens: HashedSecret[];
-  /** Keys for the OTLP receiver (`Authorization: Bearer` or `x-api-key`), hashed. Empty: ingest is open for this tenant only when it is the single default tenant. */
+  /** Keys for the OTLP receiver (`Authorization: Bearer` or `x-api-key`), hashed. */
   ingestKeys: HashedSecret[];
+  /**
+   * Ingest without a key: set only on the embedded default tenant (no TENANTS_FILE), so
+   * `npm start` takes traces as it always did. A tenant of a file never gets it: a file tenant
+   * without ingest keys receives nothing over OTLP.
+   */
+  openIngest?: boolean;
   /** When set, OTLP bodies must carry `x-signature: sha256=<hex HMAC of the body>` and `x-timestamp`. */
   ingestHmacSecret?: string;
   rateLimit?: RateLimit;
@@ -114,6 +120,7 @@ export function defaultTenant(config: SidecarConfig, apiToken: string, evidenceK
     id: 'default',
     apiTokens: [{ name: 'BETRACE_API_TOKEN', sha256: sha256Hex(apiToken) }],
     ingestKeys: [],
+    openIngest: true,
     tempoOrgId: config.tempoOrgId,
     evidenceKeys: [evidenceKey],
     redaction: { ...DEFAULT_REDACTION },

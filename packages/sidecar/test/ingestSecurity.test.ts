@@ -151,9 +151,13 @@ describe('ingest keys', () => {
     expect(r.sidecar.store.listSignals('limited').total).toBe(0);
   });
 
-  it('keeps ingest open for a single tenant without keys, and closes it once that tenant has one', async () => {
-    const open = await sidecar({ tenants: [{ ...tenant('default', 'x'), ingestKeys: [] }] });
+  it('keeps ingest open for the embedded default tenant only, and closes it once that tenant has a key', async () => {
+    const open = await sidecar({ tenants: [{ ...tenant('default', 'x'), ingestKeys: [], openIngest: true }] });
     expect((await post(open, AUTO_APPROVE)).status).toBe(200);
+    // A tenant of a tenants file without ingest keys receives nothing, even alone.
+    const fileTenant = await sidecar({ tenants: [{ ...tenant('team-a', 'x'), ingestKeys: [] }] });
+    const refused = await post(fileTenant, AUTO_APPROVE);
+    expect(refused.status).toBe(401);
     const closed = await sidecar({ tenants: [tenant('default', 'only-key')] });
     expect((await post(closed, AUTO_APPROVE)).status).toBe(401);
     expect((await post(closed, AUTO_APPROVE, { 'x-api-key': 'only-key' })).status).toBe(200);

@@ -55,9 +55,9 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   return bearer ?? header(headers, 'x-api-key');
 }
 
-/** Ingest is open (no key asked) only for a single tenant that has no ingest keys: the embedded default. */
+/** Ingest is open (no key asked) only for the embedded default tenant, alone and without ingest keys. */
 export function ingestIsOpen(tenants: readonly Tenant[]): boolean {
-  return tenants.length === 1 && tenants[0].ingestKeys.length === 0;
+  return tenants.length === 1 && tenants[0].openIngest === true && tenants[0].ingestKeys.length === 0;
 }
 
 /** The tenant a request belongs to, and the name (never the value) of the key it used. */
