@@ -15,7 +15,14 @@ export interface ActiveRule {
 export class RuleRegistry {
   private readonly compiled = new Map<string, ActiveRule[]>();
 
-  constructor(private readonly store: Store) {}
+  /**
+   * @param onCompiled called with a tenant's enabled rules each time they are compiled (the
+   *   sidecar zero-initialises their counters, so a rule's first signal is an increase).
+   */
+  constructor(
+    private readonly store: Store,
+    private readonly onCompiled?: (tenant: string, rules: readonly ActiveRule[]) => void,
+  ) {}
 
   /** The enabled, compiled rules of a tenant. */
   active(tenant: string): ActiveRule[] {
@@ -32,6 +39,7 @@ export class RuleRegistry {
         }
       }
       this.compiled.set(tenant, rules);
+      this.onCompiled?.(tenant, rules);
     }
     return rules;
   }

@@ -100,7 +100,16 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   }
   const store = new Store(config.dataDir === ':memory:' ? ':memory:' : path.join(config.dataDir, 'betrace.db'));
   const metrics = new Metrics();
-  const rules = new RuleRegistry(store);
+  // A counter series appears at its first increment; Prometheus' increase() and rate() see that
+  // first sample as the start, not as a change. Zero every enabled rule's series when its rules
+  // compile, so the first signal of a rule counts (and fires an alert on increase()).
+  const rules = new RuleRegistry(store, (tenant, active) => {
+    for (const r of active) {
+      const rule = r.compiled.definition.id;
+      metrics.signals.inc({ tenant, rule, severity: r.compiled.definition.severity }, 0);
+      metrics.ruleEvaluations.inc({ tenant, rule }, 0);
+    }
+  });
   const usage = new UsageMeter(store, now);
 
   // Tenants: the file's, or one `default` tenant from the plain variables, its token as before.

@@ -182,6 +182,12 @@ describe('the API', () => {
     expect((await fetch(`${r.api}/%61pi/v1/rules`, { headers: { authorization: `Bearer ${r.sidecar.token}` } })).status).toBe(200);
   });
 
+  it('exports every enabled rule’s signal counter at 0 before its first signal, so the first one is an increase', async () => {
+    const r = await sidecar();
+    const text = await (await fetch(`${r.api}/metrics`)).text();
+    expect(text).toContain('betrace_signals_total{tenant="default",rule="payment-fraud-check",severity="critical"} 0');
+  });
+
   it('lists provisioned rules read-only, and creates, versions, rolls back and deletes its own', async () => {
     const r = await sidecar();
     const call = (method: string, url: string, body?: unknown) =>
