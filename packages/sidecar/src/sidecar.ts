@@ -249,6 +249,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       pipeline,
       log,
       lag: metrics.pollLag,
+      unavailable: metrics.pollUnavailable,
       now,
       settleMs: config.pollSettleMs,
       startMs: config.pollStartMs,

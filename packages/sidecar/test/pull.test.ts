@@ -152,6 +152,36 @@ describe('pull mode', () => {
     expect(await ready()).toEqual({ status: 200, body: { ready: true, tempo: { ready: false } } });
   });
 
+  it('scans a window again while a trace search lists cannot be fetched yet, and moves on after the last retry', async () => {
+    const p = await pull();
+    const t = p.clock.now;
+    p.tempo.ingest('single-tenant', exampleSpans('payment-fraud-check', 'violates', 1, t - 9.5 * MINUTE));
+    const client = p.sidecar.tempo!;
+    const realTrace = client.trace.bind(client);
+    let refusals = 2; // Tempo answers 200 with an empty trace while it is still flushing it
+    client.trace = async (id: string) => (refusals-- > 0 ? undefined : realTrace(id));
+    await p.sidecar.poller!.pollOnce();
+    expect(ruleIds(p.sidecar)).toEqual([]);
+    expect(p.sidecar.store.getWatermark('default')).toBe(t - 10 * MINUTE); // the window before it only
+    await p.sidecar.poller!.pollOnce();
+    expect(p.sidecar.store.getWatermark('default')).toBe(t - 10 * MINUTE);
+    await p.sidecar.poller!.pollOnce();
+    expect(ruleIds(p.sidecar)).toEqual(['payment-fraud-check']);
+    expect(p.sidecar.store.getWatermark('default')).toBe(t - 2 * MINUTE);
+
+    // A trace that never becomes retrievable holds its window for five polls, then is counted.
+    p.tempo.ingest('single-tenant', exampleSpans('no-auto-approve', 'violates', 2, t + 30_000));
+    client.trace = async () => undefined;
+    p.clock.now += 5 * MINUTE;
+    for (let i = 0; i < 4; i++) {
+      await p.sidecar.poller!.pollOnce();
+      expect(p.sidecar.store.getWatermark('default')).toBe(t - 2 * MINUTE);
+    }
+    await p.sidecar.poller!.pollOnce();
+    expect(p.sidecar.store.getWatermark('default')).toBe(p.clock.now - 2 * MINUTE);
+    expect(await p.sidecar.metrics.registry.getSingleMetricAsString('betrace_poll_unavailable_traces_total')).toContain('betrace_poll_unavailable_traces_total{tenant="default"} 1');
+  });
+
   it('resumes from the stored watermark after a restart', async () => {
     const first = await pull();
     const t = first.clock.now;

@@ -7,7 +7,7 @@
  * a Tempo outage stops it and nothing is skipped; catching up goes in bounded chunks.
  */
 import type { Logger } from 'pino';
-import type { Gauge } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import type { Pipeline } from '../pipeline';
 import type { RuleRegistry } from '../rules';
 import type { Store } from '../store';
@@ -22,6 +22,8 @@ export interface PollerOptions {
   pipeline: Pipeline;
   log: Logger;
   lag: Gauge<'tenant'>;
+  /** Traces search listed that could not be fetched after every retry of their window. */
+  unavailable?: Counter<'tenant'>;
   now: () => number;
   /** Tempo flushes a trace ~10 s after its last span and cuts the newest ~30 s of a search. */
   settleMs: number;
@@ -31,6 +33,8 @@ export interface PollerOptions {
   maxWindowMs?: number;
   /** Search limit; a search with this many hits is split. */
   limit?: number;
+  /** Polls that scan a window again while a trace it lists cannot be fetched (default 5). */
+  unavailableRetries?: number;
 }
 
 export interface PollResult {
@@ -44,6 +48,8 @@ export class TempoPoller {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<PollResult> | undefined;
   private stopped = false;
+  /** Window start → polls so far that found a listed trace Tempo could not return. */
+  private readonly retries = new Map<number, number>();
 
   constructor(private readonly o: PollerOptions) {}
 
@@ -65,7 +71,21 @@ export class TempoPoller {
     const maxWindow = this.o.maxWindowMs ?? 5 * 60_000;
     while (from < target && !this.stopped) {
       const to = Math.min(from + maxWindow, target);
-      await this.window(from, to, result);
+      const unavailable = await this.window(from, to, result);
+      if (unavailable.length > 0) {
+        // Listed by search, not yet returned by trace-by-id (Tempo still flushing it): the
+        // watermark stays, so the next poll scans this window again (signal ids make that
+        // idempotent); after the last retry the window is passed and the traces counted.
+        const attempts = (this.retries.get(from) ?? 0) + 1;
+        if (attempts < (this.o.unavailableRetries ?? 5)) {
+          this.retries.set(from, attempts);
+          this.o.log.info({ tenant, from, to, traces: unavailable, attempt: attempts }, 'traces listed by search are not retrievable yet; the window is scanned again next poll');
+          break;
+        }
+        this.o.unavailable?.inc({ tenant }, unavailable.length);
+        this.o.log.warn({ tenant, from, to, traces: unavailable }, 'traces listed by search could not be fetched after every retry; moving on');
+      }
+      this.retries.delete(from);
       store.setWatermark(tenant, to, now());
       result.windows++;
       from = to;
@@ -75,9 +95,9 @@ export class TempoPoller {
     return result;
   }
 
-  private async window(fromMs: number, toMs: number, result: PollResult): Promise<void> {
+  private async window(fromMs: number, toMs: number, result: PollResult): Promise<string[]> {
     const rules = this.o.rules.active(this.o.tenant).map((r) => r.compiled);
-    await scanWindow(this.o.client, rules, fromMs, toMs, this.o.limit ?? 200, this.o.log, result, (trace, ruleIds) => {
+    return scanWindow(this.o.client, rules, fromMs, toMs, this.o.limit ?? 200, this.o.log, result, (trace, ruleIds) => {
       result.signals += this.o.pipeline.evaluate(this.o.tenant, trace, 'pull', ruleIds).length;
     });
   }

@@ -1,7 +1,8 @@
 /**
  * One window over Tempo, shared by the poller and replay: each rule's pushdown as a search
  * (rules with the same query share it), saturated searches split until none is, each candidate
- * trace fetched once, and handed over with the ids of the rules whose pushdown matched it.
+ * trace fetched once, and handed over with the ids of the rules whose pushdown matched it. Returns
+ * the ids of candidates Tempo listed but could not return.
  */
 import type { CompiledRule, Trace } from '@betrace/evaluator';
 import type { Logger } from 'pino';
@@ -22,7 +23,7 @@ export async function scanWindow(
   counters: ScanCounters,
   onTrace: (trace: Trace, ruleIds: ReadonlySet<string>) => void,
   cancelled: () => boolean = () => false,
-): Promise<void> {
+): Promise<string[]> {
   const byQuery = new Map<string, string[]>();
   for (const r of rules) {
     const q = r.pushdown.query;
@@ -36,16 +37,22 @@ export async function scanWindow(
       candidates.set(traceId, set);
     }
   }
+  // A trace that search lists but trace-by-id cannot return yet (200 with an empty trace, or 404):
+  // reported to the caller, which decides whether to scan the window again.
+  const unavailable: string[] = [];
   for (const [traceId, ruleIds] of candidates) {
     if (cancelled()) {
-      return;
+      return unavailable;
     }
     const trace = await client.trace(traceId);
     counters.tracesFetched++;
     if (trace !== undefined) {
-      onTrace(trace, ruleIds); // a trace search lists but cannot return yet: an overlapping window retries
+      onTrace(trace, ruleIds);
+    } else {
+      unavailable.push(traceId);
     }
   }
+  return unavailable;
 }
 
 /** Every trace a query matches in [from, to): splits saturated windows until none is. */
