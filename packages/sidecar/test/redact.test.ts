@@ -230,6 +230,21 @@ function piiResourceSpans(values: string[], ids = { traceId: '4bf92f3577b34da6a3
   ];
 }
 
+describe('values a template or an explanation rendered', () => {
+  const r = new Redactor(DEFAULT_REDACTION, 'k'.repeat(32));
+  const attrs = { 'db.password': 'pa"ss\\word9', user: { session_cookie: 'SESS-8f3k2j1', name: 'shop' }, items: [{ token: 'tok-77aa' }] };
+  const withhold = r.withholding([attrs]);
+
+  it('withholds a sensitive value also in its JSON-escaped form', () => {
+    expect(withhold(`explain value ${JSON.stringify(attrs['db.password'])} == "x"`)).toBe('explain value "[REDACTED:key]" == "x"');
+  });
+
+  it('withholds values of sensitive keys nested in maps and in lists of maps', () => {
+    expect(withhold(`user ${JSON.stringify(attrs.user)}`)).toBe('user {"session_cookie":"[REDACTED:key]","name":"shop"}');
+    expect(withhold(`items ${JSON.stringify(attrs.items)}`)).toBe('items [{"token":"[REDACTED:key]"}]');
+  });
+});
+
 describe('OTLP resourceSpans', () => {
   it('leave nothing a detector finds, in any attribute type, and keep ids, times, routes and versions', () => {
     const r = redactor();

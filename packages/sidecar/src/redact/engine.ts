@@ -530,14 +530,31 @@ export class Redactor {
     let values: string[] = [];
     try {
       const withheld = new Set<string>();
-      for (const map of attrs) {
-        if (!isObj(map)) {
-          continue;
-        }
+      // Nested maps (kvlists) are walked too: a sensitive key inside one (`user.session_cookie`)
+      // withholds its value like a top-level one.
+      const walk = (map: Record<string, unknown>, depth: number, top: boolean): void => {
         for (const k of Object.keys(map)) {
-          if (this.keys.sensitive(k) || !this.allowed(k)) {
-            leaves(map[k], withheld, this.maxScan, 0);
+          const v = map[k];
+          if (this.keys.sensitive(k) || (top && !this.allowed(k))) {
+            leaves(v, withheld, this.maxScan, 0);
+          } else if (isObj(v) && depth < MAX_DEPTH) {
+            walk(v, depth + 1, false);
+          } else if (Array.isArray(v) && depth < MAX_DEPTH) {
+            v.filter(isObj).forEach((x) => walk(x as Record<string, unknown>, depth + 1, false));
           }
+        }
+      };
+      for (const map of attrs) {
+        if (isObj(map)) {
+          walk(map, 0, true);
+        }
+      }
+      // Templates and explanations render objects as JSON: a value with a quote or a backslash
+      // stands there escaped, so its escaped form is withheld too.
+      for (const v of [...withheld]) {
+        const escaped = JSON.stringify(v).slice(1, -1);
+        if (escaped !== v) {
+          withheld.add(escaped);
         }
       }
       values = [...withheld].sort((a, b) => b.length - a.length);
