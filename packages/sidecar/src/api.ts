@@ -19,7 +19,7 @@ import {
 import type { Logger } from 'pino';
 import { registerEvidenceRoutes } from './evidence/api';
 import type { Metrics } from './metrics';
-import type { ReplayRunner } from './replay';
+import { ReplayBusy, type ReplayRunner } from './replay';
 import { redactExplanation, Redactor } from './redact';
 import type { TempoClient } from './tempo/client';
 import type { RuleRegistry } from './rules';
@@ -39,6 +39,9 @@ declare module 'fastify' {
     tokenName: string;
   }
 }
+
+/** Longest range one replay covers (longer ones are split by the caller). */
+const MAX_REPLAY_RANGE_MS = 31 * 86_400_000;
 
 /** Routes answered without a token: liveness, readiness and Prometheus metrics. */
 const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
@@ -493,6 +496,12 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       if (from === undefined || to === undefined || to <= from) {
         return res.code(400).send({ error: 'invalid_request', message: 'from and to must be epoch milliseconds or ISO 8601 times, with from before to' });
       }
+      if (to - from > MAX_REPLAY_RANGE_MS) {
+        return res.code(400).send({ error: 'invalid_request', message: `a replay covers at most ${MAX_REPLAY_RANGE_MS / 86_400_000} days; split longer ranges` });
+      }
+      if (body.rule !== undefined && body.dryRun !== true) {
+        return res.code(400).send({ error: 'invalid_request', message: 'an unsaved rule is replayed as a dry run only (dryRun: true); save it to create signals' });
+      }
       const rules = [];
       if (body.rule !== undefined) {
         const { rule, diagnostics } = validateRuleDefinition({ id: 'unsaved', name: 'unsaved rule', severity: 'medium', ...body.rule });
@@ -512,7 +521,16 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       if (rules.length === 0) {
         return res.code(400).send({ error: 'invalid_request', message: 'no rules to replay' });
       }
-      const job = replay.start(req.tenant, rules, from, to, body.dryRun === true);
+      let job;
+      try {
+        job = replay.start(req.tenant, rules, from, to, body.dryRun === true);
+      } catch (e) {
+        if (e instanceof ReplayBusy) {
+          res.header('Retry-After', '30');
+          return res.code(429).send({ error: 'too_many_replays', message: e.message });
+        }
+        throw e;
+      }
       return res.code(202).send(job);
     },
   );

@@ -37,6 +37,12 @@ export interface ReplayJob {
 }
 
 export const MAX_DRY_RUN_VIOLATIONS = 10_000;
+/** Jobs a tenant may have queued or running at once; more are refused (the API answers 429). */
+export const MAX_ACTIVE_JOBS_PER_TENANT = 5;
+/** Finished jobs kept per tenant for GET /replay/:id (the oldest are forgotten). */
+export const KEPT_FINISHED_JOBS_PER_TENANT = 20;
+
+export class ReplayBusy extends Error {}
 const WINDOW_MS = 5 * 60_000;
 
 export class ReplayRunner {
@@ -54,6 +60,15 @@ export class ReplayRunner {
 
   /** Queues a replay; it starts when the jobs before it are done. */
   start(tenant: string, rules: readonly ActiveRule[], from: number, to: number, dryRun: boolean): ReplayJob {
+    const mine = [...this.jobs.values()].filter((j) => j.tenant === tenant);
+    if (mine.filter((j) => j.status === 'queued' || j.status === 'running').length >= MAX_ACTIVE_JOBS_PER_TENANT) {
+      throw new ReplayBusy(`${MAX_ACTIVE_JOBS_PER_TENANT} replays are already queued or running; wait for one to finish or cancel one`);
+    }
+    // Memory stays bounded: only the newest finished jobs (and their dry-run violations) are kept.
+    const finished = mine.filter((j) => j.status !== 'queued' && j.status !== 'running');
+    for (const old of finished.slice(0, Math.max(0, finished.length - KEPT_FINISHED_JOBS_PER_TENANT + 1))) {
+      this.jobs.delete(old.id);
+    }
     const job: ReplayJob = {
       id: randomUUID(),
       tenant,
@@ -98,6 +113,7 @@ export class ReplayRunner {
 
   private async run(job: ReplayJob): Promise<void> {
     if (job.status === 'cancelled') {
+      this.rulesOf.delete(job.id);
       return;
     }
     job.status = 'running';

@@ -300,6 +300,36 @@ describe('replay', () => {
     expect((await call(p, 'POST', '/api/v1/rules/test', { ruleId: 'no-auto-approve', traceIds: ['ab'.repeat(16)] })).status).toBe(404);
     expect((await call(p, 'POST', '/api/v1/replay', { from: 'later', to: 'sooner' })).status).toBe(400);
   }, 60_000);
+
+  it('bounds replays: ranges of at most 31 days, unsaved rules as dry runs only, five jobs at a time per tenant', async () => {
+    const p = await pull();
+    const t = p.clock.now;
+    const post = async (body: object) => {
+      const res = await call(p, 'POST', '/api/v1/replay', body);
+      return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { message?: string; id?: string } };
+    };
+    const tooLong = await post({ from: String(t - 32 * 24 * 60 * MINUTE), to: String(t), dryRun: true });
+    expect([tooLong.status, tooLong.body.message]).toEqual([400, 'a replay covers at most 31 days; split longer ranges']);
+    const unsavedForReal = await post({ rule: { condition: 'payment.auto_approve' }, from: String(t - 60 * MINUTE), to: String(t) });
+    expect(unsavedForReal.status).toBe(400);
+    expect(unsavedForReal.body.message).toMatch(/dry run only/);
+
+    p.tempo.fault = { latencyMs: 200 };
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await post({ from: String(t - 24 * 60 * MINUTE), to: String(t), dryRun: true });
+      expect(r.status).toBe(202);
+      ids.push(r.body.id!);
+    }
+    const sixth = await post({ from: String(t - 24 * 60 * MINUTE), to: String(t), dryRun: true });
+    expect([sixth.status, sixth.retryAfter]).toEqual([429, '30']);
+    for (const id of ids) {
+      await call(p, 'DELETE', `/api/v1/replay/${id}`);
+    }
+    p.tempo.fault = undefined;
+    await p.sidecar.replay!.idle();
+    expect((await post({ from: String(t - 60 * MINUTE), to: String(t), dryRun: true })).status).toBe(202);
+  }, 60_000);
 });
 
 describe('betrace replay', () => {
