@@ -92,10 +92,13 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const log = deps.logger ?? pino({ level: config.logLevel, name: 'betrace' });
   // The tenants file is read (and fully checked) before anything is opened.
   const fileTenants = config.tenantsFile !== undefined ? loadTenantsFile(config.tenantsFile, deps.env ?? process.env) : undefined;
-  if (config.tempoUrl && fileTenants && fileTenants.length > 1) {
+  // Several tenants sharing Tempo (reading it, forwarding to it, or writing signal and evidence
+  // spans into it) need an org id each, or their traces would mix in one Tempo tenant.
+  const touchesTempo = config.tempoUrl !== undefined || config.gateway || config.otlpExportUrl !== undefined;
+  if (touchesTempo && fileTenants && fileTenants.length > 1) {
     const without = fileTenants.filter((t) => t.tempoOrgId === undefined).map((t) => t.id);
     if (without.length > 0) {
-      throw new ConfigError('TENANTS_FILE', `with TEMPO_URL and several tenants each needs its own tempoOrgId (X-Scope-OrgID); missing for ${without.join(', ')}`);
+      throw new ConfigError('TENANTS_FILE', `with several tenants and TEMPO_URL, OTLP_EXPORT_URL or gateway mode, each tenant needs its own tempoOrgId (X-Scope-OrgID); missing for ${without.join(', ')}`);
     }
   }
   const store = new Store(config.dataDir === ':memory:' ? ':memory:' : path.join(config.dataDir, 'betrace.db'));

@@ -373,20 +373,21 @@ describe('the tenants file', () => {
     );
   });
 
-  it('needs an org id per tenant in pull mode with several tenants', () => {
+  it('needs an org id per tenant with several tenants whenever Tempo is read or written', () => {
     const dir = tmp('betrace-tenants-');
     fs.writeFileSync(
       path.join(dir, 't.yaml'),
       `tenants:\n  - id: a\n    apiTokens: [${ok}]\n    tempoOrgId: o\n  - id: b\n    apiTokens: [{ name: t, sha256: ${H('y')} }]\n`
     );
-    const config = loadConfig({
-      DATA_DIR: dir,
-      TENANTS_FILE: path.join(dir, 't.yaml'),
-      TEMPO_URL: 'http://tempo:3200',
-    });
-    expect(() => createSidecar(config, { logger: pino({ level: 'silent' }) })).toThrow(
-      'TENANTS_FILE: with TEMPO_URL and several tenants each needs its own tempoOrgId (X-Scope-OrgID); missing for b'
-    );
+    const message =
+      'TENANTS_FILE: with several tenants and TEMPO_URL, OTLP_EXPORT_URL or gateway mode, each tenant needs its own tempoOrgId (X-Scope-OrgID); missing for b';
+    for (const env of [{ TEMPO_URL: 'http://tempo:3200' }, { OTLP_EXPORT_URL: 'http://tempo:4318' }]) {
+      const config = loadConfig({ DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml'), ...env });
+      expect(() => createSidecar(config, { logger: pino({ level: 'silent' }) })).toThrow(message);
+    }
+    const gateway = loadConfig({ DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml'), TEMPO_OTLP_URL: 'http://tempo:4318/v1/traces' });
+    gateway.gateway = true;
+    expect(() => createSidecar(gateway, { logger: pino({ level: 'silent' }) })).toThrow(message);
   });
 });
 
