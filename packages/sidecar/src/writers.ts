@@ -32,9 +32,24 @@ export async function send(url: string, init: RequestInit, timeoutMs: number): P
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) {
     const text = (await res.text().catch(() => '')).slice(0, 300);
-    throw new DeliveryError(`${init.method ?? 'GET'} ${url} answered ${res.status}${text ? `: ${text}` : ''}`);
+    throw new DeliveryError(`${init.method ?? 'GET'} ${shownUrl(url)} answered ${res.status}${text ? `: ${text}` : ''}`);
   }
   return res;
+}
+
+/**
+ * A target's URL as logs and the outbox may show it: origin and first path segment only. A webhook
+ * URL can be a credential (Slack's incoming webhooks are), so the rest never leaves.
+ */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const first = u.pathname.split('/').filter(Boolean)[0];
+    const more = u.pathname.split('/').filter(Boolean).length > 1 || u.search !== '';
+    return `${u.origin}${first ? `/${first}` : ''}${more ? '/…' : ''}`;
+  } catch {
+    return '(invalid URL)';
+  }
 }
 
 /** The tenant's redactor, by tenant id: writers are shared by tenants, policies are not. */

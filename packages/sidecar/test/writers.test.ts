@@ -2,6 +2,7 @@
  * Writers against recording doubles: what leaves the sidecar for Tempo (signal spans), Grafana
  * (annotations) and webhooks, storm folding, and an outage during which nothing is lost or doubled.
  */
+import { shownUrl } from '../src/writers';
 import { createHmac } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -178,5 +179,15 @@ describe('writers', () => {
     expect([0, 1, 2, 3, 10].map((a) => d.backoff(a))).toEqual([1000, 2000, 4000, 8000, 60_000]);
     const low = new OutboxDispatcher(s, { name: 'x', deliver: async () => undefined }, { now: () => 0, log: pino({ level: 'silent' }), metrics: {} as never, baseDelayMs: 1000, random: () => 0 });
     expect(low.backoff(3)).toBe(4000);
+  });
+});
+
+describe('delivery errors', () => {
+  it('name a target by origin and first path segment only: a webhook URL can be a credential', () => {
+    expect(shownUrl('https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX')).toBe('https://hooks.slack.com/services/…');
+    expect(shownUrl('http://tempo:4318/v1/traces')).toBe('http://tempo:4318/v1/…');
+    expect(shownUrl('http://grafana:3000/api/annotations?token=x')).toBe('http://grafana:3000/api/…');
+    expect(shownUrl('http://hooks.example.com')).toBe('http://hooks.example.com');
+    expect(shownUrl('not a url')).toBe('(invalid URL)');
   });
 });
