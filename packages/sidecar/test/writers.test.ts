@@ -2,7 +2,6 @@
  * Writers against recording doubles: what leaves the sidecar for Tempo (signal spans), Grafana
  * (annotations) and webhooks, storm folding, and an outage during which nothing is lost or doubled.
  */
-import { shownUrl } from '../src/writers';
 import { createHmac } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -11,6 +10,7 @@ import pino from 'pino';
 import { loadConfig } from '../src/config';
 import { ExportTraceServiceRequest } from '../src/ingest/otlpProto';
 import { createSidecar, Sidecar } from '../src/sidecar';
+import { shownUrl } from '../src/writers';
 import { grafanaDouble, HttpDouble } from './support/doubles';
 
 const root = path.join(__dirname, '../../..');
