@@ -356,10 +356,16 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       await receiver.listen({ port: config.otlpPort, host: config.host });
       await api.listen({ port: config.apiPort, host: config.host });
       const tickMs = deps.tickMs ?? Math.min(1000, Math.max(10, Math.floor(config.decisionWaitMs / 4)));
+      // An exception here would be uncaught (a timer callback) and end the process: a failing
+      // store is logged, and the next tick tries again.
       timer = setInterval(() => {
-        assembler.tick();
-        metrics.bufferSpans.set(assembler.bufferedSpans);
-        usage.flush();
+        try {
+          assembler.tick();
+          metrics.bufferSpans.set(assembler.bufferedSpans);
+          usage.flush();
+        } catch (e) {
+          log.error({ err: e }, 'the periodic tick failed; it runs again on the next one');
+        }
       }, tickMs);
       timer.unref();
       evidence.start(deps.evidenceIntervalMs ?? Math.min(1000, Math.max(10, Math.floor(config.evidenceWindowMs / 4))));

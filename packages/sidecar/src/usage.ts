@@ -35,11 +35,13 @@ export class UsageMeter {
       return;
     }
     const batch = [...this.pending.values()];
-    this.pending.clear();
     this.store.db.transaction(() => {
       for (const p of batch) {
         this.store.addUsage(p.tenant, p.dayStart, p.counts);
       }
     })();
+    // Only once they are committed: a failed write (SQLITE_BUSY, a full disk) keeps the counts for
+    // the next flush instead of losing them.
+    this.pending.clear();
   }
 }

@@ -13,6 +13,7 @@ import { main } from '../src/cli';
 import { loadConfig } from '../src/config';
 import { createSidecar, Sidecar } from '../src/sidecar';
 import { Store } from '../src/store';
+import { UsageMeter } from '../src/usage';
 import { loadTenantsFile, parseTenants, sha256Hex, TenantsFileError } from '../src/tenants';
 import { grafanaDouble, HttpDouble } from './support/doubles';
 
@@ -1102,6 +1103,22 @@ describe('the audit log', () => {
 // ---------------------------------------------------------------- usage
 
 describe('usage', () => {
+  it('keeps counts a failed write could not store for the next flush', () => {
+    const store = new Store(':memory:');
+    const meter = new UsageMeter(store, () => Date.UTC(2026, 10, 25, 12));
+    meter.count('a', { spans: 5 });
+    const real = store.addUsage.bind(store);
+    store.addUsage = () => {
+      throw new Error('SQLITE_BUSY: database is locked');
+    };
+    expect(() => meter.flush()).toThrow('SQLITE_BUSY');
+    store.addUsage = real;
+    meter.count('a', { spans: 2 });
+    meter.flush();
+    expect(store.listUsage('a', '2026-11-25', '2026-11-25').map((d) => d.spans)).toEqual([7]);
+    store.close();
+  });
+
   it('counts spans and bytes at the receiver, traces and signals in the pipeline, per UTC day', async () => {
     const s = await single();
     const violating = exampleJson('no-auto-approve', 'violates');
