@@ -1,6 +1,7 @@
 import { test, expect } from './fixtures';
 import { ROUTES } from '../../src/constants';
 import { testIds } from '../../src/components/testIds';
+import { VIEWER } from './users';
 
 /**
  * The Evidence page against the compose stack: the demo rules map to SOC 2 controls, so the
@@ -66,15 +67,8 @@ test.describe('Evidence page', () => {
 });
 
 test.describe('Evidence page as a Viewer', () => {
-  test.use({
-    storageState: { cookies: [], origins: [] },
-    user: { user: 'betrace-viewer', password: 'betrace-viewer', role: 'Viewer' },
-  });
-
-  test.beforeEach(async ({ createUser, login }) => {
-    await createUser();
-    await login();
-  });
+  // The Viewer the createViewer project signed in (playwright.config.ts): this tab is that user.
+  test.use({ storageState: VIEWER.storageState, user: VIEWER.user });
 
   test('reads the evidence but cannot export it', async ({ gotoPage, page }) => {
     await gotoPage(`/${ROUTES.Evidence}?from=now-1h&to=now`);

@@ -4,6 +4,7 @@ import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { ROUTES } from '../../src/constants';
 import { rulesTestIds as ids } from '../../src/pages/Rules/testIds';
+import { VIEWER } from './users';
 
 // The Rules page against the compose stack (`npm run server`): Grafana with the plugin, the sidecar
 // (in pull mode against Tempo, for replay) and Tempo. Each run creates its own rule id.
@@ -103,19 +104,18 @@ test.describe('Rules', () => {
 
 test.describe('Rules as a Viewer', () => {
   // A Viewer holds rules:read but not rules:write (plugin.json roles).
-  test.use({
-    user: { user: 'betrace-e2e-viewer', password: 'betrace-e2e-viewer', role: 'Viewer' },
-    storageState: { cookies: [], origins: [] },
-  });
+  test.use({ storageState: VIEWER.storageState, user: VIEWER.user });
 
-  test('sees rules read-only: no New rule, no Save', async ({ createUser, login, gotoPage, page }) => {
-    await createUser();
-    await login();
+  test('sees rules read-only: no New rule, no Save, no Replay', async ({ gotoPage, page }) => {
     await gotoPage(`/${ROUTES.Rules}`);
     await expect(page.getByTestId(ids.list.container)).toBeVisible();
     await expect(page.getByTestId(ids.list.newRule)).toHaveCount(0);
     await gotoPage(`/${ROUTES.Rules}/${ruleId}`);
     await expect(page.getByTestId(ids.editor.readOnly)).toBeVisible();
     await expect(page.getByTestId(ids.editor.save)).toHaveCount(0);
+    // Replay goes through a proxy route that needs rules:write.
+    await page.getByRole('tab', { name: 'Replay' }).click();
+    await expect(page.getByTestId(ids.replay.start)).toBeDisabled();
+    await expect(page.getByTestId(ids.replay.notAllowed)).toBeVisible();
   });
 });

@@ -1,6 +1,7 @@
 import { test, expect } from './fixtures';
 import { ROUTES } from '../../src/constants';
 import { testIds } from '../../src/components/testIds';
+import { VIEWER } from './users';
 
 /**
  * The Signals page against the compose stack (`npm run server`): the demo traffic generator makes
@@ -88,15 +89,8 @@ test.describe('Signals page', () => {
 });
 
 test.describe('Signals page as a Viewer', () => {
-  test.use({
-    storageState: { cookies: [], origins: [] },
-    user: { user: 'betrace-viewer', password: 'betrace-viewer', role: 'Viewer' },
-  });
-
-  test.beforeEach(async ({ createUser, login }) => {
-    await createUser();
-    await login();
-  });
+  // The Viewer the createViewer project signed in (playwright.config.ts): this tab is that user.
+  test.use({ storageState: VIEWER.storageState, user: VIEWER.user });
 
   test('shows the history but offers no status change', async ({ gotoPage, page }) => {
     await gotoPage(`/${ROUTES.Signals}?from=now-1h&to=now`);
