@@ -1,4 +1,4 @@
-import { exploreTraceUrl, rangeAround, ruleUrl, tempoDatasourceUid } from './exploreUrl';
+import { exploreTraceUrl, newRuleUrl, rangeAround, ruleUrl, tempoDatasourceUid } from './exploreUrl';
 
 describe('exploreTraceUrl', () => {
   it('opens the trace in Explore with the bound span focused', () => {
@@ -52,6 +52,7 @@ describe('exploreTraceUrl', () => {
 describe('links and settings', () => {
   it('links a rule to its page in the app', () => {
     expect(ruleUrl('checkout/pii guard')).toBe('/a/betrace-app/rules/checkout%2Fpii%20guard');
+    expect(newRuleUrl()).toBe('/a/betrace-app/rules/new');
   });
 
   it('puts a margin either side of an instant', () => {

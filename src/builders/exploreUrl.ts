@@ -64,3 +64,8 @@ export function rangeAround(at: number, marginMs = 30 * 60 * 1000): { from: numb
 export function ruleUrl(ruleId: string): string {
   return `${PLUGIN_BASE_URL}/${ROUTES.Rules}/${encodeURIComponent(ruleId)}`;
 }
+
+/** The Rules page's editor of a new rule. */
+export function newRuleUrl(): string {
+  return `${PLUGIN_BASE_URL}/${ROUTES.Rules}/new`;
+}

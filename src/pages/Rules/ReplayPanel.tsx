@@ -2,8 +2,9 @@ import React, { useEffect, useState } from 'react';
 import { dateTimeFormat, getDefaultTimeRange, type TimeRange } from '@grafana/data';
 import { Alert, Button, Field, LoadingBar, Stack, Text, TextLink, TimeRangeInput } from '@grafana/ui';
 import { cancelReplay, getReplay, startReplay, type ReplayJob } from '../../api/rules';
+import { exploreTraceUrl } from '../../builders/exploreUrl';
+import { ACTIONS, can } from '../../utils/permissions';
 import { toInput, type RuleDraft } from './draft';
-import { exploreTraceUrl } from './links';
 import { rulesTestIds } from './testIds';
 
 const FINISHED = new Set(['done', 'failed', 'cancelled']);
@@ -16,7 +17,8 @@ export function replayProgress(job: ReplayJob): string {
 
 /**
  * "Replay": the sidecar replays the draft (a dry run: no signals are created) over a past range
- * in Tempo; progress is polled until the job finishes, and it can be cancelled.
+ * in Tempo; progress is polled until the job finishes, and it can be cancelled. The proxy route
+ * needs rules:write, so a user without it sees why instead of a 403.
  */
 export function ReplayPanel({
   draft,
@@ -33,6 +35,7 @@ export function ReplayPanel({
   const [job, setJob] = useState<ReplayJob>();
   const [error, setError] = useState<string>();
   const running = job !== undefined && !FINISHED.has(job.status);
+  const allowed = can(ACTIONS.rulesWrite);
 
   useEffect(() => {
     if (!job || FINISHED.has(job.status)) {
@@ -102,14 +105,19 @@ export function ReplayPanel({
           <Button
             data-testid={rulesTestIds.replay.start}
             icon="history"
-            disabled={!valid}
+            disabled={!valid || !allowed}
             onClick={start}
-            tooltip={valid ? undefined : 'Fix the rule’s errors first'}
+            tooltip={replayTooltip(valid, allowed)}
           >
             Replay
           </Button>
         )}
       </Stack>
+      {!allowed && (
+        <Text color="secondary" data-testid={rulesTestIds.replay.notAllowed}>
+          {`Replaying needs the ${ACTIONS.rulesWrite} permission.`}
+        </Text>
+      )}
       {error && (
         <Alert severity="error" title="Replay failed" data-testid={rulesTestIds.replay.error}>
           {error}
@@ -131,7 +139,14 @@ export function ReplayPanel({
           {job.violations.map((v, i) => (
             <li key={`${v.traceId}-${v.boundSpanId ?? ''}-${i}`}>
               {v.message} —{' '}
-              <TextLink href={exploreTraceUrl(tempoUid, v.traceId)} external>
+              <TextLink
+                href={exploreTraceUrl({
+                  datasourceUid: tempoUid,
+                  traceId: v.traceId,
+                  spanId: v.boundSpanId,
+                  range: { from: job.from, to: job.to },
+                })}
+              >
                 trace {v.traceId}
               </TextLink>
             </li>
@@ -145,4 +160,11 @@ export function ReplayPanel({
       )}
     </Stack>
   );
+}
+
+function replayTooltip(valid: boolean, allowed: boolean): string | undefined {
+  if (!allowed) {
+    return `Replaying needs the ${ACTIONS.rulesWrite} permission`;
+  }
+  return valid ? undefined : 'Fix the rule’s errors first';
 }

@@ -5,6 +5,7 @@ import { MemoryRouter } from 'react-router-dom';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { of, throwError } from 'rxjs';
 import type { ReplayJob, RuleView } from '../../api/rules';
+import { exploreTraceUrl } from '../../builders/exploreUrl';
 import { RuleEditor } from './RuleEditor';
 import { rulesTestIds as ids } from './testIds';
 
@@ -373,6 +374,7 @@ describe('RuleEditor: Replay', () => {
   const violation = {
     ruleId: 'payment-fraud-check',
     traceId: 'cb81f926213516df1f0a6598a1aef89b',
+    boundSpanId: 'e705a2c9ba31352f',
     matchedSpanIds: ['e705a2c9ba31352f'],
     message: 'charge of 1500 USD',
     severity: 'critical' as const,
@@ -403,7 +405,16 @@ describe('RuleEditor: Replay', () => {
     const link = within(screen.getByTestId(ids.replay.violations)).getByRole('link', {
       name: /trace cb81f926213516df1f0a6598a1aef89b/,
     });
-    expect(link.getAttribute('href')).toContain('/explore?schemaVersion=1&panes=');
+    // The job's own range, so Explore finds a trace older than its default hour; the bound span focused.
+    expect(link).toHaveAttribute(
+      'href',
+      exploreTraceUrl({
+        datasourceUid: 'tempo',
+        traceId: violation.traceId,
+        spanId: violation.boundSpanId,
+        range: { from: 0, to: 3600_000 },
+      })
+    );
     const body = calls('POST', '/api/v1/replay')[0].data!;
     expect(body).toEqual(
       expect.objectContaining({
@@ -413,6 +424,20 @@ describe('RuleEditor: Replay', () => {
     );
     expect(Number(body.to) - Number(body.from)).toBe(6 * 3600_000);
     expect(screen.queryByTestId(ids.replay.cancel)).not.toBeInTheDocument();
+  });
+
+  it('offers no replay without rules:write (the proxy would refuse it), and says why', async () => {
+    mockGranted.clear();
+    renderEditor();
+    await screen.findByTestId(ids.editor.name);
+    fireEvent.click(screen.getByRole('tab', { name: 'Replay' }));
+    // Grafana's Button keeps a disabled button with a tooltip focusable: aria-disabled.
+    expect(screen.getByTestId(ids.replay.start)).toHaveAttribute('aria-disabled', 'true');
+    expect(screen.getByTestId(ids.replay.notAllowed)).toHaveTextContent(
+      'Replaying needs the betrace-app.rules:write permission.'
+    );
+    fireEvent.click(screen.getByTestId(ids.replay.start));
+    expect(calls('POST', '/api/v1/replay')).toHaveLength(0);
   });
 
   it('cancels a running replay', async () => {

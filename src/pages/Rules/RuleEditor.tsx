@@ -17,7 +17,7 @@ import {
   type Analysis,
   type RuleDraft,
 } from './draft';
-import { ruleUrl } from './links';
+import { ruleUrl } from '../../builders/exploreUrl';
 import { DiagnosticList } from './DiagnosticList';
 import { ReplayPanel } from './ReplayPanel';
 import { RuleForm } from './RuleForm';

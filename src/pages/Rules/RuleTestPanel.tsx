@@ -15,8 +15,8 @@ import {
   useStyles2,
 } from '@grafana/ui';
 import type { ClauseExplanation, Explanation, Trace } from '@betrace/evaluator';
+import { exploreTraceUrl, rangeAround } from '../../builders/exploreUrl';
 import type { RuleDraft } from './draft';
-import { exploreTraceUrl } from './links';
 import { explainDraft, fetchTempoTrace, parsePastedTraces, spanRows } from './testRun';
 import { rulesTestIds } from './testIds';
 
@@ -121,7 +121,13 @@ function TraceResult({ explanation, trace, tempoUid }: { explanation: Explanatio
         {explanation.violations.map((v, i) => (
           <div key={i}>{v.message}</div>
         ))}
-        <TextLink href={exploreTraceUrl(tempoUid, explanation.traceId)} external>
+        <TextLink
+          href={exploreTraceUrl({
+            datasourceUid: tempoUid,
+            traceId: explanation.traceId,
+            range: trace.spans.length > 0 ? rangeAround(Number(trace.startNs) / 1e6) : undefined,
+          })}
+        >
           Open the trace in Explore
         </TextLink>
       </Alert>

@@ -25,7 +25,7 @@ import {
 import { SEVERITIES, type Severity } from '@betrace/evaluator';
 import { listRules, ruleSignals, type RuleView } from '../../api/rules';
 import { ACTIONS, can } from '../../utils/permissions';
-import { newRuleUrl, ruleUrl } from './links';
+import { newRuleUrl, ruleUrl } from '../../builders/exploreUrl';
 import { complianceLabel, filterRules, type RuleStateFilter } from './ruleFilters';
 import { EmptyRules, ErrorState, LoadingState } from './States';
 import { rulesTestIds } from './testIds';

@@ -1,7 +1,7 @@
 import { SceneAppPage, type SceneAppPageLike, type SceneRouteMatch } from '@grafana/scenes';
 import { ROUTES } from '../../constants';
 import { prefixRoute } from '../../utils/utils.routing';
-import { newRuleUrl, ruleUrl } from './links';
+import { newRuleUrl, ruleUrl } from '../../builders/exploreUrl';
 import { ruleEditorScene } from './ruleEditorScene';
 import { rulesScene } from './rulesScene';
 

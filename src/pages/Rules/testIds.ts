@@ -42,6 +42,7 @@ export const rulesTestIds = {
     range: 'data-testid rule-replay-range',
     start: 'data-testid rule-replay-start',
     cancel: 'data-testid rule-replay-cancel',
+    notAllowed: 'data-testid rule-replay-not-allowed',
     progress: 'data-testid rule-replay-progress',
     status: 'data-testid rule-replay-status',
     violations: 'data-testid rule-replay-violations',
