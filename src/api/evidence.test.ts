@@ -19,7 +19,23 @@ describe('the sidecar evidence answer, as the Evidence page reads it', () => {
       limit: 100,
       offset: 0,
       verification: { records: 9, verified: 4, altered: [2], brokenLinks: [3], missing: [5, 6], reordered: [8], unknownKey: [2, 9], duplicates: [], ok: false },
+      summary: { controls: [] },
     });
     expect(page.summary).toEqual({ records: 9, verified: 4, altered: 3, missing: 2, reordered: 1 });
+  });
+
+  it('keeps the sidecar’s exact counts per control', () => {
+    const controls = [
+      { framework: 'soc2', control: 'CC6.1', records: 700, pass: 650, fail: 50, checkedTraces: 9000, failedTraces: 48 },
+    ];
+    const page = evidencePageFromWire({
+      records: [],
+      total: 700,
+      limit: 100,
+      offset: 0,
+      verification: { records: 700, verified: 700, altered: [], brokenLinks: [], missing: [], reordered: [], unknownKey: [], duplicates: [], ok: true },
+      summary: { controls },
+    });
+    expect(page.controls).toEqual(controls);
   });
 });

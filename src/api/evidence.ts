@@ -50,12 +50,26 @@ export interface EvidenceSummary {
   reordered: number;
 }
 
+/** Pass/fail of one control over every record the filter matched (the sidecar's `ControlSummary`). */
+export interface EvidenceControlCounts {
+  framework: string;
+  control: string;
+  records: number;
+  pass: number;
+  fail: number;
+  /** From the summary records: per-trace records repeat traces a summary already counts. */
+  checkedTraces: number;
+  failedTraces: number;
+}
+
 export interface EvidencePage {
   records: EvidenceRecord[];
   total: number;
   limit: number;
   offset: number;
   summary: EvidenceSummary;
+  /** Every control in scope, sorted by framework and control. */
+  controls: EvidenceControlCounts[];
 }
 
 export interface EvidenceFilters {
@@ -99,6 +113,7 @@ export interface EvidenceWirePage {
   limit: number;
   offset: number;
   verification: WireVerificationSummary;
+  summary: { controls: EvidenceControlCounts[] };
 }
 
 /** The page's view of one record's check: one status, and why when it is not verified. */
@@ -135,6 +150,7 @@ export function evidencePageFromWire(wire: EvidenceWirePage): EvidencePage {
       missing: v.missing.length,
       reordered: v.reordered.length,
     },
+    controls: wire.summary.controls,
   };
 }
 

@@ -1,155 +1,162 @@
-import { createDataFrame, FieldType } from '@grafana/data';
-import type { EvidenceRecord } from '../api/evidence';
-import { controlKey, controlSummaries, parseTraceIds, verificationByControl } from './evidenceFrames';
+import type { EvidencePage, EvidenceRecord } from '../api/evidence';
+import { controlKey, controlRows, verificationByControl } from './evidenceFrames';
 
-// The columns Grafana's Tempo datasource gives a `tableType: 'spans'` answer, attributes by key.
-const spansFrame = createDataFrame({
-  fields: [
-    { name: 'traceIdHidden', type: FieldType.string, values: ['t1', 't2', 't3', 't4'] },
-    { name: 'spanID', type: FieldType.string, values: ['s1', 's2', 's3', 's4'] },
-    { name: 'time', type: FieldType.time, values: [1000, 3000, 2000, 4000] },
-    {
-      name: 'name',
-      type: FieldType.string,
-      values: ['compliance.evidence', 'compliance.evidence', 'compliance.evidence', 'compliance.evidence'],
-    },
-    { name: 'compliance.framework', type: FieldType.string, values: ['soc2', 'soc2', 'soc2', 'hipaa'] },
-    { name: 'compliance.control', type: FieldType.string, values: ['CC6.1', 'CC6.1', 'CC10.1', '164.312(b)'] },
-    { name: 'compliance.outcome', type: FieldType.string, values: ['pass', 'fail', 'pass', 'pass'] },
-    {
-      name: 'compliance.rule_id',
-      type: FieldType.string,
-      values: ['pii-guard', 'auth-check', 'pii-guard', 'audit-log'],
-    },
-    { name: 'compliance.checked_traces', type: FieldType.string, values: ['120', '80', '5', '7'] },
-    { name: 'compliance.failed_traces', type: FieldType.string, values: ['0', '3', '0', '0'] },
-    {
-      name: 'compliance.sample_trace_ids',
-      type: FieldType.string,
-      values: ['aa01,aa02', '["bb01","bb02"]', '', 'cc01'],
-    },
-  ],
+const record = (over: Partial<EvidenceRecord>): EvidenceRecord => ({
+  seq: 1,
+  traceId: '0af7651916cd43dd8448eb211c80319c',
+  spanId: 'b7ad6b7169203331',
+  framework: 'soc2',
+  control: 'CC6.1',
+  outcome: 'pass',
+  ruleId: 'pii-guard',
+  checkedTraces: 0,
+  failedTraces: 0,
+  windowStart: '2026-11-28T10:00:00.000Z',
+  windowEnd: '2026-11-28T10:01:00.000Z',
+  sampleTraceIds: [],
+  keyId: 'k1',
+  signature: 'ab',
+  verification: { status: 'verified' },
+  ...over,
 });
 
-describe('controlSummaries', () => {
-  it('sums records, outcomes and traces per control, failing samples first', () => {
-    expect(controlSummaries([spansFrame], 3)).toEqual([
+const page = (records: EvidenceRecord[], controls: EvidencePage['controls']): EvidencePage => ({
+  records,
+  total: records.length,
+  limit: 1000,
+  offset: 0,
+  summary: { records: records.length, verified: records.length, altered: 0, missing: 0, reordered: 0 },
+  controls,
+});
+
+const T0 = Date.parse('2026-11-28T10:00:00.000Z');
+const MIN = 60_000;
+
+describe('controlRows', () => {
+  it('takes the counts from the sidecar, the rules and violating traces from the records', () => {
+    const rows = controlRows(
+      page(
+        [
+          // a summary that passed: its samples are passing traces
+          record({ seq: 1, checkedTraces: 40, sampleTraceIds: ['aa01', 'aa02'] }),
+          // a summary that failed 1 of 60: only its first sample is a violating trace
+          record({
+            seq: 2,
+            outcome: 'fail',
+            ruleId: 'auth-check',
+            checkedTraces: 60,
+            failedTraces: 1,
+            windowStart: '2026-11-28T10:01:00.000Z',
+            windowEnd: '2026-11-28T10:02:00.000Z',
+            sampleTraceIds: ['bb01', 'bb02'],
+          }),
+          // a per-trace record names the violating trace
+          record({
+            seq: 3,
+            outcome: 'fail',
+            checkedTraces: 1,
+            failedTraces: 1,
+            windowStart: '2026-11-28T10:03:00.000Z',
+            windowEnd: '2026-11-28T10:03:00.000Z',
+            traceId: 'cc01',
+            spanId: '00f067aa0ba902b7',
+            sampleTraceIds: ['cc01'],
+          }),
+          record({ seq: 4, framework: 'hipaa', control: '164.312(b)', ruleId: 'audit-log', sampleTraceIds: ['dd01'] }),
+        ],
+        [
+          // exact counts over more records than the page holds
+          {
+            framework: 'hipaa',
+            control: '164.312(b)',
+            records: 9,
+            pass: 9,
+            fail: 0,
+            checkedTraces: 70,
+            failedTraces: 0,
+          },
+          { framework: 'soc2', control: 'CC10.1', records: 2, pass: 2, fail: 0, checkedTraces: 5, failedTraces: 0 },
+          {
+            framework: 'soc2',
+            control: 'CC6.1',
+            records: 700,
+            pass: 650,
+            fail: 50,
+            checkedTraces: 9000,
+            failedTraces: 48,
+          },
+        ]
+      ),
+      3
+    );
+    expect(rows).toEqual([
       {
         framework: 'hipaa',
         control: '164.312(b)',
-        records: 1,
-        pass: 1,
+        records: 9,
+        pass: 9,
         fail: 0,
-        checkedTraces: 7,
+        checkedTraces: 70,
         failedTraces: 0,
         rules: ['audit-log'],
-        sampleTraceIds: ['cc01'],
-        lastSeen: 4000,
+        samples: [{ traceId: 'dd01', range: { from: T0 - 30 * MIN, to: T0 + 31 * MIN } }],
+        lastRecord: { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', at: T0 + MIN },
+      },
+      // no record of it on the page: counts only
+      {
+        framework: 'soc2',
+        control: 'CC10.1',
+        records: 2,
+        pass: 2,
+        fail: 0,
+        checkedTraces: 5,
+        failedTraces: 0,
+        rules: [],
+        samples: [],
       },
       {
         framework: 'soc2',
         control: 'CC6.1',
-        records: 2,
-        pass: 1,
-        fail: 1,
-        checkedTraces: 200,
-        failedTraces: 3,
+        records: 700,
+        pass: 650,
+        fail: 50,
+        checkedTraces: 9000,
+        failedTraces: 48,
         rules: ['auth-check', 'pii-guard'],
-        sampleTraceIds: ['bb01', 'bb02', 'aa01'],
-        lastSeen: 3000,
-      },
-      // per-trace evidence has no sample list: the trace holding the span is the sample
-      {
-        framework: 'soc2',
-        control: 'CC10.1',
-        records: 1,
-        pass: 1,
-        fail: 0,
-        checkedTraces: 5,
-        failedTraces: 0,
-        rules: ['pii-guard'],
-        sampleTraceIds: ['t3'],
-        lastSeen: 2000,
+        samples: [
+          { traceId: 'cc01', range: { from: T0 - 27 * MIN, to: T0 + 33 * MIN } },
+          { traceId: 'bb01', range: { from: T0 - 29 * MIN, to: T0 + 32 * MIN } },
+          { traceId: 'bb02', range: { from: T0 - 29 * MIN, to: T0 + 32 * MIN } },
+        ],
+        lastRecord: { traceId: 'cc01', spanId: '00f067aa0ba902b7', at: T0 + 3 * MIN },
       },
     ]);
   });
 
-  it('reads frames nested per trace, and scoped column names', () => {
-    const inner = createDataFrame({
-      fields: [
-        { name: 'traceIdHidden', type: FieldType.string, values: ['t9'] },
-        { name: 'span.compliance.framework', type: FieldType.string, values: ['gdpr'] },
-        { name: 'span.compliance.control', type: FieldType.string, values: ['Art.32'] },
-        { name: 'span.compliance.outcome', type: FieldType.string, values: ['fail'] },
-      ],
-    });
-    const outer = createDataFrame({ fields: [{ name: 'nested', type: FieldType.nestedFrames, values: [[inner]] }] });
-    expect(controlSummaries([outer])).toEqual([
-      {
-        framework: 'gdpr',
-        control: 'Art.32',
-        records: 1,
-        pass: 0,
-        fail: 1,
-        checkedTraces: 0,
-        failedTraces: 0,
-        rules: [],
-        sampleTraceIds: ['t9'],
-        lastSeen: 0,
-      },
-    ]);
-  });
-
-  it('ignores frames without a control column (no evidence in range)', () => {
-    expect(
-      controlSummaries([
-        createDataFrame({ fields: [{ name: 'traceIdHidden', type: FieldType.string, values: ['x'] }] }),
-      ])
-    ).toEqual([]);
-  });
-});
-
-describe('parseTraceIds', () => {
-  it.each([
-    ['a1, b2  c3', ['a1', 'b2', 'c3']],
-    ['["a1","zz"]', ['a1']],
-    ['[broken', []],
-    [
-      ['ab', 'cd'],
-      ['ab', 'cd'],
-    ],
-    [undefined, []],
-    [42, []],
-  ])('%j → %j', (value, ids) => {
-    expect(parseTraceIds(value)).toEqual(ids);
+  it('lists a trace once, where it failed', () => {
+    const rows = controlRows(
+      page(
+        [
+          record({ seq: 1, sampleTraceIds: ['aa01'] }),
+          record({ seq: 2, outcome: 'fail', failedTraces: 1, sampleTraceIds: ['aa01'] }),
+        ],
+        [{ framework: 'soc2', control: 'CC6.1', records: 2, pass: 1, fail: 1, checkedTraces: 2, failedTraces: 1 }]
+      )
+    );
+    expect(rows[0].samples.map((s) => s.traceId)).toEqual(['aa01']);
   });
 });
 
 describe('verificationByControl', () => {
-  const record = (control: string, status: EvidenceRecord['verification']['status']): EvidenceRecord => ({
-    seq: 1,
-    traceId: 't',
-    spanId: 's',
-    framework: 'soc2',
-    control,
-    outcome: 'pass',
-    ruleId: 'r',
-    checkedTraces: 1,
-    failedTraces: 0,
-    windowStart: '2026-11-28T10:00:00Z',
-    windowEnd: '2026-11-28T10:05:00Z',
-    sampleTraceIds: [],
-    keyId: 'k1',
-    signature: 'ab',
-    verification: { status },
-  });
+  const checked = (control: string, status: EvidenceRecord['verification']['status']) =>
+    record({ control, verification: { status } });
 
   it('counts each verification status per control', () => {
     const counts = verificationByControl([
-      record('CC6.1', 'verified'),
-      record('CC6.1', 'altered'),
-      record('CC6.1', 'verified'),
-      record('CC7.2', 'missing'),
+      checked('CC6.1', 'verified'),
+      checked('CC6.1', 'altered'),
+      checked('CC6.1', 'verified'),
+      checked('CC7.2', 'missing'),
     ]);
     expect([...counts.entries()]).toEqual([
       [controlKey('soc2', 'CC6.1'), { verified: 2, altered: 1, missing: 0, reordered: 0 }],

@@ -1,4 +1,4 @@
-import { evidenceOutcomesQuery, evidenceSpanset, evidenceSpansQuery, traceqlString } from './traceql';
+import { evidenceOutcomesQuery, evidenceSpanset, traceqlString } from './traceql';
 
 describe('traceqlString', () => {
   it.each([
@@ -33,12 +33,6 @@ describe('evidence queries', () => {
   it('cannot be broken out of by a value', () => {
     expect(evidenceSpanset({ control: '" } || { true' })).toBe(
       '{ resource.service.name = "betrace" && name = "compliance.evidence" && span.compliance.control = "\\" } || { true" }'
-    );
-  });
-
-  it('selects the attributes the summary reads', () => {
-    expect(evidenceSpansQuery({ framework: 'soc2' })).toBe(
-      '{ resource.service.name = "betrace" && name = "compliance.evidence" && span.compliance.framework = "soc2" } | select(span.compliance.framework, span.compliance.control, span.compliance.outcome, span.compliance.rule_id, span.compliance.checked_traces, span.compliance.failed_traces, span.compliance.sample_trace_ids, span.betrace.evidence.seq)'
     );
   });
 

@@ -34,18 +34,6 @@ export interface EvidenceSelection {
   control?: string;
 }
 
-/** The evidence span attributes the Evidence page reads from Tempo. */
-export const EVIDENCE_SELECT = [
-  'span.compliance.framework',
-  'span.compliance.control',
-  'span.compliance.outcome',
-  'span.compliance.rule_id',
-  'span.compliance.checked_traces',
-  'span.compliance.failed_traces',
-  'span.compliance.sample_trace_ids',
-  'span.betrace.evidence.seq',
-] as const;
-
 /** The spanset filter of BeTrace's `compliance.evidence` spans, narrowed to a framework and control. */
 export function evidenceSpanset(selection: EvidenceSelection): string {
   const conditions = ['resource.service.name = "betrace"', 'name = "compliance.evidence"'];
@@ -56,11 +44,6 @@ export function evidenceSpanset(selection: EvidenceSelection): string {
     conditions.push(`span.compliance.control = ${traceqlString(selection.control)}`);
   }
   return `{ ${conditions.join(' && ')} }`;
-}
-
-/** Evidence spans with the attributes the per-control summary needs. */
-export function evidenceSpansQuery(selection: EvidenceSelection): string {
-  return `${evidenceSpanset(selection)} | select(${EVIDENCE_SELECT.join(', ')})`;
 }
 
 /** TraceQL metrics: evidence records over time, one series per control and outcome. */

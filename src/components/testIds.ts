@@ -1,18 +1,5 @@
 /** data-testid strings shared by the unit tests and the e2e specs. */
 export const testIds = {
-  appConfig: {
-    container: 'data-testid ac-container',
-    apiKey: 'data-testid ac-api-key',
-    apiUrl: 'data-testid ac-api-url',
-    submit: 'data-testid ac-submit-form',
-  },
-  rules: {
-    container: 'data-testid rules-container',
-    ruleInput: 'data-testid rules-check-input',
-    diagnostics: 'data-testid rules-check-diagnostics',
-    valid: 'data-testid rules-check-valid',
-    pushdown: 'data-testid rules-check-pushdown',
-  },
   signals: {
     container: 'data-testid signals-container',
     table: 'data-testid signals-table',
@@ -37,6 +24,7 @@ export const testIds = {
     error: 'data-testid evidence-error',
     verification: 'data-testid evidence-verification',
     sampleLink: 'data-testid evidence-sample-link',
+    recordLink: 'data-testid evidence-record-link',
     exportButtons: 'data-testid evidence-export',
     exportError: 'data-testid evidence-export-error',
   },

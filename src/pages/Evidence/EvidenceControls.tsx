@@ -1,13 +1,7 @@
 import React, { useMemo } from 'react';
 import { css } from '@emotion/css';
-import { dateTimeFormat, LoadingState, type GrafanaTheme2 } from '@grafana/data';
-import {
-  sceneGraph,
-  SceneObjectBase,
-  SceneQueryRunner,
-  type SceneComponentProps,
-  type SceneObjectState,
-} from '@grafana/scenes';
+import { dateTimeFormat, type GrafanaTheme2 } from '@grafana/data';
+import { sceneGraph, SceneObjectBase, type SceneComponentProps, type SceneObjectState } from '@grafana/scenes';
 import {
   Alert,
   Badge,
@@ -23,7 +17,7 @@ import {
 import { listEvidence, type EvidenceFilters, type EvidencePage } from '../../api/evidence';
 import {
   controlKey,
-  controlSummaries,
+  controlRows,
   verificationByControl,
   type ControlSummary,
   type VerificationCounts,
@@ -32,35 +26,28 @@ import { DEFAULT_TEMPO_UID, exploreTraceUrl, rangeAround, ruleUrl } from '../../
 import type { EvidenceSelection } from '../../builders/traceql';
 import { testIds } from '../../components/testIds';
 import { ExportButtons } from './ExportButtons';
-import { EVIDENCE_SPAN_LIMIT, evidenceSpansTempoQuery } from './queries';
 
-/** The sidecar reads back at most this many records per page for the per-control verification. */
-export const VERIFY_LIMIT = 1000;
+/** The records the sidecar returns per page: the rules, samples and signature checks per control come from them. */
+export const RECORDS_LIMIT = 1000;
 
-type Verification = { state: 'loading' } | { state: 'error'; message: string } | { state: 'done'; page: EvidencePage };
+type Evidence = { state: 'loading' } | { state: 'error'; message: string } | { state: 'done'; page: EvidencePage };
 
 export interface EvidenceControlsState extends SceneObjectState {
   selection: EvidenceSelection;
-  verification: Verification;
+  evidence: Evidence;
 }
 
 /**
- * Per control: pass/fail records, traces checked and failed, the evaluating rules and sample
- * traces (from Tempo's evidence spans), and the sidecar's verdict on the signed records.
+ * Per control, from the sidecar: pass/fail records and traces checked and failed (counted over
+ * the whole range), the evaluating rules, sample traces, and its verdict on the signed records.
+ * Links open the traces and evidence spans in Tempo.
  */
 export class EvidenceControls extends SceneObjectBase<EvidenceControlsState> {
   constructor(state: Pick<EvidenceControlsState, 'selection'> & Partial<EvidenceControlsState>) {
-    super({
-      verification: { state: 'loading' },
-      $data: new SceneQueryRunner({
-        datasource: evidenceSpansTempoQuery(state.selection).datasource,
-        queries: [evidenceSpansTempoQuery(state.selection)],
-      }),
-      ...state,
-    });
+    super({ evidence: { state: 'loading' }, ...state });
     this.addActivationHandler(() => {
-      this.verify();
-      const sub = sceneGraph.getTimeRange(this).subscribeToState(() => this.verify());
+      this.load();
+      const sub = sceneGraph.getTimeRange(this).subscribeToState(() => this.load());
       return () => sub.unsubscribe();
     });
   }
@@ -71,11 +58,11 @@ export class EvidenceControls extends SceneObjectBase<EvidenceControlsState> {
     return { ...this.state.selection, from: range.from.valueOf(), to: range.to.valueOf() };
   }
 
-  verify(): void {
-    this.setState({ verification: { state: 'loading' } });
-    listEvidence(this.filters(), { limit: VERIFY_LIMIT, offset: 0 }).then(
-      (page) => this.setState({ verification: { state: 'done', page } }),
-      (e: Error) => this.setState({ verification: { state: 'error', message: e.message } })
+  load(): void {
+    this.setState({ evidence: { state: 'loading' } });
+    listEvidence(this.filters(), { limit: RECORDS_LIMIT, offset: 0 }).then(
+      (page) => this.setState({ evidence: { state: 'done', page } }),
+      (e: Error) => this.setState({ evidence: { state: 'error', message: e.message } })
     );
   }
 
@@ -83,29 +70,29 @@ export class EvidenceControls extends SceneObjectBase<EvidenceControlsState> {
 }
 
 function EvidenceControlsRenderer({ model }: SceneComponentProps<EvidenceControls>) {
-  const { verification } = model.useState();
-  const { data } = sceneGraph.getData(model).useState();
+  const { evidence } = model.useState();
   const styles = useStyles2(getStyles);
   const interpolated = sceneGraph.interpolate(model, '${tempo}');
   const tempoUid = interpolated && !interpolated.startsWith('$') ? interpolated : DEFAULT_TEMPO_UID;
-  const summaries = useMemo(() => controlSummaries(data?.series ?? []), [data?.series]);
-  const verified = useMemo(
-    () => (verification.state === 'done' ? verificationByControl(verification.page.records) : undefined),
-    [verification]
-  );
+  const page = evidence.state === 'done' ? evidence.page : undefined;
+  const rows = useMemo(() => (page ? controlRows(page) : []), [page]);
+  const verified = useMemo(() => (page ? verificationByControl(page.records) : undefined), [page]);
   const columns = useMemo(() => controlColumns(tempoUid, verified), [tempoUid, verified]);
 
   let body: React.ReactNode;
-  const failure = data?.errors?.[0]?.message;
-  if (!data || data.state === LoadingState.Loading || data.state === LoadingState.NotStarted) {
-    body = <LoadingPlaceholder text="Querying evidence spans in Tempo…" data-testid={testIds.evidence.loading} />;
-  } else if (data.state === LoadingState.Error || failure) {
+  if (evidence.state === 'loading') {
+    body = <LoadingPlaceholder text="Reading the evidence records…" data-testid={testIds.evidence.loading} />;
+  } else if (evidence.state === 'error') {
     body = (
-      <Alert title="Tempo did not answer the evidence query" severity="error" data-testid={testIds.evidence.error}>
-        {failure ?? 'Unknown error'}
+      <Alert
+        title="The sidecar did not answer the evidence query"
+        severity="error"
+        data-testid={testIds.evidence.error}
+      >
+        {evidence.message}
       </Alert>
     );
-  } else if (summaries.length === 0) {
+  } else if (rows.length === 0) {
     body = (
       <div data-testid={testIds.evidence.empty}>
         <EmptyState variant="not-found" message="No evidence in this range">
@@ -114,13 +101,12 @@ function EvidenceControlsRenderer({ model }: SceneComponentProps<EvidenceControl
       </div>
     );
   } else {
-    const records = summaries.reduce((n, s) => n + s.records, 0);
     body = (
       <div data-testid={testIds.evidence.controls}>
-        <InteractiveTable columns={columns} data={summaries} getRowId={(s) => controlKey(s.framework, s.control)} />
-        {records >= EVIDENCE_SPAN_LIMIT && (
+        <InteractiveTable columns={columns} data={rows} getRowId={(s) => controlKey(s.framework, s.control)} />
+        {evidence.page.records.length < evidence.page.total && (
           <Text color="secondary" italic>
-            {`Counted from the ${records} newest evidence records Tempo returned (it returns at most ${EVIDENCE_SPAN_LIMIT}); narrow the range or pick a control for exact counts.`}
+            {`The counts cover all ${evidence.page.total} records; the rules, sample traces and signature checks come from the first ${evidence.page.records.length}. Narrow the range or pick a control to see them all.`}
           </Text>
         )}
       </div>
@@ -129,7 +115,7 @@ function EvidenceControlsRenderer({ model }: SceneComponentProps<EvidenceControl
   return (
     <div className={styles.container} data-testid={testIds.evidence.container}>
       <Stack direction="row" justifyContent="space-between" alignItems="flex-start" wrap="wrap">
-        <VerificationSummary verification={verification} />
+        <VerificationSummary evidence={evidence} />
         <ExportButtons filters={() => model.filters()} />
       </Stack>
       {body}
@@ -137,18 +123,12 @@ function EvidenceControlsRenderer({ model }: SceneComponentProps<EvidenceControl
   );
 }
 
-function VerificationSummary({ verification }: { verification: Verification }) {
-  if (verification.state === 'loading') {
-    return <LoadingPlaceholder text="Verifying signed records…" />;
+function VerificationSummary({ evidence }: { evidence: Evidence }) {
+  if (evidence.state !== 'done') {
+    // The table says why it has no answer.
+    return null;
   }
-  if (verification.state === 'error') {
-    return (
-      <Alert title="Could not verify the records" severity="warning" data-testid={testIds.evidence.verification}>
-        {verification.message}
-      </Alert>
-    );
-  }
-  const { records, verified, altered, missing, reordered } = verification.page.summary;
+  const { records, verified, altered, missing, reordered } = evidence.page.summary;
   const problems = altered + missing + reordered;
   if (records === 0) {
     return (
@@ -217,31 +197,42 @@ function controlColumns(
       ),
     },
     {
-      id: 'sampleTraceIds',
+      id: 'samples',
       header: 'Sample traces',
       cell: ({ row }) => (
         <Stack gap={1} wrap="wrap">
-          {row.original.sampleTraceIds.map((id) => (
+          {row.original.samples.map(({ traceId, range }) => (
             <TextLink
-              key={id}
-              href={exploreTraceUrl({
-                datasourceUid: tempoUid,
-                traceId: id,
-                range: row.original.lastSeen ? rangeAround(row.original.lastSeen, 24 * 3600 * 1000) : undefined,
-              })}
+              key={traceId}
+              href={exploreTraceUrl({ datasourceUid: tempoUid, traceId, range })}
               inline={false}
               data-testid={testIds.evidence.sampleLink}
             >
-              {id.slice(0, 8)}
+              {traceId.slice(0, 8)}
             </TextLink>
           ))}
         </Stack>
       ),
     },
     {
-      id: 'lastSeen',
+      id: 'lastRecord',
       header: 'Last record',
-      cell: ({ row }) => (row.original.lastSeen ? dateTimeFormat(row.original.lastSeen) : '–'),
+      cell: ({ row }) => {
+        const last = row.original.lastRecord;
+        if (!last) {
+          return '–';
+        }
+        // The record's own span in Tempo: its signed attributes, next to the trace it speaks for.
+        return (
+          <TextLink
+            href={exploreTraceUrl({ datasourceUid: tempoUid, ...last, range: rangeAround(last.at) })}
+            inline={false}
+            data-testid={testIds.evidence.recordLink}
+          >
+            {dateTimeFormat(last.at)}
+          </TextLink>
+        );
+      },
     },
     {
       id: 'verification',

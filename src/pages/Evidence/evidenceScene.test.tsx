@@ -1,13 +1,13 @@
 import React from 'react';
 import { MemoryRouter } from 'react-router-dom';
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { createDataFrame, FieldType, type DataQueryRequest, type ScopedVars } from '@grafana/data';
+import type { DataQueryRequest, ScopedVars } from '@grafana/data';
 import type { DataSourceRef } from '@grafana/schema';
 import type { BackendSrvRequest } from '@grafana/runtime';
 import { sceneGraph, type SceneObject, type SceneVariable } from '@grafana/scenes';
 import type { EvidenceWirePage } from '../../api/evidence';
 import { exploreTraceUrl, rangeAround } from '../../builders/exploreUrl';
-import { evidenceOutcomesQuery, evidenceSpansQuery } from '../../builders/traceql';
+import { evidenceOutcomesQuery } from '../../builders/traceql';
 import { testIds } from '../../components/testIds';
 import { fakeFetch, installJsdomStubs, tempoSettings } from '../Signals/fakeGrafana';
 import { resetTempoSettings } from '../Signals/tempoVariable';
@@ -45,54 +45,39 @@ jest.mock('@grafana/runtime', () => ({
 
 const AT = Date.UTC(2026, 10, 28, 10, 0);
 
-const spans = createDataFrame({
-  refId: 'evidence',
-  fields: [
-    { name: 'traceIdHidden', type: FieldType.string, values: ['e1', 'e2'] },
-    { name: 'time', type: FieldType.time, values: [AT, AT + 60_000] },
-    { name: 'compliance.framework', type: FieldType.string, values: ['soc2', 'soc2'] },
-    { name: 'compliance.control', type: FieldType.string, values: ['CC6.1', 'CC6.1'] },
-    { name: 'compliance.outcome', type: FieldType.string, values: ['pass', 'fail'] },
-    { name: 'compliance.rule_id', type: FieldType.string, values: ['pii-guard', 'pii-guard'] },
-    { name: 'compliance.checked_traces', type: FieldType.string, values: ['40', '60'] },
-    { name: 'compliance.failed_traces', type: FieldType.string, values: ['0', '2'] },
-    { name: 'compliance.sample_trace_ids', type: FieldType.string, values: ['', 'abcdef0123456789'] },
-  ],
-});
-
 const ok = { signature: 'valid', link: 'valid', reordered: false, ok: true } as const;
 const evidencePage = (altered: number): EvidenceWirePage => ({
   records: [
     {
       seq: 1,
-      traceId: 'e1',
-      spanId: 's1',
+      traceId: 'e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1',
+      spanId: 'a1a1a1a1a1a1a1a1',
       framework: 'soc2',
       control: 'CC6.1',
       outcome: 'pass',
       ruleId: 'pii-guard',
       checkedTraces: 40,
       failedTraces: 0,
-      windowStart: '',
-      windowEnd: '',
-      sampleTraceIds: [],
+      windowStart: new Date(AT - 60_000).toISOString(),
+      windowEnd: new Date(AT).toISOString(),
+      sampleTraceIds: ['aaaa0000'],
       keyId: 'k1',
       signature: 'aa',
       verification: { seq: 1, ...ok },
     },
     {
       seq: 2,
-      traceId: 'e2',
-      spanId: 's2',
+      traceId: 'e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2',
+      spanId: 'a2a2a2a2a2a2a2a2',
       framework: 'soc2',
       control: 'CC6.1',
       outcome: 'fail',
       ruleId: 'pii-guard',
       checkedTraces: 60,
       failedTraces: 2,
-      windowStart: '',
-      windowEnd: '',
-      sampleTraceIds: [],
+      windowStart: new Date(AT).toISOString(),
+      windowEnd: new Date(AT + 60_000).toISOString(),
+      sampleTraceIds: ['abcdef0123456789', 'bbbb0000', 'cccc0000'],
       keyId: 'k1',
       signature: 'bb',
       verification: altered ? { seq: 2, ...ok, signature: 'invalid', ok: false } : { seq: 2, ...ok },
@@ -112,6 +97,12 @@ const evidencePage = (altered: number): EvidenceWirePage => ({
     duplicates: [],
     ok: altered === 0,
   },
+  // The sidecar counts every record in scope; here more than the page holds.
+  summary: {
+    controls: [
+      { framework: 'soc2', control: 'CC6.1', records: 120, pass: 80, fail: 40, checkedTraces: 5000, failedTraces: 90 },
+    ],
+  },
 });
 
 const EVIDENCE = '/api/plugin-proxy/betrace-app/sidecar/api/v1/evidence';
@@ -121,12 +112,11 @@ type TempoAnswer = (refId: string) => unknown;
 let queriedUids: string[] = [];
 
 function setup({
-  tempo = (refId: string) => (refId === 'evidence' ? [spans] : []),
+  tempo = () => [],
   altered = 0,
-}: { tempo?: TempoAnswer; altered?: number } = {}) {
-  mockFetch.mockImplementation(
-    fakeFetch({ [`GET ${EVIDENCE}`]: () => evidencePage(altered), [`GET ${EVIDENCE}/export`]: () => CSV })
-  );
+  evidence = () => evidencePage(altered),
+}: { tempo?: TempoAnswer; altered?: number; evidence?: () => unknown } = {}) {
+  mockFetch.mockImplementation(fakeFetch({ [`GET ${EVIDENCE}`]: evidence, [`GET ${EVIDENCE}/export`]: () => CSV }));
   mockTempoQuery.mockImplementation(async (request: DataQueryRequest) => ({
     data: request.targets.flatMap((t) => tempo(t.refId) as unknown[]),
   }));
@@ -168,43 +158,54 @@ describe('Evidence page', () => {
     mockHasPermission.mockReset().mockReturnValue(true);
   });
 
-  it('queries the configured Tempo with TraceQL and sums the evidence per control', async () => {
+  it('counts per control from the sidecar, and charts the outcomes from the configured Tempo', async () => {
     setup();
     const table = await screen.findByTestId(testIds.evidence.controls);
+    await waitFor(() => expect(lastTarget('outcomes')).toBeDefined());
     // never the stand-in the variable picks before the app's settings arrive
     expect(new Set(queriedUids)).toEqual(new Set(['tempo-uid']));
-    expect(lastTarget('evidence')).toMatchObject({
-      queryType: 'traceql',
-      query: evidenceSpansQuery({}),
-      tableType: 'spans',
-      limit: 500,
-      spss: 100,
-    });
     expect(lastTarget('outcomes')).toMatchObject({
       queryType: 'traceql',
       query: evidenceOutcomesQuery({}),
       metricsQueryType: 'range',
     });
+    expect(tempoTargets().map((t) => t.refId)).toEqual(expect.not.arrayContaining(['evidence']));
 
     const row = within(table).getAllByRole('row')[1];
-    expect(row).toHaveTextContent('CC6.1');
-    expect(row).toHaveTextContent('soc2');
-    expect(row).toHaveTextContent('100'); // traces checked
+    // the sidecar's exact counts, not the two records of the page
+    expect(
+      within(row)
+        .getAllByRole('cell')
+        .slice(0, 6)
+        .map((c) => c.textContent)
+    ).toEqual(['CC6.1', 'soc2', '80', '40', '5000', '90']);
     expect(within(row).getByRole('link', { name: 'pii-guard' })).toHaveAttribute(
       'href',
       '/a/betrace-app/rules/pii-guard'
     );
-    // the failing record's sample first, then the passing record's own trace (it lists none)
+    // the failing record's two violating traces, then a passing one
+    const window = (from: number, to: number) => ({ from: from - 1_800_000, to: to + 1_800_000 });
     expect(
       within(row)
         .getAllByTestId(testIds.evidence.sampleLink)
         .map((a) => a.getAttribute('href'))
-    ).toEqual(
-      ['abcdef0123456789', 'e1'].map((traceId) =>
-        exploreTraceUrl({ datasourceUid: 'tempo-uid', traceId, range: rangeAround(AT + 60_000, 24 * 3600 * 1000) })
-      )
+    ).toEqual([
+      exploreTraceUrl({ datasourceUid: 'tempo-uid', traceId: 'abcdef0123456789', range: window(AT, AT + 60_000) }),
+      exploreTraceUrl({ datasourceUid: 'tempo-uid', traceId: 'bbbb0000', range: window(AT, AT + 60_000) }),
+      exploreTraceUrl({ datasourceUid: 'tempo-uid', traceId: 'cccc0000', range: window(AT, AT + 60_000) }),
+      exploreTraceUrl({ datasourceUid: 'tempo-uid', traceId: 'aaaa0000', range: window(AT - 60_000, AT) }),
+    ]);
+    // the newest record's own evidence span in Tempo
+    expect(within(row).getByTestId(testIds.evidence.recordLink)).toHaveAttribute(
+      'href',
+      exploreTraceUrl({
+        datasourceUid: 'tempo-uid',
+        traceId: 'e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2',
+        spanId: 'a2a2a2a2a2a2a2a2',
+        range: rangeAround(AT + 60_000),
+      })
     );
-    await waitFor(() => expect(within(row).getByText('2 verified')).toBeInTheDocument());
+    expect(within(row).getByText('2 verified')).toBeInTheDocument();
     expect(screen.getByTestId(testIds.evidence.verification)).toHaveTextContent('All 2 signed records verified');
   });
 
@@ -233,12 +234,11 @@ describe('Evidence page', () => {
     fireEvent.change(control, { target: { value: '164.312(b) "x"' } });
     fireEvent.keyDown(control, { key: 'Enter' });
     await waitFor(() =>
-      expect(lastTarget('evidence')!.query).toBe(evidenceSpansQuery({ framework: 'hipaa', control: '164.312(b) "x"' }))
+      expect(lastTarget('outcomes')!.query).toBe(
+        evidenceOutcomesQuery({ framework: 'hipaa', control: '164.312(b) "x"' })
+      )
     );
-    expect(lastTarget('evidence')!.query).toContain('span.compliance.control = "164.312(b) \\"x\\""');
-    expect(lastTarget('outcomes')!.query).toBe(
-      evidenceOutcomesQuery({ framework: 'hipaa', control: '164.312(b) "x"' })
-    );
+    expect(lastTarget('outcomes')!.query).toContain('span.compliance.control = "164.312(b) \\"x\\""');
     const verifyParams = mockFetch.mock.calls
       .map(([r]) => r as BackendSrvRequest)
       .filter((r) => r.url === EVIDENCE)
@@ -302,35 +302,24 @@ describe('Evidence page', () => {
     expect(mockHasPermission).toHaveBeenCalledWith('betrace-app.evidence:export');
   });
 
-  it('says when Tempo’s limit may have cut the records counted', async () => {
-    const n = 500;
-    const many = createDataFrame({
-      fields: [
-        { name: 'traceIdHidden', type: FieldType.string, values: Array.from({ length: n }, (_, i) => i.toString(16)) },
-        { name: 'compliance.framework', type: FieldType.string, values: new Array(n).fill('soc2') },
-        { name: 'compliance.control', type: FieldType.string, values: new Array(n).fill('CC6.1') },
-        { name: 'compliance.outcome', type: FieldType.string, values: new Array(n).fill('pass') },
-      ],
-    });
-    setup({ tempo: (refId) => (refId === 'evidence' ? [many] : []) });
+  it('says when the rules and samples come from part of the records counted', async () => {
+    setup({ evidence: () => ({ ...evidencePage(0), total: 1500 }) });
     expect(await screen.findByTestId(testIds.evidence.controls)).toHaveTextContent(
-      'Counted from the 500 newest evidence records Tempo returned (it returns at most 500)'
+      'The counts cover all 1500 records; the rules, sample traces and signature checks come from the first 2.'
     );
   });
 
   it('says so when the range holds no evidence', async () => {
-    setup({ tempo: () => [] });
+    setup({ evidence: () => ({ ...evidencePage(0), records: [], total: 0, summary: { controls: [] } }) });
     expect(await screen.findByTestId(testIds.evidence.empty)).toHaveTextContent('No evidence in this range');
   });
 
-  it('shows Tempo’s error', async () => {
+  it('shows the sidecar’s error', async () => {
     setup({
-      tempo: () => {
-        throw new Error('invalid TraceQL query: parse error at line 1');
+      evidence: () => {
+        throw { status: 502, data: { message: 'sidecar is down' } };
       },
     });
-    expect(await screen.findByTestId(testIds.evidence.error)).toHaveTextContent(
-      'invalid TraceQL query: parse error at line 1'
-    );
+    expect(await screen.findByTestId(testIds.evidence.error)).toHaveTextContent('sidecar is down');
   });
 });
