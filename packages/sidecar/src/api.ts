@@ -37,6 +37,8 @@ declare module 'fastify' {
     tenant: string;
     /** The name of that token (for `who` when no user is named). */
     tokenName: string;
+    /** Whether the token may name its user in X-Grafana-User (a proxy token). */
+    forwardsUser: boolean;
   }
 }
 
@@ -92,7 +94,7 @@ function ruleView(r: StoredRule) {
  * Finds the tenant of a presented token: the token is hashed once and compared (in constant time)
  * with every tenant's stored hashes; the tenants file guarantees a hash belongs to one tenant.
  */
-function tokenResolver(tenants: readonly Tenant[]): (presented: string) => { tenant: string; tokenName: string } | undefined {
+function tokenResolver(tenants: readonly Tenant[]): (presented: string) => { tenant: string; tokenName: string; forwardsUser: boolean } | undefined {
   const owner = new Map<HashedSecret, string>();
   const all: HashedSecret[] = [];
   for (const t of tenants) {
@@ -103,7 +105,7 @@ function tokenResolver(tenants: readonly Tenant[]): (presented: string) => { ten
   }
   return (presented) => {
     const m = matchSecret(presented, all);
-    return m === undefined ? undefined : { tenant: owner.get(m)!, tokenName: m.name };
+    return m === undefined ? undefined : { tenant: owner.get(m)!, tokenName: m.name, forwardsUser: m.forwardsUser === true };
   };
 }
 
@@ -119,6 +121,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   const tenantOfToken = tokenResolver(options.tenants);
   app.decorateRequest('tenant', '');
   app.decorateRequest('tokenName', '');
+  app.decorateRequest('forwardsUser', false);
   // An empty JSON body (a DELETE sent with Content-Type: application/json) is no body, not an error.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -162,6 +165,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     }
     req.tenant = found.tenant;
     req.tokenName = found.tokenName;
+    req.forwardsUser = found.forwardsUser;
   });
   // Belt and braces: a handler never runs for a tenant-scoped route without a tenant.
   app.addHook('preHandler', async (req, res) => {
@@ -171,8 +175,14 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     }
   });
 
-  const who = (req: FastifyRequest): string =>
-    String(req.headers['x-grafana-user'] ?? req.headers['x-betrace-user'] ?? (req.tokenName === 'BETRACE_API_TOKEN' ? 'api-token' : `token:${req.tokenName}`));
+  // Who acts, for rule versions, signal changes and the audit log: the user a proxy token names
+  // (Grafana's X-Grafana-User), else the token itself. A header from any other token is ignored:
+  // whoever holds a token could otherwise write any name into the audit log.
+  const who = (req: FastifyRequest): string => {
+    const token = req.tokenName === 'BETRACE_API_TOKEN' ? 'api-token' : `token:${req.tokenName}`;
+    const user = req.headers['x-grafana-user'] ?? req.headers['x-betrace-user'];
+    return req.forwardsUser && typeof user === 'string' && user.trim() !== '' ? user.trim().slice(0, 200) : token;
+  };
 
   const fail = (res: FastifyReply, e: unknown) => {
     if (e instanceof StoreError) {

@@ -18,6 +18,12 @@ export interface HashedSecret {
   /** A name for logs and the audit log (never the secret). */
   name: string;
   sha256: string;
+  /**
+   * API tokens only: the token of a proxy that names its signed-in user in `X-Grafana-User`
+   * (Grafana's plugin proxy). Only such a token is believed about who acts; any other is
+   * recorded as `token:<name>` whatever header it sends.
+   */
+  forwardsUser?: boolean;
 }
 
 export interface EvidenceKey {
@@ -118,7 +124,7 @@ export function matchSecret(presented: string, stored: readonly HashedSecret[]):
 export function defaultTenant(config: SidecarConfig, apiToken: string, evidenceKey: EvidenceKey): Tenant {
   return {
     id: 'default',
-    apiTokens: [{ name: 'BETRACE_API_TOKEN', sha256: sha256Hex(apiToken) }],
+    apiTokens: [{ name: 'BETRACE_API_TOKEN', sha256: sha256Hex(apiToken), forwardsUser: true }],
     ingestKeys: [],
     openIngest: true,
     tempoOrgId: config.tempoOrgId,
@@ -251,7 +257,10 @@ export function parseTenants(text: string, file: string, env: Env = process.env)
           );
           return;
         }
-        unknownKeys(entry, ['name', 'sha256'], f, problem);
+        unknownKeys(entry, field === 'apiTokens' ? ['name', 'sha256', 'forwardsUser'] : ['name', 'sha256'], f, problem);
+        if (entry.forwardsUser !== undefined && typeof entry.forwardsUser !== 'boolean') {
+          problem(`${f}.forwardsUser`, `expected true or false, got ${JSON.stringify(entry.forwardsUser)}`);
+        }
         if (typeof entry.name !== 'string' || !NAME.test(entry.name)) {
           problem(`${f}.name`, `expected a name (letters, digits, '_', '.', ':', '@', '-'), got ${JSON.stringify(entry.name)}`);
         } else if (names.has(entry.name)) {
@@ -268,7 +277,7 @@ export function parseTenants(text: string, file: string, env: Env = process.env)
         }
         owners.set(sha, `${label} (${at}${f})`);
         names.add(String(entry.name));
-        out.push({ name: String(entry.name), sha256: sha });
+        out.push({ name: String(entry.name), sha256: sha, ...(entry.forwardsUser === true ? { forwardsUser: true } : {}) });
       });
       return out;
     };

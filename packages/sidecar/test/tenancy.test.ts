@@ -191,7 +191,7 @@ describe('the tenants file', () => {
     [
       'an unknown field in a token',
       `tenants:\n  - id: a\n    apiTokens: [{ name: t, sha256: ${H('x')}, role: admin }]\n`,
-      /tenant a: tenants\[0\]\.apiTokens\[0\]\.role: unknown field \(known: name, sha256\)$/,
+      /tenant a: tenants\[0\]\.apiTokens\[0\]\.role: unknown field \(known: name, sha256, forwardsUser\)$/,
     ],
     [
       'an env: secret whose variable is not set',
@@ -445,7 +445,7 @@ async function twoTenants(): Promise<Two> {
     tempoOrgId: org-a
     rulesDir: ${JSON.stringify(path.join(root, 'examples/rules'))}
   - id: b
-    apiTokens: [{ name: b-ci, sha256: ${H(TOKEN_B)} }]
+    apiTokens: [{ name: b-ci, sha256: ${H(TOKEN_B)}, forwardsUser: true }]
     ingestKeys: [{ name: b-collector, sha256: ${H(INGEST_B)} }]
     tempoOrgId: org-b
 `
@@ -1101,6 +1101,45 @@ describe('the audit log', () => {
 });
 
 // ---------------------------------------------------------------- usage
+
+describe('who acts', () => {
+  it('is the user a proxy token names, and the token itself for any other token, whatever header it sends', async () => {
+    const dir = tmp('betrace-who-');
+    fs.writeFileSync(
+      path.join(dir, 't.yaml'),
+      `tenants:
+  - id: a
+    apiTokens: [{ name: grafana, sha256: ${H(TOKEN_A)}, forwardsUser: true }, { name: ci, sha256: ${H(TOKEN_B)} }]
+`
+    );
+    const config = loadConfig({ DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1' });
+    const sidecar = createSidecar(config, { logger: pino({ level: 'silent' }), tickMs: 3_600_000 });
+    const { apiPort } = await sidecar.start();
+    cleanups.push(() => sidecar.stop());
+    const create = (token: string, id: string) =>
+      fetch(`http://127.0.0.1:${apiPort}/api/v1/rules`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-grafana-user': 'alice-the-admin' },
+        body: JSON.stringify({ id, name: id, severity: 'low', condition: 'checkout.where(duration > 2s)' }),
+      });
+    expect((await create(TOKEN_A, 'by-grafana')).status).toBe(201);
+    expect((await create(TOKEN_B, 'by-ci')).status).toBe(201);
+    const entries = sidecar.store.listAudit('a', {}).entries.map((e) => [e.target, e.who]).sort();
+    expect(entries).toEqual([
+      ['rule:by-ci', 'token:ci'],
+      ['rule:by-grafana', 'alice-the-admin'],
+    ]);
+  });
+
+  it('refuses a forwardsUser that is not a boolean, and on an ingest key', () => {
+    expect(() => parseTenants(`tenants:\n  - id: a\n    apiTokens: [{ name: t, sha256: ${H('x')}, forwardsUser: yes-please }]\n`, 'f.yaml', {})).toThrow(
+      /tenants\[0\]\.apiTokens\[0\]\.forwardsUser: expected true or false/
+    );
+    expect(() => parseTenants(`tenants:\n  - id: a\n    apiTokens: [{ name: t, sha256: ${H('x')} }]\n    ingestKeys: [{ name: k, sha256: ${H('y')}, forwardsUser: true }]\n`, 'f.yaml', {})).toThrow(
+      /ingestKeys\[0\]\.forwardsUser: unknown field/
+    );
+  });
+});
 
 describe('usage', () => {
   it('keeps counts a failed write could not store for the next flush', () => {
