@@ -24,7 +24,7 @@ import { redactExplanation, Redactor } from './redact';
 import type { TempoClient } from './tempo/client';
 import type { RuleRegistry } from './rules';
 import { AuditFilter, SIGNAL_STATUSES, SignalFilter, SignalStatus, Store, StoreError, StoredRule, utcDay } from './store';
-import { HashedSecret, matchSecret, Tenant } from './tenants';
+import { HashedSecret, matchSecret, sha256Hex, Tenant } from './tenants';
 import type { UsageMeter } from './usage';
 
 declare module 'fastify' {
@@ -49,6 +49,8 @@ const MAX_REPLAY_RANGE_MS = 31 * 86_400_000;
 const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
 export interface ApiOptions {
+  /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>` (METRICS_TOKEN). */
+  metricsToken?: string;
   /** Each request's bearer token picks its tenant; every route works on that tenant only. */
   tenants: readonly Tenant[];
   store: Store;
@@ -225,7 +227,14 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     const tempo = await tempoReadiness();
     return options.ready() ? { ready: true, ...(tempo ? { tempo } : {}) } : res.code(503).send({ ready: false, ...(tempo ? { tempo } : {}) });
   });
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_req, res) => {
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics (with METRICS_TOKEN set, behind that bearer token)' } }, async (req, res) => {
+    if (options.metricsToken !== undefined) {
+      const presented = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim() ?? '';
+      if (matchSecret(presented, [{ name: 'METRICS_TOKEN', sha256: sha256Hex(options.metricsToken) }]) === undefined) {
+        res.header('WWW-Authenticate', 'Bearer realm="betrace-metrics"');
+        return res.code(401).send({ error: 'unauthorized', message: 'send Authorization: Bearer <METRICS_TOKEN>' });
+      }
+    }
     for (const writer of ['otlp', 'grafana', 'webhook']) {
       options.metrics.writerQueue.set({ writer }, store.outboxDepth(writer));
     }

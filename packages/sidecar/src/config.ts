@@ -6,6 +6,8 @@
 export interface SidecarConfig {
   /** Bearer token for /api/v1; undefined: generated once and kept in the data folder. */
   apiToken: string | undefined;
+  /** Bearer token for /metrics; undefined: /metrics is open (expose the port to Prometheus only). */
+  metricsToken: string | undefined;
   dataDir: string;
   /** YAML rule files provisioned read-only (into the default tenant); undefined: none. */
   rulesDir: string | undefined;
@@ -160,6 +162,7 @@ export function loadConfig(env: Env): SidecarConfig {
 
   const config: SidecarConfig = {
     apiToken: str('BETRACE_API_TOKEN'),
+    metricsToken: str('METRICS_TOKEN'),
     dataDir: str('DATA_DIR') ?? DEFAULTS.DATA_DIR,
     rulesDir: str('RULES_DIR'),
     tenantsFile: str('TENANTS_FILE'),

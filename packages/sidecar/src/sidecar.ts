@@ -340,6 +340,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         onAccepted: (t, spans, bytes) => usage.count(t, { spans, bytes }),
       });
       api = buildApi({
+        metricsToken: config.metricsToken,
         tenants,
         store,
         rules,

@@ -4,6 +4,7 @@ describe('loadConfig', () => {
   it('has documented defaults', () => {
     expect(loadConfig({})).toEqual({
       apiToken: undefined,
+      metricsToken: undefined,
       dataDir: './data',
       rulesDir: undefined,
       tenantsFile: undefined,

@@ -182,6 +182,15 @@ describe('the API', () => {
     expect((await fetch(`${r.api}/%61pi/v1/rules`, { headers: { authorization: `Bearer ${r.sidecar.token}` } })).status).toBe(200);
   });
 
+  it('puts /metrics behind METRICS_TOKEN when it is set', async () => {
+    const r = await sidecar({ METRICS_TOKEN: 'scrape-secret' });
+    expect((await fetch(`${r.api}/metrics`)).status).toBe(401);
+    expect((await fetch(`${r.api}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(`${r.api}/metrics`, { headers: { authorization: `Bearer ${r.sidecar.token}` } })).status).toBe(401);
+    const ok = await fetch(`${r.api}/metrics`, { headers: { authorization: 'Bearer scrape-secret' } });
+    expect([ok.status, (await ok.text()).includes('betrace_signals_total')]).toEqual([200, true]);
+  });
+
   it('exports every enabled rule’s signal counter at 0 before its first signal, so the first one is an increase', async () => {
     const r = await sidecar();
     const text = await (await fetch(`${r.api}/metrics`)).text();
