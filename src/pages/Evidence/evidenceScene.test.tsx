@@ -131,7 +131,7 @@ function setup({
   });
   const scene = evidenceScene();
   render(
-    <MemoryRouter>
+    <MemoryRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
       <scene.Component model={scene} />
     </MemoryRouter>
   );

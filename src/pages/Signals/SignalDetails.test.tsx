@@ -46,7 +46,7 @@ function stored(): SignalWithChanges {
 
 function renderDetails(onChanged = jest.fn()) {
   render(
-    <MemoryRouter>
+    <MemoryRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
       <SignalDetails signalId="sig/1" tempoUid="tempo-uid" onClose={jest.fn()} onChanged={onChanged} />
     </MemoryRouter>
   );

@@ -84,7 +84,7 @@ function setup(routes: Record<string, Route>) {
   });
   // TextLink is a router link, as it is inside Grafana.
   render(
-    <MemoryRouter>
+    <MemoryRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
       <scene.Component model={scene} />
     </MemoryRouter>
   );
@@ -202,7 +202,7 @@ describe('SignalsTable', () => {
       body: table,
     });
     render(
-      <MemoryRouter>
+      <MemoryRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
         <scene.Component model={scene} />
       </MemoryRouter>
     );
