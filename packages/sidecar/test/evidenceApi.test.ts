@@ -113,7 +113,21 @@ describe('evidence export', () => {
       generatedAt: '2026-11-26T09:30:00.000Z',
       scope: { framework: 'soc2', control: null },
       period: { from: '2026-11-25T12:00:00.000Z', to: '2026-11-25T13:00:00.000Z' },
-      verification: { records: 3, verified: 3, altered: [], brokenLinks: [], missing: [], reordered: [], unknownKey: [], duplicates: [], ok: true },
+      verification: {
+        records: 3,
+        verified: 3,
+        altered: [],
+        brokenLinks: [],
+        missing: [],
+        reordered: [],
+        unknownKey: [],
+        duplicates: [],
+        ok: true,
+        // An export walks the whole chain, now, up to the head.
+        scope: 'full',
+        checkedAt: '2026-11-26T09:30:00.000Z',
+        head: 3,
+      },
       controls: [{ framework: 'soc2', control: 'CC6.1', records: 2, pass: 1, fail: 1, checkedTraces: 10, failedTraces: 2 }],
       records: [view(r1, 5), view(r2, 3)],
     };
