@@ -74,7 +74,7 @@ export class ChainVerifier {
 
   /** Walks on over the records stored since the walk stopped, as the full walk would have. */
   private extend(tenant: string, walk: Walk, head: number): void {
-    const added = this.evidence.storedAfter(tenant, walk.rowid);
+    const added = this.evidence.storedAfter(tenant, walk.rowid, walk.maxSeq);
     if (added.length === 0 && head === walk.head) {
       return;
     }
@@ -100,7 +100,7 @@ export class ChainVerifier {
       walk.maxSeq = Math.max(walk.maxSeq, r.seq);
       s.records++;
       count(s, v);
-      walk.rowid = rowid;
+      walk.rowid = Math.max(walk.rowid, rowid);
       walk.last = r;
     }
     walk.maxSeq = Math.max(walk.maxSeq, head);

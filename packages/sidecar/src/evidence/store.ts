@@ -330,11 +330,19 @@ export class EvidenceStore {
   }
 
   /**
-   * A tenant's records stored after `rowid`, in stored order. A range of the table's own b-tree
-   * (NOT INDEXED: the tenant index would walk the whole chain), so it costs what was appended since.
+   * A tenant's records stored after `rowid` or numbered after `seq`, in stored order. A rowid range
+   * of the table's own b-tree (NOT INDEXED: the tenant index would walk the whole chain) and a seq
+   * range of the index, so it costs what was appended since. The seq range catches appends that
+   * reused the rowid of a deleted last row (the table has no AUTOINCREMENT).
    */
-  storedAfter(tenant: string, rowid: number): StoredEvidence[] {
-    return (this.sql('SELECT rowid AS row_id, * FROM evidence NOT INDEXED WHERE rowid > ? AND tenant = ? ORDER BY rowid').all(rowid, tenant) as StoredRow[]).map(toStored);
+  storedAfter(tenant: string, rowid: number, seq: number): StoredEvidence[] {
+    const byRowid = this.sql('SELECT rowid AS row_id, * FROM evidence NOT INDEXED WHERE rowid > ? AND tenant = ?').all(rowid, tenant) as StoredRow[];
+    const bySeq = this.sql('SELECT rowid AS row_id, * FROM evidence WHERE tenant = ? AND seq > ?').all(tenant, seq) as StoredRow[];
+    const rows = new Map<number, StoredRow>();
+    for (const r of [...byRowid, ...bySeq]) {
+      rows.set(r.row_id, r);
+    }
+    return [...rows.values()].sort((a, b) => a.row_id - b.row_id).map(toStored);
   }
 
   /** The records with these seqs (every occurrence), in stored order: one indexed query. */
