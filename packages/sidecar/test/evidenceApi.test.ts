@@ -9,9 +9,12 @@ import * as os from 'os';
 import * as path from 'path';
 import Fastify, { FastifyInstance } from 'fastify';
 import { AuditEntry, evidenceReport, registerEvidenceRoutes } from '../src/evidence/api';
+import { ChainVerifier, verifyRecords } from '../src/evidence/chain';
 import { renderPdf } from '../src/evidence/pdf';
 import { chainHash, EvidenceDraft, evidenceAttributes, GENESIS_PREV } from '../src/evidence/record';
+import { controlSummary } from '../src/evidence/report';
 import { EvidenceStore } from '../src/evidence/store';
+import { verifyChain } from '../src/evidence/verify';
 import { Store } from '../src/store';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -113,7 +116,21 @@ describe('evidence export', () => {
       generatedAt: '2026-11-26T09:30:00.000Z',
       scope: { framework: 'soc2', control: null },
       period: { from: '2026-11-25T12:00:00.000Z', to: '2026-11-25T13:00:00.000Z' },
-      verification: { records: 3, verified: 3, altered: [], brokenLinks: [], missing: [], reordered: [], unknownKey: [], duplicates: [], ok: true },
+      verification: {
+        records: 3,
+        verified: 3,
+        altered: [],
+        brokenLinks: [],
+        missing: [],
+        reordered: [],
+        unknownKey: [],
+        duplicates: [],
+        ok: true,
+        // An export walks the whole chain, now, up to the head.
+        scope: 'full',
+        checkedAt: '2026-11-26T09:30:00.000Z',
+        head: 3,
+      },
       controls: [{ framework: 'soc2', control: 'CC6.1', records: 2, pass: 1, fail: 1, checkedTraces: 10, failedTraces: 2 }],
       records: [view(r1, 5), view(r2, 3)],
     };
@@ -191,6 +208,142 @@ describe('the records route', () => {
     expect(body.total).toBe(3);
     expect(body.summary.controls.map((c) => c.control)).toEqual(['164.312(b)', 'CC6.1']);
     expect(body.verification.ok).toBe(true);
+  });
+});
+
+describe('verification per request: the page in full, the chain from a cached full walk', () => {
+  const MAX_AGE = 10 * 60_000;
+  type Page = {
+    records: Array<{ seq: number; verification: { seq: number; signature: string; link: string; reordered: boolean; ok: boolean } }>;
+    verification: { records: number; ok: boolean; altered: number[]; brokenLinks: number[]; missing: number[]; scope: string; checkedAt: string; head: number };
+    summary: { controls: unknown[] };
+  };
+
+  async function clocked(records: number) {
+    const store = new Store(':memory:');
+    const evidence = new EvidenceStore(store.db);
+    evidence.seedKeys('acme', [{ id: 'k1', secret: SECRET }], T0);
+    evidence.append('acme', Array.from({ length: records }, (_, i) => draft(i % 3 === 0 ? 'CC7.2' : 'CC6.1', i % 4 === 0 ? 1 : 0, i)), [], T0);
+    const clock = { now: NOW };
+    const app = Fastify();
+    registerEvidenceRoutes(app, { store, now: () => clock.now, tenantOf: () => 'acme', who: () => 'ana', verificationMaxAgeMs: MAX_AGE });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    apps.push(app);
+    const client = new Client(`http://127.0.0.1:${(app.server.address() as { port: number }).port}`);
+    const get = async (query = '') => (await client.inject({ method: 'GET', url: `/api/v1/evidence${query}` })).json<Page>();
+    return { store, evidence, clock, client, get };
+  }
+
+  it('shows an altered record on the next page holding it, in the summary once the walk is older than its bound, and at once after an export', async () => {
+    const { store, clock, client, get } = await clocked(20);
+    const first = await get('?limit=5');
+    expect(first.verification).toMatchObject({ records: 20, ok: true, scope: 'full', checkedAt: new Date(NOW).toISOString(), head: 20 });
+
+    store.db.prepare("UPDATE evidence SET failed_traces = 0, outcome = 'pass' WHERE tenant = 'acme' AND seq = 13").run();
+    clock.now = NOW + 60_000;
+    const page = await get('?limit=5&offset=10');
+    expect(page.records.map((r) => [r.seq, r.verification.signature, r.verification.link, r.verification.ok])).toEqual([
+      [11, 'valid', 'valid', true],
+      [12, 'valid', 'valid', true],
+      [13, 'invalid', 'valid', false],
+      // Its link hashes the altered record.
+      [14, 'valid', 'broken', false],
+      [15, 'valid', 'valid', true],
+    ]);
+    // The summary is the cached walk's (from before the change) until its bound passes.
+    expect(page.verification).toMatchObject({ ok: true, scope: 'cached', checkedAt: new Date(NOW).toISOString(), head: 20 });
+    // A page without the record does not see it.
+    expect((await get('?limit=5')).records.every((r) => r.verification.ok)).toBe(true);
+
+    clock.now = NOW + MAX_AGE;
+    const later = await get('?limit=5');
+    expect(later.verification).toMatchObject({ ok: false, altered: [13], brokenLinks: [14], scope: 'full', checkedAt: new Date(NOW + MAX_AGE).toISOString() });
+
+    // An export always walks in full, and refreshes the cache the records route answers from.
+    store.db.prepare("UPDATE evidence SET checked_traces = 99 WHERE tenant = 'acme' AND seq = 2").run();
+    clock.now = NOW + MAX_AGE + 1000;
+    const exported = (await client.inject({ method: 'GET', url: '/api/v1/evidence/export?format=json' })).json<Page>();
+    expect(exported.verification).toMatchObject({ ok: false, altered: [2, 13], scope: 'full', checkedAt: new Date(clock.now).toISOString() });
+    clock.now += 1000;
+    expect((await get('?limit=1')).verification).toMatchObject({ altered: [2, 13], scope: 'cached', checkedAt: new Date(clock.now - 1000).toISOString() });
+  });
+
+  it('continues the cached walk over records appended since, so the summary covers the head', async () => {
+    const { evidence, clock, get } = await clocked(10);
+    expect((await get()).verification).toMatchObject({ records: 10, head: 10, scope: 'full' });
+    evidence.append('globex', [draft('CC6.1', 0, 0)], [], T0);
+    evidence.append('acme', [draft('CC6.1', 0, 10), draft('CC7.2', 1, 11)], [], T0 + 1);
+    clock.now = NOW + 1000;
+    const page = await get('?offset=10');
+    expect(page.verification).toMatchObject({ records: 12, verified: 12, head: 12, ok: true, scope: 'cached', checkedAt: new Date(NOW).toISOString() });
+    expect(page.records.map((r) => r.verification)).toEqual([
+      { seq: 11, signature: 'valid', link: 'valid', reordered: false, ok: true },
+      { seq: 12, signature: 'valid', link: 'valid', reordered: false, ok: true },
+    ]);
+    // Records deleted at the end, then appends: the gap shows in the continued summary as in a full walk.
+    evidence.db.prepare("DELETE FROM evidence WHERE tenant = 'acme' AND seq = 12").run();
+    evidence.append('acme', [draft('CC6.1', 0, 12)], [], T0 + 2);
+    evidence.db.prepare("DELETE FROM evidence WHERE tenant = 'acme' AND seq = 13").run();
+    evidence.append('acme', [draft('CC6.1', 0, 13)], [], T0 + 3);
+    const summary = (await get()).verification;
+    const { summary: full } = verifyChain(evidence.all('acme'), evidence.keyring('acme'), evidence.head('acme').seq);
+    // Seq 12 was walked before it was deleted: the cached walk still counts it; its gap shows at the next full walk.
+    expect(summary).toMatchObject({ ...full, records: 13, verified: 12, missing: [13], head: 14, scope: 'cached' });
+    clock.now = NOW + MAX_AGE;
+    expect((await get()).verification).toEqual({ ...full, scope: 'full', checkedAt: new Date(NOW + MAX_AGE).toISOString(), head: 14 });
+  });
+
+  it('a continued walk says what a full walk says (appends, a foreign key, a duplicate)', () => {
+    const store = new Store(':memory:');
+    const evidence = new EvidenceStore(store.db);
+    evidence.seedKeys('acme', [{ id: 'k1', secret: SECRET }], T0);
+    evidence.append('acme', [draft('CC6.1', 0, 0), draft('CC6.1', 1, 1)], [], T0);
+    const verifier = new ChainVerifier(evidence, MAX_AGE);
+    verifier.full('acme', NOW);
+    evidence.append('acme', [draft('CC6.1', 0, 2), draft('CC7.2', 0, 3)], [], T0);
+    // A record copied in again (a duplicate, out of order) and one re-signed by an unknown key.
+    store.db.prepare("INSERT INTO evidence SELECT * FROM evidence WHERE tenant = 'acme' AND seq = 2").run();
+    evidence.rotateKey('acme', T0, { id: 'k2', secret: 'k2-secret-0123456789abcdef0123456789' });
+    evidence.append('acme', [draft('CC6.1', 0, 4)], [], T0);
+    store.db.prepare("DELETE FROM evidence_keys WHERE tenant = 'acme' AND id = 'k2'").run();
+    const { summary: full } = verifyChain(evidence.all('acme'), evidence.keyring('acme'), evidence.head('acme').seq);
+    expect(full).toMatchObject({ duplicates: [2], reordered: [2], unknownKey: [5], ok: false });
+    const { scope, checkedAt, head, ...continued } = verifier.summary('acme', NOW + 1);
+    expect([scope, checkedAt, head]).toEqual(['cached', new Date(NOW).toISOString(), 5]);
+    expect(continued).toEqual(full);
+  });
+
+  it('verifies a page exactly as the full walk verifies its records', () => {
+    const store = new Store(':memory:');
+    const evidence = new EvidenceStore(store.db);
+    evidence.seedKeys('acme', [{ id: 'k1', secret: SECRET }], T0);
+    evidence.append('acme', Array.from({ length: 12 }, (_, i) => draft('CC6.1', i % 2, i)), [], T0);
+    store.db.prepare("UPDATE evidence SET failed_traces = 7 WHERE tenant = 'acme' AND seq = 4").run();
+    store.db.prepare("DELETE FROM evidence WHERE tenant = 'acme' AND seq = 8").run();
+    // Swap the stored places of records 10 and 11, each intact.
+    const rows = store.db.prepare("SELECT rowid AS r, * FROM evidence WHERE tenant = 'acme' AND seq IN (10, 11) ORDER BY seq").all() as Array<Record<string, unknown>>;
+    const columns = Object.keys(rows[0]).filter((c) => c !== 'r');
+    const set = columns.map((c) => `${c} = @${c}`).join(', ');
+    store.db.prepare(`UPDATE evidence SET ${set} WHERE rowid = ${String(rows[0].r)}`).run(Object.fromEntries(columns.map((c) => [c, rows[1][c]])));
+    store.db.prepare(`UPDATE evidence SET ${set} WHERE rowid = ${String(rows[1].r)}`).run(Object.fromEntries(columns.map((c) => [c, rows[0][c]])));
+    const { bySeq } = verifyChain(evidence.all('acme'), evidence.keyring('acme'), evidence.head('acme').seq);
+    for (const [offset, limit] of [[0, 3], [2, 4], [6, 5], [0, 100]]) {
+      const { rows: page } = evidence.page('acme', { offset, limit });
+      expect(verifyRecords(evidence, 'acme', page)).toEqual(page.map((r) => bySeq.get(r.record.seq)));
+    }
+    expect([bySeq.get(4)!.signature, bySeq.get(5)!.link, bySeq.get(9)!.link, bySeq.get(10)!.reordered]).toEqual(['invalid', 'broken', 'unchecked', true]);
+  });
+
+  it('counts per control in SQL exactly as from the records, whatever the scope', async () => {
+    const { evidence, get } = await clocked(30);
+    evidence.append('acme', [{ ...draft('CC6.1', 1, 31), evidenceType: 'trace', checkedTraces: 1, failedTraces: 1 }, draft('164.312(b)', 0, 32, 'hipaa')], [], T0);
+    const scopes = [{}, { framework: 'SOC2' }, { control: 'CC7.2' }, { from: T0 + 10 * 60_000, to: T0 + 20 * 60_000 }, { framework: 'hipaa', from: T0 }];
+    for (const scope of scopes) {
+      const expected = controlSummary(evidence.list('acme', scope).records);
+      expect(expected.length).toBeGreaterThan(0);
+      const query = Object.entries(scope).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&');
+      expect((await get(`?${query}`)).summary.controls).toEqual(expected);
+    }
   });
 });
 

@@ -185,11 +185,17 @@ describe('evidence from push mode', () => {
     expect(body.verification).toMatchObject({ ok: true, records: p.evidence.all('default').length });
     expect(body.summary.controls).toEqual([{ framework: 'soc2', control: 'CC7.2', records: 2, pass: 0, fail: 2, checkedTraces: 1, failedTraces: 1 }]);
 
-    // Tampering shows in the API.
+    // Tampering shows in the API: at once on the page holding the record, and in the chain's
+    // summary once the cached full walk is older than its bound (10 min).
     p.sidecar.store.db.prepare("UPDATE evidence SET outcome = 'pass', failed_traces = 0 WHERE evidence_type = 'summary' AND rule_id = ?").run(RULE);
-    const after = (await (await fetch(`${p.api}/api/v1/evidence?control=CC7.2`, { headers: auth })).json()) as typeof body & { verification: { altered: number[] } };
-    expect(after.verification.ok).toBe(false);
-    expect(after.verification.altered).toEqual([ofRule(p)[1].seq]);
+    type Page = typeof body & { records: Array<{ seq: number; verification: { signature: string; ok: boolean } }>; verification: { altered: number[]; scope: string } };
+    const tampered = ofRule(p)[1].seq;
+    const after = (await (await fetch(`${p.api}/api/v1/evidence?control=CC7.2`, { headers: auth })).json()) as Page;
+    expect(after.records.find((r) => r.seq === tampered)!.verification).toMatchObject({ signature: 'invalid', ok: false });
+    expect(after.verification).toMatchObject({ ok: true, scope: 'cached' });
+    p.clock.now += 10 * 60_000;
+    const later = (await (await fetch(`${p.api}/api/v1/evidence?control=CC7.2`, { headers: auth })).json()) as Page;
+    expect(later.verification).toMatchObject({ ok: false, altered: [tampered], scope: 'full' });
 
     const pdf = await fetch(`${p.api}/api/v1/evidence/export?format=pdf`, { headers: auth });
     expect(pdf.headers.get('content-type')).toBe('application/pdf');

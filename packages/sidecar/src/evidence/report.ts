@@ -4,7 +4,8 @@
  * exactly as signed, so docs/evidence.md's script can re-verify it without BeTrace.
  */
 import { AnyValue, evidenceAttributes, EvidenceRecord } from './record';
-import type { RecordVerification, VerificationSummary } from './verify';
+import type { ChainVerification } from './chain';
+import type { RecordVerification } from './verify';
 
 export interface RecordView {
   seq: number;
@@ -45,7 +46,7 @@ export interface EvidenceReport {
   scope: { framework: string | null; control: string | null };
   period: { from: string | null; to: string | null };
   /** The whole chain of the tenant, whatever the filter. */
-  verification: VerificationSummary;
+  verification: ChainVerification;
   controls: ControlSummary[];
   records: RecordView[];
 }
@@ -76,7 +77,7 @@ export function recordView(r: EvidenceRecord, v: RecordVerification | undefined)
   };
 }
 
-/** Pass/fail counts per framework and control, sorted. */
+/** Pass/fail counts per framework and control, sorted: the definition store.ts `controls` computes in SQL (tests pin them together). */
 export function controlSummary(records: readonly EvidenceRecord[]): ControlSummary[] {
   const by = new Map<string, ControlSummary>();
   for (const r of records) {
@@ -94,7 +95,12 @@ export function controlSummary(records: readonly EvidenceRecord[]): ControlSumma
       c.failedTraces += r.failedTraces;
     }
   }
-  return [...by.values()].sort((a, b) => (a.framework === b.framework ? a.control.localeCompare(b.control) : a.framework.localeCompare(b.framework)));
+  return sortControls([...by.values()]);
+}
+
+/** By framework, then control (the per-control table's order). */
+export function sortControls(controls: ControlSummary[]): ControlSummary[] {
+  return controls.sort((a, b) => (a.framework === b.framework ? a.control.localeCompare(b.control) : a.framework.localeCompare(b.framework)));
 }
 
 export const CSV_COLUMNS = [

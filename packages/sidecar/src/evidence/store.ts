@@ -67,6 +67,29 @@ interface EvidenceRow {
   signature: string;
 }
 
+/** A record and where it is stored: the rowid orders the chain as it was written. */
+export interface StoredEvidence {
+  rowid: number;
+  record: EvidenceRecord;
+}
+
+export interface ControlCounts {
+  framework: string;
+  control: string;
+  records: number;
+  pass: number;
+  fail: number;
+  checkedTraces: number;
+  failedTraces: number;
+}
+
+type StoredRow = EvidenceRow & { row_id: number };
+
+function toStored(r: StoredRow): StoredEvidence {
+  const { row_id: rowid, ...row } = r;
+  return { rowid, record: toRecord(row) };
+}
+
 function toRecord(r: EvidenceRow): EvidenceRecord {
   const rec: EvidenceRecord = {
     tenant: r.tenant,
@@ -301,7 +324,43 @@ export class EvidenceStore {
     return (this.sql('SELECT * FROM evidence WHERE tenant = ? ORDER BY rowid').all(tenant) as EvidenceRow[]).map(toRecord);
   }
 
-  list(tenant: string, filter: EvidenceFilter = {}): { records: EvidenceRecord[]; total: number } {
+  /** The highest rowid of the evidence table (all tenants): where a walk of the stored order has got to. */
+  lastRowid(): number {
+    return (this.sql('SELECT coalesce(max(rowid), 0) AS n FROM evidence').get() as { n: number }).n;
+  }
+
+  /**
+   * A tenant's records stored after `rowid` or numbered after `seq`, in stored order. A rowid range
+   * of the table's own b-tree (NOT INDEXED: the tenant index would walk the whole chain) and a seq
+   * range of the index, so it costs what was appended since. The seq range catches appends that
+   * reused the rowid of a deleted last row (the table has no AUTOINCREMENT).
+   */
+  storedAfter(tenant: string, rowid: number, seq: number): StoredEvidence[] {
+    const byRowid = this.sql('SELECT rowid AS row_id, * FROM evidence NOT INDEXED WHERE rowid > ? AND tenant = ?').all(rowid, tenant) as StoredRow[];
+    const bySeq = this.sql('SELECT rowid AS row_id, * FROM evidence WHERE tenant = ? AND seq > ?').all(tenant, seq) as StoredRow[];
+    const rows = new Map<number, StoredRow>();
+    for (const r of [...byRowid, ...bySeq]) {
+      rows.set(r.row_id, r);
+    }
+    return [...rows.values()].sort((a, b) => a.row_id - b.row_id).map(toStored);
+  }
+
+  /** The records with these seqs (every occurrence), in stored order: one indexed query. */
+  bySeqs(tenant: string, seqs: readonly number[]): StoredEvidence[] {
+    if (seqs.length === 0) {
+      return [];
+    }
+    return (
+      this.sql('SELECT rowid AS row_id, * FROM evidence WHERE tenant = ? AND seq IN (SELECT value FROM json_each(?)) ORDER BY rowid').all(tenant, JSON.stringify(seqs)) as StoredRow[]
+    ).map(toStored);
+  }
+
+  /** Whether a record with this seq was stored at or before `rowid` (a later one is a duplicate). */
+  seqStoredBy(tenant: string, seq: number, rowid: number): boolean {
+    return this.sql('SELECT 1 FROM evidence WHERE tenant = ? AND seq = ? AND rowid <= ? LIMIT 1').get(tenant, seq, rowid) !== undefined;
+  }
+
+  private where(tenant: string, filter: EvidenceFilter): { clause: string; params: Record<string, unknown> } {
     const where = ['tenant = @tenant'];
     const params: Record<string, unknown> = { tenant };
     const add = (clause: string, key: string, value: unknown) => {
@@ -314,12 +373,39 @@ export class EvidenceStore {
     add('control = @control', 'control', filter.control);
     add('window_end >= @from', 'from', filter.from);
     add('window_start < @to', 'to', filter.to);
-    const clause = where.join(' AND ');
+    return { clause: where.join(' AND '), params };
+  }
+
+  /** Records in scope, ordered by seq, with where they are stored (page verification checks the order). */
+  page(tenant: string, filter: EvidenceFilter = {}): { rows: StoredEvidence[]; total: number } {
+    const { clause, params } = this.where(tenant, filter);
     const total = (this.sql(`SELECT count(*) AS n FROM evidence WHERE ${clause}`).get(params) as { n: number }).n;
-    const rows = this.db
-      .prepare(`SELECT * FROM evidence WHERE ${clause} ORDER BY seq LIMIT @limit OFFSET @offset`)
-      .all({ ...params, limit: filter.limit ?? -1, offset: filter.offset ?? 0 }) as EvidenceRow[];
-    return { records: rows.map(toRecord), total };
+    const rows = this.sql(`SELECT rowid AS row_id, * FROM evidence WHERE ${clause} ORDER BY seq LIMIT @limit OFFSET @offset`).all({
+      ...params,
+      limit: filter.limit ?? -1,
+      offset: filter.offset ?? 0,
+    }) as StoredRow[];
+    return { rows: rows.map(toStored), total };
+  }
+
+  list(tenant: string, filter: EvidenceFilter = {}): { records: EvidenceRecord[]; total: number } {
+    const { rows, total } = this.page(tenant, filter);
+    return { records: rows.map((r) => r.record), total };
+  }
+
+  /**
+   * Pass/fail counts per framework and control of the records in scope, by one aggregate (what
+   * report.ts `controlSummary` computes from the records). Trace totals come from summary records
+   * only: per-trace records repeat traces a summary already counts.
+   */
+  controls(tenant: string, filter: EvidenceFilter = {}): ControlCounts[] {
+    const { clause, params } = this.where(tenant, filter);
+    return this.sql(
+      `SELECT framework, control, count(*) AS records, sum(outcome = 'pass') AS pass, sum(outcome = 'fail') AS fail,
+         sum(CASE WHEN evidence_type = 'summary' THEN checked_traces ELSE 0 END) AS checkedTraces,
+         sum(CASE WHEN evidence_type = 'summary' THEN failed_traces ELSE 0 END) AS failedTraces
+       FROM evidence WHERE ${clause} GROUP BY framework, control`,
+    ).all(params) as ControlCounts[];
   }
 
   /** Due evidence rows of the outbox for one writer, oldest first. */

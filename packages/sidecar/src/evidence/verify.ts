@@ -46,7 +46,7 @@ function sameHex(a: string, b: string): boolean {
 }
 
 /** At most this many seqs are listed per problem (the counts stay exact in `records`/`verified`). */
-const MAX_LISTED = 1000;
+export const MAX_LISTED = 1000;
 
 /**
  * @param keys key id → secret, retired keys included.
@@ -56,7 +56,7 @@ export function verifyChain(
   records: readonly EvidenceRecord[],
   keys: ReadonlyMap<string, string>,
   head = 0,
-): { summary: VerificationSummary; bySeq: Map<number, RecordVerification> } {
+): { summary: VerificationSummary; bySeq: Map<number, RecordVerification>; highest: number; maxSeq: number } {
   const bySeq = new Map<number, EvidenceRecord>();
   const duplicates: number[] = [];
   let maxSeq = head;
@@ -70,38 +70,56 @@ export function verifyChain(
   }
   const results = new Map<number, RecordVerification>();
   const summary: VerificationSummary = { records: records.length, verified: 0, altered: [], brokenLinks: [], missing: [], reordered: [], unknownKey: [], duplicates, ok: true };
-  const list = (into: number[], seq: number) => {
-    if (into.length < MAX_LISTED) {
-      into.push(seq);
-    }
-  };
   let highest = 0;
   for (const r of records) {
-    const secret = keys.get(r.keyId);
-    const signature: SignatureCheck = secret === undefined ? 'unknown_key' : sameHex(signRecord(r, secret), r.signature) ? 'valid' : 'invalid';
-    const before = r.seq === 1 ? undefined : bySeq.get(r.seq - 1);
-    const expected = r.seq === 1 ? GENESIS_PREV : before && chainHash(before);
-    const link: LinkCheck = expected === undefined ? 'unchecked' : sameHex(expected, r.prev) ? 'valid' : 'broken';
-    const reordered = r.seq < highest;
+    const v = verifyRecord(r, keys, r.seq === 1 ? undefined : bySeq.get(r.seq - 1), r.seq < highest);
     highest = Math.max(highest, r.seq);
-    const ok = signature === 'valid' && link !== 'broken' && !reordered;
     if (!results.has(r.seq)) {
-      results.set(r.seq, { seq: r.seq, signature, link, reordered, ok });
+      results.set(r.seq, v);
     }
-    if (signature === 'invalid') list(summary.altered, r.seq);
-    if (signature === 'unknown_key') list(summary.unknownKey, r.seq);
-    if (link === 'broken') list(summary.brokenLinks, r.seq);
-    if (reordered) list(summary.reordered, r.seq);
-    if (ok && link === 'valid') {
-      summary.verified++;
-    }
+    count(summary, v);
   }
   for (let seq = 1; seq <= maxSeq && summary.missing.length < MAX_LISTED; seq++) {
     if (!bySeq.has(seq)) {
       summary.missing.push(seq);
     }
   }
+  settle(summary);
+  return { summary, bySeq: results, highest, maxSeq };
+}
+
+/**
+ * One record's check: its signature with its key, its link to `before` (the record with
+ * seq − 1; unchecked when there is none), and whether it was presented after a higher seq.
+ */
+export function verifyRecord(r: EvidenceRecord, keys: ReadonlyMap<string, string>, before: EvidenceRecord | undefined, reordered: boolean): RecordVerification {
+  const secret = keys.get(r.keyId);
+  const signature: SignatureCheck = secret === undefined ? 'unknown_key' : sameHex(signRecord(r, secret), r.signature) ? 'valid' : 'invalid';
+  const expected = r.seq === 1 ? GENESIS_PREV : before && chainHash(before);
+  const link: LinkCheck = expected === undefined ? 'unchecked' : sameHex(expected, r.prev) ? 'valid' : 'broken';
+  const ok = signature === 'valid' && link !== 'broken' && !reordered;
+  return { seq: r.seq, signature, link, reordered, ok };
+}
+
+/** Counts one record's check into a summary (`records` and `duplicates` are the caller's). */
+export function count(summary: VerificationSummary, v: RecordVerification): void {
+  if (v.signature === 'invalid') listSeq(summary.altered, v.seq);
+  if (v.signature === 'unknown_key') listSeq(summary.unknownKey, v.seq);
+  if (v.link === 'broken') listSeq(summary.brokenLinks, v.seq);
+  if (v.reordered) listSeq(summary.reordered, v.seq);
+  if (v.ok && v.link === 'valid') {
+    summary.verified++;
+  }
+}
+
+export function listSeq(into: number[], seq: number): void {
+  if (into.length < MAX_LISTED) {
+    into.push(seq);
+  }
+}
+
+/** Sets `ok` from the problem lists. */
+export function settle(summary: VerificationSummary): void {
   summary.ok =
-    summary.altered.length + summary.brokenLinks.length + summary.missing.length + summary.reordered.length + summary.unknownKey.length + duplicates.length === 0;
-  return { summary, bySeq: results };
+    summary.altered.length + summary.brokenLinks.length + summary.missing.length + summary.reordered.length + summary.unknownKey.length + summary.duplicates.length === 0;
 }
