@@ -91,29 +91,28 @@ export function signalSpanRequest(signal: Signal, version: string, compliance: A
   if (compliance.length > 0) {
     attributes.push(str('compliance.framework', compliance[0].framework), str('compliance.control', compliance[0].control));
   }
+  return betraceSpanRequest(signal.tenant, version, {
+    traceId: Buffer.from(signal.traceId, 'hex'),
+    spanId: signalSpanId(signal.id),
+    ...(parent ? { parentSpanId: Buffer.from(parent, 'hex') } : {}),
+    name: 'betrace.signal',
+    kind: 1,
+    startTimeUnixNano: timeNs,
+    endTimeUnixNano: timeNs,
+    attributes,
+    links: signal.matchedSpanIds.filter((id) => id !== parent).map((id) => ({ traceId: Buffer.from(signal.traceId, 'hex'), spanId: Buffer.from(id, 'hex') })),
+    status: SEVERITY_RANK[signal.severity] >= SEVERITY_RANK.high ? { code: 2, message: signal.message } : { code: 0 },
+  });
+}
+
+/** One span BeTrace writes (a signal, an evidence record) in its resource (service `betrace`, the tenant) and scope. */
+export function betraceSpanRequest(tenant: string, version: string, span: object): { resourceSpans: object[] } {
+  const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
   return {
     resourceSpans: [
       {
-        resource: { attributes: [str('service.name', 'betrace'), str('service.version', version), str('betrace.tenant', signal.tenant)] },
-        scopeSpans: [
-          {
-            scope: { name: 'betrace', version },
-            spans: [
-              {
-                traceId: Buffer.from(signal.traceId, 'hex'),
-                spanId: signalSpanId(signal.id),
-                ...(parent ? { parentSpanId: Buffer.from(parent, 'hex') } : {}),
-                name: 'betrace.signal',
-                kind: 1,
-                startTimeUnixNano: timeNs,
-                endTimeUnixNano: timeNs,
-                attributes,
-                links: signal.matchedSpanIds.filter((id) => id !== parent).map((id) => ({ traceId: Buffer.from(signal.traceId, 'hex'), spanId: Buffer.from(id, 'hex') })),
-                status: SEVERITY_RANK[signal.severity] >= SEVERITY_RANK.high ? { code: 2, message: signal.message } : { code: 0 },
-              },
-            ],
-          },
-        ],
+        resource: { attributes: [str('service.name', 'betrace'), str('service.version', version), str('betrace.tenant', tenant)] },
+        scopeSpans: [{ scope: { name: 'betrace', version }, spans: [span] }],
       },
     ],
   };
@@ -132,7 +131,7 @@ export class OtlpSignalWriter implements SignalWriter {
     private readonly orgIdOf: (tenant: string) => string | undefined = () => undefined,
     private readonly timeoutMs = 10_000,
   ) {
-    this.url = /\/v1\/traces$/.test(exportUrl) ? exportUrl : `${exportUrl}/v1/traces`;
+    this.url = otlpTracesUrl(exportUrl);
   }
 
   async deliver(item: OutboxItem): Promise<void> {
@@ -142,6 +141,20 @@ export class OtlpSignalWriter implements SignalWriter {
     const body = encodeTraceRequest(request);
     await send(this.url, { method: 'POST', headers: otlpHeaders(this.orgIdOf(item.tenant)), body }, this.timeoutMs);
   }
+}
+
+/**
+ * The delay before retry number `attempts + 1`: doubling from `baseMs`, capped at `maxMs`, drawn
+ * from the upper half of that ceiling (jitter, so retries of many items do not march in step).
+ */
+export function retryDelay(attempts: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempts, 30));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/** An OTLP/HTTP endpoint as configured (a base URL, or the full path) → its traces path. */
+export function otlpTracesUrl(url: string): string {
+  return /\/v1\/traces$/.test(url) ? url : `${url}/v1/traces`;
 }
 
 /** OTLP/HTTP protobuf headers, with the tenant's X-Scope-OrgID for a multi-tenant Tempo. */
@@ -264,10 +277,7 @@ export class OutboxDispatcher<T extends QueuedItem = OutboxItem> {
 
   /** Delay before the next attempt after `attempts` failures: exponential, capped, full jitter. */
   backoff(attempts: number): number {
-    const base = this.options.baseDelayMs ?? 1000;
-    const max = this.options.maxDelayMs ?? 300_000;
-    const ceiling = Math.min(max, base * 2 ** Math.min(attempts, 30));
-    return Math.round(ceiling / 2 + (this.options.random ?? Math.random)() * (ceiling / 2));
+    return retryDelay(attempts, this.options.baseDelayMs ?? 1000, this.options.maxDelayMs ?? 300_000, this.options.random);
   }
 
   /** Delivers every due item once; returns how many were delivered. */

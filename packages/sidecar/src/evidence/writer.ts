@@ -5,7 +5,7 @@
  * rewrites the same span.
  */
 import { encodeTraceRequest } from '../ingest/otlpProto';
-import { otlpHeaders, OutboxWriter, send } from '../writers';
+import { betraceSpanRequest, otlpHeaders, otlpTracesUrl, OutboxWriter, send } from '../writers';
 import { evidenceAttributes, EvidenceRecord } from './record';
 import type { EvidenceOutboxItem } from './store';
 
@@ -13,33 +13,18 @@ export const EVIDENCE_WRITER = 'evidence';
 
 /** The telemetry contract's `compliance.evidence` span for one record, as an ExportTraceServiceRequest. */
 export function evidenceSpanRequest(r: EvidenceRecord, version: string): object {
-  const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
   const ns = (ms: number) => String(BigInt(ms) * 1_000_000n);
-  return {
-    resourceSpans: [
-      {
-        resource: { attributes: [str('service.name', 'betrace'), str('service.version', version), str('betrace.tenant', r.tenant)] },
-        scopeSpans: [
-          {
-            scope: { name: 'betrace', version },
-            spans: [
-              {
-                traceId: Buffer.from(r.traceId, 'hex'),
-                spanId: Buffer.from(r.spanId, 'hex'),
-                ...(r.parentSpanId ? { parentSpanId: Buffer.from(r.parentSpanId, 'hex') } : {}),
-                name: 'compliance.evidence',
-                kind: 1,
-                startTimeUnixNano: ns(r.windowStart),
-                endTimeUnixNano: ns(r.windowEnd),
-                attributes: Object.entries(evidenceAttributes(r)).map(([key, value]) => ({ key, value })),
-                status: { code: 0 },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  };
+  return betraceSpanRequest(r.tenant, version, {
+    traceId: Buffer.from(r.traceId, 'hex'),
+    spanId: Buffer.from(r.spanId, 'hex'),
+    ...(r.parentSpanId ? { parentSpanId: Buffer.from(r.parentSpanId, 'hex') } : {}),
+    name: 'compliance.evidence',
+    kind: 1,
+    startTimeUnixNano: ns(r.windowStart),
+    endTimeUnixNano: ns(r.windowEnd),
+    attributes: Object.entries(evidenceAttributes(r)).map(([key, value]) => ({ key, value })),
+    status: { code: 0 },
+  });
 }
 
 export class OtlpEvidenceWriter implements OutboxWriter<EvidenceOutboxItem> {
@@ -53,7 +38,7 @@ export class OtlpEvidenceWriter implements OutboxWriter<EvidenceOutboxItem> {
     private readonly orgIdOf: (tenant: string) => string | undefined = () => undefined,
     private readonly timeoutMs = 10_000,
   ) {
-    this.url = /\/v1\/traces$/.test(exportUrl) ? exportUrl : `${exportUrl}/v1/traces`;
+    this.url = otlpTracesUrl(exportUrl);
   }
 
   async deliver(item: EvidenceOutboxItem): Promise<void> {

@@ -10,6 +10,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { ConfigError, SidecarConfig } from '../config';
 import type { Store } from '../store';
 import type { Tenant } from '../tenants';
+import { otlpHeaders, otlpTracesUrl, retryDelay } from '../writers';
 import { decodeTraceRequest, ExportTraceServiceRequest } from './otlpProto';
 
 /**
@@ -38,15 +39,13 @@ export interface OtlpResourceSpans {
 /** Applied to every forwarded batch before it leaves; must not throw for well-formed OTLP. */
 export type RedactHook = (tenant: Tenant, resourceSpans: OtlpResourceSpans[]) => OtlpResourceSpans[];
 
-export const identityRedaction: RedactHook = (_tenant, resourceSpans) => resourceSpans;
-
 /** Tempo's distributor takes OTLP/HTTP on port 4318 at /v1/traces (its API, TEMPO_URL, is on 3200). */
 export const TEMPO_OTLP_PORT = 4318;
 
 /** TEMPO_OTLP_URL, else TEMPO_URL's host on port 4318 with /v1/traces. */
 export function gatewayUrl(config: Pick<SidecarConfig, 'tempoUrl'> & { tempoOtlpUrl?: string }): string {
   if (config.tempoOtlpUrl !== undefined) {
-    return /\/v1\/traces$/.test(config.tempoOtlpUrl) ? config.tempoOtlpUrl : `${config.tempoOtlpUrl}/v1/traces`;
+    return otlpTracesUrl(config.tempoOtlpUrl);
   }
   if (config.tempoUrl !== undefined) {
     const u = new URL(config.tempoUrl);
@@ -167,10 +166,7 @@ export class TempoForwarder {
 
   /** Delay before the next attempt after `attempts` failures: exponential, capped, full jitter. */
   backoff(attempts: number): number {
-    const base = this.options.baseDelayMs ?? 1000;
-    const max = this.options.maxDelayMs ?? 60_000;
-    const ceiling = Math.min(max, base * 2 ** Math.min(attempts, 30));
-    return Math.round(ceiling / 2 + (this.options.random ?? Math.random)() * (ceiling / 2));
+    return retryDelay(attempts, this.options.baseDelayMs ?? 1000, this.options.maxDelayMs ?? 60_000, this.options.random);
   }
 
   /** Forwards every due batch once (oldest first); returns how many Tempo took. */
@@ -184,10 +180,7 @@ export class TempoForwarder {
   }
 
   private async post(orgId: string | undefined, body: Buffer): Promise<void> {
-    const headers: Record<string, string> = { 'content-type': 'application/x-protobuf' };
-    if (orgId !== undefined) {
-      headers['x-scope-orgid'] = orgId;
-    }
+    const headers = otlpHeaders(orgId);
     if (this.options.bearerToken !== undefined) {
       headers.authorization = `Bearer ${this.options.bearerToken}`;
     } else if (this.options.basicAuth !== undefined) {
