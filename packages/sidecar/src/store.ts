@@ -96,6 +96,31 @@ export interface SpooledBatch {
   attempts: number;
 }
 
+/**
+ * A tenant-scoped WHERE clause with named parameters, built condition by condition: `add` keeps a
+ * condition only when its value is given. Every list query of the store starts from the tenant.
+ */
+export class TenantWhere {
+  private readonly conditions = ['tenant = @tenant'];
+  readonly params: Record<string, unknown>;
+
+  constructor(tenant: string) {
+    this.params = { tenant };
+  }
+
+  add(condition: string, key: string, value: unknown): this {
+    if (value !== undefined) {
+      this.conditions.push(condition);
+      this.params[key] = value;
+    }
+    return this;
+  }
+
+  get clause(): string {
+    return this.conditions.join(' AND ');
+  }
+}
+
 export class StoreError extends Error {
   constructor(
     readonly code: 'not_found' | 'conflict' | 'invalid',
@@ -499,25 +524,19 @@ export class Store {
   }
 
   listSignals(tenant: string, filter: SignalFilter = {}): { signals: Signal[]; total: number } {
-    const where = ['tenant = @tenant'];
-    const params: Record<string, unknown> = { tenant };
-    const add = (clause: string, key: string, value: unknown) => {
-      if (value !== undefined) {
-        where.push(clause);
-        params[key] = value;
-      }
-    };
-    add('created_at >= @from', 'from', filter.from);
-    add('created_at < @to', 'to', filter.to);
-    add('rule_id = @ruleId', 'ruleId', filter.ruleId);
-    add('severity = @severity', 'severity', filter.severity);
-    add('status = @status', 'status', filter.status);
-    add('service = @service', 'service', filter.service);
-    if (filter.text !== undefined && filter.text !== '') {
-      where.push("(instr(lower(message), lower(@text)) > 0 OR instr(lower(rule_name), lower(@text)) > 0 OR trace_id = lower(@text))");
-      params.text = filter.text;
-    }
-    const clause = where.join(' AND ');
+    const where = new TenantWhere(tenant)
+      .add('created_at >= @from', 'from', filter.from)
+      .add('created_at < @to', 'to', filter.to)
+      .add('rule_id = @ruleId', 'ruleId', filter.ruleId)
+      .add('severity = @severity', 'severity', filter.severity)
+      .add('status = @status', 'status', filter.status)
+      .add('service = @service', 'service', filter.service)
+      .add(
+        '(instr(lower(message), lower(@text)) > 0 OR instr(lower(rule_name), lower(@text)) > 0 OR trace_id = lower(@text))',
+        'text',
+        filter.text === '' ? undefined : filter.text,
+      );
+    const { clause, params } = where;
     const total = (this.db.prepare(`SELECT count(*) AS n FROM signals WHERE ${clause}`).get(params) as { n: number }).n;
     const rows = this.db
       .prepare(`SELECT * FROM signals WHERE ${clause} ORDER BY created_at DESC, id LIMIT @limit OFFSET @offset`)
@@ -624,24 +643,12 @@ export class Store {
 
   /** The tenant's audit entries, newest first. */
   listAudit(tenant: string, filter: AuditFilter = {}): { entries: AuditEntry[]; total: number } {
-    const where = ['tenant = @tenant'];
-    const params: Record<string, unknown> = { tenant };
-    if (filter.from !== undefined) {
-      where.push('at >= @from');
-      params.from = filter.from;
-    }
-    if (filter.to !== undefined) {
-      where.push('at < @to');
-      params.to = filter.to;
-    }
-    if (filter.action !== undefined && filter.action.endsWith('.*')) {
-      where.push('substr(action, 1, length(@prefix)) = @prefix');
-      params.prefix = filter.action.slice(0, -1);
-    } else if (filter.action !== undefined) {
-      where.push('action = @action');
-      params.action = filter.action;
-    }
-    const clause = where.join(' AND ');
+    const prefix = filter.action?.endsWith('.*') ? filter.action.slice(0, -1) : undefined;
+    const { clause, params } = new TenantWhere(tenant)
+      .add('at >= @from', 'from', filter.from)
+      .add('at < @to', 'to', filter.to)
+      .add('substr(action, 1, length(@prefix)) = @prefix', 'prefix', prefix)
+      .add('action = @action', 'action', prefix === undefined ? filter.action : undefined);
     const total = (this.db.prepare(`SELECT count(*) AS n FROM audit_log WHERE ${clause}`).get(params) as { n: number }).n;
     const rows = this.db
       .prepare(`SELECT * FROM audit_log WHERE ${clause} ORDER BY seq DESC LIMIT @limit OFFSET @offset`)

@@ -7,8 +7,9 @@
 import { randomBytes } from 'crypto';
 import type Database from 'better-sqlite3';
 import type { ComplianceMapping } from '@betrace/evaluator';
-import { StoreError } from '../store';
+import { StoreError, TenantWhere } from '../store';
 import type { EvidenceKey } from '../tenants';
+import type { ControlSummary } from './report';
 import { chainHash, EvidenceDraft, EvidenceOutcome, EvidenceRecord, evidenceSpanId, EvidenceType, GENESIS_PREV, signRecord } from './record';
 
 export interface StoredEvidenceKey {
@@ -71,16 +72,6 @@ interface EvidenceRow {
 export interface StoredEvidence {
   rowid: number;
   record: EvidenceRecord;
-}
-
-export interface ControlCounts {
-  framework: string;
-  control: string;
-  records: number;
-  pass: number;
-  fail: number;
-  checkedTraces: number;
-  failedTraces: number;
 }
 
 type StoredRow = EvidenceRow & { row_id: number };
@@ -360,20 +351,12 @@ export class EvidenceStore {
     return this.sql('SELECT 1 FROM evidence WHERE tenant = ? AND seq = ? AND rowid <= ? LIMIT 1').get(tenant, seq, rowid) !== undefined;
   }
 
-  private where(tenant: string, filter: EvidenceFilter): { clause: string; params: Record<string, unknown> } {
-    const where = ['tenant = @tenant'];
-    const params: Record<string, unknown> = { tenant };
-    const add = (clause: string, key: string, value: unknown) => {
-      if (value !== undefined) {
-        where.push(clause);
-        params[key] = value;
-      }
-    };
-    add('lower(framework) = lower(@framework)', 'framework', filter.framework);
-    add('control = @control', 'control', filter.control);
-    add('window_end >= @from', 'from', filter.from);
-    add('window_start < @to', 'to', filter.to);
-    return { clause: where.join(' AND '), params };
+  private where(tenant: string, filter: EvidenceFilter): TenantWhere {
+    return new TenantWhere(tenant)
+      .add('lower(framework) = lower(@framework)', 'framework', filter.framework)
+      .add('control = @control', 'control', filter.control)
+      .add('window_end >= @from', 'from', filter.from)
+      .add('window_start < @to', 'to', filter.to);
   }
 
   /** Records in scope, ordered by seq, with where they are stored (page verification checks the order). */
@@ -398,14 +381,14 @@ export class EvidenceStore {
    * report.ts `controlSummary` computes from the records). Trace totals come from summary records
    * only: per-trace records repeat traces a summary already counts.
    */
-  controls(tenant: string, filter: EvidenceFilter = {}): ControlCounts[] {
+  controls(tenant: string, filter: EvidenceFilter = {}): ControlSummary[] {
     const { clause, params } = this.where(tenant, filter);
     return this.sql(
       `SELECT framework, control, count(*) AS records, sum(outcome = 'pass') AS pass, sum(outcome = 'fail') AS fail,
          sum(CASE WHEN evidence_type = 'summary' THEN checked_traces ELSE 0 END) AS checkedTraces,
          sum(CASE WHEN evidence_type = 'summary' THEN failed_traces ELSE 0 END) AS failedTraces
        FROM evidence WHERE ${clause} GROUP BY framework, control`,
-    ).all(params) as ControlCounts[];
+    ).all(params) as ControlSummary[];
   }
 
   /** Due evidence rows of the outbox for one writer, oldest first. */
