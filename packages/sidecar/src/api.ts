@@ -121,6 +121,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
   const { store } = options;
   const tenantOfToken = tokenResolver(options.tenants);
+  const metricsToken: HashedSecret[] | undefined = options.metricsToken === undefined ? undefined : [{ name: 'METRICS_TOKEN', sha256: sha256Hex(options.metricsToken) }];
   app.decorateRequest('tenant', '');
   app.decorateRequest('tokenName', '');
   app.decorateRequest('forwardsUser', false);
@@ -228,9 +229,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     return options.ready() ? { ready: true, ...(tempo ? { tempo } : {}) } : res.code(503).send({ ready: false, ...(tempo ? { tempo } : {}) });
   });
   app.get('/metrics', { schema: { summary: 'Prometheus metrics (with METRICS_TOKEN set, behind that bearer token)' } }, async (req, res) => {
-    if (options.metricsToken !== undefined) {
+    if (metricsToken !== undefined) {
       const presented = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim() ?? '';
-      if (matchSecret(presented, [{ name: 'METRICS_TOKEN', sha256: sha256Hex(options.metricsToken) }]) === undefined) {
+      if (matchSecret(presented, metricsToken) === undefined) {
         res.header('WWW-Authenticate', 'Bearer realm="betrace-metrics"');
         return res.code(401).send({ error: 'unauthorized', message: 'send Authorization: Bearer <METRICS_TOKEN>' });
       }
