@@ -17,7 +17,7 @@ import { gatewayUrl, RedactHook, TempoForwarder } from './ingest/gateway';
 import { buildReceiver } from './ingest/receiver';
 import { Metrics } from './metrics';
 import { Pipeline } from './pipeline';
-import { Redactor, storedHashKey } from './redact';
+import { Redactor, redactorFor, storedHashKey } from './redact';
 import { RuleRegistry } from './rules';
 import { Store } from './store';
 import { TempoClient, TempoMetrics } from './tempo/client';
@@ -144,7 +144,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   // One redaction policy per tenant, applied by the pipeline, every writer, the API's echoes of span
   // data and the gateway. `hash` uses the policy's hashKey, else a key made once per tenant and kept
   // (not the evidence key: rotating that would change every hash and break joins).
-  const redactors = new Map(tenants.map((t) => [t.id, new Redactor(t.redaction, t.redaction.hashKey ?? storedHashKey(store, t.id))]));
+  const redactors = new Map(tenants.map((t) => [t.id, redactorFor(t, storedHashKey(store, t.id))]));
   const redactorOf = (tenant: string): Redactor => {
     const r = redactors.get(tenant);
     if (r === undefined) {

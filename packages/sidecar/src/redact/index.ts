@@ -10,10 +10,13 @@ export { DETECTOR_NAMES, DetectorName, Finding, luhn, ssnValid } from './detecto
 export { DEFAULT_MAX_SCAN_CHARS, MAX_DEPTH, Redactor, TRUNCATED } from './engine';
 export { KeyMatcher, SENSITIVE_KEY_WORDS, globToRegExp, keyWords } from './keys';
 
-/** The tenant's redactor: its policy, hashing with policy.hashKey or else the tenant's current evidence key. */
-export function redactorFor(tenant: Tenant): Redactor {
+/**
+ * The tenant's redactor: its policy, hashing with policy.hashKey, else `fallbackHashKey` (the
+ * sidecar passes the per-tenant key it keeps, `storedHashKey`), else the tenant's current evidence key.
+ */
+export function redactorFor(tenant: Tenant, fallbackHashKey?: string): Redactor {
   const current = tenant.evidenceKeys.find((k) => !k.retired);
-  return new Redactor(tenant.redaction, tenant.redaction.hashKey ?? current?.secret);
+  return new Redactor(tenant.redaction, tenant.redaction.hashKey ?? fallbackHashKey ?? current?.secret);
 }
 
 /**
