@@ -1,23 +1,21 @@
 # The BeTrace sidecar (`betrace serve`), built from this repository.
 #   docker build -t betrace-sidecar .
 #   docker run -p 4318:4318 -p 3001:3001 -e BETRACE_API_TOKEN=... betrace-sidecar
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
-# better-sqlite3 compiles from source when no prebuilt binary fits the platform.
-RUN apt-get update \
-  && apt-get install -y --no-install-recommends python3 make g++ \
-  && rm -rf /var/lib/apt/lists/*
 # The manifests first, so the dependency layer is cached until they change.
 COPY package.json package-lock.json ./
 COPY packages/evaluator/package.json packages/evaluator/
 COPY packages/sidecar/package.json packages/sidecar/
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts: the root `prepare` (the TypeScript build) runs below, once the sources are in;
+# better-sqlite3 loads the prebuilt binary its npm package ships for linux x64/arm64.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.base.json ./
 COPY packages/evaluator packages/evaluator
 COPY packages/sidecar packages/sidecar
 RUN npm run build:packages && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./

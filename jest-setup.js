@@ -22,3 +22,10 @@ jest.mock('react-inlinesvg', () => {
   };
   return { __esModule: true, default: InlineSVG };
 });
+
+// React 19's react-dom/server (which @grafana/ui's TruncatedText imports) schedules work through a
+// MessageChannel at import time; jsdom does not provide one, Node does.
+if (typeof global.MessageChannel === 'undefined') {
+  const { MessageChannel } = require('node:worker_threads');
+  Object.assign(global, { MessageChannel });
+}

@@ -36,7 +36,7 @@ module.exports = {
       // Grafana's ESM-only dependencies (d3-color …) ship .mjs files: transform those too.
       transform: { '^.+\\.m?(t|j)sx?$': Object.values(plugin.transform)[0] },
       // In jsdom, the evaluator's dependencies resolve to their browser (ESM) builds.
-      transformIgnorePatterns: [nodeModulesToTransform([...grafanaESModules, 'yaml', 're2js', 'ohm-js'])],
+      transformIgnorePatterns: [nodeModulesToTransform([...grafanaESModules, 'yaml', 're2js', 'ohm-js', '@react-hookz', '@ver0'])],
       moduleNameMapper: { ...plugin.moduleNameMapper, ...evaluatorSource },
     },
     nodeProject('evaluator', ['<rootDir>/packages/evaluator/src', '<rootDir>/packages/evaluator/test']),

@@ -31,7 +31,7 @@ export function RuleCodeEditor({
   height = 220,
   onSave,
 }: RuleCodeEditorProps) {
-  const mounted = useRef<{ editor: MonacoEditor; monaco: Monaco }>();
+  const mounted = useRef<{ editor: MonacoEditor; monaco: Monaco } | undefined>(undefined);
   const diagnosticsRef = useRef(diagnostics);
 
   const drawMarkers = useCallback(() => {

@@ -58,12 +58,12 @@ describe('docker-compose.yaml', () => {
     }
   });
 
-  it('loads the built plugin into Grafana 13.1, unsigned, with the provisioning folder', () => {
+  it('loads the built plugin into Grafana 13.2, unsigned, with the provisioning folder', () => {
     const g = services.grafana;
     expect(g.volumes).toContain('./dist:/var/lib/grafana/plugins/betrace-app');
     expect(g.volumes).toContain('./provisioning:/etc/grafana/provisioning');
     expect(env('grafana').GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS).toBe('betrace-app');
-    expect(withDefaults(g.build!.args!.grafana_version)).toBe('13.1.0');
+    expect(withDefaults(g.build!.args!.grafana_version)).toBe('13.2.3');
     expect(fs.existsSync(path.join(root, g.build!.context, 'Dockerfile'))).toBe(true);
     expect(hostPorts(g)).toEqual([3000]);
   });
@@ -80,7 +80,9 @@ describe('docker-compose.yaml', () => {
       expect(services[name].image).toBe('betrace-sidecar:dev');
     }
     const dockerfile = read('Dockerfile');
-    expect(dockerfile).toMatch(/^FROM node:20\S* AS build$/m);
+    // The supported floor is Node 22 (package.json engines); the image runs the current LTS.
+    expect(dockerfile).toMatch(/^FROM node:24\S* AS build$/m);
+    expect(dockerfile).toMatch(/^FROM node:24\S*$/m);
     expect(dockerfile).toContain('RUN npm ci');
     expect(dockerfile).toContain('npm run build:packages');
     expect(dockerfile).toMatch(/ENTRYPOINT \["node", "packages\/sidecar\/dist\/cli\.js"\]\nCMD \["serve"\]/);

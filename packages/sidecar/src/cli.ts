@@ -21,7 +21,8 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   return command.run(args, io);
 }
 
-if (require.main === module) {
+/** Runs the command line of this process: the `betrace` bin (bin/betrace.js) and `node dist/cli.js` both land here. */
+export function run(): void {
   main(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
@@ -36,4 +37,8 @@ if (require.main === module) {
       process.exitCode = 70;
     },
   );
+}
+
+if (require.main === module) {
+  run();
 }

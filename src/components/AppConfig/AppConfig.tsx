@@ -1,4 +1,4 @@
-import React, { useState, type ChangeEvent, type FormEvent } from 'react';
+import React, { useState, type ChangeEvent, type SyntheticEvent } from 'react';
 import { css } from '@emotion/css';
 import type { AppPluginMeta, GrafanaTheme2, PluginConfigPageProps } from '@grafana/data';
 import { DataSourcePicker } from '@grafana/runtime';
@@ -43,7 +43,7 @@ const AppConfig = ({ plugin }: AppConfigProps) => {
     setBusy('idle');
   };
 
-  const onSave = async (event: FormEvent<HTMLFormElement>) => {
+  const onSave = async (event: SyntheticEvent<HTMLFormElement>) => {
     // A native submit would navigate away before the request is sent.
     event.preventDefault();
     if (urlProblem || tokenMissing) {

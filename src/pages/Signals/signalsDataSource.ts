@@ -7,7 +7,7 @@ import {
 } from '@grafana/data';
 import { getTemplateSrv } from '@grafana/runtime';
 import type { DataQuery } from '@grafana/schema';
-import { RuntimeDataSource, sceneGraph, sceneUtils, type SceneObject } from '@grafana/scenes';
+import { registerRuntimeDataSource, RuntimeDataSource, sceneGraph, type SceneObject } from '@grafana/scenes';
 import {
   listRuleNames,
   listSignals,
@@ -179,7 +179,7 @@ let registered = false;
 export function registerSignalsDataSource(): void {
   if (!registered) {
     // The registry is typed for the base query model; ours is a subtype it never inspects.
-    sceneUtils.registerRuntimeDataSource({ dataSource: new SignalsDataSource() as unknown as RuntimeDataSource });
+    registerRuntimeDataSource({ dataSource: new SignalsDataSource() as unknown as RuntimeDataSource });
     registered = true;
   }
 }
