@@ -35,7 +35,7 @@ test.describe('as admin', () => {
 });
 
 test.describe('as a Viewer', () => {
-  test.use({ storageState: VIEWER.storageState, user: VIEWER.user });
+  test.use({ storageState: VIEWER.storageState });
 
   for (const { route, title } of PAGES) {
     test(`reads the ${title} page and sees no button that changes anything`, async ({ gotoPage, page }) => {

@@ -68,7 +68,7 @@ test.describe('Evidence page', () => {
 
 test.describe('Evidence page as a Viewer', () => {
   // The Viewer the createViewer project signed in (playwright.config.ts): this tab is that user.
-  test.use({ storageState: VIEWER.storageState, user: VIEWER.user });
+  test.use({ storageState: VIEWER.storageState });
 
   test('reads the evidence but cannot export it', async ({ gotoPage, page }) => {
     await gotoPage(`/${ROUTES.Evidence}?from=now-1h&to=now`);

@@ -104,7 +104,7 @@ test.describe('Rules', () => {
 
 test.describe('Rules as a Viewer', () => {
   // A Viewer holds rules:read but not rules:write (plugin.json roles).
-  test.use({ storageState: VIEWER.storageState, user: VIEWER.user });
+  test.use({ storageState: VIEWER.storageState });
 
   test('sees rules read-only: no New rule, no Save, no Replay', async ({ gotoPage, page }) => {
     await gotoPage(`/${ROUTES.Rules}`);

@@ -90,7 +90,7 @@ test.describe('Signals page', () => {
 
 test.describe('Signals page as a Viewer', () => {
   // The Viewer the createViewer project signed in (playwright.config.ts): this tab is that user.
-  test.use({ storageState: VIEWER.storageState, user: VIEWER.user });
+  test.use({ storageState: VIEWER.storageState });
 
   test('shows the history but offers no status change', async ({ gotoPage, page }) => {
     await gotoPage(`/${ROUTES.Signals}?from=now-1h&to=now`);

@@ -150,8 +150,8 @@ export class TempoDouble {
     return this.tenants.get(tenant)?.size ?? 0;
   }
 
-  /** Starts listening on a random loopback port; starting again returns the same address. */
-  async start(): Promise<string> {
+  /** Starts listening on a loopback port (random unless given); starting again returns the same address. */
+  async start(port = 0): Promise<string> {
     if (this.server) {
       return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     }
@@ -164,7 +164,7 @@ export class TempoDouble {
         });
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
