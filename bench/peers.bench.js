@@ -25,7 +25,7 @@ const { startBetrace, startCollector } = require('./peers/systems');
 const DECISION_WAIT_MS = 1000;
 const CONCURRENCY = 4;
 /** Bounds of one measured load: every request sent, or this long. */
-const MAX_LOAD_MS = 30_000;
+const MAX_LOAD_MS = 20_000;
 /** After the load: how long the last decisions may take before the run counts as incomplete. */
 const SETTLE_MS = 20_000;
 const POLL_MS = 50;
@@ -142,6 +142,23 @@ async function waitDecided(system, target, deadline) {
   }
 }
 
+/** The system under test right now and the corpus folder, so an interrupted bench leaves neither behind. */
+let running;
+let corpusDir;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (running) {
+      try {
+        process.kill(-running.proc.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    if (corpusDir) fs.rmSync(corpusDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
 async function sinkQuiet(sink, deadline) {
   let last = await sink.spans();
   let since = Date.now();
@@ -156,10 +173,10 @@ async function sinkQuiet(sink, deadline) {
 }
 
 async function oneRun({ kind, cpus, opts, binary, sink, load, warmup, measured }) {
-  const system =
+  const system = (running =
     kind === 'BeTrace'
       ? await startBetrace({ cpus, decisionWaitMs: DECISION_WAIT_MS, extraEnv: opts.env })
-      : await startCollector({ cpus, decisionWaitMs: DECISION_WAIT_MS, binary, sink: opts.nop ? undefined : sink, shards: opts.shards });
+      : await startCollector({ cpus, decisionWaitMs: DECISION_WAIT_MS, binary, sink: opts.nop ? undefined : sink, shards: opts.shards }));
   try {
     // Warm-up on other traces (JIT, pools, SQLite pages), then the counters start from here.
     const w = await load.ask({ file: warmup.file, index: warmup.index, url: system.otlpUrl, concurrency: CONCURRENCY, maxMs: MAX_LOAD_MS });
@@ -231,8 +248,10 @@ async function oneRun({ kind, cpus, opts, binary, sink, load, warmup, measured }
       decisionLatencyMs: latencies.length ? { p50: pct(latencies, 50), p99: pct(latencies, 99), samples: latencies.length } : undefined,
       positiveTraces: positive ? positive.size : undefined,
       positive,
+      complete,
     };
   } finally {
+    running = undefined;
     await system.stop();
   }
 }
@@ -265,13 +284,17 @@ function compare(runs, configs) {
       const ratios = b.map((r, i) => (k[i] && get(r) !== undefined && get(k[i]) ? get(r) / get(k[i]) : undefined));
       row[label] = { betrace: summary(b.map(get)), collector: summary(k.map(get)), ratio: summary(ratios) };
     }
-    // The same traces flagged by both? (Only traces completely sent in both runs of a pair.)
+    // The same traces flagged by both? Counted over the traces both runs of a pair received whole.
     row.agreement = b.map((r, i) => {
       const o = k[i];
       if (!r.positive || !o || !o.positive) return undefined;
-      let both = 0;
-      for (const id of r.positive) if (o.positive.has(id)) both++;
-      return { both, betraceOnly: r.positive.size - both, collectorOnly: o.positive.size - both };
+      const a = { both: 0, betraceOnly: 0, collectorOnly: 0 };
+      for (const id of r.positive) {
+        if (o.positive.has(id)) a.both++;
+        else if (o.complete.has(id)) a.betraceOnly++;
+      }
+      for (const id of o.positive) if (!r.positive.has(id) && r.complete.has(id)) a.collectorOnly++;
+      return a;
     });
     out[c.label] = row;
   }
@@ -304,7 +327,10 @@ function print(results, configs) {
       line([label, cell(m.betrace, fmt), cell(m.collector, fmt), cell(m.ratio, (x) => `${x.toFixed(2)}×`)]);
     }
     const agree = row.agreement.filter(Boolean);
-    if (agree.length) line(['traces flagged (per run)', agree.map((a) => `${a.both} both, ${a.betraceOnly}/${a.collectorOnly} only B/C`).join('; '), '', '']);
+    if (agree.length) {
+      const sum = (f) => agree.reduce((n, a) => n + a[f], 0);
+      console.log(`traces flagged, over ${agree.length} pairs of runs: ${sum('both')} by both, ${sum('betraceOnly')} by BeTrace only, ${sum('collectorOnly')} by the Collector only`);
+    }
   }
   const s = results.scaling;
   console.log(`\nscaling, accepted spans/s on ${configs[1].label} ÷ 1 core: BeTrace ${cell(s.BeTrace, (x) => `${x.toFixed(2)}×`)}, Collector ${cell(s.Collector, (x) => `${x.toFixed(2)}×`)}`);
@@ -333,7 +359,7 @@ async function main() {
     { label: `${cpuCount} cores`, cpus: all, benchCpus: all, note: `each system on taskset -c ${all}; load generator, sink and this script compete for the same cores` },
   ];
 
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'peers-corpus-'));
+  const tmp = (corpusDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peers-corpus-')));
   const sink = await startSink();
   const load = helper('load.js');
   try {
@@ -372,7 +398,7 @@ async function main() {
       configs: configs.map(({ label, cpus, note }) => ({ label, cpus, note })),
       comparison: compare(runs, configs),
       scaling: scaling(runs, configs),
-      runs: runs.map(({ positive: _p, ...r }) => r).sort(byOrder),
+      runs: runs.map(({ positive: _p, complete: _c, ...r }) => r).sort(byOrder),
     };
     // compare() and scaling() pair runs by repeat; the sort above is only for reading the file.
     print({ ...results, runs }, configs);

@@ -77,3 +77,6 @@ process.on('message', (msg) => {
     (e) => process.send({ error: e.stack }),
   );
 });
+
+// Ends with the bench that started it, even when the bench was killed.
+process.on('disconnect', () => process.exit(0));

@@ -48,3 +48,6 @@ process.on('message', (msg) => {
 });
 
 server.listen(0, '127.0.0.1', () => process.send({ type: 'listening', port: server.address().port }));
+
+// Ends with the bench that started it, even when the bench was killed.
+process.on('disconnect', () => process.exit(0));
