@@ -4,7 +4,7 @@
  * no Collector and no timing. (Whether each policy decides the same traces as its rule is checked
  * against the real Collector in every benchmark run: "traces flagged".)
  */
-import { compileRule, decodeResourceSpans, evaluateTrace, groupTraces } from '@betrace/evaluator';
+import { compileRule, decodeResourceSpans, evaluateTrace, groupTraces, RuleDefinition } from '@betrace/evaluator';
 import { decodeTraceRequest, encodeTraceRequest } from '../../packages/sidecar/src/ingest/otlpProto';
 
 interface OtlpCorpus {
@@ -77,7 +77,7 @@ describe('peers benchmark load', () => {
   });
 
   it('has ten live rules, each paired with a policy of the same name', () => {
-    const file = JSON.parse(rulesFile()) as { rules: Array<{ id: string; condition: string; severity: string; name: string; enabled: boolean }> };
+    const file = JSON.parse(rulesFile()) as { rules: RuleDefinition[] };
     expect(file.rules).toHaveLength(10);
     const rules = file.rules.map((r) => {
       const c = compileRule(r);
