@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 'use strict';
-// `npm run bench [name]`: runs bench/<name>.bench.js, or every benchmark in turn, each in its own
-// process so one cannot warm the JIT for another.
+// `npm run bench [name] [-- options]`: runs bench/<name>.bench.js (with the options), or every
+// benchmark in turn, each in its own process so one cannot warm the JIT for another.
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
-const only = process.argv[2];
+// Run only when named: `peers` builds an OpenTelemetry Collector with Go and runs for minutes.
+const NAMED_ONLY = new Set(['peers.bench.js']);
+
+const [only, ...options] = process.argv.slice(2);
 const files = fs
   .readdirSync(__dirname)
-  .filter((f) => f.endsWith('.bench.js') && (!only || f === `${only}.bench.js`))
+  .filter((f) => f.endsWith('.bench.js') && (only ? f === `${only}.bench.js` : !NAMED_ONLY.has(f)))
   .sort();
 if (files.length === 0) {
   console.error(`no benchmark named ${only}`);
@@ -17,7 +20,7 @@ if (files.length === 0) {
 }
 let failed = 0;
 for (const f of files) {
-  const r = spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, f)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, f), ...options], { stdio: 'inherit' });
   if (r.status !== 0) {failed++;}
 }
 process.exit(failed === 0 ? 0 : 1);
