@@ -104,12 +104,28 @@ export interface RuleParts {
 class Compiler {
   readonly parts: RuleParts = { traceExprs: new Map(), selectors: new Map(), values: new Map() };
 
+  /**
+   * @param perBinding the rule has a binding, so its clauses run once per bound span: what does
+   * not read the bound span is then worked out once per trace instead (kept in the trace index).
+   */
+  constructor(private readonly perBinding: boolean) {}
+
   // ------------------------------------------------------------ trace expressions
 
   traceExpr(e: TraceExpr): TracePred {
-    const fn = this.traceExprInner(e);
+    let fn = this.traceExprInner(e);
+    if (this.perBinding && (e.type === 'exists' || e.type === 'all' || e.type === 'compare') && !traceExprReadsBound(e)) {
+      fn = oncePerTrace(fn);
+    }
     this.parts.traceExprs.set(e, fn);
     return fn;
+  }
+
+  /** The spans a selector picks, as matchedSpanIds collects them: once per trace when that is the same for every binding. */
+  spansOf(sel: Selector): (ctx: Ctx) => readonly Span[] {
+    const s = this.parts.selectors.get(sel)!;
+    const list = (ctx: Ctx): readonly Span[] => s.list(ctx);
+    return this.perBinding && !selectorReadsBound(sel) ? oncePerTrace(list) : list;
   }
 
   private traceExprInner(e: TraceExpr): TracePred {
@@ -308,6 +324,12 @@ class Compiler {
         const base = this.selector(sel.base);
         const pred = this.refinement(sel);
         const basePred = base.candidatePred;
+        if (basePred !== undefined && this.perBinding && !selectorReadsBound(sel.base) && selectorReadsBound(sel)) {
+          // `S.where(…).before(p)`: S's spans are the same for every binding, so they are picked
+          // once per trace and each binding tests only what reads it.
+          const baseSpans = oncePerTrace((ctx: Ctx): readonly Span[] => base.list(ctx));
+          return makeSelector(baseSpans, pred);
+        }
         return makeSelector(base.candidates, basePred === undefined ? pred : (span, ctx) => basePred(span, ctx) && pred(span, ctx));
       }
     }
@@ -582,6 +604,42 @@ function compileRegex(right: TraceValue | Operand): CompiledRegex {
   return { test: () => false };
 }
 
+/** A function of the trace alone, computed on first use per trace and kept in the trace index. */
+function oncePerTrace<T>(fn: (ctx: Ctx) => T): (ctx: Ctx) => T {
+  const key = {};
+  return (ctx) => ctx.ix.prepared(key, undefined, fn, ctx);
+}
+
+function traceExprReadsBound(e: TraceExpr): boolean {
+  switch (e.type) {
+    case 'and':
+    case 'or':
+      return traceExprReadsBound(e.left) || traceExprReadsBound(e.right);
+    case 'not':
+      return traceExprReadsBound(e.operand);
+    case 'exists':
+      return selectorReadsBound(e.selector);
+    case 'all':
+      return selectorReadsBound(e.selector) || condReadsBound(e.cond);
+    case 'bool':
+      return e.value.type === 'boundField';
+    case 'compare':
+      return traceValueReadsBound(e.left) || traceValueReadsBound(e.right);
+  }
+}
+
+function traceValueReadsBound(v: TraceValue): boolean {
+  switch (v.type) {
+    case 'boundField':
+      return true;
+    case 'count':
+    case 'aggregate':
+      return selectorReadsBound(v.selector);
+    default:
+      return false;
+  }
+}
+
 /** Whether a selector's spans depend on the bound span (then what is prepared from it is per binding). */
 function selectorReadsBound(sel: Selector): boolean {
   switch (sel.type) {
@@ -817,23 +875,23 @@ function matchedCollector(e: TraceExpr | undefined, c: Compiler): (ctx: Ctx, out
     }
     case 'exists':
     case 'all': {
-      const s = c.parts.selectors.get(e.selector)!;
+      const spans = c.spansOf(e.selector);
       return (ctx, out) => {
-        for (const span of s.list(ctx)) {
+        for (const span of spans(ctx)) {
           out.add(span);
         }
       };
     }
     case 'compare': {
-      const sels: CompiledSelector[] = [];
+      const sels: ((ctx: Ctx) => readonly Span[])[] = [];
       for (const v of [e.left, e.right]) {
         if (v.type === 'count' || v.type === 'aggregate') {
-          sels.push(c.parts.selectors.get(v.selector)!);
+          sels.push(c.spansOf(v.selector));
         }
       }
       return (ctx, out) => {
-        for (const s of sels) {
-          for (const span of s.list(ctx)) {
+        for (const spans of sels) {
+          for (const span of spans(ctx)) {
             out.add(span);
           }
         }
@@ -845,7 +903,7 @@ function matchedCollector(e: TraceExpr | undefined, c: Compiler): (ctx: Ctx, out
 }
 
 function compileProgram(definition: RuleDefinition, ast: RuleAst): CompiledRuleImpl {
-  const c = new Compiler();
+  const c = new Compiler(ast.type === 'when' && ast.binding !== undefined);
   const message = compileMessage(definition);
   if (ast.type === 'expression') {
     const fires = c.traceExpr(ast.body);
