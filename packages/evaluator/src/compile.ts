@@ -883,7 +883,7 @@ function matchedCollector(e: TraceExpr | undefined, c: Compiler): (ctx: Ctx, out
       };
     }
     case 'compare': {
-      const sels: ((ctx: Ctx) => readonly Span[])[] = [];
+      const sels: Array<(ctx: Ctx) => readonly Span[]> = [];
       for (const v of [e.left, e.right]) {
         if (v.type === 'count' || v.type === 'aggregate') {
           sels.push(c.spansOf(v.selector));
