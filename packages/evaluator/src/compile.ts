@@ -2,7 +2,9 @@
  * Compiles a rule's AST to closures, once per rule version. The hot path (evaluate.ts) then does
  * no parsing, no regex compilation and, for the common shapes (a name selector with a where
  * condition, exists, count), no allocation: selectors answer "first match", "count" and
- * "is this span a member" directly from the shared per-trace index.
+ * "is this span a member" directly from the shared per-trace index. Structural and ordering
+ * refinements prepare the other side once per evaluation (relations.ts), so every selector is
+ * near-linear in the trace; every loop over spans spends the evaluation budget (budget.ts).
  */
 import { RE2JS } from 're2js';
 import type {
@@ -18,10 +20,13 @@ import type {
   TraceExpr,
   TraceValue,
 } from './ast';
+import type { Budget } from './budget';
+import { REGEX_CHARS_PER_STEP, REGEX_MEMO_MAX_KEY, REGEX_MEMO_SIZE } from './limits';
 import type { AttrValue, Span } from './model';
 import { compileMessage, MessageTemplate } from './message';
 import { parseRule } from './parse';
 import { pushdownRule } from './pushdown';
+import { ancestorOfTest, childOfTest, descendantOfTest, orderTest, parentOfTest, siblingOfTest, SpanTest } from './relations';
 import type { TraceIndex } from './traceIndex';
 import type { CompiledRule, CompileResult, Pushdown, RuleDefinition } from './types';
 import { compareValues, numericString, Value } from './values';
@@ -30,22 +35,20 @@ import { compareValues, numericString, Value } from './values';
 export interface Ctx {
   ix: TraceIndex;
   bound: Span | undefined;
+  /** The work the rule may still do on this trace; loops over spans spend it. */
+  budget: Budget;
 }
 
 export type SpanPred = (span: Span, ctx: Ctx) => boolean;
 export type TracePred = (ctx: Ctx) => boolean;
 export type TraceGetter = (ctx: Ctx) => Value;
 
-/** A compiled selector: candidate spans plus a predicate, so membership and existence need no list. */
+/** A compiled selector: candidate spans plus a predicate, so existence and counts need no list. */
 export interface CompiledSelector {
   /** Spans the selector could pick before its predicate: by name, all spans, or the bound span. */
   candidates(ctx: Ctx): readonly Span[];
   /** What a candidate must also satisfy (the where/relation refinements); undefined: every candidate. */
   readonly candidatePred: SpanPred | undefined;
-  /** Whether a span is a candidate at all (its name, the bound span, …), for spans from elsewhere. */
-  readonly rootMember: SpanPred;
-  /** Whether any span is picked by the selector. */
-  member(span: Span, ctx: Ctx): boolean;
   first(ctx: Ctx): Span | undefined;
   count(ctx: Ctx): number;
   list(ctx: Ctx): Span[];
@@ -101,12 +104,28 @@ export interface RuleParts {
 class Compiler {
   readonly parts: RuleParts = { traceExprs: new Map(), selectors: new Map(), values: new Map() };
 
+  /**
+   * @param perBinding the rule has a binding, so its clauses run once per bound span: what does
+   * not read the bound span is then worked out once per trace instead (kept in the trace index).
+   */
+  constructor(private readonly perBinding: boolean) {}
+
   // ------------------------------------------------------------ trace expressions
 
   traceExpr(e: TraceExpr): TracePred {
-    const fn = this.traceExprInner(e);
+    let fn = this.traceExprInner(e);
+    if (this.perBinding && (e.type === 'exists' || e.type === 'all' || e.type === 'compare') && !traceExprReadsBound(e)) {
+      fn = oncePerTrace(fn);
+    }
     this.parts.traceExprs.set(e, fn);
     return fn;
+  }
+
+  /** The spans a selector picks, as matchedSpanIds collects them: once per trace when that is the same for every binding. */
+  spansOf(sel: Selector): (ctx: Ctx) => readonly Span[] {
+    const s = this.parts.selectors.get(sel)!;
+    const list = (ctx: Ctx): readonly Span[] => s.list(ctx);
+    return this.perBinding && !selectorReadsBound(sel) ? oncePerTrace(list) : list;
   }
 
   private traceExprInner(e: TraceExpr): TracePred {
@@ -176,7 +195,7 @@ class Compiler {
       const negate = op === '!~';
       return (ctx) => {
         const v = l(ctx);
-        return typeof v === 'string' ? re.test(v) !== negate : false;
+        return typeof v === 'string' ? re.test(v, ctx.budget) !== negate : false;
       };
     }
     if (right.type === 'literal' && right.kind === 'null' && (op === '==' || op === '!=')) {
@@ -194,7 +213,9 @@ class Compiler {
     const c = this.cond(e.cond);
     return (ctx) => {
       const p = s.candidatePred;
+      const budget = ctx.budget;
       for (const span of s.candidates(ctx)) {
+        budget.spend(1);
         if ((p === undefined || p(span, ctx)) && !c(span, ctx)) {
           return false;
         }
@@ -226,7 +247,9 @@ class Compiler {
         return (ctx) => {
           let n = 0;
           let acc = 0;
+          const budget = ctx.budget;
           for (const span of s.candidates(ctx)) {
+            budget.spend(1);
             if (s.candidatePred !== undefined && !s.candidatePred(span, ctx)) {
               continue;
             }
@@ -290,22 +313,24 @@ class Compiler {
     switch (sel.type) {
       case 'name': {
         const name = sel.name;
-        return makeSelector((ctx) => ctx.ix.named(name), (span) => span.name === name, undefined);
+        return makeSelector((ctx) => ctx.ix.named(name), undefined);
       }
       case 'any':
-        return makeSelector((ctx) => ctx.ix.spans, () => true, undefined);
+        return makeSelector((ctx) => ctx.ix.spans, undefined);
       case 'bound':
-        return makeSelector(
-          (ctx) => (ctx.bound === undefined ? NO_SPANS : [ctx.bound]),
-          (span, ctx) => span === ctx.bound,
-          undefined,
-        );
+        return makeSelector((ctx) => (ctx.bound === undefined ? NO_SPANS : [ctx.bound]), undefined);
       default: {
         // Refinements keep the base's candidates and add a predicate.
         const base = this.selector(sel.base);
         const pred = this.refinement(sel);
         const basePred = base.candidatePred;
-        return makeSelector(base.candidates, base.rootMember, basePred === undefined ? pred : (span, ctx) => basePred(span, ctx) && pred(span, ctx));
+        if (basePred !== undefined && this.perBinding && !selectorReadsBound(sel.base) && selectorReadsBound(sel)) {
+          // `S.where(…).before(p)`: S's spans are the same for every binding, so they are picked
+          // once per trace and each binding tests only what reads it.
+          const baseSpans = oncePerTrace((ctx: Ctx): readonly Span[] => base.list(ctx));
+          return makeSelector(baseSpans, pred);
+        }
+        return makeSelector(base.candidates, basePred === undefined ? pred : (span, ctx) => basePred(span, ctx) && pred(span, ctx));
       }
     }
   }
@@ -316,96 +341,36 @@ class Compiler {
         return this.cond(sel.cond);
       case 'relation': {
         const other = this.selector(sel.other);
+        let build: (members: readonly Span[], ctx: Ctx) => SpanTest;
         switch (sel.relation) {
           case 'child_of':
             if (sel.other.type === 'any') {
               return (span, ctx) => ctx.ix.parent(span) !== undefined;
             }
-            // The other side is usually a few named spans (or the bound span): scanning them
-            // is cheaper than building the trace's span-by-id map.
-            return (span, ctx) => {
-              const parentId = span.parentSpanId;
-              if (parentId === undefined) {
-                return false;
-              }
-              const p = other.candidatePred;
-              for (const c of other.candidates(ctx)) {
-                if (c.spanId === parentId && (p === undefined || p(c, ctx))) {
-                  return true;
-                }
-              }
-              return false;
-            };
+            build = (members, ctx) => childOfTest(members, ctx.budget);
+            break;
           case 'parent_of':
-            return (span, ctx) => {
-              for (const child of ctx.ix.children(span)) {
-                if (other.member(child, ctx)) {
-                  return true;
-                }
-              }
-              return false;
-            };
+            build = (members, ctx) => parentOfTest(members, ctx.budget);
+            break;
           case 'descendant_of':
-            return (span, ctx) => {
-              // Bounded walk: a malformed trace with a parent cycle cannot loop forever.
-              let p = ctx.ix.parent(span);
-              for (let steps = 0; p !== undefined && steps < ctx.ix.spans.length; steps++) {
-                if (other.member(p, ctx)) {
-                  return true;
-                }
-                p = ctx.ix.parent(p);
-              }
-              return false;
-            };
+            build = (members, ctx) => descendantOfTest(members, ctx.ix.ancestry, ctx.budget);
+            break;
           case 'ancestor_of':
-            return (span, ctx) => {
-              for (const t of other.candidates(ctx)) {
-                if (other.candidatePred !== undefined && !other.candidatePred(t, ctx)) {
-                  continue;
-                }
-                let p = ctx.ix.parent(t);
-                for (let steps = 0; p !== undefined && steps < ctx.ix.spans.length; steps++) {
-                  if (p === span) {
-                    return true;
-                  }
-                  p = ctx.ix.parent(p);
-                }
-              }
-              return false;
-            };
+            build = (members, ctx) => ancestorOfTest(members, ctx.ix.ancestry, ctx.budget);
+            break;
           case 'sibling_of':
-            return (span, ctx) => {
-              const parent = ctx.ix.parent(span);
-              if (parent === undefined) {
-                return false;
-              }
-              for (const sib of ctx.ix.children(parent)) {
-                if (sib !== span && other.member(sib, ctx)) {
-                  return true;
-                }
-              }
-              return false;
-            };
+            build = (members, ctx) => siblingOfTest(members, ctx.ix, ctx.budget);
+            break;
         }
-        break;
+        const prepared = preparedOther(sel.other, other, build);
+        return (span, ctx) => prepared(ctx).test(span);
       }
       case 'order': {
         const other = this.selector(sel.other);
         const within = sel.withinNs === undefined ? undefined : BigInt(sel.withinNs);
         const before = sel.order === 'before';
-        return (span, ctx) => {
-          const p = other.candidatePred;
-          for (const t of other.candidates(ctx)) {
-            if (t === span || (p !== undefined && !p(t, ctx))) {
-              continue;
-            }
-            const gap = before ? t.startNs - span.startNs : span.startNs - t.startNs;
-            if (gap > 0n && (within === undefined || gap <= within)) {
-              return true;
-            }
-          }
-          return false;
-        };
+        const prepared = preparedOther(sel.other, other, (members, ctx) => orderTest(members, before, within, ctx.budget));
+        return (span, ctx) => prepared(ctx).test(span);
       }
     }
     return () => false;
@@ -474,9 +439,9 @@ class Compiler {
       if (op === 'matches' || op === '!~') {
         const re = compileRegex(right);
         const negate = op === '!~';
-        return (s) => {
+        return (s, ctx) => {
           const v = get(s);
-          return typeof v === 'string' ? re.test(v) !== negate : false;
+          return typeof v === 'string' ? re.test(v, ctx.budget) !== negate : false;
         };
       }
       if (right.kind === 'null' && (op === '==' || op === '!=')) {
@@ -525,7 +490,7 @@ class Compiler {
       const negate = op === '!~';
       return (s, ctx) => {
         const v = l(s, ctx);
-        return typeof v === 'string' ? re.test(v) !== negate : false;
+        return typeof v === 'string' ? re.test(v, ctx.budget) !== negate : false;
       };
     }
     const r = this.operandGetter(right);
@@ -596,17 +561,19 @@ function numberTest(op: string, n: number): (v: number | bigint) => boolean {
   }
 }
 
-/** Longest attribute value whose match result is remembered. */
-const REGEX_MEMO_MAX_KEY = 1024;
-/** Distinct values remembered per pattern before the memo starts over. */
-const REGEX_MEMO_SIZE = 4096;
+interface CompiledRegex {
+  /** Whether the pattern matches `input`; spends one step per REGEX_CHARS_PER_STEP characters read. */
+  test(input: string, budget: Budget): boolean;
+}
 
 /**
  * A linear-time regular expression (RE2 semantics): no input can make a rule backtrack for ever.
  * re2js is slower per call than V8's backtracking engine, and attribute values repeat heavily
- * (statements, routes, URLs), so results are remembered per distinct value, boundedly.
+ * (statements, routes, URLs), so results are remembered per distinct value, boundedly. The budget
+ * is charged by input length whether or not the memo answers, so a rule's step count does not
+ * depend on which traces came before.
  */
-function compileRegex(right: TraceValue | Operand): { test(input: string): boolean } {
+function compileRegex(right: TraceValue | Operand): CompiledRegex {
   if (right.type === 'literal' && (right.kind === 'string' || right.kind === 'enum')) {
     let re: RE2JS;
     try {
@@ -617,7 +584,8 @@ function compileRegex(right: TraceValue | Operand): { test(input: string): boole
     }
     const memo = new Map<string, boolean>();
     return {
-      test(input: string): boolean {
+      test(input: string, budget: Budget): boolean {
+        budget.spend(Math.floor(input.length / REGEX_CHARS_PER_STEP));
         if (input.length > REGEX_MEMO_MAX_KEY) {
           return re.test(input);
         }
@@ -636,33 +604,114 @@ function compileRegex(right: TraceValue | Operand): { test(input: string): boole
   return { test: () => false };
 }
 
+/** A function of the trace alone, computed on first use per trace and kept in the trace index. */
+function oncePerTrace<T>(fn: (ctx: Ctx) => T): (ctx: Ctx) => T {
+  const key = {};
+  return (ctx) => ctx.ix.prepared(key, undefined, fn, ctx);
+}
+
+function traceExprReadsBound(e: TraceExpr): boolean {
+  switch (e.type) {
+    case 'and':
+    case 'or':
+      return traceExprReadsBound(e.left) || traceExprReadsBound(e.right);
+    case 'not':
+      return traceExprReadsBound(e.operand);
+    case 'exists':
+      return selectorReadsBound(e.selector);
+    case 'all':
+      return selectorReadsBound(e.selector) || condReadsBound(e.cond);
+    case 'bool':
+      return e.value.type === 'boundField';
+    case 'compare':
+      return traceValueReadsBound(e.left) || traceValueReadsBound(e.right);
+  }
+}
+
+function traceValueReadsBound(v: TraceValue): boolean {
+  switch (v.type) {
+    case 'boundField':
+      return true;
+    case 'count':
+    case 'aggregate':
+      return selectorReadsBound(v.selector);
+    default:
+      return false;
+  }
+}
+
+/** Whether a selector's spans depend on the bound span (then what is prepared from it is per binding). */
+function selectorReadsBound(sel: Selector): boolean {
+  switch (sel.type) {
+    case 'name':
+    case 'any':
+      return false;
+    case 'bound':
+      return true;
+    case 'where':
+      return selectorReadsBound(sel.base) || condReadsBound(sel.cond);
+    case 'relation':
+    case 'order':
+      return selectorReadsBound(sel.base) || selectorReadsBound(sel.other);
+  }
+}
+
+function condReadsBound(c: Cond): boolean {
+  switch (c.type) {
+    case 'and':
+    case 'or':
+      return condReadsBound(c.left) || condReadsBound(c.right);
+    case 'not':
+      return condReadsBound(c.operand);
+    case 'fieldExists':
+      return false;
+    case 'truthy':
+      return c.field.type === 'boundField';
+    case 'compare':
+      return c.left.type === 'boundField' || c.right.type === 'boundField';
+  }
+}
+
+/**
+ * The other side of a relation, prepared once per evaluation of the trace (per bound span when it
+ * reads the binding) and kept in the trace index: the per-span test then costs O(1) or O(log n).
+ */
+function preparedOther(otherAst: Selector, other: CompiledSelector, build: (members: readonly Span[], ctx: Ctx) => SpanTest): (ctx: Ctx) => SpanTest {
+  const key = {};
+  const readsBound = selectorReadsBound(otherAst);
+  // A selector without refinements is its candidate list: no copy needed (the tests only read it).
+  const make = (ctx: Ctx): SpanTest => build(other.candidatePred === undefined ? other.candidates(ctx) : other.list(ctx), ctx);
+  return (ctx) => ctx.ix.prepared(key, readsBound ? ctx.bound : undefined, make, ctx);
+}
+
 function makeSelector(
   candidates: (ctx: Ctx) => readonly Span[],
-  rootMember: SpanPred,
   candidatePred: SpanPred | undefined,
 ): CompiledSelector {
-  // Candidates already satisfy rootMember (they come from the name index, or are all spans, or
-  // the bound span), so the hot loops test only the refinements.
+  // Candidates come from the name index, or are all spans, or the bound span, so the hot loops
+  // test only the refinements.
   if (candidatePred === undefined) {
     return {
       candidates,
       candidatePred,
-      rootMember,
-      member: rootMember,
       first: (ctx) => candidates(ctx)[0],
       count: (ctx) => candidates(ctx).length,
-      list: (ctx) => candidates(ctx).slice(),
+      list(ctx) {
+        const list = candidates(ctx);
+        ctx.budget.spend(list.length);
+        return list.slice();
+      },
     };
   }
   const pred = candidatePred;
   return {
     candidates,
     candidatePred,
-    rootMember,
-    member: (span, ctx) => rootMember(span, ctx) && pred(span, ctx),
     first(ctx) {
       const list = candidates(ctx);
+      const budget = ctx.budget;
       for (let i = 0; i < list.length; i++) {
+        budget.spend(1);
         if (pred(list[i], ctx)) {
           return list[i];
         }
@@ -671,8 +720,10 @@ function makeSelector(
     },
     count(ctx) {
       const list = candidates(ctx);
+      const budget = ctx.budget;
       let n = 0;
       for (let i = 0; i < list.length; i++) {
+        budget.spend(1);
         if (pred(list[i], ctx)) {
           n++;
         }
@@ -680,10 +731,13 @@ function makeSelector(
       return n;
     },
     list(ctx) {
+      const list = candidates(ctx);
+      const budget = ctx.budget;
       const out: Span[] = [];
-      for (const span of candidates(ctx)) {
-        if (pred(span, ctx)) {
-          out.push(span);
+      for (let i = 0; i < list.length; i++) {
+        budget.spend(1);
+        if (pred(list[i], ctx)) {
+          out.push(list[i]);
         }
       }
       return out;
@@ -821,23 +875,23 @@ function matchedCollector(e: TraceExpr | undefined, c: Compiler): (ctx: Ctx, out
     }
     case 'exists':
     case 'all': {
-      const s = c.parts.selectors.get(e.selector)!;
+      const spans = c.spansOf(e.selector);
       return (ctx, out) => {
-        for (const span of s.list(ctx)) {
+        for (const span of spans(ctx)) {
           out.add(span);
         }
       };
     }
     case 'compare': {
-      const sels: CompiledSelector[] = [];
+      const sels: Array<(ctx: Ctx) => readonly Span[]> = [];
       for (const v of [e.left, e.right]) {
         if (v.type === 'count' || v.type === 'aggregate') {
-          sels.push(c.parts.selectors.get(v.selector)!);
+          sels.push(c.spansOf(v.selector));
         }
       }
       return (ctx, out) => {
-        for (const s of sels) {
-          for (const span of s.list(ctx)) {
+        for (const spans of sels) {
+          for (const span of spans(ctx)) {
             out.add(span);
           }
         }
@@ -849,7 +903,7 @@ function matchedCollector(e: TraceExpr | undefined, c: Compiler): (ctx: Ctx, out
 }
 
 function compileProgram(definition: RuleDefinition, ast: RuleAst): CompiledRuleImpl {
-  const c = new Compiler();
+  const c = new Compiler(ast.type === 'when' && ast.binding !== undefined);
   const message = compileMessage(definition);
   if (ast.type === 'expression') {
     const fires = c.traceExpr(ast.body);

@@ -1,29 +1,45 @@
 /**
  * Evaluates compiled rules over one normalized trace. The per-trace index is built once and
  * shared by every rule; rules whose trigger span names are absent are skipped without running.
+ * Each rule runs within the evaluation budget (budget.ts); a rule that runs out is reported
+ * through onRuleSkipped instead of holding up the others.
  */
+import { Budget, BudgetExceeded, BudgetOptions, RuleSkipReason } from './budget';
 import type { CompiledRuleImpl, Ctx } from './compile';
 import type { Span, Trace } from './model';
 import { TraceIndex } from './traceIndex';
 import type { CompiledRule, Violation } from './types';
 
-export interface EvaluateOptions {
+export interface EvaluateOptions extends BudgetOptions {
   /** Called when a rule throws at run time (it should not); the other rules still run. */
   onRuleError?: (ruleId: string, error: unknown) => void;
+  /**
+   * Called when a rule was not evaluated to the end on this trace because it ran out of steps
+   * (`step-budget`) or the trace's time budget ran out (`time-budget`, then for this and every
+   * later rule). The rule's result on the trace is "not evaluated", not a pass: violations it
+   * found before it stopped (for earlier bound spans) are returned, further ones may be missing.
+   */
+  onRuleSkipped?: (ruleId: string, reason: RuleSkipReason) => void;
 }
 
 export function evaluateTrace(rules: readonly CompiledRule[], trace: Trace, options?: EvaluateOptions): Violation[] {
   const ix = new TraceIndex(trace);
-  const ctx: Ctx = { ix, bound: undefined };
+  const budget = new Budget(options);
+  const ctx: Ctx = { ix, bound: undefined, budget };
   const out: Violation[] = [];
   for (const rule of rules) {
     if (!canFire(rule, ix)) {
       continue;
     }
     try {
+      budget.startRule();
       evaluateRule(rule as CompiledRuleImpl, ctx, out);
     } catch (e) {
-      options?.onRuleError?.(rule.definition.id, e);
+      if (e instanceof BudgetExceeded) {
+        options?.onRuleSkipped?.(rule.definition.id, e.reason);
+      } else {
+        options?.onRuleError?.(rule.definition.id, e);
+      }
     }
   }
   return out;
@@ -56,13 +72,14 @@ export function evaluateRule(rule: CompiledRuleImpl, ctx: Ctx, out: Violation[])
   const { selector, fires } = program.binding;
   const pred = selector.candidatePred;
   for (const span of selector.candidates(ctx)) {
+    ctx.budget.spend(1);
     ctx.bound = undefined;
     if (pred !== undefined && !pred(span, ctx)) {
       continue;
     }
     ctx.bound = span;
     if (fires(ctx)) {
-      out.push(violation(rule, { ix, bound: span }, span));
+      out.push(violation(rule, { ix, bound: span, budget: ctx.budget }, span));
     }
   }
   ctx.bound = undefined;

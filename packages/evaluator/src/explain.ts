@@ -5,6 +5,7 @@
  * cannot disagree with evaluateTrace.
  */
 import type { TraceExpr, TraceValue } from './ast';
+import { Budget, BudgetExceeded, BudgetOptions } from './budget';
 import type { CompiledRuleImpl, Ctx } from './compile';
 import { evaluateRule } from './evaluate';
 import type { Trace } from './model';
@@ -13,29 +14,57 @@ import { TraceIndex } from './traceIndex';
 import type { BindingExplanation, ClauseExplanation, CompiledRule, Explanation, Violation } from './types';
 import type { Value } from './values';
 
-export function explainRule(rule: CompiledRule, trace: Trace): Explanation {
+/**
+ * Explains one rule on one trace. Evaluation and explanation each get the rule's step budget
+ * (`options` as for evaluateTrace; the time budget spans both): when one runs out, the answer says
+ * so in `incomplete` instead of running on.
+ */
+export function explainRule(rule: CompiledRule, trace: Trace, options?: BudgetOptions): Explanation {
   const impl = rule as CompiledRuleImpl;
   const ix = new TraceIndex(trace);
+  const budget = new Budget(options);
   const violations: Violation[] = [];
-  evaluateRule(impl, { ix, bound: undefined }, violations);
-  const lines = new LineMap(impl.definition.condition);
-  const explainer = new Explainer(impl, lines);
-  const ast = impl.ast;
   const base: Explanation = {
     ruleId: impl.definition.id,
     traceId: trace.traceId,
-    fired: violations.length > 0,
+    fired: false,
     violations,
     clauses: [],
   };
-  const ctx: Ctx = { ix, bound: undefined };
+  try {
+    evaluateRule(impl, { ix, bound: undefined, budget }, violations);
+  } catch (e) {
+    if (e instanceof BudgetExceeded) {
+      return { ...base, fired: violations.length > 0, incomplete: { stage: 'evaluation', reason: e.reason } };
+    }
+    throw e;
+  }
+  base.fired = violations.length > 0;
+  try {
+    budget.startRule();
+    explainClauses(impl, ix, budget, violations, base);
+  } catch (e) {
+    if (e instanceof BudgetExceeded) {
+      delete base.bindings;
+      return { ...base, clauses: [], incomplete: { stage: 'explanation', reason: e.reason } };
+    }
+    throw e;
+  }
+  return base;
+}
+
+function explainClauses(impl: CompiledRuleImpl, ix: TraceIndex, budget: Budget, violations: Violation[], base: Explanation): void {
+  const lines = new LineMap(impl.definition.condition);
+  const explainer = new Explainer(impl, lines);
+  const ast = impl.ast;
+  const ctx: Ctx = { ix, bound: undefined, budget };
   if (ast.type === 'expression') {
     base.clauses = [explainer.clause(ast.body, ctx, 'expression')];
-    return base;
+    return;
   }
   if (ast.binding === undefined) {
     base.clauses = explainer.whenClauses(ctx);
-    return base;
+    return;
   }
   const selector = impl.parts.bindingSelector!;
   const candidates = selector.list(ctx);
@@ -55,10 +84,9 @@ export function explainRule(rule: CompiledRule, trace: Trace): Explanation {
       spanId: span.spanId,
       spanName: span.name,
       fired: firedIds.has(span.spanId),
-      clauses: explainer.whenClauses({ ix, bound: span }),
+      clauses: explainer.whenClauses({ ix, bound: span, budget }),
     }),
   );
-  return base;
 }
 
 class Explainer {

@@ -25,6 +25,6 @@ export {
 } from './decode';
 export { compileAst } from './compile';
 export type { EvaluateOptions } from './evaluate';
-export { MAX_SOURCE_LENGTH, MAX_NESTING_DEPTH, MAX_LOGICAL_OPERATORS } from './parse';
-export { MAX_SELECTORS } from './resolve';
+export type { BudgetOptions, RuleSkipReason } from './budget';
+export * from './limits';
 export { traceqlString } from './pushdown';

@@ -6,6 +6,7 @@
  * - timestamps are bigint nanoseconds: unix nanos exceed 2^53, so they never pass through a JS number;
  * - durations are plain numbers of nanoseconds (exact up to ~104 days, far beyond any span).
  */
+import { MAX_SPANS_PER_TRACE } from './limits';
 
 /** An attribute value as OpenTelemetry's AnyValue allows it. int64 values outside the safe range stay bigint. */
 export type AttrValue = string | number | bigint | boolean | null | Uint8Array | AttrValue[] | AttrMap;
@@ -61,8 +62,14 @@ export interface Span {
 export interface Trace {
   /** 32 lowercase hex characters. */
   traceId: string;
-  /** All spans of the trace, in the order they were received. */
+  /** The spans of the trace, in the order they were received (at most MAX_SPANS_PER_TRACE). */
   spans: Span[];
+  /**
+   * Spans of the trace that were received but not kept, because the trace exceeded
+   * MAX_SPANS_PER_TRACE (or a smaller cap of the caller); absent when none were dropped.
+   * Rules ran on the spans kept, so a result on a truncated trace may differ from the full trace's.
+   */
+  droppedSpanCount?: number;
   /** The span without a parent (the earliest one, if several); absent when the root is missing. */
   rootSpan?: Span;
   /** Earliest span start and latest span end (0n for an empty trace). */
@@ -75,9 +82,17 @@ export const BETRACE_SERVICE_NAME = 'betrace';
 
 /**
  * Builds a Trace from the spans of one trace id: finds the root and the time bounds.
- * The spans are kept as given (not copied, not sorted).
+ * The spans are kept as given (not copied, not sorted) — except that a trace of more than
+ * MAX_SPANS_PER_TRACE spans keeps its first MAX_SPANS_PER_TRACE; the rest count in
+ * `droppedSpanCount`, together with `droppedBefore`: spans the caller already dropped
+ * (an assembler that stopped collecting at the cap).
  */
-export function buildTrace(traceId: string, spans: Span[]): Trace {
+export function buildTrace(traceId: string, spans: Span[], droppedBefore = 0): Trace {
+  let dropped = droppedBefore;
+  if (spans.length > MAX_SPANS_PER_TRACE) {
+    dropped += spans.length - MAX_SPANS_PER_TRACE;
+    spans = spans.slice(0, MAX_SPANS_PER_TRACE);
+  }
   let startNs = 0n;
   let endNs = 0n;
   let rootSpan: Span | undefined;
@@ -94,7 +109,11 @@ export function buildTrace(traceId: string, spans: Span[]): Trace {
       rootSpan = span;
     }
   }
-  return { traceId, spans, rootSpan, startNs, endNs };
+  const trace: Trace = { traceId, spans, rootSpan, startNs, endNs };
+  if (dropped > 0) {
+    trace.droppedSpanCount = dropped;
+  }
+  return trace;
 }
 
 /** Groups spans by trace id and builds one Trace per id, in order of first appearance. */

@@ -2,17 +2,11 @@
  * parseRule: rule text → resolved AST + diagnostics. Never throws for any input:
  * bounds are checked before the grammar runs, so neither size nor nesting can exhaust the stack.
  */
+import { MAX_LOGICAL_OPERATORS, MAX_NESTING_DEPTH, MAX_SOURCE_LENGTH } from './limits';
 import { LineMap } from './positions';
 import { closest, resolveRule } from './resolve';
 import { matchRule } from './syntax';
 import type { Diagnostic, ParseResult } from './types';
-
-/** Largest rule source accepted, in UTF-16 code units (64 KiB). */
-export const MAX_SOURCE_LENGTH = 64 * 1024;
-/** Deepest nesting of (), [] and {} accepted. */
-export const MAX_NESTING_DEPTH = 32;
-/** Most `and`/`or` operators accepted: long flat chains nest as deeply as brackets do. */
-export const MAX_LOGICAL_OPERATORS = 256;
 
 export function parseRule(source: string): ParseResult {
   const lines = new LineMap(source);

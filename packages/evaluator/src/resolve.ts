@@ -26,12 +26,10 @@ import {
   TraceFieldName,
   TraceValue,
 } from './ast';
+import { MAX_SELECTORS } from './limits';
 import { LineMap } from './positions';
 import type { SyntaxClause, SyntaxNode, SyntaxRule } from './syntax';
 import type { Diagnostic, DiagnosticSeverity } from './types';
-
-/** At most this many selectors in one rule. */
-export const MAX_SELECTORS = 64;
 
 const METHODS = ['where', ...RELATIONS, 'before', 'after'] as const;
 const FUNCTIONS = ['count', 'min', 'max', 'sum', 'avg', 'all', 'exists', 'span'] as const;

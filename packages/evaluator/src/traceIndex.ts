@@ -1,8 +1,10 @@
 /**
  * Per-trace indexes shared by every rule evaluated on one trace. Spans by name are built in one
- * pass (every rule needs them to decide whether it can fire at all); the parent/child maps are
- * built only when a rule asks for a structural relation.
+ * pass (every rule needs them to decide whether it can fire at all); the span-by-id map and the
+ * ancestry numbering are built only when a rule asks for a structural relation. Everything here
+ * is linear in the trace (ancestry.ts), so no rule can make the index itself slow.
  */
+import { Ancestry } from './ancestry';
 import { BETRACE_SERVICE_NAME, Span, Trace } from './model';
 
 const EMPTY: readonly Span[] = Object.freeze([]);
@@ -12,8 +14,10 @@ export class TraceIndex {
   readonly spans: readonly Span[];
   readonly byName = new Map<string, Span[]>();
   private byIdMap: Map<string, Span> | undefined;
-  private childrenMap: Map<string, Span[]> | undefined;
+  private ancestryIndex: Ancestry | undefined;
   private errorSeen: boolean | undefined;
+  /** Values prepared once per evaluation by compiled rules (relations.ts), by key; see prepared(). */
+  private readonly preparedValues = new Map<object, { bound: Span | undefined; value: unknown }>();
 
   constructor(readonly trace: Trace) {
     // One pass builds the name index; BeTrace's own spans are rare, so only when one is seen is
@@ -64,25 +68,36 @@ export class TraceIndex {
     return this.byIdMap.get(spanId);
   }
 
-  children(span: Span): readonly Span[] {
-    if (this.childrenMap === undefined) {
-      this.childrenMap = new Map();
-      for (const s of this.spans) {
-        if (s.parentSpanId !== undefined) {
-          const list = this.childrenMap.get(s.parentSpanId);
-          if (list === undefined) {
-            this.childrenMap.set(s.parentSpanId, [s]);
-          } else {
-            list.push(s);
-          }
-        }
-      }
-    }
-    return this.childrenMap.get(span.spanId) ?? EMPTY;
-  }
-
   parent(span: Span): Span | undefined {
     return this.span(span.parentSpanId);
+  }
+
+  /** Ancestor/descendant numbering of the trace's spans, built on first use. */
+  get ancestry(): Ancestry {
+    if (this.ancestryIndex === undefined) {
+      this.ancestryIndex = new Ancestry(this.spans, (id) => this.span(id));
+    }
+    return this.ancestryIndex;
+  }
+
+  /**
+   * A value derived from this trace (and, when `bound` is given, from that bound span), built by
+   * `build(arg)` once and then reused: `key` is unique per compiled use. Only the latest bound span
+   * is remembered, since bindings are evaluated one after another.
+   */
+  prepared<A, T>(key: object, bound: Span | undefined, build: (arg: A) => T, arg: A): T {
+    const entry = this.preparedValues.get(key);
+    if (entry !== undefined && entry.bound === bound) {
+      return entry.value as T;
+    }
+    const value = build(arg);
+    if (entry === undefined) {
+      this.preparedValues.set(key, { bound, value });
+    } else {
+      entry.bound = bound;
+      entry.value = value;
+    }
+    return value;
   }
 
   get hasError(): boolean {

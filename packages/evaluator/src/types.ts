@@ -3,6 +3,7 @@
  * and the editor speak), diagnostics, violations and explanations.
  */
 import type { RuleAst } from './ast';
+import type { RuleSkipReason } from './budget';
 
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
 
@@ -84,6 +85,13 @@ export interface Explanation {
   clauses: ClauseExplanation[];
   /** For a rule with a binding: one entry per candidate span. */
   bindings?: BindingExplanation[];
+  /**
+   * Present when the evaluation budget ran out (README "Limits"). At stage `evaluation` the rule
+   * was not evaluated to the end: `fired`/`violations` are what was found before it stopped, and
+   * there are no clauses. At stage `explanation` `fired`/`violations` are complete but the
+   * clause tree was not built.
+   */
+  incomplete?: { stage: 'evaluation' | 'explanation'; reason: RuleSkipReason };
 }
 
 export interface ClauseExplanation {

@@ -13,7 +13,9 @@ export type Value = AttrValue | undefined;
 
 export type Ordering = -1 | 0 | 1 | undefined;
 
-const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+// After the integer digits only a '.' can continue the mantissa, so a long run of digits that
+// fails to match backtracks in linear time (`\d+\.?\d*` was quadratic: 30 s on 20 000 digits).
+const NUMERIC = /^\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
 
 /** A numeric string as a number; undefined when the string is not a number. */
 export function numericString(s: string): number | undefined {
