@@ -86,21 +86,20 @@ function expectSame(body: Uint8Array): Outcome {
   return got;
 }
 
-const RUNS = Number(process.env.BETRACE_PROPERTY_RUNS ?? 300);
+const RUNS = Number(process.env.BETRACE_PROPERTY_RUNS ?? 200);
 
 describe('decodeOtlpProtobufSpans against protobufjs + decodeResourceSpans', () => {
   it('decodes generated requests (odd field orders, repeats, unknown fields, several AnyValue members) to the same spans', () => {
-    let accepted = 0;
+    let spans = 0;
     fc.assert(
       fc.property(traceRequest, (body) => {
-        if (expectSame(body).ok) {
-          accepted++;
-        }
+        const got = expectSame(body);
+        spans += got.ok ? got.spans.length : 0;
       }),
       { numRuns: RUNS },
     );
-    // Most generated requests are valid OTLP: the comparison is not only of errors.
-    expect(accepted).toBeGreaterThan(RUNS / 4);
+    // Most generated requests are valid OTLP, with spans: the comparison is not only of errors.
+    expect(spans).toBeGreaterThan(RUNS);
   });
 
   it('agrees on corrupted requests: the same spans or an error from both', () => {

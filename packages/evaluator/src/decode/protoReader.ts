@@ -65,11 +65,13 @@ class StringTable {
   get(start: number, end: number): string {
     const buf = this.buf;
     const n = end - start;
-    let h = 0x811c9dc5 ^ n;
-    for (let i = start; i < end; i++) {
-      h = Math.imul(h ^ buf[i], 0x01000193);
-    }
-    const slot = (h >>> 0) & (TABLE_SIZE - 1);
+    // A few bytes stand for the whole (a slot is compared in full before it is used): the first,
+    // the middle and the last two, where keys, names and ids differ.
+    let h = Math.imul(n ^ buf[start], 0x01000193);
+    h = Math.imul(h ^ buf[start + (n >> 1)], 0x01000193);
+    h = Math.imul(h ^ buf[end - 1], 0x01000193);
+    h = Math.imul(h ^ buf[end - 2 < start ? start : end - 2], 0x01000193);
+    const slot = (h ^ (h >>> 15)) & (TABLE_SIZE - 1);
     const at = this.at[slot];
     if (at >= 0 && this.length[slot] === n) {
       let same = true;

@@ -5,7 +5,7 @@
  * set, the first of string, bool, int, double, array, kvlist, bytes; for a repeated key, the last.
  */
 import type { AttrMap, AttrValue } from '../model';
-import { ProtoReader } from './protoReader';
+import { MAX_PROTOBUF_NESTING, ProtoReader } from './protoReader';
 
 const HEX_CODES = new Uint8Array(16);
 for (let i = 0; i < 16; i++) {
@@ -121,9 +121,17 @@ export function checkKeyValue(r: ProtoReader, n: number): number {
       case 1:
         r.string();
         break;
-      case 2:
-        height = checkAnyValue(r, n + 1);
+      case 2: {
+        // (The value is a message at n + 1: past the nesting limit even a simple one is refused.)
+        const end = n < MAX_PROTOBUF_NESTING ? simpleValueEnd(r) : -1;
+        if (end >= 0) {
+          r.pos = end;
+          height = 1;
+        } else {
+          height = checkAnyValue(r, n + 1);
+        }
         break;
+      }
       default:
         r.skip(t & 7, n);
     }
@@ -147,13 +155,14 @@ export function readKeyValueInto(r: ProtoReader, n: number, out: AttrMap): void 
   while (r.pos < r.len) {
     const t = r.uint32();
     switch (t >>> 3) {
-      case 1: {
+      case 1:
         key = r.text(r.string(), r.pos);
         break;
-      }
-      case 2:
-        value = readAnyValue(r, n + 1);
+      case 2: {
+        const end = simpleValueEnd(r);
+        value = end >= 0 ? simpleValue(r, end) : readAnyValue(r, n + 1);
         break;
+      }
       default:
         r.skip(t & 7, n);
     }
@@ -165,6 +174,57 @@ export function readKeyValueInto(r: ProtoReader, n: number, out: AttrMap): void 
   } else {
     out[key] = value;
   }
+}
+
+const STRING_VALUE_TAG = (1 << 3) | 2;
+const BOOL_VALUE_TAG = 2 << 3;
+const INT_VALUE_TAG = 3 << 3;
+
+/**
+ * Where the common AnyValue at `r.pos` ends — one string, bool or small int member filling the
+ * message, every length in one byte — or -1 for any other (read the long way). Nothing is read.
+ */
+function simpleValueEnd(r: ProtoReader): number {
+  const buf = r.buf;
+  const at = r.pos;
+  const length = buf[at];
+  const end = at + 1 + length;
+  if (length >= 128 || length < 2 || end > r.len) {
+    return -1;
+  }
+  const tag = buf[at + 1];
+  if (tag === STRING_VALUE_TAG) {
+    return buf[at + 2] === length - 2 ? end : -1;
+  }
+  if (tag !== BOOL_VALUE_TAG && tag !== INT_VALUE_TAG) {
+    return -1;
+  }
+  // A varint of one to three bytes ending where the message ends.
+  if (length > 4) {
+    return -1;
+  }
+  for (let i = at + 2; i < end; i++) {
+    if (buf[i] >= 128 !== i < end - 1) {
+      return -1;
+    }
+  }
+  return end;
+}
+
+/** The value of a simple AnyValue ending at `end` (see simpleValueEnd). */
+function simpleValue(r: ProtoReader, end: number): AttrValue {
+  const buf = r.buf;
+  const at = r.pos;
+  r.pos = end;
+  const tag = buf[at + 1];
+  if (tag === STRING_VALUE_TAG) {
+    return r.text(at + 3, end);
+  }
+  let v = 0;
+  for (let i = at + 2; i < end; i++) {
+    v |= (buf[i] & 127) << (7 * (i - at - 2));
+  }
+  return tag === BOOL_VALUE_TAG ? v !== 0 : v;
 }
 
 function readAnyValue(r: ProtoReader, n: number): AttrValue {

@@ -137,7 +137,7 @@ const attributes = (field: number, depth = 3) => fc.array(keyValue(depth).map((k
 
 function id(field: number, bytes: number): fc.Arbitrary<WireField> {
   return fc.oneof(
-    { weight: 20, arbitrary: fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b): WireField => [field, 2, b.map((x, i) => (i === 0 ? x | 1 : x))]) },
+    { weight: 60, arbitrary: fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b): WireField => [field, 2, b.map((x, i) => (i === 0 ? x | 1 : x))]) },
     { weight: 1, arbitrary: fc.constant<WireField>([field, 2, new Uint8Array(bytes)]) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 20 }).map((b): WireField => [field, 2, b]) },
   );
@@ -149,24 +149,26 @@ const traceIds = fc.constantFrom(...[1, 2, 3, 4, 5, 6, 7].map((i) => new Uint8Ar
 const time = fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 1700000000000000000n, max: 1700000000999999999n }));
 
 const event = messageOf(fc.tuple(opt(time.map((t) => fixed64(1, t)), 5), opt(strings.map((s) => str(2, s)), 5), attributes(3)).map(([t, n, a]) => [...t, ...n, ...a]));
-const link = messageOf(fc.tuple(opt(id(1, 16), 10), opt(id(2, 8), 10), attributes(4)).map(([t, s, a]) => [...t, ...s, ...a]));
+const link = messageOf(fc.tuple(opt(id(1, 16), 60), opt(id(2, 8), 60), attributes(4)).map(([t, s, a]) => [...t, ...s, ...a]));
 const status = messageOf(
-  fc.tuple(opt(strings.map((s) => str(2, s))), opt(fc.oneof(fc.integer({ min: 0, max: 2 }), fc.constantFrom(3, -1)).map((c): WireField => [3, 0, BigInt(c)]))).map(([m, c]) => [...m, ...c]),
+  fc
+    .tuple(opt(strings.map((s) => str(2, s))), opt(fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 0, max: 2 }) }, { weight: 1, arbitrary: fc.constantFrom(3, -1) }).map((c): WireField => [3, 0, BigInt(c)])))
+    .map(([m, c]) => [...m, ...c]),
 );
 
 export const span: fc.Arbitrary<WireField[]> = messageOf(
   fc
     .tuple(
       fc.oneof({ weight: 12, arbitrary: traceIds.map((b): WireField => [1, 2, b]) }, { weight: 1, arbitrary: id(1, 16) }).map((f) => [f]),
-      opt(id(2, 8), 20),
+      opt(id(2, 8), 60),
       opt(id(4, 8), 2),
       opt(strings.map((s) => str(5, s)), 8),
-      opt(fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constantFrom(6, -1)).map((k): WireField => [6, 0, BigInt(k)])),
+      opt(fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 0, max: 5 }) }, { weight: 1, arbitrary: fc.constantFrom(6, -1) }).map((k): WireField => [6, 0, BigInt(k)])),
       opt(time.map((t) => fixed64(7, t)), 8),
       opt(time.map((t) => fixed64(8, t)), 8),
       attributes(9),
       fc.array(event.map((e) => message(11, e)), { maxLength: 2 }),
-      fc.array(link.map((l) => message(13, l)), { maxLength: 2 }),
+      fc.array(link.map((l) => message(13, l)), { maxLength: 1 }),
       opt(status.map((s) => message(15, s))),
       opt(fc.constant<WireField>([16, 5, new Uint8Array([1, 0, 0, 0])]), 1),
       opt(strings.map((s) => str(3, s)), 1),
@@ -177,11 +179,11 @@ export const span: fc.Arbitrary<WireField[]> = messageOf(
 const scope = messageOf(fc.tuple(opt(strings.map((s) => str(1, s)), 5), opt(strings.map((s) => str(2, s))), attributes(3, 2)).map(([n, v, a]) => [...n, ...v, ...a]));
 const resource = messageOf(fc.tuple(attributes(1), fc.constant([str(1, 'service.name'), message(2, [str(1, 'shop')])])).map(([a, svc]) => [message(1, svc), ...a]));
 
-const scopeSpans = messageOf(fc.tuple(opt(scope.map((s) => message(1, s)), 5), fc.array(span.map((s) => message(2, s)), { maxLength: 4 }), opt(strings.map((s) => str(3, s)), 1)).map((p) => p.flat()));
-const resourceSpans = messageOf(fc.tuple(opt(resource.map((r) => message(1, r)), 5), fc.array(scopeSpans.map((s) => message(2, s)), { maxLength: 3 })).map((p) => p.flat()));
+const scopeSpans = messageOf(fc.tuple(opt(scope.map((s) => message(1, s)), 5), fc.array(span.map((s) => message(2, s)), { minLength: 1, maxLength: 4 }), opt(strings.map((s) => str(3, s)), 1)).map((p) => p.flat()));
+const resourceSpans = messageOf(fc.tuple(opt(resource.map((r) => message(1, r)), 5), fc.array(scopeSpans.map((s) => message(2, s)), { minLength: 1, maxLength: 2 })).map((p) => p.flat()));
 
 /** A whole ExportTraceServiceRequest, mostly valid OTLP. */
-export const traceRequest: fc.Arbitrary<Uint8Array> = fc.array(resourceSpans.map((rs) => message(1, rs)), { maxLength: 3 }).map(encodeFields);
+export const traceRequest: fc.Arbitrary<Uint8Array> = fc.array(resourceSpans.map((rs) => message(1, rs)), { minLength: 1, maxLength: 2 }).map(encodeFields);
 
 export type Mutation = ['flip', number, number] | ['truncate', number] | ['insert', number, Uint8Array] | ['delete', number, number];
 
