@@ -68,6 +68,29 @@ const methods = {
   },
 };
 
+/** Heap the decoded traces hold, per span, measured after a GC with the traces still referenced. */
+function heapPerSpan(bodies, spans) {
+  const held = {
+    'protobufjs + decodeResourceSpans (before)': () => bodies.map((b) => groupTraces(decodeResourceSpans(decodeTraceRequest(b).resourceSpans, 'resourceSpans', 'hex'))),
+    'decodeOtlpProtobuf (after)': () => bodies.map((b) => decodeOtlpProtobuf(b)),
+    'decodeOtlpProtobuf, every attribute read': () => bodies.map((b) => {
+      const traces = decodeOtlpProtobuf(b);
+      touchAll(traces);
+      return traces;
+    }),
+  };
+  const out = {};
+  for (const [name, decode] of Object.entries(held)) {
+    global.gc && global.gc();
+    const before = process.memoryUsage().heapUsed;
+    const kept = decode();
+    global.gc && global.gc();
+    out[name] = Math.round((process.memoryUsage().heapUsed - before) / spans);
+    void kept.length;
+  }
+  return out;
+}
+
 function main() {
   const { traces, totalSpans } = makeCorpus(TRACES, 7);
   const bodies = toOtlpRequests(traces, (hex) => Buffer.from(hex, 'hex'), PER_REQUEST).map((r) => Buffer.from(encodeTraceRequest(r)));
@@ -124,8 +147,13 @@ function main() {
         .join(' '),
     );
   }
+  const heap = heapPerSpan(bodies, totalSpans);
+  console.log(`\nheap held per decoded span (bodies not counted; a lazy span also keeps its body, ${Math.round(bytes / totalSpans)} B a span):`);
+  for (const [name, b] of Object.entries(heap)) {
+    console.log(`  ${name.padEnd(44)} ${b} B${global.gc ? '' : ' (no --expose-gc: rough)'}`);
+  }
   const out = path.join(__dirname, 'results', 'decode.json');
-  fs.writeFileSync(out, JSON.stringify({ node: process.version, date: new Date().toISOString(), corpus: { traces: TRACES, spans: totalSpans, requests: bodies.length, bytes }, repeats: REPEATS, shards: SHARDS, results: rows }, null, 2) + '\n');
+  fs.writeFileSync(out, JSON.stringify({ node: process.version, date: new Date().toISOString(), corpus: { traces: TRACES, spans: totalSpans, requests: bodies.length, bytes }, repeats: REPEATS, shards: SHARDS, results: rows, heapBytesPerSpan: heap }, null, 2) + '\n');
   console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
 }
 
