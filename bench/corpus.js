@@ -107,4 +107,49 @@ function makeCorpus(count, seed = 42) {
   return { traces, totalSpans };
 }
 
-module.exports = { makeCorpus, rng };
+function anyValue(v) {
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (typeof v === 'bigint') return { intValue: v.toString() };
+  if (Number.isInteger(v)) return { intValue: String(v) };
+  return { doubleValue: v };
+}
+
+const KIND = { unspecified: 0, internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
+const STATUS = { unset: 0, ok: 1, error: 2 };
+
+/**
+ * Normalized traces → OTLP request objects (protobufjs' plain shape), `perRequest` traces a
+ * request, spans grouped by service as SDKs send them; `ids` turns a hex id into the wire's form.
+ */
+function toOtlpRequests(traces, ids, perRequest) {
+  const requests = [];
+  for (let i = 0; i < traces.length; i += perRequest) {
+    const byService = new Map();
+    for (const t of traces.slice(i, i + perRequest)) {
+      for (const s of t.spans) {
+        if (!byService.has(s.service)) byService.set(s.service, { resource: s.resource, spans: [] });
+        byService.get(s.service).spans.push({
+          traceId: ids(s.traceId),
+          spanId: ids(s.spanId),
+          ...(s.parentSpanId ? { parentSpanId: ids(s.parentSpanId) } : {}),
+          name: s.name,
+          kind: KIND[s.kind],
+          startTimeUnixNano: s.startNs.toString(),
+          endTimeUnixNano: s.endNs.toString(),
+          attributes: Object.entries(s.attrs).map(([key, v]) => ({ key, value: anyValue(v) })),
+          status: { code: STATUS[s.status], ...(s.statusMessage ? { message: s.statusMessage } : {}) },
+        });
+      }
+    }
+    requests.push({
+      resourceSpans: [...byService.values()].map((g) => ({
+        resource: { attributes: Object.entries(g.resource).map(([key, v]) => ({ key, value: anyValue(v) })) },
+        scopeSpans: [{ scope: { name: 'bench' }, spans: g.spans }],
+      })),
+    });
+  }
+  return requests;
+}
+
+module.exports = { makeCorpus, rng, toOtlpRequests };

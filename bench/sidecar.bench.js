@@ -9,11 +9,11 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { performance } = require('perf_hooks');
-const { decodeResourceSpans } = require('../packages/evaluator/dist');
+const { decodeOtlpProtobufSpans, decodeResourceSpans } = require('../packages/evaluator/dist');
 const { createSidecar } = require('../packages/sidecar/dist/sidecar');
 const { loadConfig } = require('../packages/sidecar/dist/config');
-const { decodeTraceRequest, encodeTraceRequest } = require('../packages/sidecar/dist/ingest/otlpProto');
-const { makeCorpus } = require('./corpus');
+const { encodeTraceRequest } = require('../packages/sidecar/dist/ingest/otlpProto');
+const { makeCorpus, toOtlpRequests } = require('./corpus');
 
 if (process.argv[2] === 'client') {
   // The client: posts every payload over keep-alive HTTP, `concurrency` at a time, and reports
@@ -46,48 +46,6 @@ const DECISION_WAIT_MS = 250;
 
 function hexToBytes(hex) {
   return Buffer.from(hex, 'hex');
-}
-
-function anyValue(v) {
-  if (typeof v === 'string') return { stringValue: v };
-  if (typeof v === 'boolean') return { boolValue: v };
-  if (typeof v === 'bigint') return { intValue: v.toString() };
-  if (Number.isInteger(v)) return { intValue: String(v) };
-  return { doubleValue: v };
-}
-
-const KIND = { unspecified: 0, internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
-const STATUS = { unset: 0, ok: 1, error: 2 };
-
-/** Normalized traces → OTLP request objects, grouped by service as SDKs send them. */
-function toRequests(traces, ids) {
-  const requests = [];
-  for (let i = 0; i < traces.length; i += PER_REQUEST) {
-    const byService = new Map();
-    for (const t of traces.slice(i, i + PER_REQUEST)) {
-      for (const s of t.spans) {
-        if (!byService.has(s.service)) byService.set(s.service, { resource: s.resource, spans: [] });
-        byService.get(s.service).spans.push({
-          traceId: ids(s.traceId),
-          spanId: ids(s.spanId),
-          ...(s.parentSpanId ? { parentSpanId: ids(s.parentSpanId) } : {}),
-          name: s.name,
-          kind: KIND[s.kind],
-          startTimeUnixNano: s.startNs.toString(),
-          endTimeUnixNano: s.endNs.toString(),
-          attributes: Object.entries(s.attrs).map(([key, v]) => ({ key, value: anyValue(v) })),
-          status: { code: STATUS[s.status], ...(s.statusMessage ? { message: s.statusMessage } : {}) },
-        });
-      }
-    }
-    requests.push({
-      resourceSpans: [...byService.values()].map((g) => ({
-        resource: { attributes: Object.entries(g.resource).map(([key, v]) => ({ key, value: anyValue(v) })) },
-        scopeSpans: [{ scope: { name: 'bench' }, spans: g.spans }],
-      })),
-    });
-  }
-  return requests;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -152,8 +110,12 @@ function bareDecode(format, payloads, spans) {
   for (let run = 0; run < 4; run++) {
     const t0 = performance.now();
     for (const p of payloads) {
-      const req = format === 'protobuf' ? decodeTraceRequest(p) : JSON.parse(Buffer.from(p).toString('utf8'));
-      decodeResourceSpans(req.resourceSpans, 'resourceSpans', 'hex');
+      // What the receiver does with a body.
+      if (format === 'protobuf') {
+        decodeOtlpProtobufSpans(p);
+      } else {
+        decodeResourceSpans(JSON.parse(Buffer.from(p).toString('utf8')).resourceSpans, 'resourceSpans', 'hex');
+      }
     }
     if (run > 0) times.push(performance.now() - t0);
   }
@@ -164,7 +126,7 @@ async function heapPerSpan(traces) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-bench-'));
   const sidecar = createSidecar(loadConfig({ DATA_DIR: dataDir, OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', DECISION_WAIT: '1h', MAX_TRACE_AGE: '2h', MAX_BUFFER_SPANS: '5000000', MAX_BUFFER_BYTES: '4GiB', LOG_LEVEL: 'silent' }), { tickMs: 3_600_000 });
   // Fresh span objects, as decoding a request would produce.
-  const requests = toRequests(traces, (hex) => hex);
+  const requests = toOtlpRequests(traces, (hex) => hex, PER_REQUEST);
   global.gc && global.gc();
   const before = process.memoryUsage().heapUsed;
   let spans = 0;
@@ -183,8 +145,8 @@ async function heapPerSpan(traces) {
 
 async function main() {
   const { traces, totalSpans } = makeCorpus(TRACES, 7);
-  const requests = toRequests(traces, hexToBytes);
-  const jsonRequests = toRequests(traces, (hex) => hex);
+  const requests = toOtlpRequests(traces, hexToBytes, PER_REQUEST);
+  const jsonRequests = toOtlpRequests(traces, (hex) => hex, PER_REQUEST);
   const protobuf = requests.map((r) => encodeTraceRequest(r));
   const json = jsonRequests.map((r) => Buffer.from(JSON.stringify(r)));
   const idsPerRequest = [];

@@ -17,12 +17,22 @@ export {
   decodeOtlpJsonText,
   decodeResourceSpans,
   decodeTempoTrace,
+  decodeOtlpProtobuf,
+  decodeOtlpProtobufSpans,
+  partitionByTrace,
+  partitionSkim,
+  skimTraceRequest,
+  traceShard,
   DecodeError,
+  ProtobufError,
+  MAX_ATTRIBUTE_DEPTH,
+  MAX_PROTOBUF_NESTING,
   bytesToBase64,
   bytesToHex,
   base64ToBytes,
   normalizeTraceIdHex,
 } from './decode';
+export type { SkimmedResourceSpans, SkimmedScopeSpans, SkimmedSpan, TraceRequestSkim } from './decode';
 export { compileAst } from './compile';
 export type { EvaluateOptions } from './evaluate';
 export type { BudgetOptions, RuleSkipReason } from './budget';

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { decodeOtlpJson, decodeOtlpJsonText, decodeResourceSpans, decodeTempoTrace, DecodeError } from '@betrace/evaluator';
+import { decodeOtlpJson, decodeOtlpJsonText, decodeResourceSpans, decodeTempoTrace, DecodeError, MAX_ATTRIBUTE_DEPTH } from '@betrace/evaluator';
 
 const fixtures = path.join(__dirname, '../../../tests/fixtures/tempo');
 const fixture = (name: string): unknown => JSON.parse(fs.readFileSync(path.join(fixtures, name), 'utf8'));
@@ -174,6 +174,60 @@ describe('decodeOtlpJson', () => {
     }
     expect(error).toBeInstanceOf(DecodeError);
     expect((error as Error).message).toBe(message);
+  });
+});
+
+describe('decodeOtlpJson limits', () => {
+  const base = { traceId: '5b8efff798038103d269b633813fc700', spanId: 'eee19b7ec3c1b100', name: 'op' };
+  const at = 'resourceSpans[0].scopeSpans[0].spans[0]';
+  /** An AnyValue `depth` levels deep, alternating arrayValue and kvlistValue (built without recursion). */
+  const nested = (depth: number): unknown => {
+    let v: unknown = { stringValue: 'leaf' };
+    for (let d = 1; d < depth; d++) {
+      v = d % 2 ? { arrayValue: { values: [v] } } : { kvlistValue: { values: [{ key: 'k', value: v }] } };
+    }
+    return v;
+  };
+  const decodeError = (input: unknown): string => {
+    try {
+      decodeOtlpJson(input);
+    } catch (e) {
+      expect(e).toBeInstanceOf(DecodeError);
+      return (e as Error).message;
+    }
+    throw new Error('decoded');
+  };
+
+  it(`takes attribute values nested ${MAX_ATTRIBUTE_DEPTH} levels and refuses ${MAX_ATTRIBUTE_DEPTH + 1}, naming the value and the limit`, () => {
+    const [trace] = decodeOtlpJson(otlp([{ ...base, attributes: [{ key: 'deep', value: nested(MAX_ATTRIBUTE_DEPTH) }] }]));
+    expect(trace.spans).toHaveLength(1);
+    const message = decodeError(otlp([{ ...base, attributes: [{ key: 'deep', value: nested(MAX_ATTRIBUTE_DEPTH + 1) }] }]));
+    expect(message.startsWith(`${at}.attributes[0].value.kvlistValue.values[0].value.arrayValue.values[0]`)).toBe(true);
+    expect(message.endsWith(`: attribute values nest deeper than ${MAX_ATTRIBUTE_DEPTH} levels (the limit)`)).toBe(true);
+  });
+
+  it('refuses values 100 000 levels deep in events and resources without overflowing the stack', () => {
+    const deep = nested(100_000);
+    expect(decodeError(otlp([{ ...base, events: [{ name: 'e', attributes: [{ key: 'k', value: deep }] }] }]))).toMatch(/^resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.events\[0\]\.attributes\[0\]\.value.*: attribute values nest deeper than 32 levels \(the limit\)$/);
+    expect(decodeError(otlp([base], [{ key: 'k', value: deep }]))).toMatch(/^resourceSpans\[0\]\.resource\.attributes\[0\]\.value.*: attribute values nest deeper than 32 levels \(the limit\)$/);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['an all-zero trace id', { traceId: '0'.repeat(32) }, `${at}.traceId: is all zeros, which OTLP defines as invalid`],
+    ['an all-zero span id', { spanId: '0'.repeat(16) }, `${at}.spanId: is all zeros, which OTLP defines as invalid`],
+    ['an all-zero link trace id', { links: [{ traceId: '0'.repeat(32), spanId: base.spanId }] }, `${at}.links[0].traceId: is all zeros, which OTLP defines as invalid`],
+    ['a negative start', { startTimeUnixNano: -1 }, `${at}.startTimeUnixNano: expected nanoseconds from 0 to 2^64-1, got -1`],
+    ['an end of 2^64', { endTimeUnixNano: '18446744073709551616' }, `${at}.endTimeUnixNano: expected nanoseconds from 0 to 2^64-1, got 18446744073709551616`],
+    ['an event at -5', { events: [{ timeUnixNano: '-5' }] }, `${at}.events[0].timeUnixNano: expected nanoseconds from 0 to 2^64-1, got -5`],
+  ])('refuses %s, naming the field', (_name, fields, message) => {
+    expect(decodeError(otlp([{ ...base, ...fields }]))).toBe(message);
+  });
+
+  it('takes the extremes of the timestamp range and an all-zero parent as "no parent"', () => {
+    const [trace] = decodeOtlpJson(otlp([{ ...base, parentSpanId: '0'.repeat(16), startTimeUnixNano: '0', endTimeUnixNano: '18446744073709551615' }]));
+    expect(trace.spans[0].startNs).toBe(0n);
+    expect(trace.spans[0].endNs).toBe(2n ** 64n - 1n);
+    expect(trace.spans[0].parentSpanId).toBeUndefined();
   });
 });
 

@@ -45,6 +45,17 @@ declare module 'fastify' {
 /** Longest range one replay covers (longer ones are split by the caller). */
 const MAX_REPLAY_RANGE_MS = 31 * 86_400_000;
 
+/**
+ * Paging of list routes: at most 1000 items a page, and an offset below 10^9 (past any real list;
+ * larger values are typos or probes, and SQLite takes only 64-bit integers).
+ */
+const MAX_PAGE_LIMIT = 1000;
+const MAX_PAGE_OFFSET = 1_000_000_000;
+const PAGING = {
+  limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: 100 },
+  offset: { type: 'integer', minimum: 0, maximum: MAX_PAGE_OFFSET, default: 0 },
+} as const;
+
 /** Routes answered without a token: liveness, readiness and Prometheus metrics. */
 const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -423,8 +434,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
             status: { type: 'string', enum: [...SIGNAL_STATUSES] },
             service: { type: 'string' },
             text: { type: 'string' },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
+            ...PAGING,
           },
         },
       },
@@ -578,8 +588,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
             from: { type: 'string' },
             to: { type: 'string' },
             action: { type: 'string', pattern: '^[a-z][a-z0-9_.]*(\\.\\*)?$', maxLength: 100 },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
+            ...PAGING,
           },
         },
       },

@@ -1,12 +1,15 @@
 /**
  * Decoders from the wire formats to the normalized trace model (model.ts):
  * OTLP/JSON (hex ids), Tempo trace-by-id v2 `{trace:{resourceSpans}}` and v1 `{batches}`
- * (base64 ids), and protobuf-decoded objects (byte ids, Long int64) through decodeResourceSpans.
+ * (base64 ids), and protobuf-decoded objects (byte ids, Long int64) through decodeResourceSpans;
+ * OTLP/protobuf bytes straight to the model in protobuf.ts.
  */
 import { groupTraces, Span, SpanEvent, SpanLink, Trace } from '../model';
 import {
+  ALL_ZEROS,
   DecodeError,
   IdEncoding,
+  isZeroId,
   PathRef,
   pathOf,
   readArray,
@@ -20,9 +23,14 @@ import {
   typeName,
 } from './wire';
 
-export { DecodeError, bytesToBase64, bytesToHex, base64ToBytes, normalizeTraceIdHex } from './wire';
+export { DecodeError, MAX_ATTRIBUTE_DEPTH, bytesToBase64, bytesToHex, base64ToBytes, normalizeTraceIdHex } from './wire';
+export { MAX_PROTOBUF_NESTING, ProtobufError } from './protoReader';
+export { decodeOtlpProtobuf, decodeOtlpProtobufSpans } from './protobuf';
+export { partitionByTrace, partitionSkim, skimTraceRequest, traceShard } from './partition';
+export type { SkimmedResourceSpans, SkimmedScopeSpans, SkimmedSpan, TraceRequestSkim } from './partition';
 
 const EMPTY_ATTRS = Object.freeze({}) as Record<string, never>;
+
 
 /**
  * Spans of a `resourceSpans` list. `encoding` is how string ids are written (hex in OTLP/JSON,
@@ -75,9 +83,15 @@ function decodeSpan(
   if (traceId === undefined) {
     throw new DecodeError(at('traceId'), 'is missing');
   }
+  if (isZeroId(traceId)) {
+    throw new DecodeError(at('traceId'), ALL_ZEROS);
+  }
   const spanId = readId(o.spanId, 8, encoding, at('spanId'));
   if (spanId === undefined) {
     throw new DecodeError(at('spanId'), 'is missing');
+  }
+  if (isZeroId(spanId)) {
+    throw new DecodeError(at('spanId'), ALL_ZEROS);
   }
   const parent = readId(o.parentSpanId, 8, encoding, at('parentSpanId'));
   const startNs = readTime(o.startTimeUnixNano, at('startTimeUnixNano'));
@@ -130,6 +144,12 @@ function decodeLink(value: unknown, path: PathRef, encoding: IdEncoding): SpanLi
   const spanId = readId(o.spanId, 8, encoding, sub(path, 'spanId'));
   if (traceId === undefined || spanId === undefined) {
     throw new DecodeError(path, 'a link needs a traceId and a spanId');
+  }
+  if (isZeroId(traceId)) {
+    throw new DecodeError(sub(path, 'traceId'), ALL_ZEROS);
+  }
+  if (isZeroId(spanId)) {
+    throw new DecodeError(sub(path, 'spanId'), ALL_ZEROS);
   }
   return { traceId, spanId, attrs: readAttributes(o.attributes, sub(path, 'attributes')) };
 }

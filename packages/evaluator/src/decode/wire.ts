@@ -139,6 +139,18 @@ export function normalizeTraceIdHex(id: string): string {
 
 const UINT64_LIMIT = 1n << 64n;
 
+/**
+ * How deep OTLP AnyValues may nest (an arrayValue or kvlistValue inside another): a top-level
+ * attribute value is at depth 1, the values inside it at depth 2, and so on. Deeper input is
+ * refused (the sidecar answers 400), for OTLP/JSON and OTLP/protobuf alike, so a hostile request
+ * thousands of levels deep can neither overflow the stack nor cost more than a shallow one.
+ */
+export const MAX_ATTRIBUTE_DEPTH = 32;
+
+export function tooDeep(path: PathRef): DecodeError {
+  return new DecodeError(path, `attribute values nest deeper than ${MAX_ATTRIBUTE_DEPTH} levels (the limit)`);
+}
+
 /** An int64/uint64 as bigint, exactly: never through a JS number when the value can exceed 2^53. */
 export function readInt64(value: unknown, path: PathRef): bigint {
   if (typeof value === 'string') {
@@ -165,13 +177,35 @@ export function readInt64(value: unknown, path: PathRef): bigint {
   throw new DecodeError(path, `expected an integer, got ${typeName(value)}`);
 }
 
-/** A timestamp field: absent means 0. */
+/**
+ * A timestamp field: absent means 0. OTLP timestamps are fixed64 nanoseconds, so anything below
+ * 0 or from 2^64 on cannot be one (JSON can write it; protobuf cannot).
+ */
 export function readTime(value: unknown, path: PathRef): bigint {
-  return value === undefined || value === null ? 0n : readInt64(value, path);
+  if (value === undefined || value === null) {
+    return 0n;
+  }
+  const ns = readInt64(value, path);
+  if (ns < 0n || ns >= UINT64_LIMIT) {
+    throw new DecodeError(path, `expected nanoseconds from 0 to 2^64-1, got ${ns}`);
+  }
+  return ns;
 }
 
-const KINDS: SpanKind[] = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
-const STATUSES: StatusCode[] = ['unset', 'ok', 'error'];
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
+
+/** OTLP: "A trace_id [span_id] with all zeroes … is considered invalid." */
+export const ALL_ZEROS = 'is all zeros, which OTLP defines as invalid';
+
+/** OTLP calls an all-zero trace or span id invalid (it is how "no id" is written). */
+export function isZeroId(hex: string): boolean {
+  return hex === ZERO_TRACE_ID || hex === ZERO_SPAN_ID;
+}
+
+/** Span kinds and status codes by their OTLP enum numbers. */
+export const KINDS: readonly SpanKind[] = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+export const STATUSES: readonly StatusCode[] = ['unset', 'ok', 'error'];
 
 /** An enum given as its number or its name (`SPAN_KIND_SERVER`, or plain `server`). */
 function readEnum<T extends string>(value: unknown, names: readonly T[], prefix: string, fallback: T, path: PathRef, what: string): T {
@@ -238,7 +272,10 @@ const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnPrope
  * OTLP AnyValue → AttrValue. Own properties only: protobuf-decoded messages carry every field's
  * default on their prototype, so `in` would see fields the wire never set.
  */
-export function readAnyValue(value: unknown, path: PathRef): AttrValue {
+export function readAnyValue(value: unknown, path: PathRef, depth = 1): AttrValue {
+  if (depth > MAX_ATTRIBUTE_DEPTH) {
+    throw tooDeep(path);
+  }
   if (value === undefined || value === null) {
     return null;
   }
@@ -271,11 +308,11 @@ export function readAnyValue(value: unknown, path: PathRef): AttrValue {
   }
   if (hasOwn(v, 'arrayValue')) {
     const arr = v.arrayValue === null || v.arrayValue === undefined ? {} : readObject(v.arrayValue, () => `${pathOf(path)}.arrayValue`);
-    return readArray(arr.values, () => `${pathOf(path)}.arrayValue.values`).map((x, i) => readAnyValue(x, () => `${pathOf(path)}.arrayValue.values[${i}]`));
+    return readArray(arr.values, () => `${pathOf(path)}.arrayValue.values`).map((x, i) => readAnyValue(x, () => `${pathOf(path)}.arrayValue.values[${i}]`, depth + 1));
   }
   if (hasOwn(v, 'kvlistValue')) {
     const kv = v.kvlistValue === null || v.kvlistValue === undefined ? {} : readObject(v.kvlistValue, () => `${pathOf(path)}.kvlistValue`);
-    return readAttributes(kv.values, () => `${pathOf(path)}.kvlistValue.values`);
+    return readAttributes(kv.values, () => `${pathOf(path)}.kvlistValue.values`, depth + 1);
   }
   if (hasOwn(v, 'bytesValue')) {
     const b = v.bytesValue;
@@ -292,10 +329,16 @@ export function readAnyValue(value: unknown, path: PathRef): AttrValue {
   return null;
 }
 
-/** A list of OTLP KeyValue → attribute map (later keys win, as collectors do). */
-export function readAttributes(value: unknown, path: PathRef): AttrMap {
+/**
+ * A list of OTLP KeyValue → attribute map (later keys win, as collectors do). `depth` is that of
+ * the values in the list (1 for a span's attributes, more inside a kvlistValue).
+ */
+export function readAttributes(value: unknown, path: PathRef, depth = 1): AttrMap {
   const out: AttrMap = {};
   const list = readArray(value, path);
+  if (list.length > 0 && depth > MAX_ATTRIBUTE_DEPTH) {
+    throw tooDeep(() => `${pathOf(path)}[0]`);
+  }
   for (let i = 0; i < list.length; i++) {
     const item = list[i] as { key?: unknown; value?: unknown } | null;
     const kv = item !== null && typeof item === 'object' && !Array.isArray(item) ? item : readObject(item, () => `${pathOf(path)}[${i}]`);
@@ -305,7 +348,7 @@ export function readAttributes(value: unknown, path: PathRef): AttrMap {
     }
     let v = simpleAnyValue(kv.value);
     if (v === NOT_SIMPLE) {
-      v = readAnyValue(kv.value, () => `${pathOf(path)}[${i}].value`);
+      v = readAnyValue(kv.value, () => `${pathOf(path)}[${i}].value`, depth);
     }
     if (key === '__proto__') {
       // Assignment would set the prototype: "__proto__" must stay an ordinary attribute.

@@ -154,10 +154,12 @@ export const ExportTraceServiceResponse = root.lookupType('opentelemetry.proto.c
 export const RpcStatus = root.lookupType('google.rpc.Status');
 
 /**
- * Decodes a protobuf ExportTraceServiceRequest. The decoded message goes to the evaluator's
- * decodeResourceSpans as it is (byte ids, Long int64, numeric enums): it reads own properties
- * only, so the defaults protobufjs keeps on message prototypes are not mistaken for fields.
- * (protobufjs' toObject would copy every message first, at four times the cost of decoding.)
+ * Decodes a protobuf ExportTraceServiceRequest into protobufjs messages: what gateway redaction
+ * rewrites before re-encoding. (The receiver decodes bodies to the trace model with the
+ * evaluator's decodeOtlpProtobuf, which the property tests pin to this followed by
+ * decodeResourceSpans.) decodeResourceSpans takes the message as it is (byte ids, Long int64,
+ * numeric enums): it reads own properties only, so the defaults protobufjs keeps on message
+ * prototypes are not mistaken for fields.
  */
 export function decodeTraceRequest(body: Uint8Array): { resourceSpans?: unknown } {
   return ExportTraceServiceRequest.decode(body) as unknown as { resourceSpans?: unknown };

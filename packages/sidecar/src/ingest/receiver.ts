@@ -13,13 +13,13 @@
  */
 import { gunzipSync, inflateSync } from 'zlib';
 import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DecodeError, decodeResourceSpans, groupTraces, Span, Trace } from '@betrace/evaluator';
+import { DecodeError, decodeOtlpProtobuf, decodeResourceSpans, groupTraces, ProtobufError, Span, Trace } from '@betrace/evaluator';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import type { TraceAssembler } from './assembler';
 import { IDEMPOTENCY_TTL_MS, identifyTenant, idempotencyKey, Refusal, verifySignature } from './auth';
 import type { PreparedBatch, TempoForwarder } from './gateway';
-import { decodeTraceRequest, encodeRpcStatus, encodeTraceResponse } from './otlpProto';
+import { encodeRpcStatus, encodeTraceResponse } from './otlpProto';
 import { TokenBuckets } from './rateLimit';
 import type { Metrics } from '../metrics';
 import type { Store } from '../store';
@@ -84,28 +84,27 @@ function decompress(body: Buffer, encoding: string | undefined, limit: number): 
 function decodeBody(raw: Buffer, encoding: string | undefined, proto: boolean, limit: number): { body: Buffer; traces: Trace[] } {
   try {
     const body = decompress(raw, encoding, limit);
-    let request: { resourceSpans?: unknown };
     if (proto) {
-      try {
-        request = decodeTraceRequest(body);
-      } catch (e) {
-        throw new BadRequest(`the body is not a protobuf ExportTraceServiceRequest: ${(e as Error).message}`);
-      }
-    } else {
-      try {
-        request = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as { resourceSpans?: unknown });
-      } catch (e) {
-        throw new BadRequest(`the body is not JSON: ${(e as Error).message}`);
-      }
-      if (request === null || typeof request !== 'object' || Array.isArray(request)) {
-        throw new BadRequest('the body must be a JSON ExportTraceServiceRequest object');
-      }
+      // Straight from the bytes to the model (the spans keep `body` for their attributes).
+      return { body, traces: decodeOtlpProtobuf(body) };
+    }
+    let request: { resourceSpans?: unknown };
+    try {
+      request = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as { resourceSpans?: unknown });
+    } catch (e) {
+      throw new BadRequest(`the body is not JSON: ${(e as Error).message}`);
+    }
+    if (request === null || typeof request !== 'object' || Array.isArray(request)) {
+      throw new BadRequest('the body must be a JSON ExportTraceServiceRequest object');
     }
     const spans: Span[] = decodeResourceSpans(request.resourceSpans, 'resourceSpans', 'hex');
     return { body, traces: groupTraces(spans) };
   } catch (e) {
     if (e instanceof TooLarge) {
       throw new Refusal(413, 'too_large', e.message);
+    }
+    if (e instanceof ProtobufError) {
+      throw new Refusal(400, 'malformed', `the body is not a protobuf ExportTraceServiceRequest: ${e.message}`);
     }
     if (e instanceof BadRequest || e instanceof DecodeError) {
       throw new Refusal(400, 'malformed', e.message);

@@ -1,0 +1,300 @@
+/**
+ * OTLP common.v1 messages (AnyValue, ArrayValue, KeyValueList, KeyValue) on the wire: checking
+ * them without building anything, and building attribute maps from checked bytes. Values are
+ * what decodeResourceSpans makes of protobufjs' messages: for an AnyValue with several members
+ * set, the first of string, bool, int, double, array, kvlist, bytes; for a repeated key, the last.
+ */
+import type { AttrMap, AttrValue } from '../model';
+import { MAX_PROTOBUF_NESTING, ProtoReader } from './protoReader';
+
+const HEX_CODES = new Uint8Array(16);
+for (let i = 0; i < 16; i++) {
+  HEX_CODES[i] = '0123456789abcdef'.charCodeAt(i);
+}
+
+/** `bytes` bytes at `at` as lowercase hex. */
+export function hexAt(buf: Uint8Array, at: number, bytes: number): string {
+  const codes = new Array<number>(bytes * 2);
+  for (let i = 0; i < bytes; i++) {
+    const b = buf[at + i];
+    codes[2 * i] = HEX_CODES[b >> 4];
+    codes[2 * i + 1] = HEX_CODES[b & 15];
+  }
+  return String.fromCharCode.apply(null, codes);
+}
+
+export function isZeroAt(buf: Uint8Array, at: number, bytes: number): boolean {
+  for (let i = 0; i < bytes; i++) {
+    if (buf[at + i] !== 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** An int64 from its unsigned halves: a number when exact, else a bigint (as the JSON path reads it). */
+export function int64Value(lo: number, hi: number): number | bigint {
+  if (hi < 0x200000) {
+    return hi * 4294967296 + lo;
+  }
+  if (hi >= 0xffe00000 && !(hi === 0xffe00000 && lo === 0)) {
+    return (hi - 4294967296) * 4294967296 + lo;
+  }
+  return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+}
+
+// Checking. Each returns the height of the value as decodeResourceSpans would read it (1 for a
+// scalar or an empty list, 1 + the tallest element for a non-empty list), so a caller knows whether
+// it nests deeper than MAX_ATTRIBUTE_DEPTH without the value being built. `n` is protobufjs'
+// nesting count of the message being entered.
+
+const SCALAR = 1 | 2 | 4 | 8;
+const ARRAY = 16;
+const KVLIST = 32;
+
+export function checkAnyValue(r: ProtoReader, n: number): number {
+  const outer = r.enter(n);
+  let seen = 0;
+  let arrayHeight = 1;
+  let kvlistHeight = 1;
+  while (r.pos < r.len) {
+    const t = r.uint32();
+    switch (t >>> 3) {
+      case 1:
+        r.string();
+        seen |= 1;
+        break;
+      case 2:
+        r.uint32();
+        seen |= 2;
+        break;
+      case 3:
+        r.int64();
+        seen |= 4;
+        break;
+      case 4:
+        r.fixed64();
+        seen |= 8;
+        break;
+      case 5:
+        arrayHeight = checkList(r, n + 1, false);
+        seen |= ARRAY;
+        break;
+      case 6:
+        kvlistHeight = checkList(r, n + 1, true);
+        seen |= KVLIST;
+        break;
+      case 7:
+        r.bytes();
+        break;
+      default:
+        r.skip(t & 7, n);
+    }
+  }
+  r.leave(outer);
+  return (seen & SCALAR) !== 0 ? 1 : (seen & ARRAY) !== 0 ? arrayHeight : (seen & KVLIST) !== 0 ? kvlistHeight : 1;
+}
+
+/** An ArrayValue (values: AnyValue) or a KeyValueList (values: KeyValue), both field 1. */
+function checkList(r: ProtoReader, n: number, keyValues: boolean): number {
+  const outer = r.enter(n);
+  let height = 1;
+  while (r.pos < r.len) {
+    const t = r.uint32();
+    if (t >>> 3 === 1) {
+      height = Math.max(height, 1 + (keyValues ? checkKeyValue(r, n + 1) : checkAnyValue(r, n + 1)));
+    } else {
+      r.skip(t & 7, n);
+    }
+  }
+  r.leave(outer);
+  return height;
+}
+
+/** A KeyValue: the height of its (last) value, 1 without one. */
+export function checkKeyValue(r: ProtoReader, n: number): number {
+  const outer = r.enter(n);
+  let height = 1;
+  while (r.pos < r.len) {
+    const t = r.uint32();
+    switch (t >>> 3) {
+      case 1:
+        r.string();
+        break;
+      case 2: {
+        // (The value is a message at n + 1: past the nesting limit even a simple one is refused.)
+        const end = n < MAX_PROTOBUF_NESTING ? simpleValueEnd(r) : -1;
+        if (end >= 0) {
+          r.pos = end;
+          height = 1;
+        } else {
+          height = checkAnyValue(r, n + 1);
+        }
+        break;
+      }
+      default:
+        r.skip(t & 7, n);
+    }
+  }
+  r.leave(outer);
+  return height;
+}
+
+// Building, from bytes the checks above accepted: nothing here can fail.
+
+/** Jumps over a length-delimited field already checked. */
+export function jump(r: ProtoReader): void {
+  const length = r.uint32();
+  r.pos += length;
+}
+
+export function readKeyValueInto(r: ProtoReader, n: number, out: AttrMap): void {
+  const outer = r.enter(n);
+  let key = '';
+  let value: AttrValue = null;
+  while (r.pos < r.len) {
+    const t = r.uint32();
+    switch (t >>> 3) {
+      case 1:
+        key = r.text(r.string(), r.pos);
+        break;
+      case 2: {
+        const end = simpleValueEnd(r);
+        value = end >= 0 ? simpleValue(r, end) : readAnyValue(r, n + 1);
+        break;
+      }
+      default:
+        r.skip(t & 7, n);
+    }
+  }
+  r.leave(outer);
+  if (key === '__proto__') {
+    // Assignment would set the prototype: "__proto__" must stay an ordinary attribute.
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    out[key] = value;
+  }
+}
+
+const STRING_VALUE_TAG = (1 << 3) | 2;
+const BOOL_VALUE_TAG = 2 << 3;
+const INT_VALUE_TAG = 3 << 3;
+
+/**
+ * Where the common AnyValue at `r.pos` ends — one string, bool or small int member filling the
+ * message, every length in one byte — or -1 for any other (read the long way). Nothing is read.
+ */
+function simpleValueEnd(r: ProtoReader): number {
+  const buf = r.buf;
+  const at = r.pos;
+  const length = buf[at];
+  const end = at + 1 + length;
+  if (length >= 128 || length < 2 || end > r.len) {
+    return -1;
+  }
+  const tag = buf[at + 1];
+  if (tag === STRING_VALUE_TAG) {
+    return buf[at + 2] === length - 2 ? end : -1;
+  }
+  if (tag !== BOOL_VALUE_TAG && tag !== INT_VALUE_TAG) {
+    return -1;
+  }
+  // A varint of one to three bytes ending where the message ends.
+  if (length > 4) {
+    return -1;
+  }
+  for (let i = at + 2; i < end; i++) {
+    if (buf[i] >= 128 !== i < end - 1) {
+      return -1;
+    }
+  }
+  return end;
+}
+
+/** The value of a simple AnyValue ending at `end` (see simpleValueEnd). */
+function simpleValue(r: ProtoReader, end: number): AttrValue {
+  const buf = r.buf;
+  const at = r.pos;
+  r.pos = end;
+  const tag = buf[at + 1];
+  if (tag === STRING_VALUE_TAG) {
+    return r.text(at + 3, end);
+  }
+  let v = 0;
+  for (let i = at + 2; i < end; i++) {
+    v |= (buf[i] & 127) << (7 * (i - at - 2));
+  }
+  return tag === BOOL_VALUE_TAG ? v !== 0 : v;
+}
+
+function readAnyValue(r: ProtoReader, n: number): AttrValue {
+  const outer = r.enter(n);
+  let str: string | undefined;
+  let bool: boolean | undefined;
+  let int: number | bigint | undefined;
+  let double: number | undefined;
+  let array: AttrValue[] | undefined;
+  let kvlist: AttrMap | undefined;
+  let bytes: Uint8Array | undefined;
+  while (r.pos < r.len) {
+    const t = r.uint32();
+    switch (t >>> 3) {
+      case 1: {
+        str = r.text(r.string(), r.pos);
+        break;
+      }
+      case 2:
+        bool = r.uint32() !== 0;
+        break;
+      case 3:
+        r.int64();
+        int = int64Value(r.lo, r.hi);
+        break;
+      case 4:
+        double = r.double();
+        break;
+      case 5:
+        array = readArrayValue(r, n + 1);
+        break;
+      case 6: {
+        const inner = r.enter(n + 1);
+        kvlist = {};
+        while (r.pos < r.len) {
+          const t2 = r.uint32();
+          if (t2 >>> 3 === 1) {
+            readKeyValueInto(r, n + 2, kvlist);
+          } else {
+            r.skip(t2 & 7, n + 1);
+          }
+        }
+        r.leave(inner);
+        break;
+      }
+      case 7: {
+        const at = r.bytes();
+        // A copy: the model's bytes must not alias the request body.
+        bytes = new Uint8Array(r.buf.subarray(at, r.pos));
+        break;
+      }
+      default:
+        r.skip(t & 7, n);
+    }
+  }
+  r.leave(outer);
+  return str ?? bool ?? int ?? double ?? array ?? kvlist ?? bytes ?? null;
+}
+
+function readArrayValue(r: ProtoReader, n: number): AttrValue[] {
+  const outer = r.enter(n);
+  const out: AttrValue[] = [];
+  while (r.pos < r.len) {
+    const t = r.uint32();
+    if (t >>> 3 === 1) {
+      out.push(readAnyValue(r, n + 1));
+    } else {
+      r.skip(t & 7, n);
+    }
+  }
+  r.leave(outer);
+  return out;
+}

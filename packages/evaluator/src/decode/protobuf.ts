@@ -1,0 +1,311 @@
+/**
+ * OTLP/protobuf ExportTraceServiceRequest → normalized spans, straight from the bytes: the same
+ * spans, and the same accepted and refused bodies, as protobufjs' decoder followed by
+ * decodeResourceSpans, without building protobufjs' messages first.
+ *
+ * Rules read a handful of attributes of a few spans, so a span's attributes, events and links
+ * are built on first access, from the body's bytes, which the span keeps (the body must not be
+ * written to afterwards). They are checked when the span is decoded — a body that decodes has no
+ * error left in it — so building them later cannot fail.
+ */
+import { AttrMap, groupTraces, Span, SpanEvent, SpanKind, SpanLink, StatusCode, Trace } from '../model';
+import { hexAt, jump, readKeyValueInto } from './protoValues';
+import { ProtoReader } from './protoReader';
+import { RequestScanner, ScanSink, Shape, SpanFields, spanFieldShape } from './protoScan';
+
+/** Nesting counts of the messages under a Span (see protoScan.ts). */
+const SPAN = 3;
+const IN_SPAN = 4;
+
+const HAS_ATTRIBUTES = 1;
+const HAS_EVENTS = 2;
+const HAS_LINKS = 4;
+
+/** A span whose attributes, events and links are read from the wire on first access. */
+class WireSpan implements Span {
+  traceId: string;
+  spanId: string;
+  declare parentSpanId?: string;
+  name: string;
+  kind: SpanKind;
+  status: StatusCode;
+  statusMessage: string;
+  startNs: bigint;
+  endNs: bigint;
+  durationNs: number;
+  service: string;
+  resource: AttrMap;
+  declare scope?: { name: string; version?: string };
+  /** The request's reader (and string table), shared by its spans: building one span's attributes never interleaves with another's. */
+  #r: ProtoReader;
+  #start: number;
+  #end: number;
+  #has: number;
+  #attrs: AttrMap | undefined = undefined;
+  #events: SpanEvent[] | undefined = undefined;
+  #links: SpanLink[] | undefined = undefined;
+
+  constructor(r: ProtoReader, f: SpanFields, traceId: string, service: string, resource: AttrMap, scope: WireSpan['scope']) {
+    const body = r.buf;
+    this.traceId = traceId;
+    this.spanId = hexAt(body, f.spanIdAt, 8);
+    if (f.parentAt >= 0) {
+      this.parentSpanId = hexAt(body, f.parentAt, 8);
+    }
+    this.name = r.text(f.nameAt, f.nameEnd);
+    this.kind = f.kind;
+    this.status = f.status;
+    this.statusMessage = r.text(f.statusMessageAt, f.statusMessageEnd);
+    this.startNs = f.startTimeAt < 0 ? 0n : r.bigUint64(f.startTimeAt);
+    this.endNs = f.endTimeAt < 0 ? 0n : r.bigUint64(f.endTimeAt);
+    this.durationNs = duration(body, f.startTimeAt, f.endTimeAt, this.startNs, this.endNs);
+    this.service = service;
+    this.resource = resource;
+    if (scope !== undefined) {
+      this.scope = scope;
+    }
+    this.#r = r;
+    this.#start = f.start;
+    this.#end = f.end;
+    this.#has = (f.attributes > 0 ? HAS_ATTRIBUTES : 0) | (f.events > 0 ? HAS_EVENTS : 0) | (f.links > 0 ? HAS_LINKS : 0);
+  }
+
+  get attrs(): AttrMap {
+    if (this.#attrs === undefined) {
+      this.#attrs = {};
+      if (this.#has & HAS_ATTRIBUTES) {
+        const out = this.#attrs;
+        this.#walk(9, (r) => readKeyValueInto(r, IN_SPAN, out));
+      }
+    }
+    return this.#attrs;
+  }
+
+  set attrs(value: AttrMap) {
+    this.#attrs = value;
+  }
+
+  get events(): SpanEvent[] {
+    if (this.#events === undefined) {
+      const out: SpanEvent[] = (this.#events = []);
+      if (this.#has & HAS_EVENTS) {
+        this.#walk(11, (r) => out.push(readEvent(r)));
+      }
+    }
+    return this.#events;
+  }
+
+  set events(value: SpanEvent[]) {
+    this.#events = value;
+  }
+
+  get links(): SpanLink[] {
+    if (this.#links === undefined) {
+      const out: SpanLink[] = (this.#links = []);
+      if (this.#has & HAS_LINKS) {
+        this.#walk(13, (r) => out.push(readLink(r)));
+      }
+    }
+    return this.#links;
+  }
+
+  set links(value: SpanLink[]) {
+    this.#links = value;
+  }
+
+  /** Calls `visit` at each occurrence of `field` in this span (already checked: cannot fail). */
+  #walk(field: number, visit: (r: ProtoReader) => void): void {
+    const r = this.#r;
+    r.pos = this.#start;
+    r.len = this.#end;
+    while (r.pos < r.len) {
+      const t = r.uint32();
+      const number = t >>> 3;
+      if (number === field) {
+        visit(r);
+        continue;
+      }
+      switch (spanFieldShape(number)) {
+        case Shape.Bytes:
+        case Shape.Message:
+          jump(r);
+          break;
+        case Shape.Varint:
+          r.uint32();
+          break;
+        case Shape.Fixed64:
+          r.fixed64();
+          break;
+        case Shape.Fixed32:
+          r.fixed32();
+          break;
+        default:
+          r.skip(t & 7, SPAN);
+      }
+    }
+  }
+}
+
+const word = (b: Uint8Array, at: number) => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+
+/** endNs - startNs as a number, from the 32-bit halves when that is exact (the common case), else from the bigints. */
+function duration(body: Uint8Array, startAt: number, endAt: number, startNs: bigint, endNs: bigint): number {
+  if (startAt >= 0 && endAt >= 0) {
+    const hi = word(body, endAt + 4) - word(body, startAt + 4);
+    if (hi > -0x100000 && hi < 0x100000) {
+      const d = hi * 4294967296 + (word(body, endAt) - word(body, startAt));
+      return d > 0 ? d : 0;
+    }
+  }
+  return endNs > startNs ? Number(endNs - startNs) : 0;
+}
+
+function readEvent(r: ProtoReader): SpanEvent {
+  const outer = r.enter(IN_SPAN);
+  let name = '';
+  let timeNs = 0n;
+  const attrs: AttrMap = {};
+  while (r.pos < r.len) {
+    const t = r.uint32();
+    switch (t >>> 3) {
+      case 1:
+        timeNs = r.bigUint64(r.fixed64());
+        break;
+      case 2: {
+        name = r.text(r.string(), r.pos);
+        break;
+      }
+      case 3:
+        readKeyValueInto(r, IN_SPAN + 1, attrs);
+        break;
+      case 4:
+        r.uint32();
+        break;
+      default:
+        r.skip(t & 7, IN_SPAN);
+    }
+  }
+  r.leave(outer);
+  return { name, timeNs, attrs };
+}
+
+function readLink(r: ProtoReader): SpanLink {
+  const outer = r.enter(IN_SPAN);
+  let traceId = '';
+  let spanId = '';
+  const attrs: AttrMap = {};
+  while (r.pos < r.len) {
+    const t = r.uint32();
+    switch (t >>> 3) {
+      case 1:
+        traceId = hexAt(r.buf, r.bytes(), 16);
+        break;
+      case 2:
+        spanId = hexAt(r.buf, r.bytes(), 8);
+        break;
+      case 3:
+        r.string();
+        break;
+      case 4:
+        readKeyValueInto(r, IN_SPAN + 1, attrs);
+        break;
+      case 5:
+        r.uint32();
+        break;
+      case 6:
+        r.fixed32();
+        break;
+      default:
+        r.skip(t & 7, IN_SPAN);
+    }
+  }
+  r.leave(outer);
+  return { traceId, spanId, attrs };
+}
+
+/** Builds the spans as the scanner finds them. */
+class SpanBuilder implements ScanSink {
+  readonly spans: Span[] = [];
+  private resourceAttrs: AttrMap = {};
+  private service = '';
+  private scopeValue: WireSpan['scope'];
+  private lastTraceAt = -1;
+  private lastTraceId = '';
+
+  constructor(private readonly r: ProtoReader) {}
+
+  resource(resourceAt: number): void {
+    const attrs: AttrMap = {};
+    if (resourceAt >= 0) {
+      const r = this.r;
+      const { pos, len } = r;
+      r.pos = resourceAt;
+      const outer = r.enter(2);
+      while (r.pos < r.len) {
+        const t = r.uint32();
+        switch (t >>> 3) {
+          case 1:
+            readKeyValueInto(r, 3, attrs);
+            break;
+          case 2:
+            r.uint32();
+            break;
+          default:
+            r.skip(t & 7, 2);
+        }
+      }
+      r.leave(outer);
+      r.pos = pos;
+      r.len = len;
+    }
+    this.resourceAttrs = attrs;
+    const service = attrs['service.name'];
+    this.service = typeof service === 'string' ? service : '';
+  }
+
+  scope(scopeAt: number, nameAt: number, nameEnd: number, versionAt: number, versionEnd: number): void {
+    if (scopeAt < 0) {
+      this.scopeValue = undefined;
+      return;
+    }
+    const name = this.r.text(nameAt, nameEnd);
+    const version = this.r.text(versionAt, versionEnd);
+    this.scopeValue = version === '' ? { name } : { name, version };
+  }
+
+  span(f: SpanFields): void {
+    const buf = this.r.buf;
+    // Spans of one trace often come together: their id is made once.
+    let traceId = this.lastTraceId;
+    if (this.lastTraceAt < 0 || !sameBytes(buf, this.lastTraceAt, f.traceIdAt, 16)) {
+      traceId = this.lastTraceId = hexAt(buf, f.traceIdAt, 16);
+      this.lastTraceAt = f.traceIdAt;
+    }
+    this.spans.push(new WireSpan(this.r, f, traceId, this.service, this.resourceAttrs, this.scopeValue));
+  }
+}
+
+function sameBytes(buf: Uint8Array, a: number, b: number, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    if (buf[a + i] !== buf[b + i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The spans of an OTLP/protobuf ExportTraceServiceRequest, in wire order. Throws ProtobufError
+ * (malformed bytes) or DecodeError (invalid OTLP), with the path of the offending field.
+ */
+export function decodeOtlpProtobufSpans(body: Uint8Array): Span[] {
+  const scanner = new RequestScanner(body);
+  const builder = new SpanBuilder(scanner.r);
+  scanner.scan(builder);
+  return builder.spans;
+}
+
+/** An OTLP/protobuf ExportTraceServiceRequest → its traces (spans grouped by trace id). */
+export function decodeOtlpProtobuf(body: Uint8Array): Trace[] {
+  return groupTraces(decodeOtlpProtobufSpans(body));
+}
