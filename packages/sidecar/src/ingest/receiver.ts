@@ -348,7 +348,14 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
       remember(tenant.id, keys, now);
       if (now - lastPrune >= PRUNE_EVERY_MS) {
         lastPrune = now;
-        storageStep(() => options.store.pruneIngestSeen(now), false);
+        try {
+          options.store.pruneIngestSeen(now);
+        } catch (e) {
+          // The batch is durable already: a failed prune is only counted (and tried again later).
+          if (!options.ingest.health.failed('store', e)) {
+            throw e;
+          }
+        }
       }
       options.metrics.spansReceived.inc({ tenant: tenant.id, source: 'push' }, spanCount);
       options.metrics.ingestBytes.inc({ tenant: tenant.id }, raw.length);
@@ -372,22 +379,18 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
     }
     throw e;
   };
-  /** Runs a store write; a storage failure becomes a 503 (`refuse`) or is only counted. */
-  function storageStep<T>(write: () => T, refuse?: true): T;
-  function storageStep<T>(write: () => T, refuse: false): T | undefined;
-  function storageStep<T>(write: () => T, refuse = true): T | undefined {
+  /** Runs a store write; a storage failure (counted in storage health) becomes a 503. */
+  const storageStep = <T>(write: () => T): T => {
     try {
       return write();
     } catch (e) {
       if (!options.ingest.health.failed('store', e)) {
         throw e;
       }
-      if (refuse) {
-        throw new Refusal(503, 'storage_unavailable', 'the disk or the store cannot be written; retry later', UNAVAILABLE_RETRY_AFTER_S);
-      }
-      return undefined;
+      throw new Refusal(503, 'storage_unavailable', 'the disk or the store cannot be written; retry later', UNAVAILABLE_RETRY_AFTER_S);
     }
-  }
+  };
+
 
   app.setErrorHandler((error: FastifyError, req, res) => {
     const proto = contentType(req) === PROTOBUF;
