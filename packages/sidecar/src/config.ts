@@ -1,3 +1,5 @@
+import type { FsyncPolicy } from './ingest/log/log';
+
 /**
  * The sidecar's configuration: one typed loader over environment variables with documented
  * defaults. A wrong value fails at start with the variable's name.
@@ -47,6 +49,10 @@ export interface SidecarConfig {
   evidenceWindowMs: number;
   evidenceSamples: number;
   evidencePerTrace: boolean;
+  /** The ingest log (docs/ingest.md): when accepted batches are forced to disk, its bound, its segment size. */
+  ingestFsync: FsyncPolicy;
+  ingestLogMaxBytes: number;
+  ingestLogSegmentBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -103,7 +109,20 @@ export const DEFAULTS = {
   EVIDENCE_WINDOW: '1m',
   EVIDENCE_SAMPLES: 10,
   EVIDENCE_PER_TRACE: 'failures',
+  INGEST_FSYNC: 'always',
+  INGEST_LOG_MAX_BYTES: '1GiB',
+  INGEST_LOG_SEGMENT_BYTES: '16MiB',
 } as const;
+
+/** `always` (group commit, the default), `interval:<duration>` or `off`. */
+export function parseFsyncPolicy(text: string): FsyncPolicy | undefined {
+  if (text === 'always' || text === 'off') {
+    return { mode: text };
+  }
+  const m = /^interval:(.+)$/.exec(text);
+  const everyMs = m ? parseDuration(m[1]) : undefined;
+  return everyMs !== undefined && everyMs > 0 ? { mode: 'interval', everyMs } : undefined;
+}
 
 export function loadConfig(env: Env): SidecarConfig {
   const str = (name: string): string | undefined => {
@@ -194,7 +213,22 @@ export function loadConfig(env: Env): SidecarConfig {
     evidenceWindowMs: duration('EVIDENCE_WINDOW', DEFAULTS.EVIDENCE_WINDOW),
     evidenceSamples: int('EVIDENCE_SAMPLES', DEFAULTS.EVIDENCE_SAMPLES, 0, 1000),
     evidencePerTrace: oneOf('EVIDENCE_PER_TRACE', ['failures', 'off'] as const, DEFAULTS.EVIDENCE_PER_TRACE) === 'failures',
+    ingestFsync: { mode: 'always' },
+    ingestLogMaxBytes: bytes('INGEST_LOG_MAX_BYTES', DEFAULTS.INGEST_LOG_MAX_BYTES),
+    ingestLogSegmentBytes: bytes('INGEST_LOG_SEGMENT_BYTES', DEFAULTS.INGEST_LOG_SEGMENT_BYTES),
   };
+  const fsync = str('INGEST_FSYNC') ?? DEFAULTS.INGEST_FSYNC;
+  const policy = parseFsyncPolicy(fsync);
+  if (policy === undefined) {
+    throw new ConfigError('INGEST_FSYNC', `expected always, interval:<duration> (such as interval:100ms) or off, got ${JSON.stringify(fsync)}`);
+  }
+  config.ingestFsync = policy;
+  if (config.ingestLogMaxBytes < 2 * config.ingestLogSegmentBytes) {
+    throw new ConfigError('INGEST_LOG_MAX_BYTES', `must be at least twice INGEST_LOG_SEGMENT_BYTES (${config.ingestLogSegmentBytes} bytes), got ${config.ingestLogMaxBytes} bytes`);
+  }
+  if (config.ingestLogMaxBytes < config.maxBodyBytes) {
+    throw new ConfigError('INGEST_LOG_MAX_BYTES', `must be at least MAX_BODY_BYTES (${config.maxBodyBytes} bytes), got ${config.ingestLogMaxBytes} bytes`);
+  }
   if (config.tempoBasicAuth !== undefined && !config.tempoBasicAuth.includes(':')) {
     throw new ConfigError('TEMPO_BASIC_AUTH', 'expected user:password');
   }

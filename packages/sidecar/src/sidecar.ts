@@ -14,7 +14,8 @@ import { EvidenceStore } from './evidence/store';
 import { OtlpEvidenceWriter } from './evidence/writer';
 import { TraceAssembler } from './ingest/assembler';
 import { gatewayUrl, RedactHook, TempoForwarder } from './ingest/gateway';
-import { buildReceiver } from './ingest/receiver';
+import { crashHookFrom, DurableIngest } from './ingest/log/durable';
+import { buildReceiver, decodeBody } from './ingest/receiver';
 import { Metrics } from './metrics';
 import { Pipeline } from './pipeline';
 import { Redactor, redactorFor, storedHashKey } from './redact';
@@ -52,6 +53,8 @@ export interface SidecarDeps {
   env?: Record<string, string | undefined>;
   /** How often ended evidence windows are sealed into records (default: a quarter of EVIDENCE_WINDOW, at most 1 s). */
   evidenceIntervalMs?: number;
+  /** False: no ingest log, a 2xx is not durable (only `npm run bench ingest-log`'s baseline). */
+  ingestLog?: boolean;
 }
 
 export interface Sidecar {
@@ -214,6 +217,19 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   );
 
   const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, redactorOf, usage, evidence);
+  // The ingest log: a 2xx means the batch is on disk; a restart reads back what was not yet evaluated.
+  const ingest = new DurableIngest({
+    dir: config.dataDir === ':memory:' || deps.ingestLog === false ? undefined : path.join(config.dataDir, 'ingest-log'),
+    fsync: config.ingestFsync,
+    segmentBytes: config.ingestLogSegmentBytes,
+    maxBytes: config.ingestLogMaxBytes,
+    store,
+    evidence,
+    registry: metrics.registry,
+    log,
+    now,
+    crash: crashHookFrom(deps.env ?? process.env),
+  });
 
   const gateway = config.gateway
     ? new TempoForwarder({
@@ -277,13 +293,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     maxSpans: config.maxBufferSpans,
     maxBytes: config.maxBufferBytes,
     now,
-    onReady: (t, trace) => {
-      try {
-        pipeline.evaluate(t, trace, 'push');
-      } catch (e) {
-        log.error({ err: e, traceId: trace.traceId }, 'evaluating a trace failed');
-      }
-    },
+    // A trace whose signals cannot be stored throws here and stays buffered (and in the log) for a retry.
+    onReady: (t, trace, position) => ingest.evaluate(t, trace.traceId, position, () => pipeline.evaluate(t, trace, 'push')),
     onDrop: (reason, spans) => metrics.tracesDropped.inc({ reason }, spans),
   });
 
@@ -327,6 +338,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         log.warn({ rulesDir: config.rulesDir }, 'RULES_DIR is ignored: the tenants file lists no tenant `default`; give each tenant a rulesDir');
       }
       rulesLoaded = true;
+      await ingest.recover(assembler, (b) => decodeBody(b.body, undefined, b.protobuf, Number.MAX_SAFE_INTEGER).traces, (id) => tenants.some((t) => t.id === id));
+      ingest.start(assembler);
       receiver = buildReceiver({
         maxBodyBytes: config.maxBodyBytes,
         tenants,
@@ -336,6 +349,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         store,
         now,
         gateway,
+        ingest,
+        decisionWaitMs: config.decisionWaitMs,
         accepting: () => accepting,
         onAccepted: (t, spans, bytes) => usage.count(t, { spans, bytes }),
       });
@@ -347,7 +362,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         metrics,
         log,
         now,
-        ready: () => rulesLoaded && store.db.open && accepting,
+        ready: () => rulesLoaded && store.db.open && accepting && ingest.health.healthy,
         version: VERSION,
         tempo: tempoClients,
         replay: replays,
@@ -394,6 +409,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       await receiver?.close();
       const drained = assembler.drain();
       log.info({ traces: drained }, 'drained trace assembly');
+      await ingest.close(assembler);
       evidence.stop();
       await Promise.all(dispatchers.map((d) => d.stop()));
       await gateway?.stop();

@@ -218,6 +218,14 @@ const MIGRATIONS: string[] = [
   // index it replaces did.
   `CREATE INDEX evidence_controls ON evidence (tenant, framework, control, window_end, window_start, outcome, evidence_type, checked_traces, failed_traces);
    DROP INDEX evidence_by_control;`,
+  // The ingest log (src/ingest/log): which traces were decided (evaluated, their signals stored),
+  // and up to which log position, written in the evaluation's transaction, so a restart that
+  // reads the log back does not evaluate (and count evidence for) those traces again.
+  `CREATE TABLE ingest_decided (
+     tenant TEXT NOT NULL, trace_id TEXT NOT NULL, position INTEGER NOT NULL,
+     PRIMARY KEY (tenant, trace_id));
+   CREATE INDEX ingest_decided_by_position ON ingest_decided (position);
+   CREATE TABLE storage_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL, filler BLOB NOT NULL);`,
 ];
 
 /** One change, as the audit log keeps it: who did what to which thing, with the state before and after. */
@@ -418,6 +426,33 @@ export class Store {
   /** Forgets expired keys; returns how many. */
   pruneIngestSeen(now: number): number {
     return this.db.prepare('DELETE FROM ingest_seen WHERE expires_at <= ?').run(now).changes;
+  }
+
+  /** Records that a trace was decided with every span the ingest log holds for it up to `position`. */
+  markDecided(tenant: string, traceId: string, position: number): void {
+    this.db
+      .prepare('INSERT INTO ingest_decided (tenant, trace_id, position) VALUES (?, ?, ?) ON CONFLICT (tenant, trace_id) DO UPDATE SET position = max(position, excluded.position)')
+      .run(tenant, traceId, position);
+  }
+
+  /** Every decided trace the ingest log may still hold, for recovery. */
+  decidedTraces(): Array<{ tenant: string; traceId: string; position: number }> {
+    return (this.db.prepare('SELECT tenant, trace_id, position FROM ingest_decided').all() as Array<{ tenant: string; trace_id: string; position: number }>).map((r) => ({
+      tenant: r.tenant,
+      traceId: r.trace_id,
+      position: r.position,
+    }));
+  }
+
+  /** Forgets decisions about log positions below `position` (their segments are deleted). */
+  pruneDecided(position: number): number {
+    return this.db.prepare('DELETE FROM ingest_decided WHERE position < ?').run(position).changes;
+  }
+
+  /** Writes `bytes` bytes and clears them again (two commits): throws (SQLITE_FULL, …) while the store cannot take writes. */
+  probeWrite(now: number, bytes: number): void {
+    this.db.prepare('INSERT INTO storage_probe (id, at, filler) VALUES (1, ?, zeroblob(?)) ON CONFLICT (id) DO UPDATE SET at = excluded.at, filler = excluded.filler').run(now, bytes);
+    this.db.prepare("UPDATE storage_probe SET filler = x'' WHERE id = 1").run();
   }
 
   spoolBatch(tenant: string, orgId: string | undefined, body: Uint8Array, spans: number, now: number): number {

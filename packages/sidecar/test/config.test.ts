@@ -36,7 +36,19 @@ describe('loadConfig', () => {
       evidenceWindowMs: 60_000,
       evidenceSamples: 10,
       evidencePerTrace: true,
+      ingestFsync: { mode: 'always' },
+      ingestLogMaxBytes: 1024 ** 3,
+      ingestLogSegmentBytes: 16 * 1024 * 1024,
     });
+  });
+
+  it('reads the ingest log policy and refuses a bad one, naming the variable', () => {
+    expect(loadConfig({ INGEST_FSYNC: 'interval:100ms' }).ingestFsync).toEqual({ mode: 'interval', everyMs: 100 });
+    expect(loadConfig({ INGEST_FSYNC: 'off' }).ingestFsync).toEqual({ mode: 'off' });
+    expect(() => loadConfig({ INGEST_FSYNC: 'sometimes' })).toThrow('INGEST_FSYNC: expected always, interval:<duration> (such as interval:100ms) or off, got "sometimes"');
+    expect(() => loadConfig({ INGEST_FSYNC: 'interval:0' })).toThrow(ConfigError);
+    expect(() => loadConfig({ INGEST_LOG_MAX_BYTES: '20MiB', INGEST_LOG_SEGMENT_BYTES: '16MiB' })).toThrow(/^INGEST_LOG_MAX_BYTES: must be at least twice INGEST_LOG_SEGMENT_BYTES/);
+    expect(() => loadConfig({ INGEST_LOG_MAX_BYTES: '8MiB', INGEST_LOG_SEGMENT_BYTES: '1MiB' })).toThrow(/^INGEST_LOG_MAX_BYTES: must be at least MAX_BODY_BYTES/);
   });
 
   it('reads durations, sizes and URLs', () => {

@@ -4,6 +4,11 @@
  * Evaluated traces are held a while longer, so late spans re-evaluate the trace with its earlier
  * spans; later still they are counted as late. The buffer is bounded in spans and bytes, and
  * nothing leaves it without being counted.
+ *
+ * With the ingest log, each trace also knows the log positions of its spans: the oldest pins the
+ * log (segments below every held trace's oldest position can go), the newest is handed to
+ * onReady so the decision can be recorded. A trace whose evaluation throws (its signals could not
+ * be stored) stays pending and is tried again after RETRY_FAILED_MS.
  */
 import { buildTrace, Span, Trace } from '@betrace/evaluator';
 
@@ -11,6 +16,8 @@ export type DropReason = 'late' | 'buffer_full';
 
 /** How many let-go trace ids are remembered to recognise late spans. */
 const MAX_FORGOTTEN = 100_000;
+/** How long a trace whose evaluation failed waits before it is tried again. */
+export const RETRY_FAILED_MS = 1000;
 
 export interface AssemblerOptions {
   decisionWaitMs: number;
@@ -20,7 +27,8 @@ export interface AssemblerOptions {
   /** How long an evaluated trace is kept for late spans (default: max_trace_age). */
   holdEvaluatedMs?: number;
   now: () => number;
-  onReady: (tenant: string, trace: Trace) => void;
+  /** Evaluates a trace; `position`: the newest ingest log position of its spans. Throwing keeps it pending, to be tried again. */
+  onReady: (tenant: string, trace: Trace, position: number | undefined) => void;
   onDrop: (reason: DropReason, spans: number) => void;
 }
 
@@ -33,6 +41,20 @@ interface Pending {
   lastSeen: number;
   /** Set once evaluated: the trace waits here for late spans until this time. */
   evaluatedAt?: number;
+  /** Ingest log positions of its oldest and newest spans (none without the log). */
+  oldest?: number;
+  newest?: number;
+  /** Its evaluation failed: not tried again before this time. */
+  retryAt?: number;
+}
+
+/** Where a batch sits in the ingest log, and how it is buffered. */
+export interface AddOptions {
+  position?: number;
+  /** When it was received (recovery: the original time), default now. */
+  at?: number;
+  /** Already durable (recovered, or its room reserved before the log write): buffered even past the bounds. */
+  force?: boolean;
 }
 
 export type AddResult = { accepted: true } | { accepted: false; reason: 'buffer_full'; retryAfterMs: number };
@@ -59,16 +81,14 @@ export class TraceAssembler {
    * Buffers the spans of one request (already grouped per trace). All or nothing: a request that
    * does not fit is refused whole, so the exporter's retry does not double-count spans.
    */
-  add(tenant: string, traces: readonly Trace[], bytes: number): AddResult {
+  add(tenant: string, traces: readonly Trace[], bytes: number, opts: AddOptions = {}): AddResult {
     const spans = traces.reduce((n, t) => n + t.spans.length, 0);
-    if (this.spanCount + spans > this.options.maxSpans || this.byteCount + bytes > this.options.maxBytes) {
-      this.evictEvaluated();
-      if (this.spanCount + spans > this.options.maxSpans || this.byteCount + bytes > this.options.maxBytes) {
-        this.options.onDrop('buffer_full', spans);
-        return { accepted: false, reason: 'buffer_full', retryAfterMs: this.options.decisionWaitMs };
-      }
+    if (opts.force !== true && !this.room(spans, bytes)) {
+      this.options.onDrop('buffer_full', spans);
+      return { accepted: false, reason: 'buffer_full', retryAfterMs: this.options.decisionWaitMs };
     }
-    const now = this.options.now();
+    const now = opts.at ?? this.options.now();
+    const position = opts.position;
     const perSpan = spans === 0 ? 0 : bytes / spans;
     for (const t of traces) {
       const key = `${tenant}\u0000${t.traceId}`;
@@ -86,13 +106,54 @@ export class TraceAssembler {
         p.firstSeen = now;
       }
       p.spans.push(...t.spans);
-      p.lastSeen = now;
+      p.lastSeen = Math.max(p.lastSeen, now);
+      if (position !== undefined) {
+        p.oldest = Math.min(p.oldest ?? position, position);
+        p.newest = Math.max(p.newest ?? position, position);
+      }
       const b = perSpan * t.spans.length;
       p.bytes += b;
       this.spanCount += t.spans.length;
       this.byteCount += b;
     }
     return { accepted: true };
+  }
+
+  /** Whether `spans` and `bytes` more fit (evaluated traces are forgotten early to make room). */
+  room(spans: number, bytes: number): boolean {
+    const fits = () => this.spanCount + spans <= this.options.maxSpans && this.byteCount + bytes <= this.options.maxBytes;
+    if (!fits()) {
+      this.evictEvaluated();
+    }
+    return fits();
+  }
+
+  /** The oldest ingest log position any held trace needs; segments wholly below it can be deleted. */
+  oldestPosition(): number | undefined {
+    let oldest: number | undefined;
+    for (const p of this.traces.values()) {
+      if (p.oldest !== undefined && (oldest === undefined || p.oldest < oldest)) {
+        oldest = p.oldest;
+      }
+    }
+    return oldest;
+  }
+
+  /**
+   * After recovery: traces that were decided before the crash with every span now held
+   * (`decidedUpTo` ≥ their newest position) are held as evaluated instead of evaluated again.
+   */
+  settleDecided(decidedUpTo: (tenant: string, traceId: string) => number | undefined): number {
+    const now = this.options.now();
+    let settled = 0;
+    for (const p of this.traces.values()) {
+      const upTo = decidedUpTo(p.tenant, p.traceId);
+      if (p.evaluatedAt === undefined && upTo !== undefined && p.newest !== undefined && p.newest <= upTo) {
+        p.evaluatedAt = now;
+        settled++;
+      }
+    }
+    return settled;
   }
 
   /** Hands over every trace that is due; forgets evaluated traces past their hold time. */
@@ -113,9 +174,13 @@ export class TraceAssembler {
         }
         continue;
       }
+      if (p.retryAt !== undefined && now < p.retryAt) {
+        continue;
+      }
       if (now - p.lastSeen >= this.options.decisionWaitMs || now - p.firstSeen >= this.options.maxTraceAgeMs) {
-        this.release(p, now);
-        ready++;
+        if (this.release(p, now)) {
+          ready++;
+        }
       }
     }
     return ready;
@@ -126,17 +191,25 @@ export class TraceAssembler {
     const now = this.options.now();
     let ready = 0;
     for (const p of this.traces.values()) {
-      if (p.evaluatedAt === undefined) {
-        this.release(p, now);
+      if (p.evaluatedAt === undefined && this.release(p, now)) {
         ready++;
       }
     }
     return ready;
   }
 
-  private release(p: Pending, now: number): void {
+  /** Evaluates a trace; false when that failed (it stays pending, and in the log, for a retry). */
+  private release(p: Pending, now: number): boolean {
     p.evaluatedAt = now;
-    this.options.onReady(p.tenant, buildTrace(p.traceId, p.spans.slice()));
+    try {
+      this.options.onReady(p.tenant, buildTrace(p.traceId, p.spans.slice()), p.newest);
+    } catch {
+      p.evaluatedAt = undefined;
+      p.retryAt = now + RETRY_FAILED_MS;
+      return false;
+    }
+    p.retryAt = undefined;
+    return true;
   }
 
   private forget(key: string, p: Pending): void {

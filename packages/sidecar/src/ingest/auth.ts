@@ -18,7 +18,6 @@ export type RefusalReason =
   | 'missing_signature'
   | 'bad_signature'
   | 'stale_timestamp'
-  | 'replayed'
   | 'bad_idempotency_key'
   | 'rate_limited'
   | 'too_large'
@@ -26,6 +25,8 @@ export type RefusalReason =
   | 'unsupported_media_type'
   | 'buffer_full'
   | 'spool_full'
+  | 'log_full'
+  | 'storage_unavailable'
   | 'shutting_down';
 
 /** A request the receiver will not take: HTTP status, metric reason, message for the client. */

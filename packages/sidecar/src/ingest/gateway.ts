@@ -157,10 +157,20 @@ export class TempoForwarder {
     return Math.min(300, Math.max(1, Math.ceil(wait / 1000)));
   }
 
-  spool(tenant: Tenant, batch: PreparedBatch): void {
-    this.options.store.spoolBatch(tenant.id, tenant.tempoOrgId, batch.body, batch.spans, this.options.now());
+  /** Spools a batch; returns its id, for unspool. */
+  spool(tenant: Tenant, batch: PreparedBatch): number {
+    const id = this.options.store.spoolBatch(tenant.id, tenant.tempoOrgId, batch.body, batch.spans, this.options.now());
     this.spoolBytes += batch.body.length;
     this.spooledBatches++;
+    this.updateGauges();
+    return id;
+  }
+
+  /** Takes back a batch just spooled whose accept then failed (the ingest log could not take it). */
+  unspool(id: number, batch: PreparedBatch): void {
+    this.options.store.completeSpool(id);
+    this.spoolBytes -= batch.body.length;
+    this.spooledBatches--;
     this.updateGauges();
   }
 

@@ -2,14 +2,19 @@
  * The OTLP/HTTP trace receiver: POST /v1/traces with application/x-protobuf or application/json,
  * optionally gzip-compressed, answered as the OTLP specification says: 200 with the export
  * response (partialSuccess when spans were refused), 400 naming what is malformed, 413 over the
- * size limit, 415 for other media types, 503 with Retry-After when the buffer is full (the
- * OpenTelemetry exporters retry those).
+ * size limit, 415 for other media types, 503 with Retry-After when the buffer or the ingest log
+ * is full or the disk cannot take the batch (the OpenTelemetry exporters retry those).
+ *
+ * Durability: a batch is answered 2xx only once it is in the ingest log (log/), with its
+ * idempotency key and signature, so a crash after the answer loses nothing and a retry after the
+ * crash is recognised.
  *
  * Ingest security: the sender's tenant comes from its ingest key (401 without a valid one, unless
- * ingest is open), an optional HMAC body signature (401 stale or wrong, 409 replayed), a token
- * bucket per tenant (429 with Retry-After), and `x-idempotency-key` (a batch seen in the last
- * 24 h is answered 200 and not counted again). Every refusal is counted in
- * betrace_ingest_refused_total{tenant,reason} and logged without the secret.
+ * ingest is open), an optional HMAC body signature (401 stale or wrong; one already accepted is
+ * the same batch: 200, not taken again), a token bucket per tenant (429 with Retry-After), and
+ * `x-idempotency-key` (a batch seen in the last 24 h is answered 200 and not counted again).
+ * Every refusal is counted in betrace_ingest_refused_total{tenant,reason} and logged without the
+ * secret.
  */
 import { gunzipSync, inflateSync } from 'zlib';
 import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -21,6 +26,10 @@ import { IDEMPOTENCY_TTL_MS, identifyTenant, idempotencyKey, Refusal, verifySign
 import type { PreparedBatch, TempoForwarder } from './gateway';
 import { encodeRpcStatus, encodeTraceResponse } from './otlpProto';
 import { TokenBuckets } from './rateLimit';
+import type { DurableIngest } from './log/durable';
+import { storageErrorCode, UNAVAILABLE_RETRY_AFTER_S } from './log/health';
+import { LogFull } from './log/log';
+import type { SeenKey } from './log/record';
 import type { Metrics } from '../metrics';
 import type { Store } from '../store';
 import type { Tenant } from '../tenants';
@@ -30,7 +39,6 @@ const JSON_TYPE = 'application/json';
 
 /** gRPC status codes used in google.rpc.Status bodies. */
 const INVALID_ARGUMENT = 3;
-const ALREADY_EXISTS = 6;
 const RESOURCE_EXHAUSTED = 8;
 const UNAVAILABLE = 14;
 const UNAUTHENTICATED = 16;
@@ -52,6 +60,10 @@ export interface ReceiverOptions {
   accepting: () => boolean;
   /** Gateway mode: accepted batches are spooled for Tempo (after redaction). */
   gateway?: TempoForwarder;
+  /** The ingest log and storage health: a batch is answered 2xx only once it is durable here. */
+  ingest: DurableIngest;
+  /** The Retry-After of a full trace buffer. */
+  decisionWaitMs: number;
   /** Called once per accepted request (usage): its tenant, span count and body bytes as received. */
   onAccepted?(tenant: string, spans: number, bytes: number): void;
 }
@@ -81,7 +93,7 @@ function decompress(body: Buffer, encoding: string | undefined, limit: number): 
 }
 
 /** Decompresses and decodes a body into traces; throws a Refusal naming what is wrong. */
-function decodeBody(raw: Buffer, encoding: string | undefined, proto: boolean, limit: number): { body: Buffer; traces: Trace[] } {
+export function decodeBody(raw: Buffer, encoding: string | undefined, proto: boolean, limit: number): { body: Buffer; traces: Trace[] } {
   try {
     const body = decompress(raw, encoding, limit);
     if (proto) {
@@ -118,12 +130,10 @@ function rpcCode(r: Refusal): number {
   switch (r.status) {
     case 401:
       return UNAUTHENTICATED;
-    case 409:
-      return ALREADY_EXISTS;
     case 429:
       return RESOURCE_EXHAUSTED;
     case 503:
-      return r.reason === 'shutting_down' ? UNAVAILABLE : RESOURCE_EXHAUSTED;
+      return r.reason === 'shutting_down' || r.reason === 'storage_unavailable' ? UNAVAILABLE : RESOURCE_EXHAUSTED;
     default:
       return INVALID_ARGUMENT;
   }
@@ -173,7 +183,7 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
     const tenant = identified.get(req)?.id;
     refused.inc({ tenant: tenant ?? '', reason: r.reason });
     const context = { tenant, reason: r.reason, status: r.status, remote: req.ip };
-    if (r.status === 401 || r.status === 409) {
+    if (r.status === 401) {
       options.log.warn(context, `OTLP request refused: ${r.message}`);
     } else {
       options.log.info(context, `OTLP request refused: ${r.message}`);
@@ -196,6 +206,38 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
     }
   });
 
+  /** Keys of batches being made durable right now: a second request with one waits for the first. */
+  const inflight = new Map<string, Promise<boolean>>();
+  /** Keys whose batch is durable in the log but which the store could not take (yet): still known. */
+  const unsaved = new Map<string, { tenant: string; entry: SeenKey }>();
+  const keyOf = (tenant: string, kind: SeenKey['kind'], key: string) => `${tenant}\u0000${kind}\u0000${key}`;
+  const seenAt = (tenant: string, kind: SeenKey['kind'], key: string, now: number): number | undefined => {
+    const u = unsaved.get(keyOf(tenant, kind, key));
+    return u !== undefined && u.entry.expiresAt > now ? now : options.store.ingestSeen(tenant, kind, key, now);
+  };
+  const remember = (tenant: string, entries: readonly SeenKey[], now: number) => {
+    const all = [...unsaved.values()];
+    try {
+      for (const u of all) {
+        options.store.rememberIngest(u.tenant, [u.entry], now);
+        unsaved.delete(keyOf(u.tenant, u.entry.kind, u.entry.key));
+      }
+      if (entries.length > 0) {
+        options.store.rememberIngest(tenant, entries, now);
+      }
+    } catch (e) {
+      if (!options.ingest.health.failed('store', e)) {
+        throw e;
+      }
+      // The log record holds them (a restart re-reads them); until the store takes them, memory does.
+      for (const entry of entries) {
+        unsaved.set(keyOf(tenant, entry.kind, entry.key), { tenant, entry });
+      }
+    }
+  };
+  /** Span and byte room promised to batches whose log write is in flight. */
+  const reserved = { spans: 0, bytes: 0 };
+
   app.post('/v1/traces', async (req, res) => {
     const tenant = identified.get(req)!;
     const type = contentType(req);
@@ -210,24 +252,36 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
       if (!options.accepting()) {
         throw new Refusal(503, 'shutting_down', 'the sidecar is shutting down; retry against another instance or later', 5);
       }
-      const remember: Array<{ kind: 'idempotency' | 'signature'; key: string; expiresAt: number }> = [];
+      const keys: SeenKey[] = [];
+      let seenBefore: string | undefined;
       if (tenant.ingestHmacSecret !== undefined) {
         const { signature, rememberUntil } = verifySignature(tenant.ingestHmacSecret, req.headers, raw, now);
-        const seenAt = options.store.ingestSeen(tenant.id, 'signature', signature, now);
-        if (seenAt !== undefined) {
-          throw new Refusal(409, 'replayed', `replayed request: this signature was already accepted at ${new Date(seenAt).toISOString()}; sign every request anew`);
-        }
-        remember.push({ kind: 'signature', key: signature, expiresAt: rememberUntil });
+        keys.push({ kind: 'signature', key: signature, expiresAt: rememberUntil });
       }
       const idempotency = idempotencyKey(req.headers);
       if (idempotency !== undefined) {
-        if (options.store.ingestSeen(tenant.id, 'idempotency', idempotency, now) !== undefined) {
-          // Taken before: answer as then, count and evaluate nothing (its signature is spent too).
-          options.store.rememberIngest(tenant.id, remember, now);
-          duplicates.inc({ tenant: tenant.id });
-          return accepted(res, proto);
+        keys.push({ kind: 'idempotency', key: idempotency, expiresAt: now + IDEMPOTENCY_TTL_MS });
+      }
+      const fresh: SeenKey[] = [];
+      for (const k of keys) {
+        const pending = inflight.get(keyOf(tenant.id, k.kind, k.key));
+        if (pending !== undefined && !(await pending)) {
+          throw new Refusal(503, 'storage_unavailable', 'an earlier request with this batch could not be stored; retry later', 1);
         }
-        remember.push({ kind: 'idempotency', key: idempotency, expiresAt: now + IDEMPOTENCY_TTL_MS });
+        if (pending !== undefined || seenAt(tenant.id, k.kind, k.key, now) !== undefined) {
+          seenBefore = k.kind;
+        } else {
+          fresh.push(k);
+        }
+      }
+      if (seenBefore !== undefined) {
+        // The batch is already held (durably, since the log): answer as then, take nothing again.
+        // A signature seen before is the same body, so a retry after a lost answer is recognised too.
+        // Keys seen before keep their first expiry; a new one (a re-signed retry) is spent now.
+        remember(tenant.id, fresh, now);
+        duplicates.inc({ tenant: tenant.id });
+        options.log.info({ tenant: tenant.id, by: seenBefore, remote: req.ip }, 'OTLP batch already accepted: answered 200 without taking it again');
+        return accepted(res, proto);
       }
       const { body, traces } = decodeBody(raw, req.headers['content-encoding'] as string | undefined, proto, options.maxBodyBytes);
       const spanCount = traces.reduce((n, t) => n + t.spans.length, 0);
@@ -253,20 +307,54 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
           throw new Refusal(503, 'spool_full', 'the spool of batches for Tempo is full (Tempo is unreachable or slow); retry later', options.gateway.retryAfterSeconds());
         }
       }
-      const added = options.assembler.add(tenant.id, traces, body.length);
-      if (!added.accepted) {
-        throw new Refusal(503, 'buffer_full', 'the trace buffer is full; retry later', Math.max(1, Math.ceil(added.retryAfterMs / 1000)));
+      if (!options.assembler.room(spanCount + reserved.spans, body.length + reserved.bytes)) {
+        options.metrics.tracesDropped.inc({ reason: 'buffer_full' }, spanCount);
+        throw new Refusal(503, 'buffer_full', 'the trace buffer is full; retry later', Math.max(1, Math.ceil(options.decisionWaitMs / 1000)));
+      }
+      const unavailable = options.ingest.unavailable(body.length);
+      if (unavailable !== undefined) {
+        throw new Refusal(503, unavailable.reason, unavailable.message, unavailable.retryAfterSeconds);
+      }
+      // Durable before the answer: the spool row (gateway), then the log record with its keys.
+      let spooled: number | undefined;
+      if (forward !== undefined) {
+        spooled = storageStep(() => options.gateway!.spool(tenant, forward));
+      }
+      reserved.spans += spanCount;
+      reserved.bytes += body.length;
+      let settle!: (ok: boolean) => void;
+      const done = new Promise<boolean>((resolve) => (settle = resolve));
+      const held = keys.map((k) => keyOf(tenant.id, k.kind, k.key));
+      held.forEach((k) => inflight.set(k, done));
+      let position: number | undefined;
+      try {
+        position = await options.ingest.append({ tenant: tenant.id, receivedAt: now, protobuf: proto, body, remember: keys });
+      } catch (e) {
+        if (spooled !== undefined) {
+          storageStep(() => options.gateway!.unspool(spooled!, forward!));
+        }
+        throw e instanceof LogFull
+          ? new Refusal(503, 'log_full', 'the ingest log is full (traces are still buffered for evaluation); retry later', 1)
+          : storageRefusal(e);
+      } finally {
+        reserved.spans -= spanCount;
+        reserved.bytes -= body.length;
+        held.forEach((k) => inflight.delete(k));
+        settle(position !== undefined || !options.ingest.durable);
       }
       refund = undefined;
-      if (forward !== undefined) {
-        options.gateway!.spool(tenant, forward);
-      }
-      if (remember.length > 0) {
-        options.store.rememberIngest(tenant.id, remember, now);
-      }
+      options.assembler.add(tenant.id, traces, body.length, { position, force: true });
+      remember(tenant.id, keys, now);
       if (now - lastPrune >= PRUNE_EVERY_MS) {
         lastPrune = now;
-        options.store.pruneIngestSeen(now);
+        try {
+          options.store.pruneIngestSeen(now);
+        } catch (e) {
+          // The batch is durable already: a failed prune is only counted (and tried again later).
+          if (!options.ingest.health.failed('store', e)) {
+            throw e;
+          }
+        }
       }
       options.metrics.spansReceived.inc({ tenant: tenant.id, source: 'push' }, spanCount);
       options.metrics.ingestBytes.inc({ tenant: tenant.id }, raw.length);
@@ -281,6 +369,27 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
       throw e;
     }
   });
+
+  /** A 503 for a write the disk or the store could not take (storage health has counted it); anything else is rethrown. */
+  const storageRefusal = (e: unknown): Refusal => {
+    // The log has counted it in storage health already.
+    if (storageErrorCode(e) !== undefined) {
+      return new Refusal(503, 'storage_unavailable', 'the disk or the store cannot be written; retry later', UNAVAILABLE_RETRY_AFTER_S);
+    }
+    throw e;
+  };
+  /** Runs a store write; a storage failure (counted in storage health) becomes a 503. */
+  const storageStep = <T>(write: () => T): T => {
+    try {
+      return write();
+    } catch (e) {
+      if (!options.ingest.health.failed('store', e)) {
+        throw e;
+      }
+      throw new Refusal(503, 'storage_unavailable', 'the disk or the store cannot be written; retry later', UNAVAILABLE_RETRY_AFTER_S);
+    }
+  };
+
 
   app.setErrorHandler((error: FastifyError, req, res) => {
     const proto = contentType(req) === PROTOBUF;

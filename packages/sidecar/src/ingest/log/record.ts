@@ -1,0 +1,124 @@
+/**
+ * The ingest log's on-disk record: everything needed to re-run the accept of one OTLP batch after
+ * a crash. Framing is `u32 length · u32 crc32(payload) · payload` (little-endian), so a record
+ * torn by a crash mid-write fails its length or checksum and is cut, never misread.
+ *
+ * Payload (version 1): u8 version · f64 receivedAt · u8 protobuf? · u16+utf8 tenant ·
+ * u8 count of remembered keys, each u8 kind · f64 expiresAt · u16+utf8 key · the rest: the
+ * decompressed request body.
+ */
+import { crc32 } from 'zlib';
+
+/** Bytes before each payload: length and checksum. */
+export const FRAME_HEADER_BYTES = 8;
+const VERSION = 1;
+/** A record larger than this is not one we wrote (a corrupt length): reading stops there. */
+export const MAX_RECORD_BYTES = 1024 ** 3;
+
+export type SeenKind = 'idempotency' | 'signature';
+const KINDS: readonly SeenKind[] = ['idempotency', 'signature'];
+
+/** An idempotency key or accepted signature, durable together with its batch. */
+export interface SeenKey {
+  kind: SeenKind;
+  key: string;
+  expiresAt: number;
+}
+
+export interface BatchRecord {
+  tenant: string;
+  receivedAt: number;
+  /** The body's media type: OTLP protobuf (true) or OTLP JSON. */
+  protobuf: boolean;
+  /** The request body after Content-Encoding was undone. */
+  body: Buffer;
+  remember: readonly SeenKey[];
+}
+
+export class CorruptRecord extends Error {}
+
+/** One framed record, ready to append. */
+export function encodeRecord(r: BatchRecord): Buffer {
+  const tenant = Buffer.from(r.tenant, 'utf8');
+  const keys = r.remember.map((k) => ({ kind: KINDS.indexOf(k.kind), expiresAt: k.expiresAt, key: Buffer.from(k.key, 'utf8') }));
+  if (tenant.length > 0xffff || keys.length > 0xff || keys.some((k) => k.key.length > 0xffff)) {
+    throw new RangeError('ingest log record: tenant, key or key count too long');
+  }
+  const fixed = 1 + 8 + 1 + 2 + tenant.length + 1 + keys.reduce((n, k) => n + 1 + 8 + 2 + k.key.length, 0);
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + fixed + r.body.length);
+  let at = FRAME_HEADER_BYTES;
+  at = out.writeUInt8(VERSION, at);
+  at = out.writeDoubleLE(r.receivedAt, at);
+  at = out.writeUInt8(r.protobuf ? 1 : 0, at);
+  at = out.writeUInt16LE(tenant.length, at);
+  at += tenant.copy(out, at);
+  at = out.writeUInt8(keys.length, at);
+  for (const k of keys) {
+    at = out.writeUInt8(k.kind, at);
+    at = out.writeDoubleLE(k.expiresAt, at);
+    at = out.writeUInt16LE(k.key.length, at);
+    at += k.key.copy(out, at);
+  }
+  r.body.copy(out, at);
+  const payload = out.subarray(FRAME_HEADER_BYTES);
+  out.writeUInt32LE(payload.length, 0);
+  out.writeUInt32LE(crc32(payload), 4);
+  return out;
+}
+
+/**
+ * The payload of the framed record at `offset`, or undefined when what is there is not a whole,
+ * intact record (end of data, a torn write, a bad checksum): the reader stops and cuts there.
+ */
+export function framedPayload(buf: Buffer, offset: number): Buffer | undefined {
+  if (offset + FRAME_HEADER_BYTES > buf.length) {
+    return undefined;
+  }
+  const length = buf.readUInt32LE(offset);
+  if (length === 0 || length > MAX_RECORD_BYTES || offset + FRAME_HEADER_BYTES + length > buf.length) {
+    return undefined;
+  }
+  const payload = buf.subarray(offset + FRAME_HEADER_BYTES, offset + FRAME_HEADER_BYTES + length);
+  return crc32(payload) === buf.readUInt32LE(offset + 4) ? payload : undefined;
+}
+
+/** Decodes a payload whose checksum held; a CorruptRecord means a version or layout we cannot read. */
+export function decodePayload(p: Buffer): BatchRecord {
+  try {
+    let at = 0;
+    const version = p.readUInt8(at++);
+    if (version !== VERSION) {
+      throw new CorruptRecord(`unknown ingest log record version ${version}`);
+    }
+    const receivedAt = p.readDoubleLE(at);
+    at += 8;
+    const protobuf = p.readUInt8(at++) === 1;
+    const tenantLength = p.readUInt16LE(at);
+    at += 2;
+    const tenant = p.toString('utf8', at, at + tenantLength);
+    at += tenantLength;
+    const count = p.readUInt8(at++);
+    const remember: SeenKey[] = [];
+    for (let i = 0; i < count; i++) {
+      const kind = KINDS[p.readUInt8(at++)];
+      const expiresAt = p.readDoubleLE(at);
+      at += 8;
+      const keyLength = p.readUInt16LE(at);
+      at += 2;
+      if (kind === undefined || at + keyLength > p.length) {
+        throw new CorruptRecord('bad remembered key in ingest log record');
+      }
+      remember.push({ kind, expiresAt, key: p.toString('utf8', at, at + keyLength) });
+      at += keyLength;
+    }
+    if (at > p.length) {
+      throw new CorruptRecord('ingest log record shorter than its header');
+    }
+    return { tenant, receivedAt, protobuf, body: Buffer.from(p.subarray(at)), remember };
+  } catch (e) {
+    if (e instanceof RangeError) {
+      throw new CorruptRecord(`ingest log record shorter than its header: ${e.message}`);
+    }
+    throw e;
+  }
+}
