@@ -1,3 +1,5 @@
+import { textUtil } from '@grafana/data';
+import { exploreLinkState } from '../pages/Signals/fakeGrafana';
 import { exploreTraceUrl, newRuleUrl, rangeAround, ruleUrl, tempoDatasourceUid } from './exploreUrl';
 
 describe('exploreTraceUrl', () => {
@@ -37,6 +39,25 @@ describe('exploreTraceUrl', () => {
         range: { from: 'now-1h', to: 'now' },
       },
     });
+  });
+
+  // @grafana/ui's TextLink and LinkButton percent-decode an href (@braintree/sanitize-url ≥ 7.1): the
+  // link must still open the same trace, so nothing in it may turn into `&`, `#`, `+` or `%` when decoded.
+  it('opens the same Explore state after @grafana/ui sanitizes (decodes) the link', () => {
+    for (const link of [
+      {
+        datasourceUid: 'Tempo_prod-1',
+        traceId: '5b8efff798038103d269b633813fc700',
+        spanId: 'eee19b7ec3c1b100',
+        range: { from: 1700000000000, to: 1700003600000 },
+      },
+      { datasourceUid: 'tempo', traceId: 'abc123' },
+    ]) {
+      const url = exploreTraceUrl(link);
+      const sanitized = textUtil.sanitizeUrl(url);
+      expect(sanitized).toMatch(/^\/explore\?/);
+      expect(exploreLinkState(sanitized)).toEqual(exploreLinkState(url));
+    }
   });
 
   it('rejects ids that are not hex, naming them', () => {

@@ -9,7 +9,13 @@ import type { EvidenceWirePage } from '../../api/evidence';
 import { exploreTraceUrl, rangeAround } from '../../builders/exploreUrl';
 import { evidenceOutcomesQuery } from '../../builders/traceql';
 import { testIds } from '../../components/testIds';
-import { fakeFetch, installJsdomStubs, tempoSettings } from '../Signals/fakeGrafana';
+import {
+  exploreLinkState,
+  fakeFetch,
+  installDataSourceSrv,
+  installJsdomStubs,
+  tempoSettings,
+} from '../Signals/fakeGrafana';
 import { resetTempoSettings } from '../Signals/tempoVariable';
 import { evidenceScene } from './evidenceScene';
 
@@ -28,14 +34,6 @@ jest.mock('@grafana/runtime', () => ({
   }),
   hasPermission: (action: string) => mockHasPermission(action),
   getRunRequest: () => jest.requireActual('../Signals/fakeGrafana').fakeRunRequest,
-  getDataSourceSrv: () => ({
-    getList: () => [
-      { ...jest.requireActual('../Signals/fakeGrafana').tempoSettings, uid: 'other-tempo', name: 'Other Tempo' },
-      jest.requireActual('../Signals/fakeGrafana').tempoSettings,
-    ],
-    getInstanceSettings: () => jest.requireActual('../Signals/fakeGrafana').tempoSettings,
-    get: (ref: DataSourceRef, scopedVars: ScopedVars) => mockGetDataSource(ref, scopedVars),
-  }),
   // The time series panel's plugin never loads here: the panel stays a loading shell, its query still runs.
   getPluginImportUtils: () => ({
     importPanelPlugin: () => new Promise(() => {}),
@@ -148,7 +146,14 @@ const lastTarget = (refId: string) =>
     .at(-1);
 
 describe('Evidence page', () => {
-  beforeAll(installJsdomStubs);
+  beforeAll(() => {
+    installJsdomStubs();
+    installDataSourceSrv({
+      getList: () => [{ ...tempoSettings, uid: 'other-tempo', name: 'Other Tempo' }, tempoSettings],
+      getInstanceSettings: () => tempoSettings,
+      get: (ref, scopedVars) => mockGetDataSource(ref, scopedVars),
+    });
+  });
 
   beforeEach(() => {
     resetTempoSettings();
@@ -188,22 +193,25 @@ describe('Evidence page', () => {
     expect(
       within(row)
         .getAllByTestId(testIds.evidence.sampleLink)
-        .map((a) => a.getAttribute('href'))
-    ).toEqual([
-      exploreTraceUrl({ datasourceUid: 'tempo-uid', traceId: 'abcdef0123456789', range: window(AT, AT + 60_000) }),
-      exploreTraceUrl({ datasourceUid: 'tempo-uid', traceId: 'bbbb0000', range: window(AT, AT + 60_000) }),
-      exploreTraceUrl({ datasourceUid: 'tempo-uid', traceId: 'cccc0000', range: window(AT, AT + 60_000) }),
-      exploreTraceUrl({ datasourceUid: 'tempo-uid', traceId: 'aaaa0000', range: window(AT - 60_000, AT) }),
-    ]);
+        .map((a) => exploreLinkState(a.getAttribute('href')))
+    ).toEqual(
+      [
+        exploreTraceUrl({ datasourceUid: 'tempo-uid', traceId: 'abcdef0123456789', range: window(AT, AT + 60_000) }),
+        exploreTraceUrl({ datasourceUid: 'tempo-uid', traceId: 'bbbb0000', range: window(AT, AT + 60_000) }),
+        exploreTraceUrl({ datasourceUid: 'tempo-uid', traceId: 'cccc0000', range: window(AT, AT + 60_000) }),
+        exploreTraceUrl({ datasourceUid: 'tempo-uid', traceId: 'aaaa0000', range: window(AT - 60_000, AT) }),
+      ].map(exploreLinkState)
+    );
     // the newest record's own evidence span in Tempo
-    expect(within(row).getByTestId(testIds.evidence.recordLink)).toHaveAttribute(
-      'href',
-      exploreTraceUrl({
-        datasourceUid: 'tempo-uid',
-        traceId: 'e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2',
-        spanId: 'a2a2a2a2a2a2a2a2',
-        range: rangeAround(AT + 60_000),
-      })
+    expect(exploreLinkState(within(row).getByTestId(testIds.evidence.recordLink).getAttribute('href'))).toEqual(
+      exploreLinkState(
+        exploreTraceUrl({
+          datasourceUid: 'tempo-uid',
+          traceId: 'e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2',
+          spanId: 'a2a2a2a2a2a2a2a2',
+          range: rangeAround(AT + 60_000),
+        })
+      )
     );
     expect(within(row).getByText('2 verified')).toBeInTheDocument();
     expect(screen.getByTestId(testIds.evidence.verification)).toHaveTextContent('All 2 signed records verified');

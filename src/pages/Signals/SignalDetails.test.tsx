@@ -6,7 +6,7 @@ import type { BackendSrvRequest } from '@grafana/runtime';
 import type { SignalWithChanges } from '../../api/signals';
 import { exploreTraceUrl, rangeAround } from '../../builders/exploreUrl';
 import { testIds } from '../../components/testIds';
-import { fakeFetch, installJsdomStubs } from './fakeGrafana';
+import { exploreLinkState, fakeFetch, installJsdomStubs } from './fakeGrafana';
 import { SignalDetails } from './SignalDetails';
 
 const mockFetch = jest.fn();
@@ -78,14 +78,15 @@ describe('SignalDetails', () => {
     renderDetails();
     const details = await screen.findByTestId(testIds.signals.details);
     await waitFor(() => expect(details).toHaveTextContent('email address in span attributes'));
-    expect(within(details).getByTestId(testIds.signals.traceLink)).toHaveAttribute(
-      'href',
-      exploreTraceUrl({
-        datasourceUid: 'tempo-uid',
-        traceId: '5b8efff798038103d269b633813fc700',
-        spanId: 'eee19b7ec3c1b100',
-        range: rangeAround(AT),
-      })
+    expect(exploreLinkState(within(details).getByTestId(testIds.signals.traceLink).getAttribute('href'))).toEqual(
+      exploreLinkState(
+        exploreTraceUrl({
+          datasourceUid: 'tempo-uid',
+          traceId: '5b8efff798038103d269b633813fc700',
+          spanId: 'eee19b7ec3c1b100',
+          range: rangeAround(AT),
+        })
+      )
     );
     expect(within(details).getByTestId(testIds.signals.ruleLink)).toHaveAttribute(
       'href',

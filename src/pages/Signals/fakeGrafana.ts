@@ -5,8 +5,18 @@ import {
   type DataQueryResponse,
   type DataSourceApi,
   type PanelData,
+  type ScopedVars,
 } from '@grafana/data';
-import type { BackendSrvRequest, FetchResponse } from '@grafana/runtime';
+import type { DataSourceRef } from '@grafana/schema';
+import {
+  setDataSourceSrv,
+  setTemplateSrv,
+  type BackendSrvRequest,
+  type DataSourceSrv,
+  type FetchResponse,
+  type TemplateSrv,
+} from '@grafana/runtime';
+import { sceneGraph, type SceneObject } from '@grafana/scenes';
 
 /**
  * What the page tests put in place of Grafana's runtime: the backend service answers from a
@@ -59,6 +69,53 @@ export function fakeRunRequest(ds: DataSourceApi, request: DataQueryRequest): Ob
       } as PanelData)
     )
   );
+}
+
+/**
+ * Grafana's DataSourceSrv as far as a page test needs it, installed the way Grafana installs its own
+ * (with the scene-aware TemplateSrv beside it). Scenes 9 resolves datasources and lists a datasource
+ * variable's options through @grafana/runtime's data source API, which falls back to these
+ * singletons: a `jest.mock` of the package's `getDataSourceSrv` export never reaches it.
+ */
+export function installDataSourceSrv(srv: FakeDataSourceSrv): void {
+  setDataSourceSrv(srv as unknown as DataSourceSrv);
+  setTemplateSrv(sceneTemplateSrv);
+}
+
+/** The part of DataSourceSrv the pages reach, answering with the instance settings a test names. */
+export interface FakeDataSourceSrv {
+  getList?: () => unknown[];
+  getInstanceSettings?: () => unknown;
+  get?: (ref: DataSourceRef, scopedVars: ScopedVars) => Promise<unknown>;
+}
+
+/** Grafana's TemplateSrv hands a scene's interpolation to the scene (`__sceneObject`), as here. */
+const sceneTemplateSrv: TemplateSrv = {
+  getVariables: () => [],
+  replace: (target = '', scopedVars) => {
+    const owner = scopedVars?.__sceneObject?.value?.valueOf() as SceneObject | undefined;
+    return owner ? sceneGraph.interpolate(owner, target, scopedVars) : target;
+  },
+  containsTemplate: (target = '') => target.includes('$'),
+  updateTimeRange: () => {},
+};
+
+/**
+ * What Grafana's Explore reads from a link: its path and query parameters in order, `panes` parsed.
+ * @grafana/ui's links percent-decode their href (their URL sanitizer decodes before it checks the
+ * scheme) and the browser encodes it again on navigation, so two hrefs open the same Explore state
+ * exactly when these agree.
+ */
+export function exploreLinkState(href: string | null) {
+  if (href === null) {
+    throw new Error('the link has no href');
+  }
+  const url = new URL(href, 'http://localhost');
+  return {
+    path: url.pathname,
+    params: [...url.searchParams].map(([key, value]) => [key, key === 'panes' ? JSON.parse(value) : value]),
+    hash: url.hash,
+  };
 }
 
 /** The instance settings of a Tempo datasource, as getDataSourceSrv().getList() lists it. */
