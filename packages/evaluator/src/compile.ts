@@ -15,6 +15,7 @@ import type {
   FieldRef,
   Literal,
   Operand,
+  Relation,
   RuleAst,
   Selector,
   TraceExpr,
@@ -213,13 +214,15 @@ class Compiler {
     const c = this.cond(e.cond);
     return (ctx) => {
       const p = s.candidatePred;
-      const budget = ctx.budget;
-      for (const span of s.candidates(ctx)) {
-        budget.spend(1);
+      const list = s.candidates(ctx);
+      for (let i = 0; i < list.length; i++) {
+        const span = list[i];
         if ((p === undefined || p(span, ctx)) && !c(span, ctx)) {
+          ctx.budget.spend(i + 1);
           return false;
         }
       }
+      ctx.budget.spend(list.length);
       return true;
     };
   }
@@ -247,9 +250,9 @@ class Compiler {
         return (ctx) => {
           let n = 0;
           let acc = 0;
-          const budget = ctx.budget;
-          for (const span of s.candidates(ctx)) {
-            budget.spend(1);
+          const list = s.candidates(ctx);
+          ctx.budget.spend(list.length);
+          for (const span of list) {
             if (s.candidatePred !== undefined && !s.candidatePred(span, ctx)) {
               continue;
             }
@@ -341,6 +344,10 @@ class Compiler {
         return this.cond(sel.cond);
       case 'relation': {
         const other = this.selector(sel.other);
+        const direct = sel.other.type === 'bound' ? boundRelation(sel.relation) : undefined;
+        if (direct !== undefined) {
+          return direct;
+        }
         let build: (members: readonly Span[], ctx: Ctx) => SpanTest;
         switch (sel.relation) {
           case 'child_of':
@@ -353,10 +360,10 @@ class Compiler {
             build = (members, ctx) => parentOfTest(members, ctx.budget);
             break;
           case 'descendant_of':
-            build = (members, ctx) => descendantOfTest(members, ctx.ix.ancestry, ctx.budget);
+            build = (members, ctx) => descendantOfTest(members, ctx.ix, ctx.budget);
             break;
           case 'ancestor_of':
-            build = (members, ctx) => ancestorOfTest(members, ctx.ix.ancestry, ctx.budget);
+            build = (members, ctx) => ancestorOfTest(members, ctx.ix, ctx.budget);
             break;
           case 'sibling_of':
             build = (members, ctx) => siblingOfTest(members, ctx.ix, ctx.budget);
@@ -369,6 +376,17 @@ class Compiler {
         const other = this.selector(sel.other);
         const within = sel.withinNs === undefined ? undefined : BigInt(sel.withinNs);
         const before = sel.order === 'before';
+        if (sel.other.type === 'bound') {
+          // `before(p)`, the commonest order test: against the one bound span, nothing to prepare.
+          return (span, ctx) => {
+            const b = ctx.bound;
+            if (b === undefined) {
+              return false;
+            }
+            const gap = before ? b.startNs - span.startNs : span.startNs - b.startNs;
+            return gap > 0n && (within === undefined || gap <= within);
+          };
+        }
         const prepared = preparedOther(sel.other, other, (members, ctx) => orderTest(members, before, within, ctx.budget));
         return (span, ctx) => prepared(ctx).test(span);
       }
@@ -585,7 +603,9 @@ function compileRegex(right: TraceValue | Operand): CompiledRegex {
     const memo = new Map<string, boolean>();
     return {
       test(input: string, budget: Budget): boolean {
-        budget.spend(Math.floor(input.length / REGEX_CHARS_PER_STEP));
+        if (input.length >= REGEX_CHARS_PER_STEP) {
+          budget.spend(Math.floor(input.length / REGEX_CHARS_PER_STEP));
+        }
         if (input.length > REGEX_MEMO_MAX_KEY) {
           return re.test(input);
         }
@@ -602,6 +622,27 @@ function compileRegex(right: TraceValue | Operand): CompiledRegex {
     };
   }
   return { test: () => false };
+}
+
+/**
+ * `child_of(p)`, `parent_of(p)`, `sibling_of(p)` against the one bound span: a comparison of ids,
+ * nothing to prepare per binding. (descendant_of / ancestor_of need the trace's ancestry.)
+ */
+function boundRelation(relation: Relation): SpanPred | undefined {
+  switch (relation) {
+    case 'child_of':
+      return (span, ctx) => ctx.bound !== undefined && span.parentSpanId === ctx.bound.spanId;
+    case 'parent_of':
+      return (span, ctx) => ctx.bound !== undefined && ctx.bound.parentSpanId === span.spanId;
+    case 'sibling_of':
+      return (span, ctx) => {
+        const b = ctx.bound;
+        const id = span.parentSpanId;
+        return b !== undefined && b !== span && id !== undefined && b.parentSpanId === id && ctx.ix.span(id) !== undefined;
+      };
+    default:
+      return undefined;
+  }
 }
 
 /** A function of the trace alone, computed on first use per trace and kept in the trace index. */
@@ -707,39 +748,39 @@ function makeSelector(
   return {
     candidates,
     candidatePred,
+    // Steps are spent when a loop ends (or returns): the same count as step by step, without
+    // a call per span; a loop over spans whose predicate does no loop of its own is short anyway.
     first(ctx) {
       const list = candidates(ctx);
-      const budget = ctx.budget;
       for (let i = 0; i < list.length; i++) {
-        budget.spend(1);
         if (pred(list[i], ctx)) {
+          ctx.budget.spend(i + 1);
           return list[i];
         }
       }
+      ctx.budget.spend(list.length);
       return undefined;
     },
     count(ctx) {
       const list = candidates(ctx);
-      const budget = ctx.budget;
       let n = 0;
       for (let i = 0; i < list.length; i++) {
-        budget.spend(1);
         if (pred(list[i], ctx)) {
           n++;
         }
       }
+      ctx.budget.spend(list.length);
       return n;
     },
     list(ctx) {
       const list = candidates(ctx);
-      const budget = ctx.budget;
       const out: Span[] = [];
       for (let i = 0; i < list.length; i++) {
-        budget.spend(1);
         if (pred(list[i], ctx)) {
           out.push(list[i]);
         }
       }
+      ctx.budget.spend(list.length);
       return out;
     },
   };

@@ -24,6 +24,23 @@ export interface SpanTest {
 /** Up to this many spans of T are scanned per test rather than indexed (a bound span, a few named spans). */
 const SCAN_AT_MOST = 8;
 
+/**
+ * In traces of up to this many spans, ancestry is found by walking parents (at most this many
+ * steps per span, so at worst 256² steps per relation): for typical traces, a few dozen to a few
+ * hundred spans a few levels deep, that is much cheaper than numbering the whole trace
+ * (ancestry.ts), which larger traces need to stay linear.
+ */
+export const WALK_AT_MOST_SPANS = 256;
+
+/** Membership in the spans of T: a scan for a few, a set for more. */
+function memberTest(members: readonly Span[]): (span: Span) => boolean {
+  if (members.length <= SCAN_AT_MOST) {
+    return (span) => members.includes(span);
+  }
+  const set = new Set(members);
+  return (span) => set.has(span);
+}
+
 const NEVER: SpanTest = { test: () => false };
 
 export function childOfTest(members: readonly Span[], budget: Budget): SpanTest {
@@ -154,10 +171,31 @@ function cyclesHit(members: readonly Span[], anc: Ancestry, cycleOf: Int32Array 
 }
 
 /** The span has a span of T among its ancestors. */
-export function descendantOfTest(members: readonly Span[], anc: Ancestry, budget: Budget): SpanTest {
+export function descendantOfTest(members: readonly Span[], ix: TraceIndex, budget: Budget): SpanTest {
   if (members.length === 0) {
     return NEVER;
   }
+  const n = ix.spans.length;
+  if (n <= WALK_AT_MOST_SPANS) {
+    const inT = memberTest(members);
+    return {
+      test(span) {
+        // Bounded by the span count: a parent cycle cannot loop for ever, and it is long enough
+        // to reach every ancestor.
+        let p = ix.parent(span);
+        for (let steps = 0; p !== undefined && steps < n; steps++) {
+          if (inT(p)) {
+            budget.spend(steps);
+            return true;
+          }
+          p = ix.parent(p);
+        }
+        budget.spend(n);
+        return false;
+      },
+    };
+  }
+  const anc = ix.ancestry;
   const enters = sortedEnters(members, anc, budget);
   // The subtrees of T's spans are nested or disjoint: keep the outermost ones, disjoint and sorted.
   const starts: number[] = [];
@@ -204,10 +242,26 @@ export function descendantOfTest(members: readonly Span[], anc: Ancestry, budget
 }
 
 /** The span is among the ancestors of a span of T. */
-export function ancestorOfTest(members: readonly Span[], anc: Ancestry, budget: Budget): SpanTest {
+export function ancestorOfTest(members: readonly Span[], ix: TraceIndex, budget: Budget): SpanTest {
   if (members.length === 0) {
     return NEVER;
   }
+  const n = ix.spans.length;
+  if (n <= WALK_AT_MOST_SPANS) {
+    // All ancestors of T's spans, each walk stopping where an earlier one passed (its ancestors
+    // are in already): linear in the trace.
+    const above = new Set<Span>();
+    for (const t of members) {
+      let p = ix.parent(t);
+      for (let steps = 0; p !== undefined && steps < n && !above.has(p); steps++) {
+        above.add(p);
+        p = ix.parent(p);
+      }
+    }
+    budget.spend(members.length + above.size);
+    return { test: (span) => above.has(span) };
+  }
+  const anc = ix.ancestry;
   const enters = sortedEnters(members, anc, budget);
   const hit = cyclesHit(members, anc, anc.treeCycle);
   const onCycle = anc.onCycle;

@@ -17,7 +17,7 @@ export class TraceIndex {
   private ancestryIndex: Ancestry | undefined;
   private errorSeen: boolean | undefined;
   /** Values prepared once per evaluation by compiled rules (relations.ts), by key; see prepared(). */
-  private readonly preparedValues = new Map<object, { bound: Span | undefined; value: unknown }>();
+  private preparedValues: Map<object, { bound: Span | undefined; value: unknown }> | undefined;
 
   constructor(readonly trace: Trace) {
     // One pass builds the name index; BeTrace's own spans are rare, so only when one is seen is
@@ -86,13 +86,14 @@ export class TraceIndex {
    * is remembered, since bindings are evaluated one after another.
    */
   prepared<A, T>(key: object, bound: Span | undefined, build: (arg: A) => T, arg: A): T {
-    const entry = this.preparedValues.get(key);
+    const values = (this.preparedValues ??= new Map());
+    const entry = values.get(key);
     if (entry !== undefined && entry.bound === bound) {
       return entry.value as T;
     }
     const value = build(arg);
     if (entry === undefined) {
-      this.preparedValues.set(key, { bound, value });
+      values.set(key, { bound, value });
     } else {
       entry.bound = bound;
       entry.value = value;
