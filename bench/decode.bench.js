@@ -79,14 +79,20 @@ function heapPerSpan(bodies, spans) {
       return traces;
     }),
   };
+  // Several full collections: one leaves garbage of the timing runs behind (weak references, caches).
+  const settle = () => {
+    for (let i = 0; i < 4; i++) {
+      global.gc && global.gc();
+    }
+    return process.memoryUsage().heapUsed;
+  };
   const out = {};
   for (const [name, decode] of Object.entries(held)) {
-    global.gc && global.gc();
-    const before = process.memoryUsage().heapUsed;
-    const kept = decode();
-    global.gc && global.gc();
-    out[name] = Math.round((process.memoryUsage().heapUsed - before) / spans);
-    void kept.length;
+    const before = settle();
+    let kept = decode();
+    out[name] = Math.round((settle() - before) / spans);
+    kept = undefined;
+    void kept;
   }
   return out;
 }
@@ -104,6 +110,7 @@ function main() {
     throw new Error('the two decoders disagree on the corpus');
   }
 
+  const heap = heapPerSpan(bodies, totalSpans);
   const names = Object.keys(methods);
   const times = Object.fromEntries(names.map((n) => [n, []]));
   for (let run = 0; run <= REPEATS; run++) {
@@ -147,7 +154,6 @@ function main() {
         .join(' '),
     );
   }
-  const heap = heapPerSpan(bodies, totalSpans);
   console.log(`\nheap held per decoded span (bodies not counted; a lazy span also keeps its body, ${Math.round(bytes / totalSpans)} B a span):`);
   for (const [name, b] of Object.entries(heap)) {
     console.log(`  ${name.padEnd(44)} ${b} B${global.gc ? '' : ' (no --expose-gc: rough)'}`);

@@ -6,7 +6,9 @@
  * Rules read a handful of attributes of a few spans, so a span's attributes, events and links
  * are built on first access, from the body's bytes, which the span keeps (the body must not be
  * written to afterwards). They are checked when the span is decoded — a body that decodes has no
- * error left in it — so building them later cannot fail.
+ * error left in it — so building them later cannot fail. The three are accessors of the span's
+ * class, not own properties: read them by name (as every consumer does); to hand spans to another
+ * thread, send the request's bytes (partitionByTrace) rather than structured clones of spans.
  */
 import { AttrMap, groupTraces, Span, SpanEvent, SpanKind, SpanLink, StatusCode, Trace } from '../model';
 import { hexAt, jump, readKeyValueInto } from './protoValues';

@@ -96,18 +96,19 @@ function decompress(body: Buffer, encoding: string | undefined, limit: number): 
 export function decodeBody(raw: Buffer, encoding: string | undefined, proto: boolean, limit: number): { body: Buffer; traces: Trace[] } {
   try {
     const body = decompress(raw, encoding, limit);
+    let request: { resourceSpans?: unknown };
     if (proto) {
       // Straight from the bytes to the model (the spans keep `body` for their attributes).
       return { body, traces: decodeOtlpProtobuf(body) };
-    }
-    let request: { resourceSpans?: unknown };
-    try {
-      request = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as { resourceSpans?: unknown });
-    } catch (e) {
-      throw new BadRequest(`the body is not JSON: ${(e as Error).message}`);
-    }
-    if (request === null || typeof request !== 'object' || Array.isArray(request)) {
-      throw new BadRequest('the body must be a JSON ExportTraceServiceRequest object');
+    } else {
+      try {
+        request = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as { resourceSpans?: unknown });
+      } catch (e) {
+        throw new BadRequest(`the body is not JSON: ${(e as Error).message}`);
+      }
+      if (request === null || typeof request !== 'object' || Array.isArray(request)) {
+        throw new BadRequest('the body must be a JSON ExportTraceServiceRequest object');
+      }
     }
     const spans: Span[] = decodeResourceSpans(request.resourceSpans, 'resourceSpans', 'hex');
     return { body, traces: groupTraces(spans) };
