@@ -110,9 +110,10 @@ async function runIngest(format, payloads, spans, traceIdsPerRequest) {
   const sidecar = createSidecar(config, { tickMs: 25 });
   const evaluatedAt = new Map();
   const signalled = new Set();
-  const evaluate = sidecar.pipeline.evaluate.bind(sidecar.pipeline);
-  sidecar.pipeline.evaluate = (tenant, trace, source) => {
-    const out = evaluate(tenant, trace, source);
+  // Every evaluation's outcome is stored through pipeline.record, on whichever thread it ran.
+  const record = sidecar.pipeline.record.bind(sidecar.pipeline);
+  sidecar.pipeline.record = (tenant, trace, ...rest) => {
+    const out = record(tenant, trace, ...rest);
     const now = Date.now();
     evaluatedAt.set(trace.traceId, now);
     if (out.length > 0) signalled.add(trace.traceId);
@@ -144,7 +145,7 @@ async function runIngest(format, payloads, spans, traceIdsPerRequest) {
   const signals = sidecar.store.listSignals('default', { limit: 1 }).total;
   await sidecar.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
-  return { spansPerSec: Math.round(spans / seconds), seconds: +seconds.toFixed(2), evaluated: evaluatedAt.size, signals, latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99), samples: latencies.length } };
+  return { evalWorkers: sidecar.pool ? sidecar.pool.workers : 0, spansPerSec: Math.round(spans / seconds), seconds: +seconds.toFixed(2), evaluated: evaluatedAt.size, signals, latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99), samples: latencies.length } };
 }
 
 function bareDecode(format, payloads, spans) {

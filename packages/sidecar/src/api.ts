@@ -18,6 +18,7 @@ import {
 } from '@betrace/evaluator';
 import type { Logger } from 'pino';
 import { registerEvidenceRoutes } from './evidence/api';
+import type { RuleSkips } from './eval/skips';
 import type { Metrics } from './metrics';
 import { ReplayBusy, type ReplayRunner } from './replay';
 import { redactExplanation, Redactor } from './redact';
@@ -67,6 +68,8 @@ export interface ApiOptions {
   usage?: UsageMeter;
   /** Each tenant's redaction policy, for responses that echo span data. */
   redactorOf: (tenant: string) => Redactor;
+  /** Rules not evaluated on some traces (time budget, hard limit, error, worker crash), shown on GET /api/v1/rules. */
+  skips?: RuleSkips;
 }
 
 const ruleSchema = {
@@ -255,7 +258,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     return rule;
   };
 
-  app.get('/api/v1/rules', { schema: { summary: 'List rules' } }, async (req) => ({ rules: store.listRules(req.tenant).map(ruleView) }));
+  const withSkips = (tenant: string, r: StoredRule) => ({ ...ruleView(r), skipped: options.skips?.of(tenant, r.definition.id) ?? { count: 0, byReason: {} } });
+  app.get('/api/v1/rules', { schema: { summary: 'List rules (with how often each was skipped on a trace, and why)' } }, async (req) => ({ rules: store.listRules(req.tenant).map((r) => withSkips(req.tenant, r)) }));
 
   app.post('/api/v1/rules', { schema: { summary: 'Create a rule', body: ruleSchema } }, async (req, res) => {
     const body = req.body as Record<string, unknown>;
@@ -276,7 +280,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   app.get('/api/v1/rules/:id', { schema: { summary: 'Get a rule', params: idParams } }, async (req, res) => {
     const r = store.getRule(req.tenant, (req.params as { id: string }).id);
-    return r ? ruleView(r) : res.code(404).send({ error: 'not_found', message: `no rule ${(req.params as { id: string }).id}` });
+    return r ? withSkips(req.tenant, r) : res.code(404).send({ error: 'not_found', message: `no rule ${(req.params as { id: string }).id}` });
   });
 
   app.put('/api/v1/rules/:id', { schema: { summary: 'Update a rule (a new version)', params: idParams, body: ruleSchema } }, async (req, res) => {

@@ -2,6 +2,7 @@
  * The sidecar's configuration: one typed loader over environment variables with documented
  * defaults. A wrong value fails at start with the variable's name.
  */
+import { availableParallelism } from 'os';
 
 export interface SidecarConfig {
   /** Bearer token for /api/v1; undefined: generated once and kept in the data folder. */
@@ -47,6 +48,14 @@ export interface SidecarConfig {
   evidenceWindowMs: number;
   evidenceSamples: number;
   evidencePerTrace: boolean;
+  /** Evaluation worker threads (EVAL_WORKERS); 0: evaluate on the main thread (tests, debugging). */
+  evalWorkers: number;
+  /** Spans one trace may hold for evaluation; more are counted (reason span_cap) and the trace is marked truncated. */
+  maxSpansPerTrace: number;
+  /** Wall-clock budget for evaluating one trace; rules not started within it are skipped (reason time-budget). */
+  evalBudgetMs: number;
+  /** A worker stuck in one rule this long is terminated and replaced; the rule counts as skipped (hard-limit). */
+  evalHardLimitMs: number;
 }
 
 export class ConfigError extends Error {
@@ -83,7 +92,7 @@ export function parseBytes(text: string): number | undefined {
 
 type Env = Record<string, string | undefined>;
 
-/** The documented defaults (README "Configuration"). */
+/** The documented defaults (README "Configuration"). EVAL_WORKERS defaults to os.availableParallelism(). */
 export const DEFAULTS = {
   DATA_DIR: './data',
   HOST: '0.0.0.0',
@@ -103,7 +112,13 @@ export const DEFAULTS = {
   EVIDENCE_WINDOW: '1m',
   EVIDENCE_SAMPLES: 10,
   EVIDENCE_PER_TRACE: 'failures',
+  MAX_SPANS_PER_TRACE: 50_000,
+  EVAL_BUDGET: '2s',
+  EVAL_HARD_LIMIT: '10s',
 } as const;
+
+/** More evaluation threads than this only add memory (each holds its own compiled rules). */
+export const MAX_EVAL_WORKERS = 64;
 
 export function loadConfig(env: Env): SidecarConfig {
   const str = (name: string): string | undefined => {
@@ -194,7 +209,14 @@ export function loadConfig(env: Env): SidecarConfig {
     evidenceWindowMs: duration('EVIDENCE_WINDOW', DEFAULTS.EVIDENCE_WINDOW),
     evidenceSamples: int('EVIDENCE_SAMPLES', DEFAULTS.EVIDENCE_SAMPLES, 0, 1000),
     evidencePerTrace: oneOf('EVIDENCE_PER_TRACE', ['failures', 'off'] as const, DEFAULTS.EVIDENCE_PER_TRACE) === 'failures',
+    evalWorkers: int('EVAL_WORKERS', Math.min(MAX_EVAL_WORKERS, availableParallelism()), 0, MAX_EVAL_WORKERS),
+    maxSpansPerTrace: int('MAX_SPANS_PER_TRACE', DEFAULTS.MAX_SPANS_PER_TRACE, 1, 1e9),
+    evalBudgetMs: duration('EVAL_BUDGET', DEFAULTS.EVAL_BUDGET),
+    evalHardLimitMs: duration('EVAL_HARD_LIMIT', DEFAULTS.EVAL_HARD_LIMIT),
   };
+  if (config.evalHardLimitMs < config.evalBudgetMs) {
+    throw new ConfigError('EVAL_HARD_LIMIT', `must be at least EVAL_BUDGET (${config.evalBudgetMs} ms), got ${config.evalHardLimitMs} ms`);
+  }
   if (config.tempoBasicAuth !== undefined && !config.tempoBasicAuth.includes(':')) {
     throw new ConfigError('TEMPO_BASIC_AUTH', 'expected user:password');
   }

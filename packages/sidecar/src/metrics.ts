@@ -14,7 +14,7 @@ export class Metrics {
   readonly evaluationSeconds = new Histogram({
     name: 'betrace_evaluation_seconds',
     help: 'Time to evaluate one trace against its tenant’s rules.',
-    buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1],
+    buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5],
     registers: [this.registry],
   });
   readonly bufferSpans = new Gauge({ name: 'betrace_buffer_spans', help: 'Spans held by trace assembly.', registers: [this.registry] });
@@ -22,5 +22,12 @@ export class Metrics {
   readonly pollUnavailable = new Counter({ name: 'betrace_poll_unavailable_traces_total', help: 'Traces Tempo search listed but trace-by-id never returned, after every retry of their window, by tenant.', labelNames: ['tenant'], registers: [this.registry] });
   readonly pollLag = new Gauge({ name: 'betrace_poll_lag_seconds', help: 'How far behind real time pull mode is, by tenant.', labelNames: ['tenant'], registers: [this.registry] });
   readonly evidenceRecords = new Counter({ name: 'betrace_evidence_records_total', help: 'Compliance evidence records written, by tenant (usage).', labelNames: ['tenant'], registers: [this.registry] });
+  readonly tracesTruncated = new Counter({ name: 'betrace_traces_truncated_total', help: 'Traces evaluated on only their first MAX_SPANS_PER_TRACE spans, by tenant.', labelNames: ['tenant'], registers: [this.registry] });
+  readonly ruleSkipped = new Counter({ name: 'betrace_rule_skipped_total', help: 'Rules not evaluated on a trace, by tenant, rule and reason (time-budget, step-budget, hard-limit, error, worker-crash).', labelNames: ['tenant', 'rule', 'reason'], registers: [this.registry] });
+  readonly tracesNotEvaluated = new Counter({ name: 'betrace_traces_not_evaluated_total', help: 'Traces handed to evaluation that could not be evaluated, by tenant and reason.', labelNames: ['tenant', 'reason'], registers: [this.registry] });
+  readonly evalQueueDepth = new Gauge({ name: 'betrace_eval_queue_depth', help: 'Traces sent to an evaluation worker and not yet answered, by worker (shard).', labelNames: ['worker'], registers: [this.registry] });
+  readonly evalWorkerRestarts = new Counter({ name: 'betrace_eval_worker_restarts_total', help: 'Evaluation workers replaced, by reason (crash, hard-limit).', labelNames: ['reason'], registers: [this.registry] });
+  /** Debug: which thread evaluated (thread "0" is the main thread, EVAL_WORKERS=0). */
+  readonly evalWorkerEvaluations = new Counter({ name: 'betrace_eval_worker_evaluations_total', help: 'Traces evaluated, by worker (shard) and thread id (debug).', labelNames: ['worker', 'thread'], registers: [this.registry] });
   readonly writerQueue = new Gauge({ name: 'betrace_writer_queue', help: 'Signals waiting in a writer’s outbox.', labelNames: ['writer'], registers: [this.registry] });
 }

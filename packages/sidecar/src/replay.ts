@@ -6,8 +6,9 @@
  * pipeline as push and pull (same ids: a replay never duplicates a live signal).
  */
 import { randomUUID } from 'crypto';
-import { evaluateTrace, Violation } from '@betrace/evaluator';
+import type { Violation } from '@betrace/evaluator';
 import type { Logger } from 'pino';
+import type { EvalPool } from './eval/pool';
 import type { Pipeline } from './pipeline';
 import type { ActiveRule } from './rules';
 import type { TempoClient } from './tempo/client';
@@ -53,6 +54,8 @@ export class ReplayRunner {
   constructor(
     private readonly client: TempoClient,
     private readonly pipeline: Pipeline,
+    /** Evaluation off the HTTP thread, as push and pull. */
+    private readonly evaluator: EvalPool,
     private readonly log: Logger,
     private readonly now: () => number,
     private readonly limit = 200,
@@ -131,13 +134,9 @@ export class ReplayRunner {
           this.limit,
           this.log,
           job,
-          (trace, ruleIds) => {
-            const matching = rules.filter((r) => ruleIds.has(r.compiled.definition.id));
+          async (trace, ruleIds) => {
             if (job.dryRun) {
-              const found = evaluateTrace(
-                matching.map((r) => r.compiled),
-                trace,
-              );
+              const found = await this.evaluator.violations(job.tenant, trace, rules, ruleIds);
               for (const v of found) {
                 // Overlapping windows see a trace twice; a violation counts once, as a signal would.
                 const key = `${v.ruleId}\u0000${v.traceId}\u0000${v.boundSpanId ?? ''}`;
@@ -152,7 +151,7 @@ export class ReplayRunner {
               }
             } else {
               const before = job.signalsCreated;
-              const stored = this.pipeline.evaluateWith(job.tenant, trace, 'replay', matching);
+              const stored = await this.evaluator.evaluateWith(job.tenant, trace, 'replay', rules, ruleIds);
               job.signalsCreated = before + stored.length;
               job.violationsFound += stored.length;
             }

@@ -9,6 +9,9 @@ import type { FastifyInstance } from 'fastify';
 import pino, { Logger } from 'pino';
 import { buildApi } from './api';
 import { ConfigError, SidecarConfig } from './config';
+import { EvalPool } from './eval/pool';
+import { RuleSkips } from './eval/skips';
+import type { WorkerEntry } from './eval/workerEntry';
 import { EvidenceRecorder } from './evidence/recorder';
 import { EvidenceStore } from './evidence/store';
 import { OtlpEvidenceWriter } from './evidence/writer';
@@ -52,6 +55,8 @@ export interface SidecarDeps {
   env?: Record<string, string | undefined>;
   /** How often ended evidence windows are sealed into records (default: a quarter of EVIDENCE_WINDOW, at most 1 s). */
   evidenceIntervalMs?: number;
+  /** The evaluation worker's code (tests: one that crashes or hangs). */
+  evalWorker?: WorkerEntry;
 }
 
 export interface Sidecar {
@@ -59,6 +64,8 @@ export interface Sidecar {
   readonly metrics: Metrics;
   readonly assembler: TraceAssembler;
   readonly pipeline: Pipeline;
+  /** Evaluation worker threads (EVAL_WORKERS), sharded by trace; push, pull and replay evaluate through it. */
+  readonly pool: EvalPool;
   readonly rules: RuleRegistry;
   /** The default tenant's plaintext API token; empty with TENANTS_FILE (the file holds only hashes). */
   readonly token: string;
@@ -83,6 +90,8 @@ export interface Sidecar {
   /** Whether the token was generated now (first start on this data folder). */
   readonly tokenGenerated: boolean;
   start(): Promise<{ otlpPort: number; apiPort: number }>;
+  /** Resolves once every trace handed to evaluation so far has its signals stored (tests, after assembler.tick()). */
+  evaluated(): Promise<void>;
   /** Drains: stops accepting, evaluates what is buffered, closes the servers and the store. */
   stop(): Promise<void>;
 }
@@ -213,7 +222,19 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     now,
   );
 
-  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, redactorOf, usage, evidence);
+  const skips = new RuleSkips();
+  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, redactorOf, usage, evidence, { budgetMs: config.evalBudgetMs, skips });
+  const pool = new EvalPool({
+    workers: config.evalWorkers,
+    budgetMs: config.evalBudgetMs,
+    hardLimitMs: config.evalHardLimitMs,
+    maxSpansPerTrace: config.maxSpansPerTrace,
+    pipeline,
+    rules,
+    metrics,
+    log,
+    entry: deps.evalWorker,
+  });
 
   const gateway = config.gateway
     ? new TempoForwarder({
@@ -249,7 +270,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       client: tempo,
       store,
       rules,
-      pipeline,
+      pipeline: pool,
       log,
       lag: metrics.pollLag,
       unavailable: metrics.pollUnavailable,
@@ -269,20 +290,18 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       concurrency: 1,
       metrics: tempoMetrics,
     });
-    replays.set(tenant, new ReplayRunner(replayClient, pipeline, log, now));
+    replays.set(tenant, new ReplayRunner(replayClient, pipeline, pool, log, now));
   }
   const assembler = new TraceAssembler({
     decisionWaitMs: config.decisionWaitMs,
     maxTraceAgeMs: config.maxTraceAgeMs,
     maxSpans: config.maxBufferSpans,
     maxBytes: config.maxBufferBytes,
+    maxSpansPerTrace: config.maxSpansPerTrace,
+    hasRoom: (t, traceId) => pool.hasRoom(t, traceId),
     now,
-    onReady: (t, trace) => {
-      try {
-        pipeline.evaluate(t, trace, 'push');
-      } catch (e) {
-        log.error({ err: e, traceId: trace.traceId }, 'evaluating a trace failed');
-      }
+    onReady: (t, trace, truncatedSpans) => {
+      pool.evaluate(t, trace, 'push', undefined, { truncatedSpans }).catch((e: unknown) => log.error({ err: e, traceId: trace.traceId }, 'evaluating a trace failed'));
     },
     onDrop: (reason, spans) => metrics.tracesDropped.inc({ reason }, spans),
   });
@@ -298,6 +317,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     metrics,
     assembler,
     pipeline,
+    pool,
     rules,
     token,
     tenants,
@@ -327,6 +347,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         log.warn({ rulesDir: config.rulesDir }, 'RULES_DIR is ignored: the tenants file lists no tenant `default`; give each tenant a rulesDir');
       }
       rulesLoaded = true;
+      log.info({ evalWorkers: config.evalWorkers, maxSpansPerTrace: config.maxSpansPerTrace, evalBudgetMs: config.evalBudgetMs, evalHardLimitMs: config.evalHardLimitMs }, config.evalWorkers > 0 ? `evaluating on ${config.evalWorkers} worker thread(s)` : 'evaluating on the main thread (EVAL_WORKERS=0)');
       receiver = buildReceiver({
         maxBodyBytes: config.maxBodyBytes,
         tenants,
@@ -353,6 +374,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         replay: replays,
         usage,
         redactorOf,
+        skips,
       });
       await receiver.listen({ port: config.otlpPort, host: config.host });
       await api.listen({ port: config.apiPort, host: config.host });
@@ -387,13 +409,16 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       const apiPort = (api.server.address() as { port: number }).port;
       return { otlpPort, apiPort };
     },
+    evaluated: () => pool.idle(),
     async stop() {
       accepting = false;
       if (timer) clearInterval(timer);
       await Promise.all([...pollers.values()].map((p) => p.stop()));
       await receiver?.close();
       const drained = assembler.drain();
-      log.info({ traces: drained }, 'drained trace assembly');
+      await pool.idle();
+      await pool.stop();
+      log.info({ traces: drained }, 'drained trace assembly and evaluated it');
       evidence.stop();
       await Promise.all(dispatchers.map((d) => d.stop()));
       await gateway?.stop();

@@ -70,6 +70,7 @@ async function ingest(p: Push, json: string): Promise<void> {
   expect(res.status).toBe(200);
   p.clock.now += 10_001;
   p.sidecar.assembler.tick();
+  await p.sidecar.evaluated();
 }
 
 const ofRule = (p: Push) => p.evidence.all('default').filter((r) => r.ruleId === RULE);

@@ -158,6 +158,7 @@ describe('gateway mode', () => {
     // Evaluation saw the spans as received.
     g.clock.now += 10_001;
     g.sidecar.assembler.tick();
+    await g.sidecar.evaluated();
     expect(g.sidecar.store.listSignals('default').signals.map((s) => s.ruleId)).toEqual(['no-auto-approve']);
   });
 

@@ -76,9 +76,10 @@ async function metric(r: Running, name: string, labels: Record<string, string> =
   return values.filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x)).reduce((n, v) => n + v.value, 0);
 }
 
-function settle(r: Running): void {
+async function settle(r: Running): Promise<void> {
   r.clock.now += 10_001;
   r.sidecar.assembler.tick();
+  await r.sidecar.evaluated();
 }
 
 function signalCount(r: Running): number {
@@ -90,7 +91,7 @@ async function expectNothingTaken(r: Running): Promise<void> {
   expect(r.sidecar.assembler.bufferedSpans).toBe(0);
   expect(await metric(r, 'betrace_spans_received_total')).toBe(0);
   expect(await metric(r, 'betrace_ingest_bytes_total')).toBe(0);
-  settle(r);
+  await settle(r);
   expect(await metric(r, 'betrace_traces_evaluated_total')).toBe(0);
   expect(signalCount(r)).toBe(0);
 }
@@ -145,7 +146,7 @@ describe('ingest keys', () => {
     expect((await post(r, FRAUD, { 'x-api-key': 'limited-key' })).status).toBe(200);
     expect(await metric(r, 'betrace_spans_received_total', { tenant: 'default' })).toBe(8);
     expect(await metric(r, 'betrace_spans_received_total', { tenant: 'limited' })).toBe(7);
-    settle(r);
+    await settle(r);
     // The example rules are the default tenant's: only its trace raises a signal.
     expect(r.sidecar.store.listSignals('default').signals.map((s) => s.ruleId)).toEqual(['no-auto-approve']);
     expect(r.sidecar.store.listSignals('limited').total).toBe(0);
@@ -288,7 +289,7 @@ describe('idempotency keys', () => {
     expect(await metric(r, 'betrace_ingest_bytes_total')).toBe(Buffer.byteLength(AUTO_APPROVE));
     expect(await metric(r, 'betrace_ingest_duplicates_total', { tenant: 'default' })).toBe(1);
     expect(r.sidecar.assembler.bufferedSpans).toBe(8);
-    settle(r);
+    await settle(r);
     expect(await metric(r, 'betrace_traces_evaluated_total')).toBe(1);
     expect(signalCount(r)).toBe(1);
     // The key is per tenant: another tenant's batch with the same key is its own.

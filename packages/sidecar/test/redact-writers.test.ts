@@ -152,6 +152,7 @@ async function raiseAndDeliver(s: Setup): Promise<void> {
   expect(res.status).toBe(200);
   s.clock.now += 10_001;
   s.sidecar.assembler.tick();
+  await s.sidecar.evaluated();
   for (const d of s.sidecar.dispatchers) {
     await d.runOnce();
   }
@@ -305,6 +306,7 @@ describe('nothing matching a detector reaches any writer', () => {
       // Evidence: the per-trace record of the failure and the window's summary, as spans and exports.
       clock.now += 10_001;
       sidecar.assembler.tick();
+      await sidecar.evaluated();
       clock.now += 120_000;
       expect(sidecar.evidence.seal()).toBeGreaterThan(0);
       for (const d of sidecar.dispatchers) {

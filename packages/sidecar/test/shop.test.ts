@@ -33,6 +33,7 @@ describe('the demo shop through the OpenTelemetry exporter', () => {
       expect(Object.keys(sent)).toHaveLength(26);
       clock.now += 10_001;
       sidecar.assembler.tick();
+      await sidecar.evaluated();
       const { signals } = sidecar.store.listSignals('default', { limit: 1000 });
       const got = signals.map((s) => [sent[s.traceId] ?? 'clean', s.ruleId]).sort();
       expect(got).toEqual(Object.entries(EXPECTED).sort());

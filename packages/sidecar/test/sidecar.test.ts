@@ -53,9 +53,10 @@ async function sidecar(env?: Record<string, string>): Promise<Running> {
   return r;
 }
 
-function settle(r: Running): void {
+async function settle(r: Running): Promise<void> {
   r.clock.now += 10_001;
   r.sidecar.assembler.tick();
+  await r.sidecar.evaluated();
 }
 
 async function signals(r: Running, query = ''): Promise<{ signals: Array<{ id: string; ruleId: string; traceId: string; status: string; source: string }>; total: number }> {
@@ -74,8 +75,9 @@ describe('OTLP receiver → assembly → evaluation → signals', () => {
     expect(ExportTraceServiceResponse.toObject(ExportTraceServiceResponse.decode(new Uint8Array(await res.arrayBuffer())))).toEqual({});
     r.clock.now += 9_000;
     r.sidecar.assembler.tick();
+    await r.sidecar.evaluated();
     expect((await signals(r)).total).toBe(0); // not quiet for decision_wait yet
-    settle(r);
+    await settle(r);
     const list = await signals(r);
     expect(list.signals.map((s) => [s.ruleId, s.status, s.source])).toEqual([['payment-fraud-check', 'open', 'push']]);
   });
@@ -85,12 +87,12 @@ describe('OTLP receiver → assembly → evaluation → signals', () => {
     const json = example('no-auto-approve', 'violates');
     const send = (b: Buffer, headers: Record<string, string>) => fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: b });
     expect((await send(Buffer.from(json), {})).status).toBe(200);
-    settle(r);
+    await settle(r);
     // The same spans again (an exporter retry): the held trace is re-evaluated, no duplicate.
     const res = await send(gzipSync(Buffer.from(json)), { 'content-encoding': 'gzip' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({});
-    settle(r);
+    await settle(r);
     expect((await signals(r)).signals.map((s) => s.ruleId)).toEqual(['no-auto-approve']);
     const metrics = await (await fetch(`${r.api}/metrics`)).text();
     expect(metrics).toMatch(/betrace_signals_total\{tenant="default",rule="no-auto-approve",severity="high"\} 1/);
@@ -101,9 +103,10 @@ describe('OTLP receiver → assembly → evaluation → signals', () => {
     const r = await sidecar({ DECISION_WAIT: '10s', MAX_TRACE_AGE: '60s' });
     const json = example('no-auto-approve', 'satisfies');
     await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
-    settle(r);
+    await settle(r);
     r.clock.now += 60_001;
     r.sidecar.assembler.tick();
+    await r.sidecar.evaluated();
     await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
     const metrics = await (await fetch(`${r.api}/metrics`)).text();
     expect(metrics).toMatch(/betrace_traces_dropped_total\{reason="late"\} 7/);
@@ -147,7 +150,7 @@ describe('OTLP receiver → assembly → evaluation → signals', () => {
     const second = await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example('payment-fraud-check', 'violates') });
     expect(second.status).toBe(503);
     expect(second.headers.get('retry-after')).toBe('10');
-    settle(r);
+    await settle(r);
     expect((await signals(r)).signals.map((s) => s.ruleId)).toEqual(['no-auto-approve']);
   });
 
@@ -264,7 +267,7 @@ describe('the API', () => {
   it('records signal status changes with who, when and a note', async () => {
     const r = await sidecar();
     await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example('no-auto-approve', 'violates') });
-    settle(r);
+    await settle(r);
     const [s] = (await signals(r)).signals;
     const patch = (body: unknown) =>
       fetch(`${r.api}/api/v1/signals/${s.id}`, { method: 'PATCH', headers: { ...r.auth, 'content-type': 'application/json', 'x-grafana-user': 'bo' }, body: JSON.stringify(body) });

@@ -522,6 +522,7 @@ describe('tenant isolation', () => {
     expect(await push(INGEST_B, withTraceId(exampleJson('payment-fraud-check', 'violates'), Y))).toBe(200);
     clock.now += 10_001;
     sidecar.assembler.tick();
+    await sidecar.evaluated();
 
     // Pull: V is A's in Tempo org-a, Z is B's in org-b.
     const V = '0c'.repeat(16);
@@ -824,6 +825,7 @@ describe('per-tenant settings', () => {
     sidecar.assembler.add('b', decodeOtlpJsonText(withTraceId(json, '0f'.repeat(16))), json.length);
     clock.now += 10_001;
     sidecar.assembler.tick();
+    await sidecar.evaluated();
     expect(sidecar.store.listSignals('b').total).toBeGreaterThan(0);
     for (const d of sidecar.dispatchers) {
       await d.runOnce();
@@ -869,6 +871,7 @@ describe('per-tenant settings', () => {
     sidecar.assembler.add('b', decodeOtlpJsonText(b), b.length);
     clock.now += 10_001;
     sidecar.assembler.tick();
+    await sidecar.evaluated();
     for (const d of sidecar.dispatchers) {
       await d.runOnce();
     }
@@ -990,6 +993,7 @@ describe('the audit log', () => {
     });
     s.clock.now += 10_001;
     s.sidecar.assembler.tick();
+    await s.sidecar.evaluated();
     const [signal] = s.sidecar.store.listSignals('default').signals;
     expect(
       (await s.call('PATCH', `/api/v1/signals/${signal.id}`, { status: 'acknowledged', note: 'on it' })).status
@@ -1167,6 +1171,7 @@ describe('usage', () => {
     await fetch(s.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: satisfying });
     s.clock.now += 10_001;
     s.sidecar.assembler.tick();
+    await s.sidecar.evaluated();
     const signals = s.sidecar.store.listSignals('default').total;
     expect(signals).toBeGreaterThan(0);
     // The next UTC day.
@@ -1178,6 +1183,7 @@ describe('usage', () => {
     });
     s.clock.now += 10_001;
     s.sidecar.assembler.tick();
+    await s.sidecar.evaluated();
     s.sidecar.store.addUsage('default', s.clock.now, { evidence: 3 });
 
     const { json } = await s.call('GET', '/api/v1/usage?from=2026-11-25&to=2026-11-26');

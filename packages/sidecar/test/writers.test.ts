@@ -65,6 +65,7 @@ async function ingest(s: Setup, json: string): Promise<void> {
   expect(res.status).toBe(200);
   s.clock.now += 10_001;
   s.sidecar.assembler.tick();
+  await s.sidecar.evaluated();
 }
 
 async function deliverAll(s: Setup): Promise<void> {

@@ -7,7 +7,7 @@
  */
 import { buildTrace, Span, Trace } from '@betrace/evaluator';
 
-export type DropReason = 'late' | 'buffer_full';
+export type DropReason = 'late' | 'buffer_full' | 'span_cap';
 
 /** How many let-go trace ids are remembered to recognise late spans. */
 const MAX_FORGOTTEN = 100_000;
@@ -19,8 +19,13 @@ export interface AssemblerOptions {
   maxBytes: number;
   /** How long an evaluated trace is kept for late spans (default: max_trace_age). */
   holdEvaluatedMs?: number;
+  /** Spans one trace may hold (MAX_SPANS_PER_TRACE); more are counted (span_cap) and the trace is marked truncated. */
+  maxSpansPerTrace?: number;
+  /** Whether evaluation can take this trace now; when not, a due trace is held (still buffered) until a later tick. */
+  hasRoom?: (tenant: string, traceId: string) => boolean;
   now: () => number;
-  onReady: (tenant: string, trace: Trace) => void;
+  /** `truncatedSpans`: spans of the trace left out at maxSpansPerTrace. */
+  onReady: (tenant: string, trace: Trace, truncatedSpans: number) => void;
   onDrop: (reason: DropReason, spans: number) => void;
 }
 
@@ -31,6 +36,8 @@ interface Pending {
   bytes: number;
   firstSeen: number;
   lastSeen: number;
+  /** Spans not kept because the trace reached maxSpansPerTrace. */
+  truncated: number;
   /** Set once evaluated: the trace waits here for late spans until this time. */
   evaluatedAt?: number;
 }
@@ -78,18 +85,26 @@ export class TraceAssembler {
         continue;
       }
       if (p === undefined) {
-        p = { tenant, traceId: t.traceId, spans: [], bytes: 0, firstSeen: now, lastSeen: now };
+        p = { tenant, traceId: t.traceId, spans: [], bytes: 0, firstSeen: now, lastSeen: now, truncated: 0 };
         this.traces.set(key, p);
       } else if (p.evaluatedAt !== undefined) {
         // A late span of a trace still held: evaluate again with the earlier spans.
         p.evaluatedAt = undefined;
         p.firstSeen = now;
       }
-      p.spans.push(...t.spans);
+      const room = Math.max(0, (this.options.maxSpansPerTrace ?? Infinity) - p.spans.length);
+      const kept = room >= t.spans.length ? t.spans : t.spans.slice(0, room);
+      if (kept.length < t.spans.length) {
+        p.truncated += t.spans.length - kept.length;
+        this.options.onDrop('span_cap', t.spans.length - kept.length);
+      }
+      for (const span of kept) {
+        p.spans.push(span); // not push(...kept): a 50 000-span request would overflow the call stack
+      }
       p.lastSeen = now;
-      const b = perSpan * t.spans.length;
+      const b = perSpan * kept.length;
       p.bytes += b;
-      this.spanCount += t.spans.length;
+      this.spanCount += kept.length;
       this.byteCount += b;
     }
     return { accepted: true };
@@ -114,6 +129,9 @@ export class TraceAssembler {
         continue;
       }
       if (now - p.lastSeen >= this.options.decisionWaitMs || now - p.firstSeen >= this.options.maxTraceAgeMs) {
+        if (this.options.hasRoom !== undefined && !this.options.hasRoom(p.tenant, p.traceId)) {
+          continue; // evaluation is behind: held here, not dropped, until a tick finds room
+        }
         this.release(p, now);
         ready++;
       }
@@ -121,7 +139,7 @@ export class TraceAssembler {
     return ready;
   }
 
-  /** Hands over everything pending now (SIGTERM drain). */
+  /** Hands over everything pending now (SIGTERM drain), room or not. */
   drain(): number {
     const now = this.options.now();
     let ready = 0;
@@ -136,7 +154,7 @@ export class TraceAssembler {
 
   private release(p: Pending, now: number): void {
     p.evaluatedAt = now;
-    this.options.onReady(p.tenant, buildTrace(p.traceId, p.spans.slice()));
+    this.options.onReady(p.tenant, buildTrace(p.traceId, p.spans.slice()), p.truncated);
   }
 
   private forget(key: string, p: Pending): void {

@@ -8,9 +8,9 @@
  */
 import type { Logger } from 'pino';
 import type { Counter, Gauge } from 'prom-client';
-import type { Pipeline } from '../pipeline';
 import type { RuleRegistry } from '../rules';
-import type { Store } from '../store';
+import type { Trace } from '@betrace/evaluator';
+import type { Signal, SignalSource, Store } from '../store';
 import type { TempoClient } from './client';
 import { scanWindow } from './scan';
 
@@ -19,7 +19,8 @@ export interface PollerOptions {
   client: TempoClient;
   store: Store;
   rules: RuleRegistry;
-  pipeline: Pipeline;
+  /** The sidecar's EvalPool (evaluation off the HTTP thread), or a Pipeline (in-process). */
+  pipeline: { evaluate(tenant: string, trace: Trace, source: SignalSource, only?: ReadonlySet<string>): Signal[] | Promise<Signal[]> };
   log: Logger;
   lag: Gauge<'tenant'>;
   /** Traces search listed that could not be fetched after every retry of their window. */
@@ -97,8 +98,8 @@ export class TempoPoller {
 
   private async window(fromMs: number, toMs: number, result: PollResult): Promise<string[]> {
     const rules = this.o.rules.active(this.o.tenant).map((r) => r.compiled);
-    return scanWindow(this.o.client, rules, fromMs, toMs, this.o.limit ?? 200, this.o.log, result, (trace, ruleIds) => {
-      result.signals += this.o.pipeline.evaluate(this.o.tenant, trace, 'pull', ruleIds).length;
+    return scanWindow(this.o.client, rules, fromMs, toMs, this.o.limit ?? 200, this.o.log, result, async (trace, ruleIds) => {
+      result.signals += (await this.o.pipeline.evaluate(this.o.tenant, trace, 'pull', ruleIds)).length;
     });
   }
 

@@ -21,7 +21,8 @@ export async function scanWindow(
   limit: number,
   log: Logger,
   counters: ScanCounters,
-  onTrace: (trace: Trace, ruleIds: ReadonlySet<string>) => void,
+  /** Awaited before the next trace: a window's signals are stored before the caller moves on. */
+  onTrace: (trace: Trace, ruleIds: ReadonlySet<string>) => void | Promise<void>,
   cancelled: () => boolean = () => false,
 ): Promise<string[]> {
   const byQuery = new Map<string, string[]>();
@@ -47,7 +48,7 @@ export async function scanWindow(
     const trace = await client.trace(traceId);
     counters.tracesFetched++;
     if (trace !== undefined) {
-      onTrace(trace, ruleIds);
+      await onTrace(trace, ruleIds);
     } else {
       unavailable.push(traceId);
     }
