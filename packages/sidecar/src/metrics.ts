@@ -28,6 +28,6 @@ export class Metrics {
   readonly evalQueueDepth = new Gauge({ name: 'betrace_eval_queue_depth', help: 'Traces sent to an evaluation worker and not yet answered, by worker (shard).', labelNames: ['worker'], registers: [this.registry] });
   readonly evalWorkerRestarts = new Counter({ name: 'betrace_eval_worker_restarts_total', help: 'Evaluation workers replaced, by reason (crash, hard-limit).', labelNames: ['reason'], registers: [this.registry] });
   /** Debug: which thread evaluated (thread "0" is the main thread, EVAL_WORKERS=0). */
-  readonly evalWorkerEvaluations = new Counter({ name: 'betrace_eval_worker_evaluations_total', help: 'Traces evaluated, by worker (shard) and thread id (debug).', labelNames: ['worker', 'thread'], registers: [this.registry] });
+  readonly evalWorkerEvaluations = new Counter({ name: 'betrace_eval_worker_evaluations_total', help: 'Traces a worker answered or was stopped on at the hard limit, by worker (shard) and thread id (debug).', labelNames: ['worker', 'thread'], registers: [this.registry] });
   readonly writerQueue = new Gauge({ name: 'betrace_writer_queue', help: 'Signals waiting in a writer’s outbox.', labelNames: ['writer'], registers: [this.registry] });
 }

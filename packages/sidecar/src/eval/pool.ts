@@ -341,6 +341,7 @@ export class EvalPool {
     );
     if (head.hardSkips.length >= head.rules.length) {
       shard.jobs.shift();
+      this.o.metrics.evalWorkerEvaluations.inc({ worker: String(shard.index), thread: String(shard.threadId) });
       this.finish(head, { run: { violations: [], evaluated: [], skipped: head.hardSkips, durationMs: Date.now() - head.startedAt } });
     }
     this.resend(shard);
