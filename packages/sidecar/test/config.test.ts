@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, parseDuration } from '../src/config';
+import { availableParallelism } from 'os';
+import { ConfigError, loadConfig, MAX_EVAL_WORKERS, parseDuration } from '../src/config';
 
 describe('loadConfig', () => {
   it('has documented defaults', () => {
@@ -36,7 +37,18 @@ describe('loadConfig', () => {
       evidenceWindowMs: 60_000,
       evidenceSamples: 10,
       evidencePerTrace: true,
+      evalWorkers: Math.min(64, availableParallelism()),
+      maxSpansPerTrace: 50_000,
+      evalBudgetMs: 2_000,
+      evalHardLimitMs: 10_000,
     });
+  });
+
+  it('takes EVAL_WORKERS from 0 (on the main thread) up to the limit, and no more', () => {
+    expect(loadConfig({ EVAL_WORKERS: '0' }).evalWorkers).toBe(0);
+    expect(loadConfig({ EVAL_WORKERS: String(MAX_EVAL_WORKERS) }).evalWorkers).toBe(MAX_EVAL_WORKERS);
+    expect(() => loadConfig({ EVAL_WORKERS: String(MAX_EVAL_WORKERS + 1) })).toThrow(`EVAL_WORKERS: expected a whole number from 0 to ${MAX_EVAL_WORKERS}, got "${MAX_EVAL_WORKERS + 1}"`);
+    expect(loadConfig({ MAX_SPANS_PER_TRACE: '1', EVAL_BUDGET: '10s', EVAL_HARD_LIMIT: '10s' })).toMatchObject({ maxSpansPerTrace: 1, evalBudgetMs: 10_000, evalHardLimitMs: 10_000 });
   });
 
   it('reads durations, sizes and URLs', () => {
@@ -62,6 +74,9 @@ describe('loadConfig', () => {
     [{ MAX_BUFFER_BYTES: 'lots' }, 'MAX_BUFFER_BYTES: expected a size such as 16MiB or 1048576, got "lots"'],
     [{ EVIDENCE_WINDOW: '0s' }, 'EVIDENCE_WINDOW: expected a duration such as 500ms, 10s or 2m, got "0s"'],
     [{ EVIDENCE_PER_TRACE: 'all' }, 'EVIDENCE_PER_TRACE: expected one of failures, off, got "all"'],
+    [{ MAX_SPANS_PER_TRACE: '0' }, 'MAX_SPANS_PER_TRACE: expected a whole number from 1 to 1000000000, got "0"'],
+    [{ EVAL_BUDGET: '0ms' }, 'EVAL_BUDGET: expected a duration such as 500ms, 10s or 2m, got "0ms"'],
+    [{ EVAL_BUDGET: '5s', EVAL_HARD_LIMIT: '4s' }, 'EVAL_HARD_LIMIT: must be at least EVAL_BUDGET (5000 ms), got 4000 ms'],
   ])('fails on %j naming the variable', (env, message) => {
     let error: unknown;
     try {

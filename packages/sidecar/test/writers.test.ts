@@ -53,7 +53,7 @@ async function setup(env: Record<string, string> = {}): Promise<Setup> {
     ...env,
   });
   const clock = { now: Date.UTC(2026, 10, 25, 12, 0, 0) };
-  const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000, writerIntervalMs: 3_600_000, writerBaseDelayMs: 1000 });
+  const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000, writerIntervalMs: 3_600_000, writerBaseDelayMs: 1000, evidenceIntervalMs: 3_600_000 });
   const { otlpPort } = await sidecar.start();
   const s = { sidecar, otlp: `http://127.0.0.1:${otlpPort}/v1/traces`, clock, grafana, sink, webhook };
   setups.push(s);
