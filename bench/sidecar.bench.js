@@ -120,6 +120,8 @@ async function runIngest(format, payloads, spans, traceIdsPerRequest) {
     return out;
   };
   const { otlpPort } = await sidecar.start();
+  sidecar.pool?.warm(); // as `betrace serve` does
+  await new Promise((r) => setTimeout(r, 2000));
   const client = fork(__filename, ['client'], { serialization: 'advanced' });
   const type = format === 'protobuf' ? 'application/x-protobuf' : 'application/json';
   const result = await new Promise((resolve) => {

@@ -59,6 +59,7 @@ async function once(workers, body) {
   if (workers !== undefined) env.EVAL_WORKERS = String(workers);
   const sidecar = createSidecar(loadConfig(env), { tickMs: 25 });
   const { otlpPort, apiPort } = await sidecar.start();
+  sidecar.pool.warm(); // as `betrace serve` does (a no-op with EVAL_WORKERS=0)
   const headers = { authorization: 'Bearer bench', 'content-type': 'application/json' };
   await fetch(`http://127.0.0.1:${apiPort}/api/v1/rules`, { method: 'POST', headers, body: JSON.stringify(CHAIN_RULE) });
   let evaluatedAt;

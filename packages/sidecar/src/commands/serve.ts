@@ -48,6 +48,7 @@ export const serve: Command = async (args, io) => {
     throw e;
   }
   const { otlpPort, apiPort } = await sidecar.start();
+  sidecar.pool.warm();
   log.info(
     { otlp: `http://localhost:${otlpPort}/v1/traces`, api: `http://localhost:${apiPort}/api/v1`, dataDir: config.dataDir },
     `BeTrace is running: send OTLP/HTTP traces to http://localhost:${otlpPort}/v1/traces; read signals at http://localhost:${apiPort}/api/v1/signals`,

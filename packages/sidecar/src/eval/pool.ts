@@ -121,6 +121,20 @@ export class EvalPool {
     return this.shards[this.shardOf(tenant, traceId)].jobs.length < (this.o.maxInFlightPerWorker ?? MAX_IN_FLIGHT_PER_WORKER);
   }
 
+  /**
+   * Starts every worker now instead of at its shard's first trace (a worker takes about a second to
+   * load the evaluator): `betrace serve` does this at start; tests and tools start them on demand.
+   */
+  warm(): void {
+    if (this.stopped) {
+      return;
+    }
+    this.startWatchdog();
+    for (const s of this.shards) {
+      this.workerOf(s);
+    }
+  }
+
   /** Traces sent to workers and not yet answered. */
   get inFlight(): number {
     return this.shards.reduce((n, s) => n + s.jobs.length, 0);
