@@ -28,6 +28,7 @@ if (process.argv[2] === 'prober') {
       stop = true;
       return;
     }
+    let first = true;
     while (!stop) {
       const sent = Date.now();
       const t0 = performance.now();
@@ -35,6 +36,8 @@ if (process.argv[2] === 'prober') {
         const res = await fetch(m.url);
         await res.arrayBuffer();
         probes.push([sent, performance.now() - t0, res.status]);
+        if (first) process.send({ started: true });
+        first = false;
       } catch {
         probes.push([sent, performance.now() - t0, 0]);
       }
@@ -70,7 +73,11 @@ async function once(workers, body) {
     return out;
   };
   const prober = fork(__filename, ['prober']);
-  prober.send({ url: `http://127.0.0.1:${apiPort}/healthz` });
+  // The idle baseline starts once the prober answers (a process takes a while to start on a loaded machine).
+  await new Promise((resolve) => {
+    prober.once('message', resolve);
+    prober.send({ url: `http://127.0.0.1:${apiPort}/healthz` });
+  });
   await new Promise((r) => setTimeout(r, IDLE_MS));
   const postedAt = Date.now();
   const res = await fetch(`http://127.0.0.1:${otlpPort}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });

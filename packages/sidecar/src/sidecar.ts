@@ -298,7 +298,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     maxSpans: config.maxBufferSpans,
     maxBytes: config.maxBufferBytes,
     maxSpansPerTrace: config.maxSpansPerTrace,
-    hasRoom: (t, traceId) => pool.hasRoom(t, traceId),
+    hasRoom: (t, traceId, spans) => pool.hasRoom(t, traceId, spans),
     now,
     onReady: (t, trace, truncatedSpans) => {
       pool.evaluate(t, trace, 'push', undefined, { truncatedSpans }).catch((e: unknown) => log.error({ err: e, traceId: trace.traceId }, 'evaluating a trace failed'));

@@ -10,7 +10,7 @@ import * as path from 'path';
 import pino from 'pino';
 import { buildTrace, compileRule, decodeOtlpJsonText, RuleDefinition } from '@betrace/evaluator';
 import { loadConfig } from '../src/config';
-import { EvalPool } from '../src/eval/pool';
+import { EvalPool, MAX_IN_FLIGHT_SPANS_PER_WORKER } from '../src/eval/pool';
 import { runRules } from '../src/eval/run';
 import { defaultWorkerEntry, WorkerEntry } from '../src/eval/workerEntry';
 import { TraceAssembler } from '../src/ingest/assembler';
@@ -107,6 +107,8 @@ describe('sharding', () => {
     // The tenant is part of the key: one trace id of two tenants is two traces.
     const spread = new Set(Array.from({ length: 50 }, (_, i) => pool.shardOf(`tenant-${i}`, traceId(7))));
     expect(spread.size).toBeGreaterThan(1);
+    // An idle shard takes any trace, even one over the in-flight span bound.
+    expect(pool.hasRoom('default', traceId(1), MAX_IN_FLIGHT_SPANS_PER_WORKER + 1)).toBe(true);
   });
 
   it('evaluates a trace sent in three requests over three connections once, on its shard, with all its spans; a late span meets it there again', async () => {

@@ -23,8 +23,15 @@ import { EvalWorkerData, FromWorker, PROGRESS_JOB, PROGRESS_RULE, PROGRESS_SLOTS
 import type { RuleRun, SkippedRule } from './run';
 import { defaultWorkerEntry, WorkerEntry } from './workerEntry';
 
-/** Traces one shard may have in flight; past it the assembler holds due traces (they stay buffered). */
-export const MAX_IN_FLIGHT_PER_WORKER = 16;
+/**
+ * What one shard may have in flight (sent, not answered); past it the assembler holds due traces
+ * (they stay buffered). Generous in traces, because the assembler releases only on its tick (up to
+ * 1 s apart): a small bound would cap throughput at bound × workers per tick. Bounded in spans,
+ * because each in-flight trace is a second copy (its clone in the worker). A trace larger than the
+ * span bound still goes to an idle shard.
+ */
+export const MAX_IN_FLIGHT_PER_WORKER = 2048;
+export const MAX_IN_FLIGHT_SPANS_PER_WORKER = 250_000;
 /** Rule sets a worker keeps compiled (a tenant's live rules, a replay's); the oldest are forgotten. */
 export const MAX_RULE_SETS_PER_WORKER = 32;
 /** A trace whose worker crashed this many times while on it is recorded as not evaluated. */
@@ -74,6 +81,8 @@ interface Shard {
   progress: Int32Array;
   /** In the order sent: the worker answers in this order. */
   jobs: Job[];
+  /** Spans of the jobs in flight. */
+  spans: number;
   /** Set ids this worker holds, oldest first. */
   sets: Map<number, true>;
 }
@@ -96,6 +105,7 @@ export class EvalPool {
       threadId: 0,
       progress: new Int32Array(new SharedArrayBuffer(PROGRESS_SLOTS * Int32Array.BYTES_PER_ELEMENT)),
       jobs: [],
+      spans: 0,
       sets: new Map(),
     }));
     this.entry = o.workers > 0 ? (o.entry ?? defaultWorkerEntry()) : undefined;
@@ -113,12 +123,16 @@ export class EvalPool {
     return this.shards.length === 0 ? 0 : fnv1a(`${tenant}\u0000${traceId}`) % this.shards.length;
   }
 
-  /** Whether the trace's shard can take another trace now (the assembler holds it otherwise). */
-  hasRoom(tenant: string, traceId: string): boolean {
+  /** Whether the trace's shard can take another trace of `spans` spans now (the assembler holds it otherwise). */
+  hasRoom(tenant: string, traceId: string, spans = 0): boolean {
     if (this.shards.length === 0) {
       return true;
     }
-    return this.shards[this.shardOf(tenant, traceId)].jobs.length < (this.o.maxInFlightPerWorker ?? MAX_IN_FLIGHT_PER_WORKER);
+    const shard = this.shards[this.shardOf(tenant, traceId)];
+    if (shard.jobs.length === 0) {
+      return true;
+    }
+    return shard.jobs.length < (this.o.maxInFlightPerWorker ?? MAX_IN_FLIGHT_PER_WORKER) && shard.spans + spans <= MAX_IN_FLIGHT_SPANS_PER_WORKER;
   }
 
   /**
@@ -191,6 +205,7 @@ export class EvalPool {
       for (const job of s.jobs.splice(0)) {
         job.done({ notEvaluated: 'shutdown' });
       }
+      s.spans = 0;
       this.o.metrics.evalQueueDepth.set({ worker: String(s.index) }, 0);
     }
     this.wake();
@@ -240,6 +255,7 @@ export class EvalPool {
       job.startedAt = Date.now();
     }
     shard.jobs.push(job);
+    shard.spans += job.trace.spans.length;
     // Structured clone of the spans (bigint timestamps and byte attributes clone as they are).
     this.post(worker, { type: 'evaluate', jobId: job.id, setId, ruleIds, trace: job.trace, budgetMs: this.o.budgetMs });
     this.o.metrics.evalQueueDepth.set({ worker: String(shard.index) }, shard.jobs.length);
@@ -286,6 +302,7 @@ export class EvalPool {
       return; // answered after its job was given up (cannot happen while the worker is current)
     }
     const [job] = shard.jobs.splice(i, 1);
+    shard.spans -= job.trace.spans.length;
     if (shard.jobs.length > 0) {
       shard.jobs[0].startedAt = Date.now();
     }
@@ -323,6 +340,7 @@ export class EvalPool {
       this.o.log.error({ err: error, worker: shard.index, tenant: head.tenant, traceId: head.trace.traceId, crashes: head.crashes }, 'an evaluation worker crashed; it is replaced and its traces are sent again');
       if (head.crashes >= MAX_CRASHES_PER_TRACE) {
         shard.jobs.shift();
+        shard.spans -= head.trace.spans.length;
         this.finish(head, { notEvaluated: 'worker-crash' });
       }
     } else {
@@ -355,6 +373,7 @@ export class EvalPool {
     );
     if (head.hardSkips.length >= head.rules.length) {
       shard.jobs.shift();
+      shard.spans -= head.trace.spans.length;
       this.o.metrics.evalWorkerEvaluations.inc({ worker: String(shard.index), thread: String(shard.threadId) });
       this.finish(head, { run: { violations: [], evaluated: [], skipped: head.hardSkips, durationMs: Date.now() - head.startedAt } });
     }
@@ -364,6 +383,7 @@ export class EvalPool {
   /** Sends a shard's traces again, in their order, to a new worker. */
   private resend(shard: Shard): void {
     const jobs = shard.jobs.splice(0);
+    shard.spans = 0;
     this.o.metrics.evalQueueDepth.set({ worker: String(shard.index) }, 0);
     if (this.stopped) {
       jobs.forEach((j) => this.finish(j, { notEvaluated: 'shutdown' }));

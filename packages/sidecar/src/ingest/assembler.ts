@@ -22,7 +22,7 @@ export interface AssemblerOptions {
   /** Spans one trace may hold (MAX_SPANS_PER_TRACE); more are counted (span_cap) and the trace is marked truncated. */
   maxSpansPerTrace?: number;
   /** Whether evaluation can take this trace now; when not, a due trace is held (still buffered) until a later tick. */
-  hasRoom?: (tenant: string, traceId: string) => boolean;
+  hasRoom?: (tenant: string, traceId: string, spans: number) => boolean;
   now: () => number;
   /** `truncatedSpans`: spans of the trace left out at maxSpansPerTrace. */
   onReady: (tenant: string, trace: Trace, truncatedSpans: number) => void;
@@ -129,7 +129,7 @@ export class TraceAssembler {
         continue;
       }
       if (now - p.lastSeen >= this.options.decisionWaitMs || now - p.firstSeen >= this.options.maxTraceAgeMs) {
-        if (this.options.hasRoom !== undefined && !this.options.hasRoom(p.tenant, p.traceId)) {
+        if (this.options.hasRoom !== undefined && !this.options.hasRoom(p.tenant, p.traceId, p.spans.length)) {
           continue; // evaluation is behind: held here, not dropped, until a tick finds room
         }
         this.release(p, now);
