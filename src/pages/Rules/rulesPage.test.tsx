@@ -70,7 +70,9 @@ describe('the rule editor page', () => {
   it('names the rule, not its id, in the title and the breadcrumb once it is loaded', async () => {
     renderAt(`/a/betrace-app/rules/${rule.id}`);
     // The first render of a SceneApp in a test file loads @grafana/ui and Scenes: give it time.
-    await waitFor(() => expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent(rule.name), { timeout: 15_000 });
+    await waitFor(() => expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent(rule.name), {
+      timeout: 15_000,
+    });
     expect(screen.getByRole('navigation', { name: 'Breadcrumbs' })).toHaveTextContent(`Rules › ${rule.name}`);
     expect(screen.getByRole('navigation', { name: 'Breadcrumbs' })).not.toHaveTextContent(rule.id);
   });
