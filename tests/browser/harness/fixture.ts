@@ -18,6 +18,8 @@ export const SCREENSHOTS = path.join(OUTPUT, 'screenshots');
 
 /** Building the host bundle cold and starting the stack, on a loaded 2-core runner. */
 const SETUP_MS = 10 * 60_000;
+/** Closing Chromium and draining the sidecar. */
+const STOP_MS = 60_000;
 /** One spec: a few page loads, each waiting up to READY_MS. */
 export const SPEC_MS = 180_000;
 
@@ -81,7 +83,7 @@ export function describeBrowser(name: string, body: (suite: Suite) => void): voi
     afterAll(async () => {
       await browser?.close();
       await suite.stack?.stop();
-    });
+    }, STOP_MS);
 
     body(suite);
   });

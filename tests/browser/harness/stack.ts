@@ -83,9 +83,10 @@ export function exampleTraces(endAtMs: number): ExampleTrace[] {
 async function startSidecar(
   env: Record<string, string>
 ): Promise<{ child: ChildProcess; api: string; otlp: string; log: string[] }> {
-  const cli = path.join(ROOT, 'packages/sidecar/dist/cli.js');
-  if (!fs.existsSync(cli)) {
-    throw new Error(`${cli} is missing: run \`npm run build:packages\` first (npm test does)`);
+  // The `betrace` command as installed (its bin), which runs the built dist/cli.js.
+  const cli = path.join(ROOT, 'packages/sidecar/bin/betrace.js');
+  if (!fs.existsSync(path.join(ROOT, 'packages/sidecar/dist/cli.js'))) {
+    throw new Error('packages/sidecar/dist is missing: run `npm run build:packages` first (npm ci and npm test do)');
   }
   const child = spawn(process.execPath, [cli, 'serve'], {
     env: { PATH: process.env.PATH ?? '', ...env },

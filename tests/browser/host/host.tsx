@@ -21,6 +21,7 @@ import * as emotionReact from '@emotion/react';
 import * as grafanaData from '@grafana/data';
 import * as grafanaUi from '@grafana/ui';
 import * as grafanaRuntime from '@grafana/runtime';
+import * as grafanaRuntimeUnstable from '@grafana/runtime/unstable';
 import type { AppPlugin, AppRootProps, KeyValue, PluginMeta } from '@grafana/data';
 import {
   config,
@@ -63,6 +64,7 @@ const SHARED: Record<string, unknown> = {
   '@grafana/data': grafanaData,
   '@grafana/ui': grafanaUi,
   '@grafana/runtime': grafanaRuntime,
+  '@grafana/runtime/unstable': grafanaRuntimeUnstable,
 };
 
 declare global {

@@ -61,6 +61,45 @@ function corePanel(id: string, name: string, panel: PanelPlugin): PanelPlugin {
   return panel;
 }
 
+/**
+ * The graph field options the time series panel takes (`fieldConfig.defaults.custom`), with
+ * Grafana's defaults: registered so that scenes' field config and overrides (bars, stacking,
+ * fixed colours) reach the frames, as they do in Grafana.
+ */
+const GRAPH_DEFAULTS: Record<string, unknown> = {
+  drawStyle: 'line',
+  lineInterpolation: 'linear',
+  lineWidth: 1,
+  fillOpacity: 0,
+  gradientMode: 'none',
+  showPoints: 'auto',
+  pointSize: 5,
+  spanNulls: false,
+  barAlignment: 0,
+  barWidthFactor: 0.6,
+  axisPlacement: 'auto',
+  stacking: { mode: 'none', group: 'A' },
+};
+
+function timeSeriesPlugin(): PanelPlugin<Options> {
+  return new PanelPlugin<Options>(TimeSeriesPanel).useFieldConfig({
+    useCustomConfig: (builder) => {
+      for (const [path, defaultValue] of Object.entries(GRAPH_DEFAULTS)) {
+        builder.addCustomEditor({
+          id: path,
+          path,
+          name: path,
+          defaultValue,
+          editor: () => null,
+          override: () => null,
+          process: (value: unknown) => value,
+          shouldApply: () => true,
+        });
+      }
+    },
+  });
+}
+
 export const panelPlugins: Record<string, PanelPlugin> = {
-  timeseries: corePanel('timeseries', 'Time series', new PanelPlugin<Options>(TimeSeriesPanel)),
+  timeseries: corePanel('timeseries', 'Time series', timeSeriesPlugin()),
 };
