@@ -42,5 +42,7 @@ module.exports = {
     nodeProject('evaluator', ['<rootDir>/packages/evaluator/src', '<rootDir>/packages/evaluator/test']),
     nodeProject('sidecar', ['<rootDir>/packages/sidecar/src', '<rootDir>/packages/sidecar/test']),
     nodeProject('repo', ['<rootDir>/tests/unit']),
+    // The built plugin in Chromium against a real sidecar (tests/browser/plugin.browser.test.ts).
+    { ...nodeProject('browser', ['<rootDir>/tests/browser']), testMatch: ['**/*.browser.test.ts'] },
   ],
 };

@@ -1,6 +1,5 @@
 import type { ComplianceMapping, Explanation, RuleDefinition, Severity, Violation } from '@betrace/evaluator';
 import { sidecarFetch } from './client';
-import type { SignalPage } from './signals';
 
 /** A rule as the sidecar's API returns it (`ruleView` in packages/sidecar/src/api.ts). */
 export interface RuleView extends RuleDefinition {
@@ -87,9 +86,16 @@ export function rollbackRule(id: string, version: number): Promise<RuleView> {
   return sidecarFetch<RuleView>('POST', `${path(id)}/rollback`, { data: { version } });
 }
 
-/** Signals of one rule in a range, newest first (`limit` 1 gives the last signal and the total). */
-export function ruleSignals(ruleId: string, from: number, to: number, limit = 1): Promise<SignalPage> {
-  return sidecarFetch<SignalPage>('GET', '/api/v1/signals', { params: { rule: ruleId, from, to, limit } });
+/** One rule's signals in a range (`GET /api/v1/signals/summary`): how many, and the newest's time (ISO 8601). */
+export interface RuleSignalCount {
+  ruleId: string;
+  total: number;
+  lastAt: string;
+}
+
+/** Every rule's signal count in [from, to) in one call; rules without a signal in the range are absent. */
+export async function ruleSignalCounts(from: number, to: number): Promise<RuleSignalCount[]> {
+  return (await sidecarFetch<{ rules: RuleSignalCount[] }>('GET', '/api/v1/signals/summary', { params: { from, to } })).rules;
 }
 
 /** Starts a replay of an unsaved draft (or saved rules) over [from, to), as a dry run unless told. */

@@ -122,6 +122,23 @@ function tokenResolver(tenants: readonly Tenant[]): (presented: string) => { ten
   };
 }
 
+/** `from` and `to` of a signals query (epoch ms or ISO 8601), or the problem with them. */
+function signalRange(q: Record<string, string | number | undefined>): { from?: number; to?: number } | string {
+  const range: { from?: number; to?: number } = {};
+  for (const name of ['from', 'to'] as const) {
+    const v = q[name];
+    if (v === undefined) {
+      continue;
+    }
+    const n = /^\d+$/.test(String(v)) ? Number(v) : Date.parse(String(v));
+    if (Number.isNaN(n)) {
+      return `querystring/${name} must be epoch milliseconds or an ISO 8601 time`;
+    }
+    range[name] = n;
+  }
+  return range;
+}
+
 interface RouteDoc {
   method: string;
   url: string;
@@ -441,19 +458,11 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     },
     async (req, res) => {
       const q = req.query as Record<string, string | number | undefined>;
-      const time = (name: string): number | undefined | null => {
-        const v = q[name];
-        if (v === undefined) {
-          return undefined;
-        }
-        const n = /^\d+$/.test(String(v)) ? Number(v) : Date.parse(String(v));
-        return Number.isNaN(n) ? null : n;
-      };
-      const from = time('from');
-      const to = time('to');
-      if (from === null || to === null) {
-        return res.code(400).send({ error: 'invalid_request', message: `querystring/${from === null ? 'from' : 'to'} must be epoch milliseconds or an ISO 8601 time` });
+      const range = signalRange(q);
+      if (typeof range === 'string') {
+        return res.code(400).send({ error: 'invalid_request', message: range });
       }
+      const { from, to } = range;
       const filter: SignalFilter = { limit: Number(q.limit), offset: Number(q.offset) };
       if (from !== undefined) filter.from = from;
       if (to !== undefined) filter.to = to;
@@ -464,6 +473,26 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       if (q.text !== undefined) filter.text = String(q.text);
       const { signals, total } = store.listSignals(req.tenant, filter);
       return { signals: signals.map((s) => ({ ...s, createdAt: new Date(s.createdAt).toISOString(), updatedAt: new Date(s.updatedAt).toISOString() })), total, limit: filter.limit, offset: filter.offset };
+    },
+  );
+
+  // Declared before /signals/:id: a static segment wins over the parameter in fastify's router,
+  // and signal ids are generated, so none is "summary".
+  app.get(
+    '/api/v1/signals/summary',
+    {
+      schema: {
+        summary: 'Per rule, the number of signals in [from, to) and when the newest was created (rules without one are left out)',
+        querystring: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' } } },
+      },
+    },
+    async (req, res) => {
+      const range = signalRange(req.query as Record<string, string | undefined>);
+      if (typeof range === 'string') {
+        return res.code(400).send({ error: 'invalid_request', message: range });
+      }
+      const rules = store.signalCountsByRule(req.tenant, range).map((c) => ({ ...c, lastAt: new Date(c.lastAt).toISOString() }));
+      return { rules };
     },
   );
 

@@ -78,6 +78,13 @@ export interface SignalFilter {
   offset?: number;
 }
 
+/** One rule's signals in a range: how many, and when the newest was created (epoch ms). */
+export interface RuleSignalCount {
+  ruleId: string;
+  total: number;
+  lastAt: number;
+}
+
 export interface OutboxItem {
   id: number;
   tenant: string;
@@ -577,6 +584,19 @@ export class Store {
       .prepare(`SELECT * FROM signals WHERE ${clause} ORDER BY created_at DESC, id LIMIT @limit OFFSET @offset`)
       .all({ ...params, limit: filter.limit ?? 100, offset: filter.offset ?? 0 }) as SignalRow[];
     return { signals: rows.map(toSignal), total };
+  }
+
+  /**
+   * Per rule, how many signals fell in [from, to) and when the newest did: the rules list's two
+   * columns in one query instead of one signals page per rule. Rules without a signal in the
+   * range are absent.
+   */
+  signalCountsByRule(tenant: string, range: { from?: number; to?: number } = {}): RuleSignalCount[] {
+    const { clause, params } = new TenantWhere(tenant).add('created_at >= @from', 'from', range.from).add('created_at < @to', 'to', range.to);
+    const rows = this.db
+      .prepare(`SELECT rule_id, count(*) AS n, max(created_at) AS last_at FROM signals WHERE ${clause} GROUP BY rule_id ORDER BY rule_id`)
+      .all(params) as Array<{ rule_id: string; n: number; last_at: number }>;
+    return rows.map((r) => ({ ruleId: r.rule_id, total: r.n, lastAt: r.last_at }));
   }
 
   /** Moves a signal through its lifecycle, recording who, when and why. */

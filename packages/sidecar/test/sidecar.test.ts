@@ -284,6 +284,39 @@ describe('the API', () => {
     expect((await fetch(`${r.api}/api/v1/signals?from=yesterday`, { headers: r.auth })).status).toBe(400);
   });
 
+  it('counts the signals of every rule in a range in one call (the rules list), with the newest time', async () => {
+    const r = await sidecar();
+    const send = (rule: string) => fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example(rule, 'violates') });
+    await send('payment-fraud-check');
+    settle(r);
+    const first = r.clock.now;
+    r.clock.now += 60_000;
+    await send('no-auto-approve');
+    settle(r);
+    const second = r.clock.now;
+    const summary = async (query: string) => {
+      const res = await fetch(`${r.api}/api/v1/signals/summary${query}`, { headers: r.auth });
+      return { status: res.status, body: (await res.json()) as { rules?: Array<{ ruleId: string; total: number; lastAt: string }>; message?: string } };
+    };
+    // The same counts the list gives rule by rule.
+    const all = (await signals(r, '?limit=1000')).signals;
+    const byRule = new Map<string, number>();
+    all.forEach((s) => byRule.set(s.ruleId, (byRule.get(s.ruleId) ?? 0) + 1));
+    expect(byRule.get('payment-fraud-check')).toBe(1);
+    expect(byRule.get('no-auto-approve')).toBe(1);
+    const whole = await summary('');
+    expect(whole.status).toBe(200);
+    expect(whole.body.rules).toEqual([...byRule.keys()].sort().map((ruleId) => expect.objectContaining({ ruleId, total: byRule.get(ruleId) })));
+    expect(whole.body.rules!.find((x) => x.ruleId === 'payment-fraud-check')!.lastAt).toBe(new Date(first).toISOString());
+    // [from, to): the first signal falls out, and a range with none gives no rows.
+    expect((await summary(`?from=${first + 1}&to=${second + 1}`)).body.rules!.map((x) => x.ruleId)).not.toContain('payment-fraud-check');
+    expect((await summary(`?from=${new Date(second + 1).toISOString()}`)).body).toEqual({ rules: [] });
+    const bad = await summary('?to=tomorrow');
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toBe('querystring/to must be epoch milliseconds or an ISO 8601 time');
+    expect((await fetch(`${r.api}/api/v1/signals/summary`)).status).toBe(401);
+  });
+
   it('serves an OpenAPI document built from the route schemas', async () => {
     const r = await sidecar();
     const doc = (await (await fetch(`${r.api}/api/v1/openapi.json`, { headers: r.auth })).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> };

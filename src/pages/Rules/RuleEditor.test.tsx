@@ -126,6 +126,15 @@ beforeEach(() => {
 });
 
 describe('RuleEditor: the code', () => {
+  it('wraps a long TraceQL pushdown inside its box instead of running over the fields beside it', async () => {
+    renderEditor();
+    await waitFor(() => expect(code()).toHaveValue(rule.condition));
+    const pushdown = screen.getByTestId(ids.editor.pushdown);
+    // A block of its own that breaks anywhere: the query has no spaces to break at in places.
+    const style = getComputedStyle(pushdown);
+    expect([style.display, style.whiteSpace, style.getPropertyValue('overflow-wrap')]).toEqual(['block', 'pre-wrap', 'anywhere']);
+  });
+
   it('draws the evaluator’s diagnostics as markers as the user types, and completes from Tempo', async () => {
     renderEditor();
     await waitFor(() => expect(code()).toHaveValue(rule.condition));

@@ -2,7 +2,7 @@ import React, { useCallback } from 'react';
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { locationService } from '@grafana/runtime';
-import { SceneComponentProps, SceneObjectBase, SceneObjectState } from '@grafana/scenes';
+import { SceneAppPage, SceneComponentProps, SceneObjectBase, SceneObjectState } from '@grafana/scenes';
 import { Alert, Badge, Button, Stack, Tab, TabContent, TabsBar, useStyles2 } from '@grafana/ui';
 import { createRule, getRule, rollbackRule, updateRule, type RuleView } from '../../api/rules';
 import { ACTIONS, can } from '../../utils/permissions';
@@ -87,6 +87,7 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
   }
 
   private loaded(rule: RuleView) {
+    this.namePage(rule.name);
     const draft = draftOf(rule);
     this.setState({
       loading: false,
@@ -97,6 +98,21 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
       note: '',
       saveError: undefined,
     });
+  }
+
+  /**
+   * The page's title and its breadcrumb name the rule: the drilldown page only knows the id from
+   * the URL, so the editor renames it once the rule is loaded (and again when a save renames it).
+   */
+  private namePage(name: string) {
+    for (let o = this.parent; o; o = o.parent) {
+      if (o instanceof SceneAppPage) {
+        if (o.state.title !== name) {
+          o.setState({ title: name });
+        }
+        return;
+      }
+    }
   }
 
   isDirty = (): boolean => !sameDraft(this.state.draft, this.state.baseline);

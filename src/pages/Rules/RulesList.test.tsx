@@ -53,14 +53,9 @@ const sidecar = (req: Req) => {
   if (req.url.endsWith('/api/v1/rules')) {
     return { rules };
   }
-  if (req.url.endsWith('/api/v1/signals')) {
-    const total = req.params?.rule === 'payment-fraud-check' ? 42 : 0;
-    return {
-      signals: total ? [{ id: 's1', createdAt: new Date(Date.now() - 5 * 60_000).toISOString() }] : [],
-      total,
-      limit: 1,
-      offset: 0,
-    };
+  if (req.url.endsWith('/api/v1/signals/summary')) {
+    // Only rules with a signal in the range are listed.
+    return { rules: [{ ruleId: 'payment-fraud-check', total: 42, lastAt: new Date(Date.now() - 5 * 60_000).toISOString() }] };
   }
   throw { status: 404, data: { message: `no route ${req.url}` } };
 };
@@ -102,17 +97,11 @@ describe('RulesList', () => {
     expect(within(row('bounded-retries')).getByText('disabled')).toBeInTheDocument();
     expect(within(row('bounded-retries')).getByText('none in range')).toBeInTheDocument();
     expect(within(row('phi-audit')).getByText('provisioned')).toBeInTheDocument();
-    // One signals query per rule, over the scene's time range, for the newest signal and the total.
-    const signalCalls = mockFetch.mock.calls.map(([r]) => r as Req).filter((r) => r.url.endsWith('/api/v1/signals'));
-    expect(signalCalls.map((r) => r.params?.rule).sort()).toEqual([
-      'bounded-retries',
-      'payment-fraud-check',
-      'phi-audit',
-    ]);
-    expect(signalCalls[0].url).toBe('/api/plugin-proxy/betrace-app/sidecar/api/v1/signals');
-    expect(signalCalls[0].params).toEqual(
-      expect.objectContaining({ limit: 1, from: expect.any(Number), to: expect.any(Number) })
-    );
+    // One signals request for all the rules, over the scene's time range — never one per rule.
+    const signalCalls = mockFetch.mock.calls.map(([r]) => r as Req).filter((r) => r.url.includes('/api/v1/signals'));
+    expect(signalCalls).toHaveLength(1);
+    expect(signalCalls[0].url).toBe('/api/plugin-proxy/betrace-app/sidecar/api/v1/signals/summary');
+    expect(signalCalls[0].params).toEqual({ from: expect.any(Number), to: expect.any(Number) });
     expect((signalCalls[0].params!.to as number) - (signalCalls[0].params!.from as number)).toBe(24 * 3600_000);
     expect(screen.getByTestId(ids.list.newRule)).toHaveAttribute('href', '/a/betrace-app/rules/new');
   });
@@ -136,7 +125,7 @@ describe('RulesList', () => {
 
   it('hides New rule without rules:write, and says when the signals are unknown', async () => {
     serve((req) => {
-      if (req.url.endsWith('/api/v1/signals')) {
+      if (req.url.endsWith('/api/v1/signals/summary')) {
         throw { status: 403, data: { message: 'forbidden' } };
       }
       return sidecar(req);

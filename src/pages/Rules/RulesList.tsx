@@ -23,17 +23,14 @@ import {
   useStyles2,
 } from '@grafana/ui';
 import { SEVERITIES, type Severity } from '@betrace/evaluator';
-import { listRules, ruleSignals, type RuleView } from '../../api/rules';
+import { listRules, ruleSignalCounts, type RuleSignalCount, type RuleView } from '../../api/rules';
 import { ACTIONS, can } from '../../utils/permissions';
 import { newRuleUrl, ruleUrl } from '../../builders/exploreUrl';
 import { complianceLabel, filterRules, type RuleStateFilter } from './ruleFilters';
 import { EmptyRules, ErrorState, LoadingState } from './States';
 import { rulesTestIds } from './testIds';
 
-/**
- * Signals per rule: the sidecar has no per-rule summary, so the list asks the signals API once
- * per rule for the chosen range with `limit=1` — the newest signal and the `total`.
- */
+/** Signals per rule in the chosen range: the count and the newest signal's time (none when 0). */
 export interface RuleSignalSummary {
   total: number;
   lastAt?: string;
@@ -99,21 +96,24 @@ export class RulesList extends SceneObjectBase<RulesListState> {
     }
   }
 
+  /** One request for every rule's counts, however many rules there are. */
   async loadSummaries() {
     const rules = this.state.rules ?? [];
     const { from, to } = sceneGraph.getTimeRange(this).state.value;
-    const entries = await Promise.all(
-      rules.map(async (r): Promise<[string, RuleSignalSummary | null]> => {
-        try {
-          const page = await ruleSignals(r.id, from.valueOf(), to.valueOf());
-          return [r.id, { total: page.total, lastAt: page.signals[0]?.createdAt }];
-        } catch {
-          // No signals:read, or the signals API failed: the column says it does not know.
-          return [r.id, null];
-        }
-      })
-    );
-    this.setState({ summaries: Object.fromEntries(entries) });
+    let counts: Map<string, RuleSignalCount> | undefined;
+    try {
+      counts = new Map((await ruleSignalCounts(from.valueOf(), to.valueOf())).map((c) => [c.ruleId, c]));
+    } catch {
+      // No signals:read, or the signals API failed: the columns say they do not know.
+    }
+    const summary = (id: string): RuleSignalSummary | null => {
+      if (counts === undefined) {
+        return null;
+      }
+      const c = counts.get(id);
+      return c === undefined ? { total: 0 } : { total: c.total, lastAt: c.lastAt };
+    };
+    this.setState({ summaries: Object.fromEntries(rules.map((r) => [r.id, summary(r.id)])) });
   }
 
   static Component = RulesListRenderer;

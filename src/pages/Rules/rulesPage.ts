@@ -28,6 +28,7 @@ export const rulesPage = new SceneAppPage({
       routePath: ':id',
       getPage: (match: SceneRouteMatch<{ id: string }>, parent) => {
         const id = decodeURIComponent(match.params.id);
+        // Titled by the id from the URL until the editor has loaded the rule and renames the page.
         return editorPage(parent, ruleUrl(id), id, id);
       },
     },

@@ -1,0 +1,63 @@
+import type { Locator } from 'playwright-core';
+import { testIds } from '../../../src/components/testIds';
+import { PluginHost, READY_MS } from './pluginHost';
+
+const ids = testIds.signals;
+
+/** The signals page at /a/betrace-app/signals: filters (scene variables), the chart, the table and the details drawer. */
+export class SignalsPage {
+  constructor(readonly host: PluginHost) {}
+
+  private get page() {
+    return this.host.page;
+  }
+
+  get table(): Locator {
+    return this.page.getByTestId(ids.table);
+  }
+  get pageInfo(): Locator {
+    return this.page.getByTestId(ids.pageInfo);
+  }
+  get empty(): Locator {
+    return this.page.getByTestId(ids.empty);
+  }
+  get details(): Locator {
+    return this.page.getByTestId(ids.details);
+  }
+  get history(): Locator {
+    return this.page.getByTestId(ids.history);
+  }
+  get readOnly(): Locator {
+    return this.page.getByTestId(ids.readOnly);
+  }
+  get saveStatus(): Locator {
+    return this.page.getByTestId(ids.saveStatus);
+  }
+  /** The table's rows that show a signal (the header row left out). */
+  get rows(): Locator {
+    return this.table.getByRole('row').filter({ has: this.page.getByTestId(ids.openDetails) });
+  }
+
+  /** Opens the page (a query carries time range and `var-…` filters) and waits for the table or the empty state. */
+  async open(query = '?from=now-1h&to=now'): Promise<void> {
+    await this.host.open(`/a/betrace-app/signals${query}`);
+    await this.table.or(this.empty).first().waitFor({ timeout: READY_MS });
+  }
+
+  async searchText(text: string): Promise<void> {
+    const box = this.page.getByLabel('Search', { exact: true });
+    await box.fill(text);
+    await box.press('Enter');
+  }
+
+  async openDetails(row: number): Promise<void> {
+    await this.rows.nth(row).getByTestId(ids.openDetails).click();
+    await this.details.waitFor({ timeout: READY_MS });
+  }
+
+  async changeStatus(label: string, note: string): Promise<void> {
+    await this.details.getByLabel(label, { exact: true }).check({ force: true });
+    await this.details.getByTestId(ids.note).fill(note);
+    await this.saveStatus.click();
+  }
+}
