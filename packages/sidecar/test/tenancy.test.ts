@@ -657,6 +657,14 @@ describe('tenant isolation', () => {
           check: (r) => expect(r.json.signals.every((s: { tenant: string }) => s.tenant === 'a')).toBe(true),
         },
       ],
+      'GET /api/v1/signals/summary': [
+        {
+          method: 'GET',
+          url: '/api/v1/signals/summary',
+          // Counts per rule of A's own signals only: B's rule and its signal are not in them.
+          check: (r) => expect(r.json.rules.map((c: { ruleId: string }) => c.ruleId)).not.toContain('b-rule'),
+        },
+      ],
       'GET /api/v1/signals/{id}': [{ method: 'GET', url: `/api/v1/signals/${sB}`, check: notFound }],
       'PATCH /api/v1/signals/{id}': [
         {
