@@ -1,5 +1,6 @@
 import type { Locator } from 'playwright-core';
 import { testIds } from '../../../src/components/testIds';
+import { until } from '../harness/wait';
 import { PluginHost, READY_MS } from './pluginHost';
 
 const ids = testIds.signals;
@@ -50,13 +51,21 @@ export class SignalsPage {
     await box.press('Enter');
   }
 
+  /** Opens a row's details and waits until the signal is loaded (its history is shown). */
   async openDetails(row: number): Promise<void> {
     await this.rows.nth(row).getByTestId(ids.openDetails).click();
     await this.details.waitFor({ timeout: READY_MS });
+    await this.history.waitFor({ timeout: READY_MS });
   }
 
   async changeStatus(label: string, note: string): Promise<void> {
-    await this.details.getByLabel(label, { exact: true }).check({ force: true });
+    // The drawer re-renders as its data settles; a click that lands on the old radio is lost, so
+    // choose again until the choice holds.
+    const option = this.details.getByLabel(label, { exact: true });
+    await until(`the status ${label} to be chosen`, READY_MS, async () => {
+      await option.check({ force: true, timeout: 2_000 }).catch(() => undefined);
+      return option.isChecked();
+    });
     await this.details.getByTestId(ids.note).fill(note);
     await this.saveStatus.click();
   }
