@@ -124,7 +124,7 @@ function bareDecode(format, payloads, spans) {
 
 async function heapPerSpan(traces) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-bench-'));
-  const sidecar = createSidecar(loadConfig({ DATA_DIR: dataDir, OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', DECISION_WAIT: '1h', MAX_TRACE_AGE: '2h', MAX_BUFFER_SPANS: '5000000', MAX_BUFFER_BYTES: '4GiB', LOG_LEVEL: 'silent' }), { tickMs: 3_600_000 });
+  const sidecar = createSidecar(loadConfig({ DATA_DIR: dataDir, OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', DECISION_WAIT: '1h', MAX_TRACE_AGE: '2h', MAX_BUFFER_SPANS: '5000000', MAX_BUFFER_BYTES: '4GiB', LOG_LEVEL: 'silent', EVAL_WORKERS: '0' }), { tickMs: 3_600_000 });
   // Fresh span objects, as decoding a request would produce.
   const requests = toOtlpRequests(traces, (hex) => hex, PER_REQUEST);
   global.gc && global.gc();
@@ -134,7 +134,7 @@ async function heapPerSpan(traces) {
     const decoded = decodeResourceSpans(JSON.parse(JSON.stringify(r)).resourceSpans, 'resourceSpans', 'hex');
     spans += decoded.length;
     const { groupTraces } = require('../packages/evaluator/dist');
-    sidecar.assembler.add('default', groupTraces(decoded), 0);
+    sidecar.shards.add('default', { kind: 'traces', traces: groupTraces(decoded) }, 0, undefined);
   }
   global.gc && global.gc();
   const after = process.memoryUsage().heapUsed;

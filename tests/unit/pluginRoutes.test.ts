@@ -112,7 +112,7 @@ describe('the sidecar proxy routes', () => {
   describe('against the routes a real sidecar serves', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-routes-'));
     const sidecar = createSidecar(
-      loadConfig({ DATA_DIR: dataDir, OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', BETRACE_API_TOKEN: 'route-test', TEMPO_URL: 'http://127.0.0.1:9' }),
+      loadConfig({ EVAL_WORKERS: '0', DATA_DIR: dataDir, OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', BETRACE_API_TOKEN: 'route-test', TEMPO_URL: 'http://127.0.0.1:9' }),
       { logger: pino({ level: 'silent' }), pollIntervalMs: 0 },
     );
     let doc: { paths: Record<string, Record<string, unknown>> };

@@ -1,4 +1,8 @@
+import { availableParallelism } from 'os';
 import type { FsyncPolicy } from './ingest/log/log';
+
+/** The most shard workers EVAL_WORKERS may ask for. */
+export const MAX_EVAL_WORKERS = 64;
 
 /**
  * The sidecar's configuration: one typed loader over environment variables with documented
@@ -53,6 +57,10 @@ export interface SidecarConfig {
   ingestFsync: FsyncPolicy;
   ingestLogMaxBytes: number;
   ingestLogSegmentBytes: number;
+  /** Shard worker threads for push mode's assembly and evaluation (EVAL_WORKERS; 0: on the main thread). */
+  evalWorkers: number;
+  /** Per-trace evaluation budget in milliseconds (EVAL_BUDGET); rules not finished within it are "not evaluated: time-budget". */
+  evalBudgetMs: number;
 }
 
 export class ConfigError extends Error {
@@ -112,6 +120,9 @@ export const DEFAULTS = {
   INGEST_FSYNC: 'always',
   INGEST_LOG_MAX_BYTES: '1GiB',
   INGEST_LOG_SEGMENT_BYTES: '16MiB',
+  /** `auto`: one shard worker per core this process may run on (os.availableParallelism()). */
+  EVAL_WORKERS: 'auto',
+  EVAL_BUDGET: '1s',
 } as const;
 
 /** `always` (group commit, the default), `interval:<duration>` or `off`. */
@@ -179,6 +190,17 @@ export function loadConfig(env: Env): SidecarConfig {
     return v as T;
   };
 
+  const workers = (): number => {
+    const v = str('EVAL_WORKERS') ?? DEFAULTS.EVAL_WORKERS;
+    if (v === 'auto') {
+      return availableParallelism();
+    }
+    if (!/^\d+$/.test(v) || Number(v) > MAX_EVAL_WORKERS) {
+      throw new ConfigError('EVAL_WORKERS', `expected auto or a whole number from 0 to ${MAX_EVAL_WORKERS}, got ${JSON.stringify(v)}`);
+    }
+    return Number(v);
+  };
+
   const config: SidecarConfig = {
     apiToken: str('BETRACE_API_TOKEN'),
     metricsToken: str('METRICS_TOKEN'),
@@ -216,6 +238,8 @@ export function loadConfig(env: Env): SidecarConfig {
     ingestFsync: { mode: 'always' },
     ingestLogMaxBytes: bytes('INGEST_LOG_MAX_BYTES', DEFAULTS.INGEST_LOG_MAX_BYTES),
     ingestLogSegmentBytes: bytes('INGEST_LOG_SEGMENT_BYTES', DEFAULTS.INGEST_LOG_SEGMENT_BYTES),
+    evalWorkers: workers(),
+    evalBudgetMs: duration('EVAL_BUDGET', DEFAULTS.EVAL_BUDGET),
   };
   const fsync = str('INGEST_FSYNC') ?? DEFAULTS.INGEST_FSYNC;
   const policy = parseFsyncPolicy(fsync);

@@ -3,7 +3,8 @@
  * (OTLP receiver), pull (Tempo poller) or replay. Rules with compliance mappings also produce
  * evidence here (replay dry runs never reach the pipeline, so they produce none).
  */
-import { evaluateTrace, Span, Trace, Violation } from '@betrace/evaluator';
+import type { Span, Trace, Violation } from '@betrace/evaluator';
+import { evaluateOutcome, Outcome, RuleSkip } from './eval/outcome';
 import type { Logger } from 'pino';
 import type { EvidenceRecorder } from './evidence/recorder';
 import type { Metrics } from './metrics';
@@ -26,6 +27,10 @@ export class Pipeline {
     /** Per-tenant usage: traces evaluated and signals raised. */
     private readonly usage?: UsageMeter,
     private readonly evidence?: EvidenceRecorder,
+    /** The per-trace evaluation budget (EVAL_BUDGET), in milliseconds; undefined: only the evaluator's step limit. */
+    private readonly budgetMs?: number,
+    /** Called for each rule not evaluated to its end on a trace (the rule's marker and metric). */
+    private readonly onSkipped?: (tenant: string, skip: RuleSkip, traceId: string) => void,
   ) {}
 
   /** A violation as it may leave the sidecar: its message redacted by the tenant's policy (`span`: the span its template read). */
@@ -41,28 +46,47 @@ export class Pipeline {
 
   /** Evaluates a trace against the given rules (replay's, which may be unsaved), storing new signals. */
   evaluateWith(tenant: string, trace: Trace, source: SignalSource, active: readonly ActiveRule[]): Signal[] {
-    const stop = this.metrics.evaluationSeconds.startTimer();
-    const violations = evaluateTrace(
-      active.map((r) => r.compiled),
-      trace,
-      { onRuleError: (ruleId, error) => this.log.error({ tenant, ruleId, traceId: trace.traceId, err: error }, 'rule failed at run time') },
-    );
-    stop();
+    return this.record(tenant, evaluateOutcome(active, trace, this.budgetMs), source, active);
+  }
+
+  /**
+   * Records one evaluation (made here or on a shard worker): metrics, skipped rules, new signals
+   * (redacted, one outbox row per writer), usage and evidence. `active`: the rules it was made
+   * with, by id; a violation of a rule no longer among them (deleted or disabled since) is dropped.
+   * Push mode calls this inside the trace's decision transaction.
+   */
+  record(tenant: string, outcome: Outcome, source: SignalSource, active: readonly ActiveRule[] = this.rules.active(tenant)): Signal[] {
+    const { trace } = outcome;
+    this.metrics.evaluationSeconds.observe(outcome.seconds);
     this.metrics.tracesEvaluated.inc({ tenant });
-    for (const r of active) {
-      this.metrics.ruleEvaluations.inc({ tenant, rule: r.compiled.definition.id });
+    const byId = new Map(active.map((r) => [r.compiled.definition.id, r]));
+    const checked: ActiveRule[] = [];
+    for (const e of outcome.evaluated) {
+      const rule = byId.get(e.id);
+      if (rule !== undefined) {
+        checked.push(rule.version === e.version ? rule : { ...rule, version: e.version });
+        this.metrics.ruleEvaluations.inc({ tenant, rule: e.id });
+      }
     }
+    for (const s of outcome.skipped) {
+      this.onSkipped?.(tenant, s, trace.traceId);
+      if (s.reason === 'error') {
+        this.log.error({ tenant, ruleId: s.ruleId, traceId: trace.traceId, err: s.detail }, 'rule failed at run time');
+      } else {
+        this.log.warn({ tenant, ruleId: s.ruleId, traceId: trace.traceId, reason: s.reason }, 'rule not evaluated on a trace: its evaluation budget ran out');
+      }
+    }
+    const violations = outcome.violations.filter((v) => byId.has(v.ruleId));
     if (violations.length === 0) {
       this.usage?.count(tenant, { traces: 1 });
-      this.recordEvidence(tenant, trace, active, violations, []);
+      this.recordEvidence(tenant, trace, checked, violations, []);
       return [];
     }
-    const byId = new Map(active.map((r) => [r.compiled.definition.id, r]));
     const spansById = new Map(trace.spans.map((s) => [s.spanId, s]));
     const pending: NewSignal[] = violations.map((v) => {
       const rule = byId.get(v.ruleId)!;
       const span = spansById.get(v.boundSpanId ?? v.matchedSpanIds[0] ?? '') ?? trace.rootSpan;
-      const s: NewSignal = { violation: this.redacted(tenant, v, spansById.get(v.boundSpanId ?? '')), ruleVersion: rule.version, ruleName: this.redactorOf(tenant).text(rule.compiled.definition.name), source };
+      const s: NewSignal = { violation: this.redacted(tenant, v, spansById.get(v.boundSpanId ?? '')), ruleVersion: outcome.evaluated.find((e) => e.id === v.ruleId)?.version ?? rule.version, ruleName: this.redactorOf(tenant).text(rule.compiled.definition.name), source };
       if (span !== undefined && span.service !== '') {
         s.service = span.service;
       }
@@ -74,7 +98,7 @@ export class Pipeline {
       this.metrics.signals.inc({ tenant, rule: s.ruleId, severity: s.severity });
       this.log.info({ tenant, signalId: s.id, ruleId: s.ruleId, traceId: s.traceId, severity: s.severity }, `signal: ${s.ruleName}: ${s.message}`);
     }
-    this.recordEvidence(tenant, trace, active, violations, added);
+    this.recordEvidence(tenant, trace, checked, violations, added);
     return added;
   }
 

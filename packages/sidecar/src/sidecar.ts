@@ -12,9 +12,9 @@ import { ConfigError, SidecarConfig } from './config';
 import { EvidenceRecorder } from './evidence/recorder';
 import { EvidenceStore } from './evidence/store';
 import { OtlpEvidenceWriter } from './evidence/writer';
-import { TraceAssembler } from './ingest/assembler';
 import { gatewayUrl, RedactHook, TempoForwarder } from './ingest/gateway';
 import { crashHookFrom, DurableIngest } from './ingest/log/durable';
+import { createShards, Shards } from './ingest/shards/shards';
 import { buildReceiver, decodeBody } from './ingest/receiver';
 import { Metrics } from './metrics';
 import { Pipeline } from './pipeline';
@@ -53,6 +53,8 @@ export interface SidecarDeps {
   env?: Record<string, string | undefined>;
   /** How often ended evidence windows are sealed into records (default: a quarter of EVIDENCE_WINDOW, at most 1 s). */
   evidenceIntervalMs?: number;
+  /** What happens when a shard worker dies (default: log and exit 70, so a supervisor restarts and recovery runs). */
+  onShardFailure?: (e: Error) => void;
   /** False: no ingest log, a 2xx is not durable (only `npm run bench ingest-log`'s baseline). */
   ingestLog?: boolean;
 }
@@ -60,7 +62,8 @@ export interface SidecarDeps {
 export interface Sidecar {
   readonly store: Store;
   readonly metrics: Metrics;
-  readonly assembler: TraceAssembler;
+  /** Push mode's trace assembly and evaluation, sharded by trace id (tests drive it with tick() and drain()). */
+  readonly shards: Shards;
   readonly pipeline: Pipeline;
   readonly rules: RuleRegistry;
   /** The default tenant's plaintext API token; empty with TENANTS_FILE (the file holds only hashes). */
@@ -216,7 +219,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     now,
   );
 
-  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, redactorOf, usage, evidence);
+  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, redactorOf, usage, evidence, config.evalBudgetMs);
   // The ingest log: a 2xx means the batch is on disk; a restart reads back what was not yet evaluated.
   const ingest = new DurableIngest({
     dir: config.dataDir === ':memory:' || deps.ingestLog === false ? undefined : path.join(config.dataDir, 'ingest-log'),
@@ -287,16 +290,27 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     });
     replays.set(tenant, new ReplayRunner(replayClient, pipeline, log, now));
   }
-  const assembler = new TraceAssembler({
-    decisionWaitMs: config.decisionWaitMs,
-    maxTraceAgeMs: config.maxTraceAgeMs,
-    maxSpans: config.maxBufferSpans,
-    maxBytes: config.maxBufferBytes,
-    now,
-    // A trace whose signals cannot be stored throws here and stays buffered (and in the log) for a retry.
-    onReady: (t, trace, position) => ingest.evaluate(t, trace.traceId, position, () => pipeline.evaluate(t, trace, 'push')),
-    onDrop: (reason, spans) => metrics.tracesDropped.inc({ reason }, spans),
-  });
+  const shards = createShards(
+    config.evalWorkers,
+    {
+      decisionWaitMs: config.decisionWaitMs,
+      maxTraceAgeMs: config.maxTraceAgeMs,
+      maxSpans: config.maxBufferSpans,
+      maxBytes: config.maxBufferBytes,
+      budgetMs: config.evalBudgetMs,
+      now,
+      rules,
+      commit: (decisions) => ingest.commit(decisions, (d) => pipeline.record(d.tenant, d.outcome, 'push')),
+      onDrop: (reason, spans) => metrics.tracesDropped.inc({ reason }, spans),
+      log,
+    },
+    deps.onShardFailure ??
+      ((e) => {
+        // Its memory is lost, never data (the ingest log holds every span); a restart recovers it.
+        log.fatal({ err: e }, 'a shard worker died: stopping so that a restart recovers its traces from the ingest log');
+        process.exit(70);
+      }),
+  );
 
   let accepting = true;
   let rulesLoaded = false;
@@ -307,7 +321,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   return {
     store,
     metrics,
-    assembler,
+    shards,
     pipeline,
     rules,
     token,
@@ -338,12 +352,16 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         log.warn({ rulesDir: config.rulesDir }, 'RULES_DIR is ignored: the tenants file lists no tenant `default`; give each tenant a rulesDir');
       }
       rulesLoaded = true;
-      await ingest.recover(assembler, (b) => decodeBody(b.body, undefined, b.protobuf, Number.MAX_SAFE_INTEGER).traces, (id) => tenants.some((t) => t.id === id));
-      ingest.start(assembler);
+      await ingest.recover(
+        shards,
+        (b, position, at) => shards.add(b.tenant, decodeBody(b.body, undefined, b.protobuf, Number.MAX_SAFE_INTEGER, shards.workers > 0).batch, b.body.length, position, at),
+        (id) => tenants.some((t) => t.id === id),
+      );
+      ingest.start(shards);
       receiver = buildReceiver({
         maxBodyBytes: config.maxBodyBytes,
         tenants,
-        assembler,
+        shards,
         metrics,
         log,
         store,
@@ -374,13 +392,16 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       const tickMs = deps.tickMs ?? Math.min(1000, Math.max(10, Math.floor(config.decisionWaitMs / 4)));
       // An exception here would be uncaught (a timer callback) and end the process: a failing
       // store is logged, and the next tick tries again.
+      const failed = (e: unknown) => log.error({ err: e }, 'the periodic tick failed; it runs again on the next one');
       timer = setInterval(() => {
         try {
-          assembler.tick();
-          metrics.bufferSpans.set(assembler.bufferedSpans);
+          shards
+            .tick()
+            .then(() => metrics.bufferSpans.set(shards.bufferedSpans))
+            .catch(failed);
           usage.flush();
         } catch (e) {
-          log.error({ err: e }, 'the periodic tick failed; it runs again on the next one');
+          failed(e);
         }
       }, tickMs);
       timer.unref();
@@ -407,9 +428,10 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       if (timer) clearInterval(timer);
       await Promise.all([...pollers.values()].map((p) => p.stop()));
       await receiver?.close();
-      const drained = assembler.drain();
+      const drained = await shards.drain();
       log.info({ traces: drained }, 'drained trace assembly');
-      await ingest.close(assembler);
+      await ingest.close(shards);
+      await shards.close();
       evidence.stop();
       await Promise.all(dispatchers.map((d) => d.stop()));
       await gateway?.stop();

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'os';
 import { ConfigError, loadConfig, parseDuration } from '../src/config';
 
 describe('loadConfig', () => {
@@ -39,7 +40,19 @@ describe('loadConfig', () => {
       ingestFsync: { mode: 'always' },
       ingestLogMaxBytes: 1024 ** 3,
       ingestLogSegmentBytes: 16 * 1024 * 1024,
+      evalWorkers: availableParallelism(),
+      evalBudgetMs: 1000,
     });
+  });
+
+  it('takes EVAL_WORKERS as auto (one per core) or a count, 0 meaning the main thread, and EVAL_BUDGET as a duration', () => {
+    expect(loadConfig({ EVAL_WORKERS: 'auto' }).evalWorkers).toBe(availableParallelism());
+    expect(loadConfig({ EVAL_WORKERS: '0' }).evalWorkers).toBe(0);
+    expect(loadConfig({ EVAL_WORKERS: '3' }).evalWorkers).toBe(3);
+    expect(() => loadConfig({ EVAL_WORKERS: '65' })).toThrow('EVAL_WORKERS: expected auto or a whole number from 0 to 64, got "65"');
+    expect(() => loadConfig({ EVAL_WORKERS: 'many' })).toThrow(ConfigError);
+    expect(loadConfig({ EVAL_BUDGET: '250ms' }).evalBudgetMs).toBe(250);
+    expect(() => loadConfig({ EVAL_BUDGET: '0' })).toThrow('EVAL_BUDGET: expected a duration');
   });
 
   it('reads the ingest log policy and refuses a bad one, naming the variable', () => {

@@ -34,7 +34,7 @@ afterEach(async () => {
 });
 
 async function start(dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-durable-in-')), env: Record<string, string> = {}): Promise<Running> {
-  const config = loadConfig({
+  const config = loadConfig({ EVAL_WORKERS: '0',
     DATA_DIR: dataDir,
     RULES_DIR: path.join(root, 'examples/rules'),
     OTLP_PORT: '0',
@@ -79,7 +79,7 @@ describe('durable ingest', () => {
     await until('the evaluation to fail on the full store', async () => (await fetch(`${r.api}/readyz`)).status === 503);
     expect(await metric(r, 'betrace_storage_errors_total', { component: 'store', reason: 'SQLITE_READONLY' })).toBeGreaterThan(0);
     expect(signalsOf(r, `${'d'.repeat(24)}00000001`)).toHaveLength(0);
-    expect(r.sidecar.assembler.bufferedSpans).toBeGreaterThan(0);
+    expect(r.sidecar.shards.bufferedSpans).toBeGreaterThan(0);
     expect(await metric(r, 'betrace_ingest_log_bytes')).toBeGreaterThan(0);
 
     const refused = await post(r, withTraceId(2));
@@ -141,17 +141,17 @@ describe('durable ingest', () => {
     running.splice(0);
     const again = await start(dataDir, { DECISION_WAIT: '1h', MAX_TRACE_AGE: '2h' });
     // ... so the restart holds them again, already decided: not evaluated a second time.
-    expect(again.sidecar.assembler.bufferedSpans).toBe(2 * 8);
-    expect(again.sidecar.assembler.tick()).toBe(0);
+    expect(again.sidecar.shards.bufferedSpans).toBe(2 * 8);
+    expect(await again.sidecar.shards.tick()).toBe(0);
     expect(await metric(again, 'betrace_traces_evaluated_total')).toBe(0);
     expect(await metric(again, 'betrace_ingest_log_recovered_batches_total')).toBe(2);
     // The idempotency key came back with its batch: a retry is recognised.
     expect((await post(again, withTraceId(301), { 'x-idempotency-key': 'k-301' })).status).toBe(200);
     expect(await metric(again, 'betrace_ingest_duplicates_total')).toBe(1);
-    expect(again.sidecar.assembler.bufferedSpans).toBe(2 * 8);
+    expect(again.sidecar.shards.bufferedSpans).toBe(2 * 8);
     // A late span of a held trace makes it due again, with the earlier spans read back.
     expect((await post(again, withTraceId(300))).status).toBe(200);
-    expect(again.sidecar.assembler.drain()).toBe(1);
+    expect(await again.sidecar.shards.drain()).toBe(1);
     expect(await metric(again, 'betrace_traces_evaluated_total')).toBe(1);
   });
 });

@@ -47,7 +47,7 @@ async function push(): Promise<Push> {
   const sink = new HttpDouble();
   const o = await sink.start();
   cleanups.push(() => sink.stop());
-  const config = loadConfig({
+  const config = loadConfig({ EVAL_WORKERS: '0',
     DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-evidence-')),
     RULES_DIR: path.join(root, 'examples/rules'),
     OTLP_PORT: '0',
@@ -69,7 +69,7 @@ async function ingest(p: Push, json: string): Promise<void> {
   const res = await fetch(p.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
   expect(res.status).toBe(200);
   p.clock.now += 10_001;
-  p.sidecar.assembler.tick();
+  await p.sidecar.shards.tick();
 }
 
 const ofRule = (p: Push) => p.evidence.all('default').filter((r) => r.ruleId === RULE);
@@ -221,7 +221,7 @@ describe('evidence from pull mode and replay', () => {
     const tempo = new TempoDouble({ now: () => clock.now });
     const url = await tempo.start();
     cleanups.push(() => tempo.stop());
-    const config = loadConfig({
+    const config = loadConfig({ EVAL_WORKERS: '0',
       DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-evidence-pull-')),
       RULES_DIR: path.join(root, 'examples/rules'),
       OTLP_PORT: '0',

@@ -64,7 +64,7 @@ async function gateway(options: { tempo?: TempoDouble; dataDir?: string; clock?:
   }
   const tempoUrl = await tempo.start();
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-gateway-'));
-  const config = loadConfig({
+  const config = loadConfig({ EVAL_WORKERS: '0',
     DATA_DIR: dataDir,
     RULES_DIR: path.join(root, 'examples/rules'),
     OTLP_PORT: '0',
@@ -157,7 +157,7 @@ describe('gateway mode', () => {
 
     // Evaluation saw the spans as received.
     g.clock.now += 10_001;
-    g.sidecar.assembler.tick();
+    await g.sidecar.shards.tick();
     expect(g.sidecar.store.listSignals('default').signals.map((s) => s.ruleId)).toEqual(['no-auto-approve']);
   });
 
@@ -202,7 +202,7 @@ describe('gateway mode', () => {
     expect(Number(full.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(((await full.json()) as { message: string }).message).toBe('the spool of batches for Tempo is full (Tempo is unreachable or slow); retry later');
     expect(await metric(g, 'betrace_ingest_refused_total', { tenant: 'beta', reason: 'spool_full' })).toBe(1);
-    expect(g.sidecar.assembler.bufferedSpans).toBe(8);
+    expect(g.sidecar.shards.bufferedSpans).toBe(8);
     expect(await metric(g, 'betrace_spans_received_total', { tenant: 'beta' })).toBe(0);
     expect(await metric(g, 'betrace_gateway_spool_batches')).toBe(1);
 

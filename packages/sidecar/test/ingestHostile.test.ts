@@ -33,7 +33,7 @@ afterEach(async () => {
 
 async function sidecar(): Promise<Running> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-hostile-'));
-  const config = loadConfig({ DATA_DIR: dataDir, RULES_DIR: path.join(root, 'examples/rules'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', DECISION_WAIT: '10s' });
+  const config = loadConfig({ EVAL_WORKERS: '0', DATA_DIR: dataDir, RULES_DIR: path.join(root, 'examples/rules'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', DECISION_WAIT: '10s' });
   const clock = { now: 1_764_028_800_000 };
   const s = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000 });
   const { otlpPort, apiPort } = await s.start();
@@ -52,11 +52,11 @@ async function metric(r: Running, name: string, labels: Record<string, string> =
 }
 
 async function expectNothingTaken(r: Running): Promise<void> {
-  expect(r.sidecar.assembler.bufferedSpans).toBe(0);
+  expect(r.sidecar.shards.bufferedSpans).toBe(0);
   expect(await metric(r, 'betrace_spans_received_total')).toBe(0);
   expect(await metric(r, 'betrace_ingest_bytes_total')).toBe(0);
   r.clock.now += 10_001;
-  r.sidecar.assembler.tick();
+  await r.sidecar.shards.tick();
   expect(await metric(r, 'betrace_traces_evaluated_total')).toBe(0);
   expect((r.sidecar.store.db.prepare('SELECT count(*) AS n FROM signals').get() as { n: number }).n).toBe(0);
 }
@@ -98,7 +98,7 @@ describe('deeply nested attribute values', () => {
     const r = await sidecar();
     const res = await postJson(r, deepJsonRequest(MAX_ATTRIBUTE_DEPTH, kind));
     expect(res.status).toBe(200);
-    expect(r.sidecar.assembler.bufferedSpans).toBe(1);
+    expect(r.sidecar.shards.bufferedSpans).toBe(1);
   });
 
   it.each([
@@ -175,7 +175,7 @@ describe('invalid ids and timestamps', () => {
     const r = await sidecar();
     const res = await postJson(r, jsonRequest({ parentSpanId: '0'.repeat(16) }));
     expect(res.status).toBe(200);
-    expect(r.sidecar.assembler.bufferedSpans).toBe(1);
+    expect(r.sidecar.shards.bufferedSpans).toBe(1);
   });
 });
 

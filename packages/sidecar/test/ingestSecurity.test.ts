@@ -51,7 +51,7 @@ afterEach(async () => {
 
 async function sidecar(options: { env?: Record<string, string>; tenants?: Tenant[]; dataDir?: string; now?: number } = {}): Promise<Running> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-ingest-'));
-  const config = loadConfig({ DATA_DIR: dataDir, RULES_DIR: path.join(root, 'examples/rules'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', DECISION_WAIT: '10s', ...options.env });
+  const config = loadConfig({ EVAL_WORKERS: '0', DATA_DIR: dataDir, RULES_DIR: path.join(root, 'examples/rules'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', DECISION_WAIT: '10s', ...options.env });
   const clock = { now: options.now ?? 1_764_028_800_000 };
   const logs: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(line) });
@@ -76,9 +76,9 @@ async function metric(r: Running, name: string, labels: Record<string, string> =
   return values.filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x)).reduce((n, v) => n + v.value, 0);
 }
 
-function settle(r: Running): void {
+async function settle(r: Running): Promise<void> {
   r.clock.now += 10_001;
-  r.sidecar.assembler.tick();
+  await r.sidecar.shards.tick();
 }
 
 function signalCount(r: Running): number {
@@ -87,10 +87,10 @@ function signalCount(r: Running): number {
 
 /** Nothing of a refused batch was buffered, counted as usage, evaluated or stored. */
 async function expectNothingTaken(r: Running): Promise<void> {
-  expect(r.sidecar.assembler.bufferedSpans).toBe(0);
+  expect(r.sidecar.shards.bufferedSpans).toBe(0);
   expect(await metric(r, 'betrace_spans_received_total')).toBe(0);
   expect(await metric(r, 'betrace_ingest_bytes_total')).toBe(0);
-  settle(r);
+  await settle(r);
   expect(await metric(r, 'betrace_traces_evaluated_total')).toBe(0);
   expect(signalCount(r)).toBe(0);
 }
@@ -145,7 +145,7 @@ describe('ingest keys', () => {
     expect((await post(r, FRAUD, { 'x-api-key': 'limited-key' })).status).toBe(200);
     expect(await metric(r, 'betrace_spans_received_total', { tenant: 'default' })).toBe(8);
     expect(await metric(r, 'betrace_spans_received_total', { tenant: 'limited' })).toBe(7);
-    settle(r);
+    await settle(r);
     // The example rules are the default tenant's: only its trace raises a signal.
     expect(r.sidecar.store.listSignals('default').signals.map((s) => s.ruleId)).toEqual(['no-auto-approve']);
     expect(r.sidecar.store.listSignals('limited').total).toBe(0);
@@ -166,12 +166,12 @@ describe('ingest keys', () => {
   it('works with the real OpenTelemetry exporter and a custom header', async () => {
     const r = await sidecar();
     expect(await exportSpans(r, 3, { 'x-api-key': 'default-key' })).toEqual({ code: 0 });
-    expect(r.sidecar.assembler.bufferedSpans).toBe(3);
+    expect(r.sidecar.shards.bufferedSpans).toBe(3);
     expect(await metric(r, 'betrace_spans_received_total', { tenant: 'default' })).toBe(3);
     const refused = await exportSpans(r, 2, { 'x-api-key': 'stolen' });
     expect(refused.code).toBe(1); // ExportResultCode.FAILED, not retried
     expect(await metric(r, 'betrace_ingest_refused_total', { reason: 'wrong_key' })).toBe(1);
-    expect(r.sidecar.assembler.bufferedSpans).toBe(3);
+    expect(r.sidecar.shards.bufferedSpans).toBe(3);
   });
 });
 
@@ -218,16 +218,16 @@ describe('HMAC body signatures', () => {
     expect(await metric(r, 'betrace_ingest_duplicates_total', { tenant: 'signed' })).toBe(1);
     expect(await metric(r, 'betrace_ingest_refused_total', { tenant: 'signed' })).toBe(0);
     expect(await metric(r, 'betrace_spans_received_total')).toBe(8);
-    expect(r.sidecar.assembler.bufferedSpans).toBe(8);
+    expect(r.sidecar.shards.bufferedSpans).toBe(8);
 
     await r.sidecar.stop(); // evaluates the trace; the log keeps it while it is held for late spans
     running.splice(running.indexOf(r), 1);
     const again = await sidecar({ dataDir: r.dataDir, now: r.clock.now });
-    expect(again.sidecar.assembler.bufferedSpans).toBe(8); // read back, held as decided
+    expect(again.sidecar.shards.bufferedSpans).toBe(8); // read back, held as decided
     expect((await post(again, AUTO_APPROVE, headers)).status).toBe(200);
     expect(await metric(again, 'betrace_ingest_duplicates_total', { tenant: 'signed' })).toBe(1);
-    expect(again.sidecar.assembler.bufferedSpans).toBe(8);
-    expect(again.sidecar.assembler.drain()).toBe(0); // decided before the restart: not evaluated again
+    expect(again.sidecar.shards.bufferedSpans).toBe(8);
+    expect(await again.sidecar.shards.drain()).toBe(0); // decided before the restart: not evaluated again
     // Past the window the same signature is stale, not a duplicate.
     again.clock.now += 300_000;
     expect(await message(await post(again, AUTO_APPROVE, headers))).toMatch(/s away from the server clock/);
@@ -245,7 +245,7 @@ describe('rate limits', () => {
     expect(await message(limited)).toBe('rate limit of 2 spans/s (burst 10) exceeded; retry in 3 s');
     expect(await metric(r, 'betrace_ingest_refused_total', { tenant: 'limited', reason: 'rate_limited' })).toBe(1);
     expect(await metric(r, 'betrace_spans_received_total')).toBe(8);
-    expect(r.sidecar.assembler.bufferedSpans).toBe(8);
+    expect(r.sidecar.shards.bufferedSpans).toBe(8);
     // Other tenants have their own buckets.
     expect((await post(r, FRAUD, { 'x-api-key': 'default-key' })).status).toBe(200);
     r.clock.now += 2_500;
@@ -290,8 +290,8 @@ describe('idempotency keys', () => {
     expect(await metric(r, 'betrace_spans_received_total')).toBe(8);
     expect(await metric(r, 'betrace_ingest_bytes_total')).toBe(Buffer.byteLength(AUTO_APPROVE));
     expect(await metric(r, 'betrace_ingest_duplicates_total', { tenant: 'default' })).toBe(1);
-    expect(r.sidecar.assembler.bufferedSpans).toBe(8);
-    settle(r);
+    expect(r.sidecar.shards.bufferedSpans).toBe(8);
+    await settle(r);
     expect(await metric(r, 'betrace_traces_evaluated_total')).toBe(1);
     expect(signalCount(r)).toBe(1);
     // The key is per tenant: another tenant's batch with the same key is its own.
@@ -302,13 +302,13 @@ describe('idempotency keys', () => {
     running.splice(running.indexOf(r), 1);
     const again = await sidecar({ dataDir: r.dataDir, now: r.clock.now + 23 * 3_600_000 });
     // Both batches are read back from the ingest log, held as already decided.
-    expect(again.sidecar.assembler.bufferedSpans).toBe(8 + 7);
+    expect(again.sidecar.shards.bufferedSpans).toBe(8 + 7);
     expect((await post(again, AUTO_APPROVE, headers)).status).toBe(200);
-    expect(again.sidecar.assembler.bufferedSpans).toBe(8 + 7);
+    expect(again.sidecar.shards.bufferedSpans).toBe(8 + 7);
     expect(await metric(again, 'betrace_ingest_duplicates_total')).toBe(1);
     again.clock.now += 3_600_000;
     expect((await post(again, AUTO_APPROVE, headers)).status).toBe(200);
-    expect(again.sidecar.assembler.bufferedSpans).toBe(8 + 7 + 8);
+    expect(again.sidecar.shards.bufferedSpans).toBe(8 + 7 + 8);
   });
 
   it('does not remember the key of a refused batch, so its retry is taken', async () => {

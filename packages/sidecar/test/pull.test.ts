@@ -49,7 +49,7 @@ async function pull(options: { tempo?: TempoDouble; dataDir?: string; clock?: { 
   }
   const url = await tempo.start();
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-pull-'));
-  const config = loadConfig({
+  const config = loadConfig({ EVAL_WORKERS: '0',
     DATA_DIR: dataDir,
     RULES_DIR: path.join(root, 'examples/rules'),
     OTLP_PORT: '0',

@@ -127,7 +127,7 @@ async function setup(format: 'json' | 'slack'): Promise<Setup> {
   const rulesDir = path.join(dataDir, 'rules');
   fs.mkdirSync(rulesDir);
   fs.writeFileSync(path.join(rulesDir, 'pii.yaml'), RULES);
-  const config = loadConfig({
+  const config = loadConfig({ EVAL_WORKERS: '0',
     DATA_DIR: dataDir,
     RULES_DIR: rulesDir,
     OTLP_PORT: '0',
@@ -151,7 +151,7 @@ async function raiseAndDeliver(s: Setup): Promise<void> {
   const res = await fetch(s.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: piiTrace() });
   expect(res.status).toBe(200);
   s.clock.now += 10_001;
-  s.sidecar.assembler.tick();
+  await s.sidecar.shards.tick();
   for (const d of s.sidecar.dispatchers) {
     await d.runOnce();
   }
@@ -254,7 +254,7 @@ describe('nothing matching a detector reaches any writer', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-redact-replay-'));
     fs.mkdirSync(path.join(dataDir, 'rules'));
     fs.writeFileSync(path.join(dataDir, 'rules', 'pii.yaml'), RULES);
-    const config = loadConfig({ DATA_DIR: dataDir, RULES_DIR: path.join(dataDir, 'rules'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', TEMPO_URL: url, POLL_START: '15m' });
+    const config = loadConfig({ EVAL_WORKERS: '0', DATA_DIR: dataDir, RULES_DIR: path.join(dataDir, 'rules'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', TEMPO_URL: url, POLL_START: '15m' });
     const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000, pollIntervalMs: 0 });
     const { apiPort } = await sidecar.start();
     try {
@@ -290,7 +290,7 @@ describe('nothing matching a detector reaches any writer', () => {
       path.join(dataDir, 'rules', 'pii.yaml'),
       RULES.replace('    severity: critical\n', '    severity: critical\n    compliance:\n      - { framework: soc2, control: "CC7.2 owner oncall@example.com" }\n'),
     );
-    const config = loadConfig({ DATA_DIR: dataDir, RULES_DIR: path.join(dataDir, 'rules'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', OTLP_EXPORT_URL: sinkUrl, TEMPO_OTLP_URL: `${tempoUrl}/v1/traces` });
+    const config = loadConfig({ EVAL_WORKERS: '0', DATA_DIR: dataDir, RULES_DIR: path.join(dataDir, 'rules'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', OTLP_EXPORT_URL: sinkUrl, TEMPO_OTLP_URL: `${tempoUrl}/v1/traces` });
     config.gateway = true;
     const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000, writerIntervalMs: 3_600_000, gatewayIntervalMs: 0 });
     const { otlpPort, apiPort } = await sidecar.start();
@@ -304,7 +304,7 @@ describe('nothing matching a detector reaches any writer', () => {
       expectNothingLeaks([stored]);
       // Evidence: the per-trace record of the failure and the window's summary, as spans and exports.
       clock.now += 10_001;
-      sidecar.assembler.tick();
+      await sidecar.shards.tick();
       clock.now += 120_000;
       expect(sidecar.evidence.seal()).toBeGreaterThan(0);
       for (const d of sidecar.dispatchers) {

@@ -24,7 +24,7 @@ const EXPECTED: Record<string, string> = {
 
 describe('the demo shop through the OpenTelemetry exporter', () => {
   it('raises exactly the seeded violations, one signal each', async () => {
-    const config = loadConfig({ DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-shop-')), RULES_DIR: path.join(root, 'examples/rules'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1' });
+    const config = loadConfig({ EVAL_WORKERS: '0', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-shop-')), RULES_DIR: path.join(root, 'examples/rules'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1' });
     const clock = { now: Date.now() };
     const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000 });
     const { otlpPort } = await sidecar.start();
@@ -32,7 +32,7 @@ describe('the demo shop through the OpenTelemetry exporter', () => {
       const sent = await sendShopTraffic(`http://127.0.0.1:${otlpPort}/v1/traces`, 20, Object.keys(EXPECTED));
       expect(Object.keys(sent)).toHaveLength(26);
       clock.now += 10_001;
-      sidecar.assembler.tick();
+      await sidecar.shards.tick();
       const { signals } = sidecar.store.listSignals('default', { limit: 1000 });
       const got = signals.map((s) => [sent[s.traceId] ?? 'clean', s.ruleId]).sort();
       expect(got).toEqual(Object.entries(EXPECTED).sort());

@@ -34,7 +34,7 @@ interface Running {
 
 async function start(env: Record<string, string> = {}): Promise<Running> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-sidecar-'));
-  const config = loadConfig({ DATA_DIR: dataDir, RULES_DIR: path.join(root, 'examples/rules'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', DECISION_WAIT: '10s', ...env });
+  const config = loadConfig({ EVAL_WORKERS: '0', DATA_DIR: dataDir, RULES_DIR: path.join(root, 'examples/rules'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', DECISION_WAIT: '10s', ...env });
   const clock = { now: 1_764_028_800_000 };
   const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000 });
   const { otlpPort, apiPort } = await sidecar.start();
@@ -53,9 +53,9 @@ async function sidecar(env?: Record<string, string>): Promise<Running> {
   return r;
 }
 
-function settle(r: Running): void {
+async function settle(r: Running): Promise<void> {
   r.clock.now += 10_001;
-  r.sidecar.assembler.tick();
+  await r.sidecar.shards.tick();
 }
 
 async function signals(r: Running, query = ''): Promise<{ signals: Array<{ id: string; ruleId: string; traceId: string; status: string; source: string }>; total: number }> {
@@ -73,9 +73,9 @@ describe('OTLP receiver → assembly → evaluation → signals', () => {
     expect(res.headers.get('content-type')).toBe('application/x-protobuf');
     expect(ExportTraceServiceResponse.toObject(ExportTraceServiceResponse.decode(new Uint8Array(await res.arrayBuffer())))).toEqual({});
     r.clock.now += 9_000;
-    r.sidecar.assembler.tick();
+    await r.sidecar.shards.tick();
     expect((await signals(r)).total).toBe(0); // not quiet for decision_wait yet
-    settle(r);
+    await settle(r);
     const list = await signals(r);
     expect(list.signals.map((s) => [s.ruleId, s.status, s.source])).toEqual([['payment-fraud-check', 'open', 'push']]);
   });
@@ -85,12 +85,12 @@ describe('OTLP receiver → assembly → evaluation → signals', () => {
     const json = example('no-auto-approve', 'violates');
     const send = (b: Buffer, headers: Record<string, string>) => fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: b });
     expect((await send(Buffer.from(json), {})).status).toBe(200);
-    settle(r);
+    await settle(r);
     // The same spans again (an exporter retry): the held trace is re-evaluated, no duplicate.
     const res = await send(gzipSync(Buffer.from(json)), { 'content-encoding': 'gzip' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({});
-    settle(r);
+    await settle(r);
     expect((await signals(r)).signals.map((s) => s.ruleId)).toEqual(['no-auto-approve']);
     const metrics = await (await fetch(`${r.api}/metrics`)).text();
     expect(metrics).toMatch(/betrace_signals_total\{tenant="default",rule="no-auto-approve",severity="high"\} 1/);
@@ -101,9 +101,9 @@ describe('OTLP receiver → assembly → evaluation → signals', () => {
     const r = await sidecar({ DECISION_WAIT: '10s', MAX_TRACE_AGE: '60s' });
     const json = example('no-auto-approve', 'satisfies');
     await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
-    settle(r);
+    await settle(r);
     r.clock.now += 60_001;
-    r.sidecar.assembler.tick();
+    await r.sidecar.shards.tick();
     await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
     const metrics = await (await fetch(`${r.api}/metrics`)).text();
     expect(metrics).toMatch(/betrace_traces_dropped_total\{reason="late"\} 7/);
@@ -147,7 +147,7 @@ describe('OTLP receiver → assembly → evaluation → signals', () => {
     const second = await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example('payment-fraud-check', 'violates') });
     expect(second.status).toBe(503);
     expect(second.headers.get('retry-after')).toBe('10');
-    settle(r);
+    await settle(r);
     expect((await signals(r)).signals.map((s) => s.ruleId)).toEqual(['no-auto-approve']);
   });
 
@@ -264,7 +264,7 @@ describe('the API', () => {
   it('records signal status changes with who, when and a note', async () => {
     const r = await sidecar();
     await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example('no-auto-approve', 'violates') });
-    settle(r);
+    await settle(r);
     const [s] = (await signals(r)).signals;
     const patch = (body: unknown) =>
       fetch(`${r.api}/api/v1/signals/${s.id}`, { method: 'PATCH', headers: { ...r.auth, 'content-type': 'application/json', 'x-grafana-user': 'bo' }, body: JSON.stringify(body) });
@@ -288,11 +288,11 @@ describe('the API', () => {
     const r = await sidecar();
     const send = (rule: string) => fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example(rule, 'violates') });
     await send('payment-fraud-check');
-    settle(r);
+    await settle(r);
     const first = r.clock.now;
     r.clock.now += 60_000;
     await send('no-auto-approve');
-    settle(r);
+    await settle(r);
     const second = r.clock.now;
     const summary = async (query: string) => {
       const res = await fetch(`${r.api}/api/v1/signals/summary${query}`, { headers: r.auth });
@@ -331,7 +331,7 @@ describe('the API', () => {
     const token = r.sidecar.token;
     expect(r.sidecar.tokenGenerated).toBe(true);
     await r.sidecar.stop();
-    const again = createSidecar(loadConfig({ DATA_DIR: dir, OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1' }), { logger: pino({ level: 'silent' }) });
+    const again = createSidecar(loadConfig({ EVAL_WORKERS: '0', DATA_DIR: dir, OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1' }), { logger: pino({ level: 'silent' }) });
     expect([again.token, again.tokenGenerated]).toEqual([token, false]);
     again.store.close();
   });

@@ -359,7 +359,7 @@ describe('the tenants file', () => {
   it('stops the sidecar from starting, and serve exits 2 with the message', async () => {
     const dir = tmp('betrace-tenants-');
     fs.writeFileSync(path.join(dir, 't.yaml'), 'tenants:\n  - id: a\n    apiTokens: [{ name: t, token: plain }]\n');
-    const config = loadConfig({ DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml') });
+    const config = loadConfig({ EVAL_WORKERS: '0', DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml') });
     expect(() => createSidecar(config, { logger: pino({ level: 'silent' }) })).toThrow(TenantsFileError);
     const err: string[] = [];
     const code = await main(['serve'], {
@@ -383,10 +383,10 @@ describe('the tenants file', () => {
     const message =
       'TENANTS_FILE: with several tenants and TEMPO_URL, OTLP_EXPORT_URL or gateway mode, each tenant needs its own tempoOrgId (X-Scope-OrgID); missing for b';
     for (const env of [{ TEMPO_URL: 'http://tempo:3200' }, { OTLP_EXPORT_URL: 'http://tempo:4318' }]) {
-      const config = loadConfig({ DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml'), ...env });
+      const config = loadConfig({ EVAL_WORKERS: '0', DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml'), ...env });
       expect(() => createSidecar(config, { logger: pino({ level: 'silent' }) })).toThrow(message);
     }
-    const gateway = loadConfig({ DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml'), TEMPO_OTLP_URL: 'http://tempo:4318/v1/traces' });
+    const gateway = loadConfig({ EVAL_WORKERS: '0', DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml'), TEMPO_OTLP_URL: 'http://tempo:4318/v1/traces' });
     gateway.gateway = true;
     expect(() => createSidecar(gateway, { logger: pino({ level: 'silent' }) })).toThrow(message);
   });
@@ -450,7 +450,7 @@ async function twoTenants(): Promise<Two> {
     tempoOrgId: org-b
 `
   );
-  const config = loadConfig({
+  const config = loadConfig({ EVAL_WORKERS: '0',
     DATA_DIR: dir,
     TENANTS_FILE: path.join(dir, 'tenants.yaml'),
     OTLP_PORT: '0',
@@ -521,7 +521,7 @@ describe('tenant isolation', () => {
     expect(await push(INGEST_B, withTraceId(exampleJson('payment-fraud-check', 'satisfies'), X))).toBe(200);
     expect(await push(INGEST_B, withTraceId(exampleJson('payment-fraud-check', 'violates'), Y))).toBe(200);
     clock.now += 10_001;
-    sidecar.assembler.tick();
+    await sidecar.shards.tick();
 
     // Pull: V is A's in Tempo org-a, Z is B's in org-b.
     const V = '0c'.repeat(16);
@@ -811,7 +811,7 @@ describe('per-tenant settings', () => {
 `
     );
     const clock = { now: Date.UTC(2026, 10, 25, 12, 0, 0) };
-    const config = loadConfig({
+    const config = loadConfig({ EVAL_WORKERS: '0',
       DATA_DIR: dir,
       TENANTS_FILE: path.join(dir, 't.yaml'),
       OTLP_PORT: '0',
@@ -828,10 +828,10 @@ describe('per-tenant settings', () => {
     await sidecar.start();
     cleanups.push(() => sidecar.stop());
     const json = exampleJson('no-auto-approve', 'violates');
-    sidecar.assembler.add('a', decodeOtlpJsonText(json), json.length);
-    sidecar.assembler.add('b', decodeOtlpJsonText(withTraceId(json, '0f'.repeat(16))), json.length);
+    sidecar.shards.add('a', { kind: 'traces', traces: decodeOtlpJsonText(json) }, json.length, undefined);
+    sidecar.shards.add('b', { kind: 'traces', traces: decodeOtlpJsonText(withTraceId(json, '0f'.repeat(16))) }, json.length, undefined);
     clock.now += 10_001;
-    sidecar.assembler.tick();
+    await sidecar.shards.tick();
     expect(sidecar.store.listSignals('b').total).toBeGreaterThan(0);
     for (const d of sidecar.dispatchers) {
       await d.runOnce();
@@ -866,17 +866,17 @@ describe('per-tenant settings', () => {
 `
     );
     const clock = { now: Date.UTC(2026, 10, 25, 12, 0, 0) };
-    const config = loadConfig({ DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', OTLP_EXPORT_URL: sinkUrl });
+    const config = loadConfig({ EVAL_WORKERS: '0', DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1', OTLP_EXPORT_URL: sinkUrl });
     const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000, writerIntervalMs: 3_600_000 });
     await sidecar.start();
     cleanups.push(() => sidecar.stop());
     // A compliance rule (SOC 2 CC6.1) violated in a, a plain one in b.
     const a = exampleJson('soc2-cc6-1-access-control', 'violates');
     const b = withTraceId(exampleJson('no-auto-approve', 'violates'), '0f'.repeat(16));
-    sidecar.assembler.add('a', decodeOtlpJsonText(a), a.length);
-    sidecar.assembler.add('b', decodeOtlpJsonText(b), b.length);
+    sidecar.shards.add('a', { kind: 'traces', traces: decodeOtlpJsonText(a) }, a.length, undefined);
+    sidecar.shards.add('b', { kind: 'traces', traces: decodeOtlpJsonText(b) }, b.length, undefined);
     clock.now += 10_001;
-    sidecar.assembler.tick();
+    await sidecar.shards.tick();
     for (const d of sidecar.dispatchers) {
       await d.runOnce();
     }
@@ -899,7 +899,7 @@ describe('per-tenant settings', () => {
 `
     );
     const open = () =>
-      createSidecar(loadConfig({ DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml') }), {
+      createSidecar(loadConfig({ EVAL_WORKERS: '0', DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml') }), {
         logger: pino({ level: 'silent' }),
         env: { B_KEY: 'b-evidence-key-0123456789' },
       });
@@ -915,10 +915,10 @@ describe('per-tenant settings', () => {
     second.store.close();
     // The single default tenant too.
     const plain = tmp('betrace-keys-');
-    const d1 = createSidecar(loadConfig({ DATA_DIR: plain }), { logger: pino({ level: 'silent' }) });
+    const d1 = createSidecar(loadConfig({ EVAL_WORKERS: '0', DATA_DIR: plain }), { logger: pino({ level: 'silent' }) });
     const k = d1.tenants[0].evidenceKeys;
     d1.store.close();
-    const d2 = createSidecar(loadConfig({ DATA_DIR: plain }), { logger: pino({ level: 'silent' }) });
+    const d2 = createSidecar(loadConfig({ EVAL_WORKERS: '0', DATA_DIR: plain }), { logger: pino({ level: 'silent' }) });
     expect([d2.tenants[0].id, d2.tenants[0].evidenceKeys]).toEqual(['default', k]);
     d2.store.close();
   });
@@ -929,7 +929,7 @@ describe('per-tenant settings', () => {
 async function single(env: Record<string, string> = {}) {
   const dir = tmp('betrace-audit-');
   const clock = { now: Date.UTC(2026, 10, 25, 12, 0, 0) };
-  const config = loadConfig({
+  const config = loadConfig({ EVAL_WORKERS: '0',
     DATA_DIR: dir,
     RULES_DIR: path.join(root, 'examples/rules'),
     OTLP_PORT: '0',
@@ -997,7 +997,7 @@ describe('the audit log', () => {
       body: exampleJson('no-auto-approve', 'violates'),
     });
     s.clock.now += 10_001;
-    s.sidecar.assembler.tick();
+    await s.sidecar.shards.tick();
     const [signal] = s.sidecar.store.listSignals('default').signals;
     expect(
       (await s.call('PATCH', `/api/v1/signals/${signal.id}`, { status: 'acknowledged', note: 'on it' })).status
@@ -1120,7 +1120,7 @@ describe('who acts', () => {
     apiTokens: [{ name: grafana, sha256: ${H(TOKEN_A)}, forwardsUser: true }, { name: ci, sha256: ${H(TOKEN_B)} }]
 `
     );
-    const config = loadConfig({ DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1' });
+    const config = loadConfig({ EVAL_WORKERS: '0', DATA_DIR: dir, TENANTS_FILE: path.join(dir, 't.yaml'), OTLP_PORT: '0', API_PORT: '0', HOST: '127.0.0.1' });
     const sidecar = createSidecar(config, { logger: pino({ level: 'silent' }), tickMs: 3_600_000 });
     const { apiPort } = await sidecar.start();
     cleanups.push(() => sidecar.stop());
@@ -1174,7 +1174,7 @@ describe('usage', () => {
     await fetch(s.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: violating });
     await fetch(s.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: satisfying });
     s.clock.now += 10_001;
-    s.sidecar.assembler.tick();
+    await s.sidecar.shards.tick();
     const signals = s.sidecar.store.listSignals('default').total;
     expect(signals).toBeGreaterThan(0);
     // The next UTC day.
@@ -1185,7 +1185,7 @@ describe('usage', () => {
       body: withTraceId(satisfying, '0e'.repeat(16)),
     });
     s.clock.now += 10_001;
-    s.sidecar.assembler.tick();
+    await s.sidecar.shards.tick();
     s.sidecar.store.addUsage('default', s.clock.now, { evidence: 3 });
 
     const { json } = await s.call('GET', '/api/v1/usage?from=2026-11-25&to=2026-11-26');

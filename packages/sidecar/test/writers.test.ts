@@ -39,7 +39,7 @@ async function setup(env: Record<string, string> = {}): Promise<Setup> {
   const webhook = new HttpDouble();
   const [g, o, w] = await Promise.all([grafana.start(), sink.start(), webhook.start()]);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-writers-'));
-  const config = loadConfig({
+  const config = loadConfig({ EVAL_WORKERS: '0',
     DATA_DIR: dataDir,
     RULES_DIR: path.join(root, 'examples/rules'),
     OTLP_PORT: '0',
@@ -64,7 +64,7 @@ async function ingest(s: Setup, json: string): Promise<void> {
   const res = await fetch(s.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
   expect(res.status).toBe(200);
   s.clock.now += 10_001;
-  s.sidecar.assembler.tick();
+  await s.sidecar.shards.tick();
 }
 
 async function deliverAll(s: Setup): Promise<void> {

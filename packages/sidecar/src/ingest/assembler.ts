@@ -87,6 +87,9 @@ export class TraceAssembler {
       this.options.onDrop('buffer_full', spans);
       return { accepted: false, reason: 'buffer_full', retryAfterMs: this.options.decisionWaitMs };
     }
+    if (opts.force === true && !this.fits(spans, bytes)) {
+      this.evictEvaluated(); // durable already, so it is taken; evaluated traces make what room they can
+    }
     const now = opts.at ?? this.options.now();
     const position = opts.position;
     const perSpan = spans === 0 ? 0 : bytes / spans;
@@ -121,11 +124,40 @@ export class TraceAssembler {
 
   /** Whether `spans` and `bytes` more fit (evaluated traces are forgotten early to make room). */
   room(spans: number, bytes: number): boolean {
-    const fits = () => this.spanCount + spans <= this.options.maxSpans && this.byteCount + bytes <= this.options.maxBytes;
-    if (!fits()) {
+    if (!this.fits(spans, bytes)) {
       this.evictEvaluated();
     }
-    return fits();
+    return this.fits(spans, bytes);
+  }
+
+  private fits(spans: number, bytes: number): boolean {
+    return this.spanCount + spans <= this.options.maxSpans && this.byteCount + bytes <= this.options.maxBytes;
+  }
+
+  /** Spans (and their bytes) of traces not yet evaluated: held evaluated traces can be forgotten to make room, these cannot. */
+  pending(): { spans: number; bytes: number } {
+    let spans = 0;
+    let bytes = 0;
+    for (const p of this.traces.values()) {
+      if (p.evaluatedAt === undefined) {
+        spans += p.spans.length;
+        bytes += p.bytes;
+      }
+    }
+    return { spans, bytes };
+  }
+
+  /**
+   * A trace whose decision could not be stored after it was handed over (asynchronously, by a
+   * shard worker's main thread): pending again, tried again after RETRY_FAILED_MS. Its spans
+   * that arrived since stay with it.
+   */
+  reopen(tenant: string, traceId: string): void {
+    const p = this.traces.get(`${tenant}\u0000${traceId}`);
+    if (p !== undefined) {
+      p.evaluatedAt = undefined;
+      p.retryAt = this.options.now() + RETRY_FAILED_MS;
+    }
   }
 
   /** The oldest ingest log position any held trace needs; segments wholly below it can be deleted. */

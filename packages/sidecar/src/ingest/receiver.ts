@@ -18,12 +18,12 @@
  */
 import { gunzipSync, inflateSync } from 'zlib';
 import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DecodeError, decodeOtlpProtobuf, decodeResourceSpans, groupTraces, ProtobufError, Span, Trace } from '@betrace/evaluator';
+import { DecodeError, decodeOtlpProtobuf, decodeResourceSpans, groupTraces, ProtobufError, skimTraceRequest, Span, Trace } from '@betrace/evaluator';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
-import type { TraceAssembler } from './assembler';
 import { IDEMPOTENCY_TTL_MS, identifyTenant, idempotencyKey, Refusal, verifySignature } from './auth';
 import type { PreparedBatch, TempoForwarder } from './gateway';
+import type { CheckedBatch, Shards } from './shards/shards';
 import { encodeRpcStatus, encodeTraceResponse } from './otlpProto';
 import { TokenBuckets } from './rateLimit';
 import type { DurableIngest } from './log/durable';
@@ -50,7 +50,8 @@ export interface ReceiverOptions {
   maxBodyBytes: number;
   /** Who may send. One tenant without ingest keys: open ingest (the embedded default). */
   tenants: readonly Tenant[];
-  assembler: TraceAssembler;
+  /** Trace assembly and evaluation, sharded by trace id. */
+  shards: Shards;
   metrics: Metrics;
   log: Logger;
   /** Idempotency keys and accepted signatures, so a restart does not forget them. */
@@ -92,14 +93,21 @@ function decompress(body: Buffer, encoding: string | undefined, limit: number): 
   return body;
 }
 
-/** Decompresses and decodes a body into traces; throws a Refusal naming what is wrong. */
-export function decodeBody(raw: Buffer, encoding: string | undefined, proto: boolean, limit: number): { body: Buffer; traces: Trace[] } {
+/**
+ * Decompresses and checks a body; throws a Refusal naming what is wrong. `skim`: a protobuf body
+ * is only skimmed (checked exactly as decoding would, without building spans; shard workers
+ * decode their parts), else decoded into traces here. OTLP/JSON is always decoded here.
+ */
+export function decodeBody(raw: Buffer, encoding: string | undefined, proto: boolean, limit: number, skim = false): { body: Buffer; batch: CheckedBatch; spanCount: number } {
   try {
     const body = decompress(raw, encoding, limit);
     let request: { resourceSpans?: unknown };
-    if (proto) {
+    if (proto && skim) {
+      const s = skimTraceRequest(body);
+      return { body, batch: { kind: 'protobuf', body, skim: s }, spanCount: s.spanCount };
+    } else if (proto) {
       // Straight from the bytes to the model (the spans keep `body` for their attributes).
-      return { body, traces: decodeOtlpProtobuf(body) };
+      return withCount(body, decodeOtlpProtobuf(body));
     } else {
       try {
         request = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as { resourceSpans?: unknown });
@@ -111,7 +119,7 @@ export function decodeBody(raw: Buffer, encoding: string | undefined, proto: boo
       }
     }
     const spans: Span[] = decodeResourceSpans(request.resourceSpans, 'resourceSpans', 'hex');
-    return { body, traces: groupTraces(spans) };
+    return withCount(body, groupTraces(spans));
   } catch (e) {
     if (e instanceof TooLarge) {
       throw new Refusal(413, 'too_large', e.message);
@@ -124,6 +132,10 @@ export function decodeBody(raw: Buffer, encoding: string | undefined, proto: boo
     }
     throw e;
   }
+}
+
+function withCount(body: Buffer, traces: Trace[]): { body: Buffer; batch: CheckedBatch; spanCount: number } {
+  return { body, batch: { kind: 'traces', traces }, spanCount: traces.reduce((n, t) => n + t.spans.length, 0) };
 }
 
 /** The google.rpc code that goes with a refusal. */
@@ -284,8 +296,7 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
         options.log.info({ tenant: tenant.id, by: seenBefore, remote: req.ip }, 'OTLP batch already accepted: answered 200 without taking it again');
         return accepted(res, proto);
       }
-      const { body, traces } = decodeBody(raw, req.headers['content-encoding'] as string | undefined, proto, options.maxBodyBytes);
-      const spanCount = traces.reduce((n, t) => n + t.spans.length, 0);
+      const { body, batch, spanCount } = decodeBody(raw, req.headers['content-encoding'] as string | undefined, proto, options.maxBodyBytes, options.shards.workers > 0);
       if (tenant.rateLimit !== undefined) {
         const { spansPerSecond, burst } = tenant.rateLimit;
         const reservation = buckets.reserve(tenant.id, tenant.rateLimit, spanCount);
@@ -308,7 +319,7 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
           throw new Refusal(503, 'spool_full', 'the spool of batches for Tempo is full (Tempo is unreachable or slow); retry later', options.gateway.retryAfterSeconds());
         }
       }
-      if (!options.assembler.room(spanCount + reserved.spans, body.length + reserved.bytes)) {
+      if (!options.shards.room(spanCount + reserved.spans, body.length + reserved.bytes)) {
         options.metrics.tracesDropped.inc({ reason: 'buffer_full' }, spanCount);
         throw new Refusal(503, 'buffer_full', 'the trace buffer is full; retry later', Math.max(1, Math.ceil(options.decisionWaitMs / 1000)));
       }
@@ -344,7 +355,7 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
         settle(position !== undefined || !options.ingest.durable);
       }
       refund = undefined;
-      options.assembler.add(tenant.id, traces, body.length, { position, force: true });
+      options.shards.add(tenant.id, batch, body.length, position);
       remember(tenant.id, keys, now);
       if (now - lastPrune >= PRUNE_EVERY_MS) {
         lastPrune = now;
@@ -360,7 +371,7 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
       options.metrics.spansReceived.inc({ tenant: tenant.id, source: 'push' }, spanCount);
       options.metrics.ingestBytes.inc({ tenant: tenant.id }, raw.length);
       options.onAccepted?.(tenant.id, spanCount, raw.length);
-      options.metrics.bufferSpans.set(options.assembler.bufferedSpans);
+      options.metrics.bufferSpans.set(options.shards.bufferedSpans);
       return accepted(res, proto);
     } catch (e) {
       refund?.();

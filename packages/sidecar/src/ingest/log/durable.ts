@@ -1,17 +1,17 @@
 /**
  * Durable ingest, wired: the ingest log, storage health, recovery at start, the evaluation of a
  * trace as one unit with its decision, and log truncation. The receiver appends each batch here
- * before it answers 2xx; trace assembly hands every trace back through evaluate(); a timer
+ * before it answers 2xx; the shards' decisions come back through commit(); a timer
  * deletes segments no held trace needs any more.
  */
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import type { Trace } from '@betrace/evaluator';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { TraceAssembler } from '../assembler';
+import type { Decision } from '../shards/core';
+import type { Shards } from '../shards/shards';
 import type { Store } from '../../store';
-import { StorageHealth, StorageUnavailable, UNAVAILABLE_RETRY_AFTER_S } from './health';
+import { StorageHealth, UNAVAILABLE_RETRY_AFTER_S } from './health';
 import { CrashHook, FsyncPolicy, IngestLog } from './log';
 import type { BatchRecord } from './record';
 
@@ -78,11 +78,11 @@ export class DurableIngest {
   }
 
   /**
-   * Opens the log and buffers every batch it holds again, with its idempotency keys and
-   * signatures; traces decided before the crash are held as evaluated, the rest are evaluated
-   * anew. Runs before the receiver listens.
+   * Opens the log and hands every batch it holds to the shards again (`dispatch`), with its
+   * idempotency keys and signatures; traces decided before the crash are held as evaluated, the
+   * rest are evaluated anew. Runs before the receiver listens.
    */
-  async recover(assembler: TraceAssembler, decode: (batch: BatchRecord) => Trace[], knownTenant: (id: string) => boolean): Promise<void> {
+  async recover(shards: Shards, dispatch: (batch: BatchRecord, position: number, at: number) => void, knownTenant: (id: string) => boolean): Promise<void> {
     if (this.options.dir === undefined) {
       return;
     }
@@ -99,10 +99,10 @@ export class DurableIngest {
       if (live.length > 0) {
         store.rememberIngest(batch.tenant, live, batch.receivedAt);
       }
-      assembler.add(batch.tenant, decode(batch), batch.body.length, { position, at: Math.min(batch.receivedAt, now), force: true });
+      dispatch(batch, position, Math.min(batch.receivedAt, now));
     });
     const decided = new Map(store.decidedTraces().map((d) => [`${d.tenant}\u0000${d.traceId}`, d.position]));
-    const settled = assembler.settleDecided((tenant, traceId) => decided.get(`${tenant}\u0000${traceId}`));
+    const settled = await shards.settle(decided);
     this.recovered.inc(batches - skipped);
     this.tornBytes.inc(cutBytes);
     if (batches > 0 || cutBytes > 0) {
@@ -115,8 +115,8 @@ export class DurableIngest {
   }
 
   /** Starts deleting segments no held trace needs. */
-  start(assembler: TraceAssembler): void {
-    this.timer = setInterval(() => void this.truncate(assembler), TRUNCATE_EVERY_MS);
+  start(shards: Shards): void {
+    this.timer = setInterval(() => void this.truncate(shards), TRUNCATE_EVERY_MS);
     this.timer.unref();
   }
 
@@ -147,47 +147,55 @@ export class DurableIngest {
   }
 
   /**
-   * Evaluates one trace (`run`: the pipeline) as one transaction with its evidence counts and the
-   * record that it was decided up to `position`. When the store cannot take it, nothing of it
-   * stays and it throws: the assembler keeps the trace (the log keeps its spans) and tries again.
+   * Records evaluated traces (`record`: the pipeline) as one transaction with their evidence
+   * counts and the record that each was decided up to its position. When the store cannot take
+   * them, nothing of them stays: all are returned, to be evaluated again (the log keeps their
+   * spans). A failure that is not the store's (a bug) is logged per trace and not retried.
    */
-  evaluate(tenant: string, traceId: string, position: number | undefined, run: () => void): void {
+  commit(decisions: readonly Decision[], record: (d: Decision) => void): readonly Decision[] {
     if (!this.health.healthy) {
-      throw new StorageUnavailable('storage unavailable: evaluation waits');
+      return decisions;
     }
     const { store, crash } = this.options;
     try {
       store.db.transaction(() => {
-        run();
-        this.options.evidence.flush();
-        if (position !== undefined) {
-          store.markDecided(tenant, traceId, position);
+        for (const d of decisions) {
+          record(d);
+          if (d.position !== undefined) {
+            store.markDecided(d.tenant, d.outcome.traceId, d.position);
+          }
         }
+        this.options.evidence.flush();
         if (crash?.at('evaluate.before-commit')) {
           crash.die();
         }
       })();
     } catch (e) {
       if (this.health.failed('store', e)) {
-        throw e;
+        return decisions;
+      }
+      if (decisions.length > 1) {
+        // One bad trace must not hold up the others: one transaction each.
+        return decisions.flatMap((d) => this.commit([d], record));
       }
       // A bug or a bad rule, not the disk: trying again would fail the same way forever.
-      this.options.log.error({ err: e, tenant, traceId }, 'evaluating a trace failed');
-      return;
+      this.options.log.error({ err: e, tenant: decisions[0]?.tenant, traceId: decisions[0]?.outcome.traceId }, 'recording an evaluated trace failed');
+      return [];
     }
     if (crash?.at('evaluate.after-commit')) {
       crash.die();
     }
+    return [];
   }
 
   /** Deletes segments below the oldest position any held trace needs, and decisions about them. */
-  async truncate(assembler: TraceAssembler): Promise<void> {
+  async truncate(shards: Shards): Promise<void> {
     if (this.log === undefined || this.truncating) {
       return;
     }
     this.truncating = true;
     try {
-      const deleted = await this.log.truncate(assembler.oldestPosition());
+      const deleted = await this.log.truncate(shards.oldestPosition());
       if (deleted > 0 && this.health.healthy) {
         this.options.store.pruneDecided(this.log.firstPosition);
       }
@@ -202,11 +210,11 @@ export class DurableIngest {
   }
 
   /** After the drain: deletes what is no longer needed and closes the log. */
-  async close(assembler: TraceAssembler): Promise<void> {
+  async close(shards: Shards): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.health.stop();
     if (this.log !== undefined) {
-      await this.truncate(assembler);
+      await this.truncate(shards);
       await this.log.close();
     }
   }

@@ -1,0 +1,130 @@
+/**
+ * One trace against a tenant's rules, as pure computation: what fired, which rules ran to their
+ * end, which were skipped (and why), and the few spans the signals and evidence will read. It
+ * touches nothing else, so it runs on a shard worker thread as well as on the main thread; the
+ * outcome is plain data that crosses a thread boundary by structured clone, and Pipeline.record
+ * turns it into signals, evidence and metrics on the thread that owns the store.
+ */
+import { evaluateTrace, RuleDefinition, RuleSkipReason, Span, Trace, Violation } from '@betrace/evaluator';
+import type { ActiveRule } from '../rules';
+
+/** Why a rule's result on a trace is "not evaluated": the evaluator's budgets, or the rule threw. */
+export type SkipReason = RuleSkipReason | 'error';
+
+export interface RuleSkip {
+  ruleId: string;
+  reason: SkipReason;
+  /** The error's message (reason `error`). */
+  detail?: string;
+}
+
+export interface Outcome {
+  traceId: string;
+  violations: Violation[];
+  /** The rules whose result on this trace counts (ran to their end), with the version that ran. */
+  evaluated: Array<{ id: string; version: number }>;
+  skipped: RuleSkip[];
+  /**
+   * The trace as signals and evidence need it: its id, bounds and root, and as `spans` only the
+   * spans the violations point at (bound span, else first matched span) plus the root, copied to
+   * plain objects. Not the whole trace: that stays where it was assembled.
+   */
+  trace: Trace;
+  /** Spans the trace held when it was evaluated. */
+  spanCount: number;
+  /** Wall-clock seconds the evaluation took. */
+  seconds: number;
+}
+
+/** A rule as a shard worker receives it: its definition and stored version (compiled there). */
+export interface RuleSpec {
+  definition: RuleDefinition;
+  version: number;
+}
+
+/** A span copied to plain data (the wire decoder's spans read attributes lazily from the body). */
+export function plainSpan(s: Span): Span {
+  const out: Span = {
+    traceId: s.traceId,
+    spanId: s.spanId,
+    name: s.name,
+    kind: s.kind,
+    status: s.status,
+    statusMessage: s.statusMessage,
+    startNs: s.startNs,
+    endNs: s.endNs,
+    durationNs: s.durationNs,
+    service: s.service,
+    attrs: { ...s.attrs },
+    resource: { ...s.resource },
+    events: [],
+    links: [],
+  };
+  if (s.parentSpanId !== undefined) {
+    out.parentSpanId = s.parentSpanId;
+  }
+  if (s.scope !== undefined) {
+    out.scope = { ...s.scope };
+  }
+  return out;
+}
+
+/** The trace cut down to what Pipeline.record reads: the spans the violations name, and the root. */
+export function digestTrace(trace: Trace, violations: readonly Violation[]): Trace {
+  const wanted = new Set<string>();
+  for (const v of violations) {
+    const id = v.boundSpanId ?? v.matchedSpanIds[0];
+    if (id !== undefined) {
+      wanted.add(id);
+    }
+  }
+  const spans: Span[] = [];
+  let root: Span | undefined;
+  for (const s of trace.spans) {
+    if (s === trace.rootSpan) {
+      root = plainSpan(s);
+      spans.push(root);
+    } else if (wanted.has(s.spanId)) {
+      spans.push(plainSpan(s));
+      wanted.delete(s.spanId);
+    }
+  }
+  const digest: Trace = { traceId: trace.traceId, spans, startNs: trace.startNs, endNs: trace.endNs };
+  if (root !== undefined) {
+    digest.rootSpan = root;
+  }
+  if (trace.droppedSpanCount !== undefined) {
+    digest.droppedSpanCount = trace.droppedSpanCount;
+  }
+  return digest;
+}
+
+/**
+ * Evaluates the trace against the rules within the per-trace budget (`budgetMs`: wall-clock for
+ * all rules together; the evaluator's step limit applies per rule regardless). A rule that ran
+ * out of budget or threw is skipped: its result is "not evaluated", never a pass.
+ */
+export function evaluateOutcome(rules: readonly ActiveRule[], trace: Trace, budgetMs: number | undefined): Outcome {
+  const started = performance.now();
+  const skipped: RuleSkip[] = [];
+  const violations = evaluateTrace(
+    rules.map((r) => r.compiled),
+    trace,
+    {
+      timeBudgetMs: budgetMs,
+      onRuleSkipped: (ruleId, reason) => skipped.push({ ruleId, reason }),
+      onRuleError: (ruleId, e) => skipped.push({ ruleId, reason: 'error', detail: e instanceof Error ? e.message : String(e) }),
+    },
+  );
+  const notRun = new Set(skipped.map((s) => s.ruleId));
+  // A skipped rule's partial findings stand (they are real violations); its result does not count as checked.
+  return {
+    traceId: trace.traceId,
+    violations,
+    evaluated: rules.filter((r) => !notRun.has(r.compiled.definition.id)).map((r) => ({ id: r.compiled.definition.id, version: r.version })),
+    skipped,
+    trace: digestTrace(trace, violations),
+    spanCount: trace.spans.length,
+    seconds: (performance.now() - started) / 1000,
+  };
+}

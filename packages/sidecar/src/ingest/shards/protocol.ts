@@ -1,0 +1,35 @@
+/**
+ * Messages between the main thread (WorkerShards) and a shard worker (worker.ts). Every message
+ * to a worker is handled in the order sent, so a reply to a tick covers every batch added before
+ * it. Bodies travel as transferred bytes (the worker decodes them); outcomes come back as plain
+ * data, and the main thread records them.
+ */
+import type { Trace } from '@betrace/evaluator';
+import type { RuleSpec } from '../../eval/outcome';
+import type { DropReason } from '../assembler';
+import type { Decision, ShardState } from './core';
+
+export interface ShardWorkerData {
+  decisionWaitMs: number;
+  maxTraceAgeMs: number;
+  maxSpans: number;
+  maxBytes: number;
+  holdEvaluatedMs?: number;
+  budgetMs: number | undefined;
+  now: number;
+}
+
+export type ToShard =
+  | { type: 'rules'; tenant: string; rules: RuleSpec[] }
+  /** A batch: an OTLP/protobuf request holding only this shard's spans, or decoded traces (OTLP/JSON). */
+  | { type: 'add'; tenant: string; proto?: Uint8Array; traces?: Trace[]; bytes: number; position: number | undefined; at: number }
+  | { type: 'tick'; id: number; now: number }
+  | { type: 'drain'; id: number; now: number }
+  /** Decisions the main thread could not store: pending again. */
+  | { type: 'reopen'; now: number; traces: Array<[tenant: string, traceId: string]> }
+  /** After recovery: trace key (tenant NUL trace id) → the log position it was decided up to. */
+  | { type: 'settle'; id: number; now: number; decided: Array<[key: string, position: number]> };
+
+export type FromShard =
+  | { type: 'reply'; id: number; decisions: Decision[]; settled: number; state: ShardState; drops: Array<[DropReason, number]> }
+  | { type: 'error'; message: string };

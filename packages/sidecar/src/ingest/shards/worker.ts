@@ -1,0 +1,85 @@
+/**
+ * A shard worker thread: assembles and evaluates the traces of its shard (ShardCore), compiling
+ * the rules the main thread sends. Its clock is the main thread's, as of the last message, so a
+ * test's clock and the sidecar's agree. Nothing here touches the store or the disk.
+ */
+import { parentPort, workerData } from 'worker_threads';
+import { compileRule } from '@betrace/evaluator';
+import type { ActiveRule } from '../../rules';
+import type { DropReason } from '../assembler';
+import { Decision, ShardCore } from './core';
+import type { FromShard, ShardWorkerData, ToShard } from './protocol';
+
+const port = parentPort;
+if (port === null) {
+  throw new Error('ingest/shards/worker runs as a worker thread of the sidecar');
+}
+const data = workerData as ShardWorkerData;
+let clock = data.now;
+const rules = new Map<string, ActiveRule[]>();
+let drops = new Map<DropReason, number>();
+
+const core = new ShardCore({
+  decisionWaitMs: data.decisionWaitMs,
+  maxTraceAgeMs: data.maxTraceAgeMs,
+  maxSpans: data.maxSpans,
+  maxBytes: data.maxBytes,
+  holdEvaluatedMs: data.holdEvaluatedMs,
+  budgetMs: data.budgetMs,
+  now: () => clock,
+  rulesOf: (tenant) => rules.get(tenant) ?? [],
+  onDrop: (reason, spans) => drops.set(reason, (drops.get(reason) ?? 0) + spans),
+});
+
+const reply = (id: number, decisions: Decision[], settled = 0) => {
+  const m: FromShard = { type: 'reply', id, decisions, settled, state: core.state(), drops: [...drops] };
+  drops = new Map();
+  port.postMessage(m);
+};
+
+port.on('message', (m: ToShard) => {
+  try {
+    switch (m.type) {
+      case 'rules': {
+        const compiled: ActiveRule[] = [];
+        for (const spec of m.rules) {
+          const r = compileRule(spec.definition).rule;
+          if (r !== undefined) {
+            compiled.push({ compiled: r, version: spec.version });
+          }
+        }
+        rules.set(m.tenant, compiled);
+        return;
+      }
+      case 'add':
+        clock = Math.max(clock, m.at);
+        if (m.proto !== undefined) {
+          core.addProtobuf(m.tenant, m.proto, m.position, m.at);
+        } else {
+          core.add(m.tenant, m.traces ?? [], m.bytes, m.position, m.at);
+        }
+        return;
+      case 'tick':
+        clock = m.now;
+        reply(m.id, core.tick());
+        return;
+      case 'drain':
+        clock = m.now;
+        reply(m.id, core.drain());
+        return;
+      case 'reopen':
+        clock = m.now;
+        for (const [tenant, traceId] of m.traces) {
+          core.reopen(tenant, traceId);
+        }
+        return;
+      case 'settle':
+        clock = m.now;
+        reply(m.id, [], core.settle(new Map(m.decided)));
+        return;
+    }
+  } catch (e) {
+    const message: FromShard = { type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+    port.postMessage(message);
+  }
+});
