@@ -6,6 +6,7 @@
 import type { Span, Trace, Violation } from '@betrace/evaluator';
 import { evaluateOutcome, Outcome, RuleSkip } from './eval/outcome';
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import type { EvidenceRecorder } from './evidence/recorder';
 import type { Metrics } from './metrics';
 import type { Redactor } from './redact';
@@ -14,6 +15,8 @@ import type { NewSignal, Signal, SignalSource, Store } from './store';
 import type { UsageMeter } from './usage';
 
 export class Pipeline {
+  private readonly children = new Map<Counter, Map<string, { inc(): void }>>();
+
   constructor(
     private readonly store: Store,
     private readonly rules: RuleRegistry,
@@ -58,14 +61,14 @@ export class Pipeline {
   record(tenant: string, outcome: Outcome, source: SignalSource, active: readonly ActiveRule[] = this.rules.active(tenant)): Signal[] {
     const { trace } = outcome;
     this.metrics.evaluationSeconds.observe(outcome.seconds);
-    this.metrics.tracesEvaluated.inc({ tenant });
+    this.counter(this.metrics.tracesEvaluated, tenant).inc();
     const byId = new Map(active.map((r) => [r.compiled.definition.id, r]));
     const checked: ActiveRule[] = [];
     for (const e of outcome.evaluated) {
       const rule = byId.get(e.id);
       if (rule !== undefined) {
         checked.push(rule.version === e.version ? rule : { ...rule, version: e.version });
-        this.metrics.ruleEvaluations.inc({ tenant, rule: e.id });
+        this.counter(this.metrics.ruleEvaluations, tenant, e.id).inc();
       }
     }
     for (const s of outcome.skipped) {
@@ -100,6 +103,22 @@ export class Pipeline {
     }
     this.recordEvidence(tenant, trace, checked, violations, added);
     return added;
+  }
+
+  /** A counter's child for these label values, looked up once (labels are hashed on every inc otherwise). */
+  private counter(c: Counter, tenant: string, rule?: string): { inc(): void } {
+    const key = rule === undefined ? tenant : `${tenant}\u0000${rule}`;
+    let byKey = this.children.get(c);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.children.set(c, byKey);
+    }
+    let child = byKey.get(key);
+    if (child === undefined) {
+      child = rule === undefined ? c.labels({ tenant }) : c.labels({ tenant, rule });
+      byKey.set(key, child);
+    }
+    return child;
   }
 
   /** Evidence never stops signals: a failure here is logged, and the signals stand. */

@@ -348,6 +348,32 @@ export class Store {
   private readonly insertOutbox: Database.Statement;
 
   /** Opens (creating and migrating) the store; `file` is a path or ':memory:'. */
+  /**
+   * Runs `fn` as one transaction; inside one already (push mode's decision transaction), as part
+   * of it: a savepoint per call would cost more than the work, and a failure rolls back the outer
+   * transaction anyway.
+   */
+  private atomically(fn: () => void): void {
+    if (this.db.inTransaction) {
+      fn();
+    } else {
+      this.db.transaction(fn)();
+    }
+  }
+
+  /** Prepared statements by SQL text: preparing costs more than running on the hot paths (decisions, signals). */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** The prepared statement for `sql`, prepared once per store. */
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   constructor(file: string) {
     if (file !== ':memory:') {
       fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -357,25 +383,25 @@ export class Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
-    this.insertSignal = this.db.prepare(
+    this.insertSignal = this.stmt(
       `INSERT OR IGNORE INTO signals (tenant, id, rule_id, rule_version, rule_name, trace_id, bound_span_id, matched_span_ids,
          message, severity, status, source, service, created_at, updated_at)
        VALUES (@tenant, @id, @ruleId, @ruleVersion, @ruleName, @traceId, @boundSpanId, @matched, @message, @severity, 'open', @source, @service, @now, @now)`,
     );
-    this.insertOutbox = this.db.prepare('INSERT INTO outbox (tenant, writer, signal_id, next_at) VALUES (?, ?, ?, ?)');
+    this.insertOutbox = this.stmt('INSERT INTO outbox (tenant, writer, signal_id, next_at) VALUES (?, ?, ?, ?)');
   }
 
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-    const row = this.db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+    const row = this.stmt('SELECT version FROM schema_version').get() as { version: number } | undefined;
     let version = row?.version ?? 0;
     if (row === undefined) {
-      this.db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
+      this.stmt('INSERT INTO schema_version (version) VALUES (0)').run();
     }
     for (; version < MIGRATIONS.length; version++) {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[version]);
-        this.db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
+        this.stmt('UPDATE schema_version SET version = ?').run(version + 1);
       })();
     }
   }
@@ -389,23 +415,23 @@ export class Store {
   // ---------------------------------------------------------------- settings
 
   getSetting(key: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+    return (this.stmt('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   }
 
   setSetting(key: string, value: string): void {
-    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   // ---------------------------------------------------------------- pull mode
 
   /** How far (unix ms) a tenant's traces in Tempo have been evaluated. */
   getWatermark(tenant: string): number | undefined {
-    return (this.db.prepare('SELECT until_ms FROM watermarks WHERE tenant = ?').get(tenant) as { until_ms: number } | undefined)?.until_ms;
+    return (this.stmt('SELECT until_ms FROM watermarks WHERE tenant = ?').get(tenant) as { until_ms: number } | undefined)?.until_ms;
   }
 
   setWatermark(tenant: string, untilMs: number, now: number): void {
-    this.db
-      .prepare('INSERT INTO watermarks (tenant, until_ms, updated_at) VALUES (?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET until_ms = excluded.until_ms, updated_at = excluded.updated_at')
+    this
+      .stmt('INSERT INTO watermarks (tenant, until_ms, updated_at) VALUES (?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET until_ms = excluded.until_ms, updated_at = excluded.updated_at')
       .run(tenant, untilMs, now);
   }
 
@@ -413,13 +439,13 @@ export class Store {
 
   /** When an unexpired `kind` key (idempotency key, signature) was first seen for a tenant. */
   ingestSeen(tenant: string, kind: 'idempotency' | 'signature', key: string, now: number): number | undefined {
-    const row = this.db.prepare('SELECT seen_at FROM ingest_seen WHERE tenant = ? AND kind = ? AND key = ? AND expires_at > ?').get(tenant, kind, key, now) as { seen_at: number } | undefined;
+    const row = this.stmt('SELECT seen_at FROM ingest_seen WHERE tenant = ? AND kind = ? AND key = ? AND expires_at > ?').get(tenant, kind, key, now) as { seen_at: number } | undefined;
     return row?.seen_at;
   }
 
   /** Remembers keys until `expiresAt`; an expired row with the same key is replaced. */
   rememberIngest(tenant: string, entries: ReadonlyArray<{ kind: 'idempotency' | 'signature'; key: string; expiresAt: number }>, now: number): void {
-    const put = this.db.prepare(
+    const put = this.stmt(
       `INSERT INTO ingest_seen (tenant, kind, key, seen_at, expires_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (tenant, kind, key) DO UPDATE SET seen_at = excluded.seen_at, expires_at = excluded.expires_at`,
     );
@@ -432,19 +458,19 @@ export class Store {
 
   /** Forgets expired keys; returns how many. */
   pruneIngestSeen(now: number): number {
-    return this.db.prepare('DELETE FROM ingest_seen WHERE expires_at <= ?').run(now).changes;
+    return this.stmt('DELETE FROM ingest_seen WHERE expires_at <= ?').run(now).changes;
   }
 
   /** Records that a trace was decided with every span the ingest log holds for it up to `position`. */
   markDecided(tenant: string, traceId: string, position: number): void {
-    this.db
-      .prepare('INSERT INTO ingest_decided (tenant, trace_id, position) VALUES (?, ?, ?) ON CONFLICT (tenant, trace_id) DO UPDATE SET position = max(position, excluded.position)')
+    this
+      .stmt('INSERT INTO ingest_decided (tenant, trace_id, position) VALUES (?, ?, ?) ON CONFLICT (tenant, trace_id) DO UPDATE SET position = max(position, excluded.position)')
       .run(tenant, traceId, position);
   }
 
   /** Every decided trace the ingest log may still hold, for recovery. */
   decidedTraces(): Array<{ tenant: string; traceId: string; position: number }> {
-    return (this.db.prepare('SELECT tenant, trace_id, position FROM ingest_decided').all() as Array<{ tenant: string; trace_id: string; position: number }>).map((r) => ({
+    return (this.stmt('SELECT tenant, trace_id, position FROM ingest_decided').all() as Array<{ tenant: string; trace_id: string; position: number }>).map((r) => ({
       tenant: r.tenant,
       traceId: r.trace_id,
       position: r.position,
@@ -453,21 +479,21 @@ export class Store {
 
   /** Forgets decisions about log positions below `position` (their segments are deleted). */
   pruneDecided(position: number): number {
-    return this.db.prepare('DELETE FROM ingest_decided WHERE position < ?').run(position).changes;
+    return this.stmt('DELETE FROM ingest_decided WHERE position < ?').run(position).changes;
   }
 
   /** Writes `bytes` bytes and clears them again (two commits): throws (SQLITE_FULL, …) while the store cannot take writes. */
   probeWrite(now: number, bytes: number): void {
-    this.db.prepare('INSERT INTO storage_probe (id, at, filler) VALUES (1, ?, zeroblob(?)) ON CONFLICT (id) DO UPDATE SET at = excluded.at, filler = excluded.filler').run(now, bytes);
-    this.db.prepare("UPDATE storage_probe SET filler = x'' WHERE id = 1").run();
+    this.stmt('INSERT INTO storage_probe (id, at, filler) VALUES (1, ?, zeroblob(?)) ON CONFLICT (id) DO UPDATE SET at = excluded.at, filler = excluded.filler').run(now, bytes);
+    this.stmt("UPDATE storage_probe SET filler = x'' WHERE id = 1").run();
   }
 
   spoolBatch(tenant: string, orgId: string | undefined, body: Uint8Array, spans: number, now: number): number {
-    return Number(this.db.prepare('INSERT INTO gateway_spool (tenant, org_id, body, spans, next_at) VALUES (?, ?, ?, ?, ?)').run(tenant, orgId ?? null, Buffer.from(body), spans, now).lastInsertRowid);
+    return Number(this.stmt('INSERT INTO gateway_spool (tenant, org_id, body, spans, next_at) VALUES (?, ?, ?, ?, ?)').run(tenant, orgId ?? null, Buffer.from(body), spans, now).lastInsertRowid);
   }
 
   dueSpool(now: number, limit: number): SpooledBatch[] {
-    const rows = this.db.prepare('SELECT id, tenant, org_id, body, spans, attempts FROM gateway_spool WHERE next_at <= ? ORDER BY id LIMIT ?').all(now, limit) as Array<{
+    const rows = this.stmt('SELECT id, tenant, org_id, body, spans, attempts FROM gateway_spool WHERE next_at <= ? ORDER BY id LIMIT ?').all(now, limit) as Array<{
       id: number;
       tenant: string;
       org_id: string | null;
@@ -479,20 +505,20 @@ export class Store {
   }
 
   completeSpool(id: number): void {
-    this.db.prepare('DELETE FROM gateway_spool WHERE id = ?').run(id);
+    this.stmt('DELETE FROM gateway_spool WHERE id = ?').run(id);
   }
 
   retrySpool(id: number, nextAt: number, error: string): void {
-    this.db.prepare('UPDATE gateway_spool SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?').run(nextAt, error.slice(0, 1000), id);
+    this.stmt('UPDATE gateway_spool SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?').run(nextAt, error.slice(0, 1000), id);
   }
 
   /** When the next spooled batch is due (unix ms), if any. */
   nextSpoolAttempt(): number | undefined {
-    return (this.db.prepare('SELECT min(next_at) AS at FROM gateway_spool').get() as { at: number | null }).at ?? undefined;
+    return (this.stmt('SELECT min(next_at) AS at FROM gateway_spool').get() as { at: number | null }).at ?? undefined;
   }
 
   spoolDepth(): { batches: number; bytes: number; spans: number } {
-    const row = this.db.prepare('SELECT count(*) AS batches, coalesce(sum(length(body)), 0) AS bytes, coalesce(sum(spans), 0) AS spans FROM gateway_spool').get() as {
+    const row = this.stmt('SELECT count(*) AS batches, coalesce(sum(length(body)), 0) AS bytes, coalesce(sum(spans), 0) AS spans FROM gateway_spool').get() as {
       batches: number;
       bytes: number;
       spans: number;
@@ -508,7 +534,7 @@ export class Store {
    */
   addSignals(tenant: string, signals: NewSignal[], writers: readonly string[], now: number): Signal[] {
     const added: Signal[] = [];
-    this.db.transaction(() => {
+    this.atomically(() => {
       for (const s of signals) {
         const v = s.violation;
         const id = signalId(tenant, v.ruleId, v.traceId, v.boundSpanId);
@@ -556,12 +582,12 @@ export class Store {
         }
         added.push(signal);
       }
-    })();
+    });
     return added;
   }
 
   getSignal(tenant: string, id: string): Signal | undefined {
-    const row = this.db.prepare('SELECT * FROM signals WHERE tenant = ? AND id = ?').get(tenant, id) as SignalRow | undefined;
+    const row = this.stmt('SELECT * FROM signals WHERE tenant = ? AND id = ?').get(tenant, id) as SignalRow | undefined;
     return row && toSignal(row);
   }
 
@@ -579,9 +605,9 @@ export class Store {
         filter.text === '' ? undefined : filter.text,
       );
     const { clause, params } = where;
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM signals WHERE ${clause}`).get(params) as { n: number }).n;
-    const rows = this.db
-      .prepare(`SELECT * FROM signals WHERE ${clause} ORDER BY created_at DESC, id LIMIT @limit OFFSET @offset`)
+    const total = (this.stmt(`SELECT count(*) AS n FROM signals WHERE ${clause}`).get(params) as { n: number }).n;
+    const rows = this
+      .stmt(`SELECT * FROM signals WHERE ${clause} ORDER BY created_at DESC, id LIMIT @limit OFFSET @offset`)
       .all({ ...params, limit: filter.limit ?? 100, offset: filter.offset ?? 0 }) as SignalRow[];
     return { signals: rows.map(toSignal), total };
   }
@@ -593,8 +619,8 @@ export class Store {
    */
   signalCountsByRule(tenant: string, range: { from?: number; to?: number } = {}): RuleSignalCount[] {
     const { clause, params } = new TenantWhere(tenant).add('created_at >= @from', 'from', range.from).add('created_at < @to', 'to', range.to);
-    const rows = this.db
-      .prepare(`SELECT rule_id, count(*) AS n, max(created_at) AS last_at FROM signals WHERE ${clause} GROUP BY rule_id ORDER BY rule_id`)
+    const rows = this
+      .stmt(`SELECT rule_id, count(*) AS n, max(created_at) AS last_at FROM signals WHERE ${clause} GROUP BY rule_id ORDER BY rule_id`)
       .all(params) as Array<{ rule_id: string; n: number; last_at: number }>;
     return rows.map((r) => ({ ruleId: r.rule_id, total: r.n, lastAt: r.last_at }));
   }
@@ -612,7 +638,7 @@ export class Store {
       if (!TRANSITIONS[current.status].includes(to)) {
         throw new StoreError('conflict', `a ${current.status} signal cannot become ${to} (allowed: ${TRANSITIONS[current.status].join(', ')})`);
       }
-      this.db.prepare('UPDATE signals SET status = ?, updated_at = ? WHERE tenant = ? AND id = ?').run(to, now, tenant, id);
+      this.stmt('UPDATE signals SET status = ?, updated_at = ? WHERE tenant = ? AND id = ?').run(to, now, tenant, id);
       this.db
         .prepare('INSERT INTO signal_changes (tenant, signal_id, at, who, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(tenant, id, now, who, current.status, to, note);
@@ -623,7 +649,7 @@ export class Store {
 
   signalChanges(tenant: string, id: string): SignalChange[] {
     return (
-      this.db.prepare('SELECT at, who, from_status, to_status, note FROM signal_changes WHERE tenant = ? AND signal_id = ? ORDER BY rowid').all(tenant, id) as Array<{
+      this.stmt('SELECT at, who, from_status, to_status, note FROM signal_changes WHERE tenant = ? AND signal_id = ? ORDER BY rowid').all(tenant, id) as Array<{
         at: number;
         who: string;
         from_status: SignalStatus;
@@ -637,8 +663,8 @@ export class Store {
 
   /** Due outbox items of one writer, oldest first. */
   dueOutbox(writer: string, now: number, limit: number): OutboxItem[] {
-    const rows = this.db
-      .prepare(
+    const rows = this
+      .stmt(
         `SELECT o.id AS outbox_id, o.attempts, o.writer, s.* FROM outbox o JOIN signals s ON s.tenant = o.tenant AND s.id = o.signal_id
          WHERE o.writer = ? AND o.kind = 'signal' AND o.next_at <= ? ORDER BY o.id LIMIT ?`,
       )
@@ -647,16 +673,16 @@ export class Store {
   }
 
   completeOutbox(id: number): void {
-    this.db.prepare('DELETE FROM outbox WHERE id = ?').run(id);
+    this.stmt('DELETE FROM outbox WHERE id = ?').run(id);
   }
 
   retryOutbox(id: number, nextAt: number, error: string): void {
-    this.db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?').run(nextAt, error.slice(0, 1000), id);
+    this.stmt('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?').run(nextAt, error.slice(0, 1000), id);
   }
 
   /** The Grafana annotation a storm (one rule, one minute) was folded into, if any. */
   annotationStorm(tenant: string, ruleId: string, minute: number): { annotationId: number; signals: number } | undefined {
-    const row = this.db.prepare('SELECT annotation_id, signals FROM annotation_storms WHERE tenant = ? AND rule_id = ? AND minute = ?').get(tenant, ruleId, minute) as
+    const row = this.stmt('SELECT annotation_id, signals FROM annotation_storms WHERE tenant = ? AND rule_id = ? AND minute = ?').get(tenant, ruleId, minute) as
       | { annotation_id: number; signals: number }
       | undefined;
     return row && { annotationId: row.annotation_id, signals: row.signals };
@@ -665,24 +691,24 @@ export class Store {
   /** Records a delivered annotation: with the signal, in its storm, and the outbox item done — one transaction. */
   recordAnnotation(outboxId: number, tenant: string, signalId: string, ruleId: string, minute: number, annotationId: number, signals: number): void {
     this.db.transaction(() => {
-      this.db.prepare('UPDATE signals SET annotation_id = ? WHERE tenant = ? AND id = ?').run(annotationId, tenant, signalId);
+      this.stmt('UPDATE signals SET annotation_id = ? WHERE tenant = ? AND id = ?').run(annotationId, tenant, signalId);
       this.db
         .prepare(
           `INSERT INTO annotation_storms (tenant, rule_id, minute, annotation_id, signals) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (tenant, rule_id, minute) DO UPDATE SET annotation_id = excluded.annotation_id, signals = excluded.signals`,
         )
         .run(tenant, ruleId, minute, annotationId, signals);
-      this.db.prepare('DELETE FROM outbox WHERE id = ?').run(outboxId);
+      this.stmt('DELETE FROM outbox WHERE id = ?').run(outboxId);
     })();
   }
 
   annotationOf(tenant: string, signalId: string): number | undefined {
-    const row = this.db.prepare('SELECT annotation_id FROM signals WHERE tenant = ? AND id = ?').get(tenant, signalId) as { annotation_id: number | null } | undefined;
+    const row = this.stmt('SELECT annotation_id FROM signals WHERE tenant = ? AND id = ?').get(tenant, signalId) as { annotation_id: number | null } | undefined;
     return row?.annotation_id ?? undefined;
   }
 
   outboxDepth(writer: string): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM outbox WHERE writer = ?').get(writer) as { n: number }).n;
+    return (this.stmt('SELECT count(*) AS n FROM outbox WHERE writer = ?').get(writer) as { n: number }).n;
   }
 
   // ---------------------------------------------------------------- audit log
@@ -690,8 +716,8 @@ export class Store {
   /** Appends one entry to the tenant's audit log (append-only: the table refuses UPDATE and DELETE). */
   appendAudit(tenant: string, entry: NewAuditEntry, now: number): AuditEntry {
     const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
-    const result = this.db
-      .prepare('INSERT INTO audit_log (tenant, at, who, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    const result = this
+      .stmt('INSERT INTO audit_log (tenant, at, who, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(tenant, now, entry.who, entry.action, entry.target, json(entry.before), json(entry.after));
     return { seq: Number(result.lastInsertRowid), tenant, at: now, who: entry.who, action: entry.action, target: entry.target, before: entry.before ?? null, after: entry.after ?? null };
   }
@@ -704,9 +730,9 @@ export class Store {
       .add('at < @to', 'to', filter.to)
       .add('substr(action, 1, length(@prefix)) = @prefix', 'prefix', prefix)
       .add('action = @action', 'action', prefix === undefined ? filter.action : undefined);
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM audit_log WHERE ${clause}`).get(params) as { n: number }).n;
-    const rows = this.db
-      .prepare(`SELECT * FROM audit_log WHERE ${clause} ORDER BY seq DESC LIMIT @limit OFFSET @offset`)
+    const total = (this.stmt(`SELECT count(*) AS n FROM audit_log WHERE ${clause}`).get(params) as { n: number }).n;
+    const rows = this
+      .stmt(`SELECT * FROM audit_log WHERE ${clause} ORDER BY seq DESC LIMIT @limit OFFSET @offset`)
       .all({ ...params, limit: filter.limit ?? 100, offset: filter.offset ?? 0 }) as Array<{
       seq: number;
       tenant: string;
@@ -733,8 +759,8 @@ export class Store {
       }
       values[f] = n;
     }
-    this.db
-      .prepare(
+    this
+      .stmt(
         `INSERT INTO usage_daily (tenant, day, spans, bytes, traces, signals, evidence) VALUES (@tenant, @day, @spans, @bytes, @traces, @signals, @evidence)
          ON CONFLICT (tenant, day) DO UPDATE SET spans = spans + excluded.spans, bytes = bytes + excluded.bytes, traces = traces + excluded.traces,
            signals = signals + excluded.signals, evidence = evidence + excluded.evidence`,
@@ -744,20 +770,20 @@ export class Store {
 
   /** The tenant's daily totals for the UTC days from `fromDay` to `toDay` (inclusive, YYYY-MM-DD), oldest first; days without usage are left out. */
   listUsage(tenant: string, fromDay: string, toDay: string): UsageDay[] {
-    return this.db
-      .prepare('SELECT day, spans, bytes, traces, signals, evidence FROM usage_daily WHERE tenant = ? AND day >= ? AND day <= ? ORDER BY day')
+    return this
+      .stmt('SELECT day, spans, bytes, traces, signals, evidence FROM usage_daily WHERE tenant = ? AND day >= ? AND day <= ? ORDER BY day')
       .all(tenant, fromDay, toDay) as UsageDay[];
   }
 
   // ---------------------------------------------------------------- rules
 
   listRules(tenant: string): StoredRule[] {
-    const rows = this.db.prepare('SELECT * FROM rules WHERE tenant = ? AND deleted = 0 ORDER BY id').all(tenant) as RuleRow[];
+    const rows = this.stmt('SELECT * FROM rules WHERE tenant = ? AND deleted = 0 ORDER BY id').all(tenant) as RuleRow[];
     return rows.map(toRule);
   }
 
   getRule(tenant: string, id: string): StoredRule | undefined {
-    const row = this.db.prepare('SELECT * FROM rules WHERE tenant = ? AND id = ? AND deleted = 0').get(tenant, id) as RuleRow | undefined;
+    const row = this.stmt('SELECT * FROM rules WHERE tenant = ? AND id = ? AND deleted = 0').get(tenant, id) as RuleRow | undefined;
     return row && toRule(row);
   }
 
@@ -771,7 +797,7 @@ export class Store {
     options: { provisioned?: boolean; create?: boolean; auditAction?: string } = {},
   ): StoredRule {
     return this.db.transaction(() => {
-      const existing = this.db.prepare('SELECT * FROM rules WHERE tenant = ? AND id = ?').get(tenant, definition.id) as RuleRow | undefined;
+      const existing = this.stmt('SELECT * FROM rules WHERE tenant = ? AND id = ?').get(tenant, definition.id) as RuleRow | undefined;
       const live = existing !== undefined && existing.deleted === 0;
       if (options.create && live) {
         throw new StoreError('conflict', `rule ${definition.id} already exists`);
@@ -805,7 +831,7 @@ export class Store {
              provisioned = excluded.provisioned, deleted = 0, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
         )
         .run(tenant, definition.id, version, json, options.provisioned ? 1 : 0, now, who);
-      this.db.prepare('INSERT INTO rule_versions (tenant, id, version, definition, created_at, created_by, note) VALUES (?, ?, ?, ?, ?, ?, ?)').run(tenant, definition.id, version, json, now, who, note);
+      this.stmt('INSERT INTO rule_versions (tenant, id, version, definition, created_at, created_by, note) VALUES (?, ?, ?, ?, ?, ?, ?)').run(tenant, definition.id, version, json, now, who, note);
       return { definition: stored, version, provisioned: !!options.provisioned, updatedAt: now, updatedBy: who };
     })();
   }
@@ -819,14 +845,14 @@ export class Store {
       throw new StoreError('conflict', `rule ${id} is provisioned from a rule file and read-only here`);
     }
     this.db.transaction(() => {
-      this.db.prepare('UPDATE rules SET deleted = 1, updated_at = ?, updated_by = ? WHERE tenant = ? AND id = ?').run(now, who, tenant, id);
+      this.stmt('UPDATE rules SET deleted = 1, updated_at = ?, updated_by = ? WHERE tenant = ? AND id = ?').run(now, who, tenant, id);
       this.appendAudit(tenant, { who, action: 'rule.delete', target: `rule:${id}`, before: { ...rule.definition, version: rule.version }, after: null }, now);
     })();
   }
 
   ruleHistory(tenant: string, id: string): RuleVersion[] {
     return (
-      this.db.prepare('SELECT * FROM rule_versions WHERE tenant = ? AND id = ? ORDER BY version DESC').all(tenant, id) as Array<{
+      this.stmt('SELECT * FROM rule_versions WHERE tenant = ? AND id = ? ORDER BY version DESC').all(tenant, id) as Array<{
         version: number;
         definition: string;
         created_at: number;

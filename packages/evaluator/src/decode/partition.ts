@@ -149,8 +149,9 @@ const SPAN_TAG = (2 << 3) | 2;
 /**
  * One ExportTraceServiceRequest per shard from a skim: each holds the spans whose trace id is in
  * that shard, in their order, under copies of their resource and scope (empty when none is).
+ * `spanCounts`, when given, is filled with the number of spans of each shard.
  */
-export function partitionSkim(skim: TraceRequestSkim, shards: number): Uint8Array[] {
+export function partitionSkim(skim: TraceRequestSkim, shards: number, spanCounts?: number[]): Uint8Array[] {
   if (!Number.isInteger(shards) || shards < 1) {
     throw new RangeError(`shards must be a positive integer, got ${shards}`);
   }
@@ -170,6 +171,9 @@ export function partitionSkim(skim: TraceRequestSkim, shards: number): Uint8Arra
       for (const span of ss.spans) {
         const k = shardAt(body, span.traceIdAt, 16, shards);
         of.push(k);
+        if (spanCounts !== undefined) {
+          spanCounts[k] = (spanCounts[k] ?? 0) + 1;
+        }
         ssLength[k] = (ssLength[k] < 0 ? rangesLength(ss.other) : ssLength[k]) + fieldSize(span.end - span.start);
       }
       for (let k = 0; k < shards; k++) {

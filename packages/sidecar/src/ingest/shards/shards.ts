@@ -239,15 +239,14 @@ class WorkerShards implements Shards {
         return;
       }
       const spans = new Array<number>(n).fill(0);
-      for (const rs of skim.resourceSpans) {
-        for (const ss of rs.scopeSpans) {
-          for (const span of ss.spans) {
-            spans[n === 1 ? 0 : traceShard(skim.body.subarray(span.traceIdAt, span.traceIdAt + 16), n)]++;
-          }
-        }
-      }
       // One shard: the body as it is (copied: the receiver's buffer is not ours to hand over).
-      const parts = n === 1 ? [new Uint8Array(batch.body)] : partitionSkim(skim, n);
+      let parts: Uint8Array[];
+      if (n === 1) {
+        parts = [new Uint8Array(batch.body)];
+        spans[0] = skim.spanCount;
+      } else {
+        parts = partitionSkim(skim, n, spans);
+      }
       parts.forEach((part, k) => {
         if (spans[k] > 0) {
           this.send(k, { type: 'add', tenant, proto: part, bytes: part.length, position, at }, spans[k], part.length, position, [part.buffer as ArrayBuffer]);
