@@ -4,7 +4,7 @@
  * from OTLP/JSON. Agreement with protobufjs on generated and corrupted bytes is pinned in
  * packages/sidecar/test/decodeProto.property.test.ts.
  */
-import { compileRule, decodeOtlpJson, decodeOtlpProtobuf, decodeOtlpProtobufSpans, evaluateTrace, partitionByTrace, ProtobufError, skimTraceRequest, traceShard } from '@betrace/evaluator';
+import { compileRule, decodeOtlpJson, decodeOtlpProtobuf, decodeOtlpProtobufSpans, evaluateTrace, partitionByTrace, partitionSkim, ProtobufError, skimTraceRequest, traceShard } from '@betrace/evaluator';
 
 const enc = new TextEncoder();
 
@@ -111,6 +111,17 @@ describe('skimTraceRequest and partitionByTrace', () => {
     expect(traceShard(TRACE, 7)).toBe(traceShard(Uint8Array.from(hex(TRACE)), 7));
     const parts = partitionByTrace(body, 3);
     expect(parts.map((p) => decodeOtlpProtobufSpans(p).length)).toEqual([0, 1, 2].map((k) => (k === traceShard(TRACE, 3) ? 2 : 0)));
+  });
+
+  it('hands a request whose spans are all in one shard over whole, as a copy, and counts spans per shard', () => {
+    const counts: number[] = [];
+    const parts = partitionSkim(skimTraceRequest(body), 3, counts);
+    const k = traceShard(TRACE, 3);
+    expect(Array.from(parts[k])).toEqual(Array.from(body));
+    parts[k][0] ^= 0xff;
+    expect(parts[k][0]).not.toBe(body[0]);
+    expect(counts[k]).toBe(2);
+    expect(parts.filter((p, i) => i !== k).every((p) => p.length === 0)).toBe(true);
   });
 
   it('refuses a number of shards that is not a positive integer', () => {

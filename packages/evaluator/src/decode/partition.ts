@@ -156,6 +156,16 @@ export function partitionSkim(skim: TraceRequestSkim, shards: number, spanCounts
     throw new RangeError(`shards must be a positive integer, got ${shards}`);
   }
   const { body } = skim;
+  const only = soleShard(skim, shards);
+  if (only !== undefined) {
+    // Every span in one shard (a request of one trace, say): that shard's request is the body itself.
+    const parts = Array.from({ length: shards }, () => new Uint8Array(0));
+    parts[only] = new Uint8Array(body);
+    if (spanCounts !== undefined) {
+      spanCounts[only] = (spanCounts[only] ?? 0) + skim.spanCount;
+    }
+    return parts;
+  }
   // Sizes first (every length is written before its content), then the bytes.
   const total = new Array<number>(shards).fill(0);
   const rsLengths: number[][] = [];
@@ -216,6 +226,24 @@ export function partitionSkim(skim: TraceRequestSkim, shards: number, spanCounts
     });
   });
   return writers.map((w) => w.out);
+}
+
+/** The shard every span of the request is in, when there is one such shard (undefined for none or several). */
+function soleShard(skim: TraceRequestSkim, shards: number): number | undefined {
+  let only: number | undefined;
+  for (const rs of skim.resourceSpans) {
+    for (const ss of rs.scopeSpans) {
+      for (const span of ss.spans) {
+        const k = shardAt(skim.body, span.traceIdAt, 16, shards);
+        if (only === undefined) {
+          only = k;
+        } else if (k !== only) {
+          return undefined;
+        }
+      }
+    }
+  }
+  return only;
 }
 
 /** skimTraceRequest then partitionSkim. */
