@@ -56,6 +56,8 @@ export interface Shards {
   oldestPosition(): number | undefined;
   readonly bufferedSpans: number;
   readonly bufferedBytes: number;
+  /** Each shard's state as last reported (a worker's: as of its last reply). */
+  describe(): ShardState[];
   close(): Promise<void>;
 }
 
@@ -117,6 +119,10 @@ class LocalShards implements Shards {
 
   get bufferedBytes(): number {
     return this.core.assembler.bufferedBytes;
+  }
+
+  describe(): ShardState[] {
+    return [this.core.state()];
   }
 
   close(): Promise<void> {
@@ -303,6 +309,10 @@ class WorkerShards implements Shards {
 
   get bufferedBytes(): number {
     return this.shards.reduce((n, s) => n + s.state.bufferedBytes + s.unacked.reduce((m, u) => m + u.bytes, 0), 0);
+  }
+
+  describe(): ShardState[] {
+    return this.shards.map((s) => ({ ...s.state }));
   }
 
   async close(): Promise<void> {
