@@ -108,6 +108,25 @@ describe('shard workers', () => {
     expect(states.reduce((n, st) => n + st.pendingSpans, 0)).toBe(0);
   });
 
+  it('decode OTLP/JSON on a worker and refuse a malformed body with the 400 the main thread would give', async () => {
+    const bodies = ['{"resourceSpans": 5}', '{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "zz"}]}]}]}', 'not json', '[]'];
+    const answers = async (workers: number) => {
+      const { s, otlp } = await start(workers);
+      const out: Array<[number, string]> = [];
+      for (const b of bodies) {
+        const res = await fetch(otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b });
+        out.push([res.status, ((await res.json()) as { message: string }).message]);
+      }
+      expect(s.shards.bufferedSpans).toBe(0);
+      await s.stop();
+      sidecar = undefined;
+      return out;
+    };
+    const onWorkers = await answers(2);
+    expect(onWorkers.map(([status]) => status)).toEqual([400, 400, 400, 400]);
+    expect(onWorkers).toEqual(await answers(0));
+  });
+
   it('evaluate a pathological trace on a worker thread while the main thread answers', async () => {
     const { s, clock, otlp, api } = await start(2);
     const headers = { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' };

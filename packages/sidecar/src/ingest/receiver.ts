@@ -18,7 +18,8 @@
  */
 import { gunzipSync, inflateSync } from 'zlib';
 import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DecodeError, decodeOtlpProtobuf, decodeResourceSpans, groupTraces, ProtobufError, skimTraceRequest, Span, Trace } from '@betrace/evaluator';
+import { DecodeError, decodeOtlpProtobuf, ProtobufError, skimTraceRequest, Trace } from '@betrace/evaluator';
+import { BadRequest, decodeJsonRequest } from './jsonBody';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { IDEMPOTENCY_TTL_MS, identifyTenant, idempotencyKey, Refusal, verifySignature } from './auth';
@@ -69,7 +70,6 @@ export interface ReceiverOptions {
   onAccepted?(tenant: string, spans: number, bytes: number): void;
 }
 
-class BadRequest extends Error {}
 class TooLarge extends Error {}
 
 function decompress(body: Buffer, encoding: string | undefined, limit: number): Buffer {
@@ -99,27 +99,26 @@ function decompress(body: Buffer, encoding: string | undefined, limit: number): 
  * decode their parts), else decoded into traces here. OTLP/JSON is always decoded here.
  */
 export function decodeBody(raw: Buffer, encoding: string | undefined, proto: boolean, limit: number, skim = false): { body: Buffer; batch: CheckedBatch; spanCount: number } {
-  try {
+  return refusing(() => {
     const body = decompress(raw, encoding, limit);
-    let request: { resourceSpans?: unknown };
     if (proto && skim) {
       const s = skimTraceRequest(body);
       return { body, batch: { kind: 'protobuf', body, skim: s }, spanCount: s.spanCount };
-    } else if (proto) {
-      // Straight from the bytes to the model (the spans keep `body` for their attributes).
-      return withCount(body, decodeOtlpProtobuf(body));
-    } else {
-      try {
-        request = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as { resourceSpans?: unknown });
-      } catch (e) {
-        throw new BadRequest(`the body is not JSON: ${(e as Error).message}`);
-      }
-      if (request === null || typeof request !== 'object' || Array.isArray(request)) {
-        throw new BadRequest('the body must be a JSON ExportTraceServiceRequest object');
-      }
     }
-    const spans: Span[] = decodeResourceSpans(request.resourceSpans, 'resourceSpans', 'hex');
-    return withCount(body, groupTraces(spans));
+    // Straight from the bytes to the model (protobuf spans keep `body` for their attributes).
+    return withCount(body, proto ? decodeOtlpProtobuf(body) : decodeJsonRequest(body));
+  });
+}
+
+/** Decompresses a body; throws a Refusal (413 past `limit`, 400 for a bad encoding). */
+export function decompressBody(raw: Buffer, encoding: string | undefined, limit: number): Buffer {
+  return refusing(() => decompress(raw, encoding, limit));
+}
+
+/** Runs a decoding step, turning what is wrong with the body into the Refusal that answers it. */
+function refusing<T>(step: () => T): T {
+  try {
+    return step();
   } catch (e) {
     if (e instanceof TooLarge) {
       throw new Refusal(413, 'too_large', e.message);
@@ -296,7 +295,11 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
         options.log.info({ tenant: tenant.id, by: seenBefore, remote: req.ip }, 'OTLP batch already accepted: answered 200 without taking it again');
         return accepted(res, proto);
       }
-      const { body, batch, spanCount } = decodeBody(raw, req.headers['content-encoding'] as string | undefined, proto, options.maxBodyBytes, options.shards.workers > 0);
+      const encoding = req.headers['content-encoding'] as string | undefined;
+      // With shard workers, a protobuf body is only skimmed here and an OTLP/JSON one is decoded
+      // on a worker: neither is turned into spans on the thread that serves HTTP.
+      const { body, batch, spanCount } =
+        options.shards.workers > 0 && !proto ? await jsonOnWorker(decompressBody(raw, encoding, options.maxBodyBytes)) : decodeBody(raw, encoding, proto, options.maxBodyBytes, options.shards.workers > 0);
       if (tenant.rateLimit !== undefined) {
         const { spansPerSecond, burst } = tenant.rateLimit;
         const reservation = buckets.reserve(tenant.id, tenant.rateLimit, spanCount);
@@ -381,6 +384,14 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
       throw e;
     }
   });
+
+  const jsonOnWorker = async (body: Buffer): Promise<{ body: Buffer; batch: CheckedBatch; spanCount: number }> => {
+    const decoded = await options.shards.decodeJson(body);
+    if ('error' in decoded) {
+      throw new Refusal(400, 'malformed', decoded.error);
+    }
+    return { body, ...decoded };
+  };
 
   /** A 503 for a write the disk or the store could not take (storage health has counted it); anything else is rethrown. */
   const storageRefusal = (e: unknown): Refusal => {

@@ -8,6 +8,7 @@ import type { Trace } from '@betrace/evaluator';
 import type { RuleSpec } from '../../eval/outcome';
 import type { DropReason } from '../assembler';
 import type { Decision, ShardState } from './core';
+import type { ShardPart } from './shards';
 
 export interface ShardWorkerData {
   decisionWaitMs: number;
@@ -22,7 +23,9 @@ export interface ShardWorkerData {
 export type ToShard =
   | { type: 'rules'; tenant: string; rules: RuleSpec[] }
   /** A batch: an OTLP/protobuf request holding only this shard's spans, or decoded traces (OTLP/JSON). */
-  | { type: 'add'; tenant: string; proto?: Uint8Array; traces?: Trace[]; bytes: number; position: number | undefined; at: number }
+  | { type: 'add'; tenant: string; proto?: Uint8Array; traces?: Trace[]; serialized?: Uint8Array; bytes: number; position: number | undefined; at: number }
+  /** Decode an OTLP/JSON body and cut it into `shards` parts (nothing is buffered: the body is not durable yet). */
+  | { type: 'json'; id: number; body: Uint8Array; shards: number }
   | { type: 'tick'; id: number; now: number }
   | { type: 'drain'; id: number; now: number }
   /** Decisions the main thread could not store: pending again. */
@@ -32,4 +35,5 @@ export type ToShard =
 
 export type FromShard =
   | { type: 'reply'; id: number; decisions: Decision[]; settled: number; state: ShardState; drops: Array<[DropReason, number]> }
+  | { type: 'json'; id: number; error?: string; parts?: ShardPart[]; spanCount?: number }
   | { type: 'error'; message: string };

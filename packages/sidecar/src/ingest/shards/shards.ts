@@ -13,8 +13,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { deserialize } from 'v8';
 import { Worker } from 'worker_threads';
-import { partitionSkim, Trace, traceShard, TraceRequestSkim } from '@betrace/evaluator';
+import { DecodeError, partitionSkim, Trace, traceShard, TraceRequestSkim } from '@betrace/evaluator';
+import { BadRequest, decodeJsonRequest } from '../jsonBody';
 import type { Logger } from 'pino';
 import type { ActiveRule, RuleRegistry } from '../../rules';
 import type { DropReason } from '../assembler';
@@ -22,7 +24,20 @@ import { Decision, ShardCore, ShardState } from './core';
 import type { FromShard, ShardWorkerData, ToShard } from './protocol';
 
 /** A batch as the receiver checked it: the protobuf body with its skim, or decoded OTLP/JSON traces. */
-export type CheckedBatch = { kind: 'protobuf'; body: Uint8Array; skim: TraceRequestSkim } | { kind: 'traces'; traces: readonly Trace[] };
+export type CheckedBatch =
+  | { kind: 'protobuf'; body: Uint8Array; skim: TraceRequestSkim }
+  | { kind: 'traces'; traces: readonly Trace[] }
+  /** OTLP/JSON decoded on a worker: each shard's traces, serialized (v8) there, moved here as bytes. */
+  | { kind: 'parts'; parts: ShardPart[] };
+
+export interface ShardPart {
+  shard: number;
+  bytes: Uint8Array;
+  spans: number;
+}
+
+/** An OTLP/JSON body decoded (on a worker, or here): the batch, or what is malformed (the 400's message). */
+export type DecodedJson = { batch: CheckedBatch; spanCount: number } | { error: string };
 
 export interface ShardsOptions {
   decisionWaitMs: number;
@@ -44,6 +59,8 @@ export interface Shards {
   readonly workers: number;
   /** Whether a batch of `spans` and `bytes` more fits among the traces not yet evaluated. */
   room(spans: number, bytes: number): boolean;
+  /** Decodes an OTLP/JSON body (on a worker when there are workers); never throws for a malformed body. */
+  decodeJson(body: Uint8Array): Promise<DecodedJson>;
   /** Hands over a durable batch (`position`: its ingest log position; `at`: when it was received, default now). */
   add(tenant: string, batch: CheckedBatch, bytes: number, position: number | undefined, at?: number): void;
   /** Evaluates every trace that is due and records the decisions; resolves with how many were recorded. */
@@ -63,6 +80,21 @@ export interface Shards {
 
 export function createShards(workers: number, options: ShardsOptions, onFatal: (e: Error) => void): Shards {
   return workers === 0 ? new LocalShards(options) : new WorkerShards(workers, options, onFatal);
+}
+
+const totalSpans = (parts: readonly ShardPart[]) => parts.reduce((n, p) => n + p.spans, 0);
+
+/** Decodes OTLP/JSON on this thread; what is malformed comes back as the 400's message. */
+export function decodeJsonHere(body: Uint8Array): DecodedJson {
+  try {
+    const traces = decodeJsonRequest(body);
+    return { batch: { kind: 'traces', traces }, spanCount: traces.reduce((n, t) => n + t.spans.length, 0) };
+  } catch (e) {
+    if (e instanceof BadRequest || e instanceof DecodeError) {
+      return { error: e.message };
+    }
+    throw e;
+  }
 }
 
 /** Commits decisions and hands back the traces whose decisions could not be stored. */
@@ -89,11 +121,19 @@ class LocalShards implements Shards {
     return this.core.assembler.room(spans, bytes);
   }
 
+  decodeJson(body: Uint8Array): Promise<DecodedJson> {
+    return Promise.resolve(decodeJsonHere(body));
+  }
+
   add(tenant: string, batch: CheckedBatch, bytes: number, position: number | undefined, at?: number): void {
     if (batch.kind === 'protobuf') {
       this.core.addProtobuf(tenant, batch.body, position, at);
-    } else {
+    } else if (batch.kind === 'traces') {
       this.core.add(tenant, batch.traces, bytes, position, at);
+    } else {
+      for (const p of batch.parts) {
+        this.core.add(tenant, deserialize(p.bytes) as Trace[], Math.round((bytes * p.spans) / Math.max(1, totalSpans(batch.parts))), position, at);
+      }
     }
   }
 
@@ -167,6 +207,9 @@ interface Shard {
 class WorkerShards implements Shards {
   private readonly shards: Shard[];
   private nextId = 1;
+  private nextDecoder = 0;
+  /** OTLP/JSON bodies being decoded on a worker, by request id. */
+  private readonly decoding = new Map<number, (d: DecodedJson) => void>();
   private ticking: Promise<number> | undefined;
   /** The rules each worker holds, per tenant (the registry's array: a new one means they changed). */
   private readonly sentRules = new Map<string, readonly ActiveRule[]>();
@@ -194,6 +237,12 @@ class WorkerShards implements Shards {
       worker.on('message', (m: FromShard) => {
         if (m.type === 'error') {
           options.log.error({ shard: i, err: m.message }, 'a shard worker failed on a message');
+          return;
+        }
+        if (m.type === 'json') {
+          const done = this.decoding.get(m.id);
+          this.decoding.delete(m.id);
+          done?.(m.error !== undefined ? { error: m.error } : { batch: { kind: 'parts', parts: m.parts ?? [] }, spanCount: m.spanCount ?? 0 });
           return;
         }
         const w = shard.waiting.get(m.id);
@@ -236,9 +285,28 @@ class WorkerShards implements Shards {
     return s <= this.options.maxSpans && b <= this.options.maxBytes;
   }
 
+  decodeJson(body: Uint8Array): Promise<DecodedJson> {
+    // Round robin: decoding is pure, any worker can do it; the parts go to their shards after the log write.
+    const k = this.nextDecoder++ % this.shards.length;
+    const id = this.nextId++;
+    const copy = new Uint8Array(body);
+    return new Promise((resolve) => {
+      this.decoding.set(id, resolve);
+      this.post(k, { type: 'json', id, body: copy, shards: this.shards.length }, [copy.buffer as ArrayBuffer]);
+    });
+  }
+
   add(tenant: string, batch: CheckedBatch, bytes: number, position: number | undefined, at = this.options.now()): void {
     this.syncRules(tenant);
     const n = this.shards.length;
+    if (batch.kind === 'parts') {
+      const total = Math.max(1, totalSpans(batch.parts));
+      for (const p of batch.parts) {
+        const share = Math.round((bytes * p.spans) / total);
+        this.send(p.shard, { type: 'add', tenant, serialized: p.bytes, bytes: share, position, at }, p.spans, share, position, [p.bytes.buffer as ArrayBuffer]);
+      }
+      return;
+    }
     if (batch.kind === 'protobuf') {
       const { skim } = batch;
       if (skim.spanCount === 0) {

@@ -4,11 +4,13 @@
  * test's clock and the sidecar's agree. Nothing here touches the store or the disk.
  */
 import { parentPort, workerData } from 'worker_threads';
-import { compileRule } from '@betrace/evaluator';
+import { deserialize, serialize } from 'v8';
+import { compileRule, Trace, traceShard } from '@betrace/evaluator';
 import type { ActiveRule } from '../../rules';
 import type { DropReason } from '../assembler';
 import { Decision, ShardCore } from './core';
 import type { FromShard, ShardWorkerData, ToShard } from './protocol';
+import { decodeJsonHere, ShardPart } from './shards';
 
 const port = parentPort;
 if (port === null) {
@@ -18,6 +20,9 @@ const data = workerData as ShardWorkerData;
 let clock = data.now;
 const rules = new Map<string, ActiveRule[]>();
 let drops = new Map<DropReason, number>();
+
+/** Bytes that are the whole of their ArrayBuffer (so it can be transferred), copied when they are not. */
+const owned = (b: Uint8Array): Uint8Array => (b.byteOffset === 0 && b.buffer.byteLength === b.length ? b : new Uint8Array(b));
 
 const core = new ShardCore({
   decisionWaitMs: data.decisionWaitMs,
@@ -51,10 +56,27 @@ port.on('message', (m: ToShard) => {
         rules.set(m.tenant, compiled);
         return;
       }
+      case 'json': {
+        const decoded = decodeJsonHere(m.body);
+        if ('error' in decoded) {
+          port.postMessage({ type: 'json', id: m.id, error: decoded.error } satisfies FromShard);
+          return;
+        }
+        const groups = new Map<number, Trace[]>();
+        for (const t of decoded.batch.kind === 'traces' ? decoded.batch.traces : []) {
+          const k = traceShard(t.traceId, m.shards);
+          groups.set(k, [...(groups.get(k) ?? []), t]);
+        }
+        const parts: ShardPart[] = [...groups].map(([shard, traces]) => ({ shard, bytes: owned(serialize(traces)), spans: traces.reduce((n, t) => n + t.spans.length, 0) }));
+        port.postMessage({ type: 'json', id: m.id, parts, spanCount: decoded.spanCount } satisfies FromShard, parts.map((p) => p.bytes.buffer as ArrayBuffer));
+        return;
+      }
       case 'add':
         clock = Math.max(clock, m.at);
         if (m.proto !== undefined) {
           core.addProtobuf(m.tenant, m.proto, m.position, m.at);
+        } else if (m.serialized !== undefined) {
+          core.add(m.tenant, deserialize(m.serialized) as Trace[], m.bytes, m.position, m.at);
         } else {
           core.add(m.tenant, m.traces ?? [], m.bytes, m.position, m.at);
         }
