@@ -397,7 +397,10 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         try {
           shards
             .tick()
-            .then(() => metrics.bufferSpans.set(shards.bufferedSpans))
+            .then(() => {
+              metrics.bufferSpans.set(shards.bufferedSpans);
+              metrics.bufferBytes.set(shards.bufferedBytes);
+            })
             .catch(failed);
           usage.flush();
         } catch (e) {

@@ -9,6 +9,7 @@ import { gzipSync } from 'zlib';
 import pino from 'pino';
 import { loadConfig } from '../src/config';
 import { encodeTraceRequest, ExportTraceServiceResponse, RpcStatus } from '../src/ingest/otlpProto';
+import { SPAN_OVERHEAD_BYTES } from '../src/ingest/shards/shards';
 import { createSidecar, Sidecar } from '../src/sidecar';
 
 const root = path.join(__dirname, '../../..');
@@ -149,6 +150,21 @@ describe('OTLP receiver → assembly → evaluation → signals', () => {
     expect(second.headers.get('retry-after')).toBe('10');
     await settle(r);
     expect((await signals(r)).signals.map((s) => s.ruleId)).toEqual(['no-auto-approve']);
+  });
+
+  it('counts a buffered span as its wire bytes plus SPAN_OVERHEAD_BYTES against MAX_BUFFER_BYTES', async () => {
+    const body = example('no-auto-approve', 'violates');
+    const spans = (JSON.parse(body) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: unknown[] }> }> }).resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)).length;
+    const need = Buffer.byteLength(body) + spans * SPAN_OVERHEAD_BYTES;
+    for (const [limit, status] of [
+      [need - 1, 503],
+      [need, 200],
+    ]) {
+      const r = await sidecar({ MAX_BUFFER_BYTES: String(limit) });
+      const res = await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(res.status).toBe(status);
+      expect(await (await fetch(`${r.api}/metrics`)).text()).toMatch(new RegExp(`^betrace_buffer_bytes ${status === 200 ? need : 0}$`, 'm'));
+    }
   });
 
   it('evaluates what is buffered when it stops (drain)', async () => {

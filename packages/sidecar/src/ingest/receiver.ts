@@ -375,6 +375,7 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
       options.metrics.ingestBytes.inc({ tenant: tenant.id }, raw.length);
       options.onAccepted?.(tenant.id, spanCount, raw.length);
       options.metrics.bufferSpans.set(options.shards.bufferedSpans);
+      options.metrics.bufferBytes.set(options.shards.bufferedBytes);
       return accepted(res, proto);
     } catch (e) {
       refund?.();

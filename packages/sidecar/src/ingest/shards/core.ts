@@ -66,9 +66,9 @@ export class ShardCore {
     this.assembler.add(tenant, traces, bytes, { position, at, force: true });
   }
 
-  /** Buffers the spans of an OTLP/protobuf request (the main thread has checked it: it decodes). */
-  addProtobuf(tenant: string, body: Uint8Array, position: number | undefined, at: number | undefined): void {
-    this.add(tenant, decodeOtlpProtobuf(body), body.length, position, at);
+  /** Buffers the spans of an OTLP/protobuf request (the main thread has checked it: it decodes); `bytes`: what they count for. */
+  addProtobuf(tenant: string, body: Uint8Array, bytes: number, position: number | undefined, at: number | undefined): void {
+    this.add(tenant, decodeOtlpProtobuf(body), bytes, position, at);
   }
 
   /** Evaluates every trace that is due; returns their decisions (to be recorded by the caller). */

@@ -82,6 +82,17 @@ export function createShards(workers: number, options: ShardsOptions, onFatal: (
   return workers === 0 ? new LocalShards(options) : new WorkerShards(workers, options, onFatal);
 }
 
+/**
+ * What a buffered span costs in memory beyond its share of the request body: its decoded fields,
+ * the assembly's structures and the heap's slack, as `npm run bench memory` measures it (resident
+ * memory per buffered span of the protobuf corpus, less its wire bytes). MAX_BUFFER_BYTES bounds
+ * wire bytes plus this per span, so that it bounds memory, not only bodies.
+ */
+export const SPAN_OVERHEAD_BYTES = 900;
+
+/** The bytes `spans` spans of `wireBytes` on the wire count for against MAX_BUFFER_BYTES. */
+export const accounted = (wireBytes: number, spans: number): number => wireBytes + spans * SPAN_OVERHEAD_BYTES;
+
 const totalSpans = (parts: readonly ShardPart[]) => parts.reduce((n, p) => n + p.spans, 0);
 
 /** Decodes OTLP/JSON on this thread; what is malformed comes back as the 400's message. */
@@ -118,7 +129,7 @@ class LocalShards implements Shards {
   }
 
   room(spans: number, bytes: number): boolean {
-    return this.core.assembler.room(spans, bytes);
+    return this.core.assembler.room(spans, accounted(bytes, spans));
   }
 
   decodeJson(body: Uint8Array): Promise<DecodedJson> {
@@ -127,12 +138,12 @@ class LocalShards implements Shards {
 
   add(tenant: string, batch: CheckedBatch, bytes: number, position: number | undefined, at?: number): void {
     if (batch.kind === 'protobuf') {
-      this.core.addProtobuf(tenant, batch.body, position, at);
+      this.core.addProtobuf(tenant, batch.body, accounted(bytes, batch.skim.spanCount), position, at);
     } else if (batch.kind === 'traces') {
-      this.core.add(tenant, batch.traces, bytes, position, at);
+      this.core.add(tenant, batch.traces, accounted(bytes, batch.traces.reduce((n, t) => n + t.spans.length, 0)), position, at);
     } else {
       for (const p of batch.parts) {
-        this.core.add(tenant, deserialize(p.bytes) as Trace[], Math.round((bytes * p.spans) / Math.max(1, totalSpans(batch.parts))), position, at);
+        this.core.add(tenant, deserialize(p.bytes) as Trace[], accounted(Math.round((bytes * p.spans) / Math.max(1, totalSpans(batch.parts))), p.spans), position, at);
       }
     }
   }
@@ -273,7 +284,7 @@ class WorkerShards implements Shards {
 
   room(spans: number, bytes: number): boolean {
     let s = spans;
-    let b = bytes;
+    let b = accounted(bytes, spans);
     for (const shard of this.shards) {
       s += shard.state.pendingSpans;
       b += shard.state.pendingBytes;
@@ -302,7 +313,7 @@ class WorkerShards implements Shards {
     if (batch.kind === 'parts') {
       const total = Math.max(1, totalSpans(batch.parts));
       for (const p of batch.parts) {
-        const share = Math.round((bytes * p.spans) / total);
+        const share = accounted(Math.round((bytes * p.spans) / total), p.spans);
         this.send(p.shard, { type: 'add', tenant, serialized: p.bytes, bytes: share, position, at }, p.spans, share, position, [p.bytes.buffer as ArrayBuffer]);
       }
       return;
@@ -323,7 +334,8 @@ class WorkerShards implements Shards {
       }
       parts.forEach((part, k) => {
         if (spans[k] > 0) {
-          this.send(k, { type: 'add', tenant, proto: part, bytes: part.length, position, at }, spans[k], part.length, position, [part.buffer as ArrayBuffer]);
+          const counted = accounted(part.length, spans[k]);
+          this.send(k, { type: 'add', tenant, proto: part, bytes: counted, position, at }, spans[k], counted, position, [part.buffer as ArrayBuffer]);
         }
       });
       return;
@@ -337,7 +349,7 @@ class WorkerShards implements Shards {
     }
     for (const [k, traces] of groups) {
       const spans = traces.reduce((c, t) => c + t.spans.length, 0);
-      const share = total === 0 ? 0 : Math.round((bytes * spans) / total);
+      const share = accounted(total === 0 ? 0 : Math.round((bytes * spans) / total), spans);
       this.send(k, { type: 'add', tenant, traces: traces as Trace[], bytes: share, position, at }, spans, share, position);
     }
   }

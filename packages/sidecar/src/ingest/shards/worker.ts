@@ -74,7 +74,7 @@ port.on('message', (m: ToShard) => {
       case 'add':
         clock = Math.max(clock, m.at);
         if (m.proto !== undefined) {
-          core.addProtobuf(m.tenant, m.proto, m.position, m.at);
+          core.addProtobuf(m.tenant, m.proto, m.bytes, m.position, m.at);
         } else if (m.serialized !== undefined) {
           core.add(m.tenant, deserialize(m.serialized) as Trace[], m.bytes, m.position, m.at);
         } else {
