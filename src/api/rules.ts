@@ -1,12 +1,27 @@
 import type { ComplianceMapping, Explanation, RuleDefinition, Severity, Violation } from '@betrace/evaluator';
 import { sidecarFetch } from './client';
 
+/** Why a rule was not evaluated on a trace (`RuleSkipReason` in packages/sidecar/src/ruleSkips.ts). */
+export type RuleSkipReason = 'step-budget' | 'time-budget' | 'error';
+
+/** A rule's evaluations not completed on a trace (`RuleSkipView` in packages/sidecar/src/ruleSkips.ts). */
+export interface RuleSkipView {
+  count: number;
+  byReason: Partial<Record<RuleSkipReason, number>>;
+  /** The latest skip (ISO 8601), its reason and its trace; absent while count is 0. */
+  lastSkippedAt?: string;
+  lastReason?: RuleSkipReason;
+  lastTraceId?: string;
+}
+
 /** A rule as the sidecar's API returns it (`ruleView` in packages/sidecar/src/api.ts). */
 export interface RuleView extends RuleDefinition {
   version: number;
   provisioned: boolean;
   updatedAt: string;
   updatedBy: string;
+  /** Absent from sidecars older than the field. */
+  skipped?: RuleSkipView;
 }
 
 export interface RuleVersionView {

@@ -23,6 +23,7 @@ import { ReplayBusy, type ReplayRunner } from './replay';
 import { redactExplanation, Redactor } from './redact';
 import type { TempoClient } from './tempo/client';
 import type { RuleRegistry } from './rules';
+import type { RuleSkips, RuleSkipView } from './ruleSkips';
 import { AuditFilter, SIGNAL_STATUSES, SignalFilter, SignalStatus, Store, StoreError, StoredRule, utcDay } from './store';
 import { HashedSecret, matchSecret, sha256Hex, Tenant } from './tenants';
 import type { UsageMeter } from './usage';
@@ -66,6 +67,8 @@ export interface ApiOptions {
   tenants: readonly Tenant[];
   store: Store;
   rules: RuleRegistry;
+  /** Each rule's skipped evaluations, shown as `skipped` by GET /api/v1/rules and /api/v1/rules/:id. */
+  ruleSkips: RuleSkips;
   metrics: Metrics;
   log: Logger;
   now: () => number;
@@ -99,8 +102,9 @@ const ruleSchema = {
   },
 } as const;
 
-function ruleView(r: StoredRule) {
-  return { ...r.definition, version: r.version, provisioned: r.provisioned, updatedAt: new Date(r.updatedAt).toISOString(), updatedBy: r.updatedBy };
+/** A rule as every rule route answers it, with its skipped evaluations (the "not evaluated" marker). */
+function ruleView(r: StoredRule, skipped: RuleSkipView) {
+  return { ...r.definition, version: r.version, provisioned: r.provisioned, updatedAt: new Date(r.updatedAt).toISOString(), updatedBy: r.updatedBy, skipped };
 }
 
 /**
@@ -273,6 +277,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   // ---------------------------------------------------------------- rules
 
+  const viewOf = (tenant: string, r: StoredRule) => ruleView(r, options.ruleSkips.of(tenant, r.definition.id));
+
   const validated = (body: Record<string, unknown>, res: FastifyReply): RuleDefinition | undefined => {
     const { note: _note, ...rest } = body;
     const { rule, diagnostics } = validateRuleDefinition(rest);
@@ -283,7 +289,10 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     return rule;
   };
 
-  app.get('/api/v1/rules', { schema: { summary: 'List rules' } }, async (req) => ({ rules: store.listRules(req.tenant).map(ruleView) }));
+  app.get('/api/v1/rules', { schema: { summary: 'List rules' } }, async (req) => {
+    const skips = options.ruleSkips.ofAll(req.tenant);
+    return { rules: store.listRules(req.tenant).map((r) => ruleView(r, skips.get(r.definition.id) ?? { count: 0, byReason: {} })) };
+  });
 
   app.post('/api/v1/rules', { schema: { summary: 'Create a rule', body: ruleSchema } }, async (req, res) => {
     const body = req.body as Record<string, unknown>;
@@ -294,7 +303,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     try {
       const saved = store.saveRule(req.tenant, rule, who(req), String(body.note ?? 'created'), options.now(), { create: true });
       options.rules.invalidate(req.tenant);
-      return res.code(201).send(ruleView(saved));
+      return res.code(201).send(viewOf(req.tenant, saved));
     } catch (e) {
       return fail(res, e);
     }
@@ -304,7 +313,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   app.get('/api/v1/rules/:id', { schema: { summary: 'Get a rule', params: idParams } }, async (req, res) => {
     const r = store.getRule(req.tenant, (req.params as { id: string }).id);
-    return r ? ruleView(r) : res.code(404).send({ error: 'not_found', message: `no rule ${(req.params as { id: string }).id}` });
+    return r ? viewOf(req.tenant, r) : res.code(404).send({ error: 'not_found', message: `no rule ${(req.params as { id: string }).id}` });
   });
 
   app.put('/api/v1/rules/:id', { schema: { summary: 'Update a rule (a new version)', params: idParams, body: ruleSchema } }, async (req, res) => {
@@ -320,7 +329,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     try {
       const saved = store.saveRule(req.tenant, rule, who(req), String(body.note ?? ''), options.now());
       options.rules.invalidate(req.tenant);
-      return ruleView(saved);
+      return viewOf(req.tenant, saved);
     } catch (e) {
       return fail(res, e);
     }
@@ -347,7 +356,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       try {
         const saved = store.rollbackRule(req.tenant, (req.params as { id: string }).id, (req.body as { version: number }).version, who(req), options.now());
         options.rules.invalidate(req.tenant);
-        return ruleView(saved);
+        return viewOf(req.tenant, saved);
       } catch (e) {
         return fail(res, e);
       }

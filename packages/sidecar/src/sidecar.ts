@@ -20,6 +20,7 @@ import { Metrics } from './metrics';
 import { Pipeline } from './pipeline';
 import { Redactor, redactorFor, storedHashKey } from './redact';
 import { RuleRegistry } from './rules';
+import { RuleSkips } from './ruleSkips';
 import { Store } from './store';
 import { TempoClient, TempoMetrics } from './tempo/client';
 import { TempoPoller } from './tempo/poller';
@@ -66,6 +67,8 @@ export interface Sidecar {
   readonly shards: Shards;
   readonly pipeline: Pipeline;
   readonly rules: RuleRegistry;
+  /** Rule evaluations not completed on a trace (budget or error); record() inside the evaluation's transaction. */
+  readonly ruleSkips: RuleSkips;
   /** The default tenant's plaintext API token; empty with TENANTS_FILE (the file holds only hashes). */
   readonly token: string;
   /** The tenants: the file's, or the single default tenant. */
@@ -109,6 +112,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   }
   const store = new Store(config.dataDir === ':memory:' ? ':memory:' : path.join(config.dataDir, 'betrace.db'));
   const metrics = new Metrics();
+  const ruleSkips = new RuleSkips(store.db, metrics.ruleSkipped);
   // A counter series appears at its first increment; Prometheus' increase() and rate() see that
   // first sample as the start, not as a change. Zero every enabled rule's series when its rules
   // compile, so the first signal of a rule counts (and fires an alert on increase()).
@@ -324,6 +328,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     shards,
     pipeline,
     rules,
+    ruleSkips,
     token,
     tenants,
     usage,
@@ -377,6 +382,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         tenants,
         store,
         rules,
+        ruleSkips,
         metrics,
         log,
         now,

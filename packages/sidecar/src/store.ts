@@ -233,6 +233,12 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (tenant, trace_id));
    CREATE INDEX ingest_decided_by_position ON ingest_decided (position);
    CREATE TABLE storage_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL, filler BLOB NOT NULL);`,
+  // Rule evaluations not completed on a trace (src/ruleSkips): one row per tenant, rule and
+  // reason, with the latest such trace, written in the evaluation's transaction.
+  `CREATE TABLE rule_skips (
+     tenant TEXT NOT NULL, rule_id TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
+     last_at INTEGER NOT NULL, last_trace_id TEXT NOT NULL,
+     PRIMARY KEY (tenant, rule_id, reason));`,
 ];
 
 /** One change, as the audit log keeps it: who did what to which thing, with the state before and after. */

@@ -320,6 +320,48 @@ describe('RuleEditor: permissions', () => {
   });
 });
 
+describe('RuleEditor: evaluations not completed', () => {
+  const skipped = {
+    count: 3,
+    byReason: { 'time-budget': 2, 'step-budget': 1 },
+    lastSkippedAt: '2026-11-28T10:00:05.000Z',
+    lastReason: 'time-budget' as const,
+    lastTraceId: 'cb81f926213516df1f0a6598a1aef89b',
+  };
+
+  it('warns how often and why, with the latest trace linked to Explore', async () => {
+    routes[`GET /api/v1/rules/${rule.id}`] = () => ({ ...rule, skipped });
+    renderEditor();
+    const alert = await screen.findByTestId(ids.editor.skipped);
+    expect(alert).toHaveTextContent('Not evaluated on 3 traces (time budget 2, step budget 1)');
+    expect(alert).toHaveTextContent(
+      'Latest: 2026-11-28 10:00:05 (time budget), trace cb81f926213516df1f0a6598a1aef89b.'
+    );
+    const link = within(alert).getByRole('link', { name: skipped.lastTraceId });
+    // Explore searches around the skip, not only the last hour.
+    const at = Date.parse(skipped.lastSkippedAt);
+    expect(exploreLinkState(link.getAttribute('href'))).toEqual(
+      exploreLinkState(
+        exploreTraceUrl({
+          datasourceUid: 'tempo',
+          traceId: skipped.lastTraceId,
+          range: { from: at - 1_800_000, to: at + 1_800_000 },
+        })
+      )
+    );
+  });
+
+  it.each([
+    ['a rule evaluated on every trace', { ...rule, skipped: { count: 0, byReason: {} } }],
+    ['a sidecar without the field', rule],
+  ])('shows nothing for %s', async (_case, answer) => {
+    routes[`GET /api/v1/rules/${rule.id}`] = () => answer;
+    renderEditor();
+    await screen.findByTestId(ids.editor.name);
+    expect(screen.queryByTestId(ids.editor.skipped)).not.toBeInTheDocument();
+  });
+});
+
 describe('RuleEditor: Test', () => {
   it('fetches a trace by id through the Tempo datasource and explains the rule on it', async () => {
     const tempoTrace = JSON.parse(

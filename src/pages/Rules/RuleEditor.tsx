@@ -23,6 +23,7 @@ import { ReplayPanel } from './ReplayPanel';
 import { RuleForm } from './RuleForm';
 import { RuleHistory } from './RuleHistory';
 import { RuleTestPanel } from './RuleTestPanel';
+import { SkippedAlert } from './SkippedMarker';
 import { ErrorState, LoadingState } from './States';
 import { useTempoUid } from './tempo';
 import { rulesTestIds } from './testIds';
@@ -250,6 +251,7 @@ function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
             {saved.enabled ? 'Disable rule' : 'Enable rule'}
           </Button>
         )}
+        <SkippedAlert skipped={saved?.skipped} tempoUid={tempoUid} testId={rulesTestIds.editor.skipped} />
         {dirty && !readOnly && (
           <Badge color="orange" icon="pen" text="unsaved changes" data-testid={rulesTestIds.editor.dirty} />
         )}

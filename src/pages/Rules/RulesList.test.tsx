@@ -25,7 +25,21 @@ const rules: RuleView[] = [
     provisioned: false,
     compliance: [{ framework: 'soc2', control: 'CC7.2' }],
   },
-  { ...base, id: 'bounded-retries', name: 'Bounded retries', severity: 'low', enabled: false, provisioned: false },
+  {
+    ...base,
+    id: 'bounded-retries',
+    name: 'Bounded retries',
+    severity: 'low',
+    enabled: false,
+    provisioned: false,
+    skipped: {
+      count: 2,
+      byReason: { 'time-budget': 2 },
+      lastSkippedAt: '2026-11-28T10:00:05.000Z',
+      lastReason: 'time-budget',
+      lastTraceId: 'cb81f926213516df1f0a6598a1aef89b',
+    },
+  },
   {
     ...base,
     id: 'phi-audit',
@@ -97,6 +111,17 @@ describe('RulesList', () => {
     expect(within(row('bounded-retries')).getByText('disabled')).toBeInTheDocument();
     expect(within(row('bounded-retries')).getByText('none in range')).toBeInTheDocument();
     expect(within(row('phi-audit')).getByText('provisioned')).toBeInTheDocument();
+    // Only the rule that was not evaluated on some traces is marked; the tooltip tells the latest.
+    expect(screen.queryByTestId(ids.list.skipped('payment-fraud-check'))).not.toBeInTheDocument();
+    expect(screen.queryByTestId(ids.list.skipped('phi-audit'))).not.toBeInTheDocument();
+    const marker = screen.getByTestId(ids.list.skipped('bounded-retries'));
+    expect(marker).toHaveTextContent('not evaluated');
+    fireEvent.mouseEnter(marker);
+    const tooltip = await screen.findByRole('tooltip');
+    expect(tooltip).toHaveTextContent('Not evaluated on 2 traces (time budget)');
+    expect(tooltip).toHaveTextContent(
+      'Latest: 2026-11-28 10:00:05 (time budget), trace cb81f926213516df1f0a6598a1aef89b'
+    );
     // One signals request for all the rules, over the scene's time range — never one per rule.
     const signalCalls = mockFetch.mock.calls.map(([r]) => r as Req).filter((r) => r.url.includes('/api/v1/signals'));
     expect(signalCalls).toHaveLength(1);

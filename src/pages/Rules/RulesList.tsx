@@ -27,6 +27,7 @@ import { listRules, ruleSignalCounts, type RuleSignalCount, type RuleView } from
 import { ACTIONS, can } from '../../utils/permissions';
 import { newRuleUrl, ruleUrl } from '../../builders/exploreUrl';
 import { complianceLabel, filterRules, type RuleStateFilter } from './ruleFilters';
+import { SkippedBadge } from './SkippedMarker';
 import { EmptyRules, ErrorState, LoadingState } from './States';
 import { rulesTestIds } from './testIds';
 
@@ -200,7 +201,8 @@ function buildColumns(summaries: Record<string, RuleSignalSummary | null>): Arra
           </TextLink>{' '}
           {r.provisioned && (
             <Badge color="purple" icon="lock" text="provisioned" tooltip="From a rule file: read-only here" />
-          )}
+          )}{' '}
+          <SkippedBadge skipped={r.skipped} testId={rulesTestIds.list.skipped(r.id)} />
         </span>
       ),
     },

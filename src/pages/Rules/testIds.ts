@@ -7,6 +7,7 @@ export const rulesTestIds = {
     stateFilter: 'data-testid rules-state-filter',
     table: 'data-testid rules-table',
     row: (id: string) => `data-testid rules-row ${id}`,
+    skipped: (id: string) => `data-testid rules-skipped ${id}`,
     newRule: 'data-testid rules-new',
     empty: 'data-testid rules-empty',
     error: 'data-testid rules-error',
@@ -29,6 +30,7 @@ export const rulesTestIds = {
     saveError: 'data-testid rule-editor-save-error',
     dirty: 'data-testid rule-editor-dirty',
     toggle: 'data-testid rule-editor-toggle',
+    skipped: 'data-testid rule-editor-skipped',
   },
   test: {
     traceId: 'data-testid rule-test-trace-id',
