@@ -223,7 +223,9 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     now,
   );
 
-  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, redactorOf, usage, evidence, config.evalBudgetMs);
+  const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, redactorOf, usage, evidence, config.evalBudgetMs, (tenant, skip, traceId) =>
+    ruleSkips.record(tenant, skip.ruleId, skip.reason, traceId, now()),
+  );
   // The ingest log: a 2xx means the batch is on disk; a restart reads back what was not yet evaluated.
   const ingest = new DurableIngest({
     dir: config.dataDir === ':memory:' || deps.ingestLog === false ? undefined : path.join(config.dataDir, 'ingest-log'),

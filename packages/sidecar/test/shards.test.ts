@@ -156,4 +156,23 @@ describe('shard workers', () => {
     expect(healthzBeforeDecision).toBe(true);
     expect(await metric(s, 'betrace_traces_evaluated_total')).toBe(1);
   });
+
+  it('record a rule that ran out of EVAL_BUDGET on a trace as not evaluated: counted, kept on the rule, shown by the API', async () => {
+    const { s, clock, otlp, api } = await start(2, { EVAL_BUDGET: '1ms' });
+    const headers = { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' };
+    expect((await fetch(`${api}/api/v1/rules`, { method: 'POST', headers, body: JSON.stringify(CHAIN_RULE) })).status).toBe(201);
+    const traceId = 'b0d9e7'.padEnd(32, '0');
+    expect(await post(otlp, Buffer.from(encodeTraceRequest(chainRequest(traceId, 20_000, { id: hexBytes }))), 'application/x-protobuf')).toBe(200);
+    clock.now += 10_001;
+    expect(await s.shards.tick()).toBe(1);
+    expect(s.ruleSkips.of('default', CHAIN_RULE.id)).toMatchObject({ count: 1, byReason: { 'time-budget': 1 }, lastReason: 'time-budget', lastTraceId: traceId });
+    const skipped = (await s.metrics.registry.getSingleMetric('betrace_rule_skipped_total')!.get()).values;
+    expect(skipped.find((v) => v.labels.rule === CHAIN_RULE.id && v.labels.reason === 'time-budget')?.value).toBe(1);
+    const rule = (await (await fetch(`${api}/api/v1/rules/${CHAIN_RULE.id}`, { headers })).json()) as { skipped: { count: number } };
+    expect(rule.skipped.count).toBe(1);
+    // The rules that finished count as evaluated; the skipped one does not.
+    const evaluations = s.metrics.registry.getSingleMetric('betrace_rule_evaluations_total');
+    const ofChain = (await evaluations!.get()).values.find((v) => v.labels.rule === CHAIN_RULE.id)?.value ?? 0;
+    expect(ofChain).toBe(0);
+  });
 });
