@@ -16,6 +16,7 @@ import type { UsageMeter } from './usage';
 
 export class Pipeline {
   private readonly children = new Map<Counter, Map<string, { inc(): void }>>();
+  private readonly byIdCache = new WeakMap<readonly ActiveRule[], ReadonlyMap<string, ActiveRule>>();
 
   constructor(
     private readonly store: Store,
@@ -62,14 +63,25 @@ export class Pipeline {
     const { trace } = outcome;
     this.metrics.evaluationSeconds.observe(outcome.seconds);
     this.counter(this.metrics.tracesEvaluated, tenant).inc();
-    const byId = new Map(active.map((r) => [r.compiled.definition.id, r]));
-    const checked: ActiveRule[] = [];
-    for (const e of outcome.evaluated) {
-      const rule = byId.get(e.id);
-      if (rule !== undefined) {
-        checked.push(rule.version === e.version ? rule : { ...rule, version: e.version });
-        this.counter(this.metrics.ruleEvaluations, tenant, e.id).inc();
+    const byId = this.byIdOf(active);
+    let checked: readonly ActiveRule[] = active;
+    // Usually every rule ran, at the version this thread knows: then they are `active` itself.
+    let same = outcome.evaluated.length === active.length;
+    for (let i = 0; same && i < active.length; i++) {
+      same = outcome.evaluated[i].id === active[i].compiled.definition.id && outcome.evaluated[i].version === active[i].version;
+    }
+    if (!same) {
+      const list: ActiveRule[] = [];
+      for (const e of outcome.evaluated) {
+        const rule = byId.get(e.id);
+        if (rule !== undefined) {
+          list.push(rule.version === e.version ? rule : { ...rule, version: e.version });
+        }
       }
+      checked = list;
+    }
+    for (const r of checked) {
+      this.counter(this.metrics.ruleEvaluations, tenant, r.compiled.definition.id).inc();
     }
     for (const s of outcome.skipped) {
       this.onSkipped?.(tenant, s, trace.traceId);
@@ -103,6 +115,16 @@ export class Pipeline {
     }
     this.recordEvidence(tenant, trace, checked, violations, added);
     return added;
+  }
+
+  /** The rules by id, made once per rule list (the registry hands out the same array until the rules change). */
+  private byIdOf(active: readonly ActiveRule[]): ReadonlyMap<string, ActiveRule> {
+    let m = this.byIdCache.get(active);
+    if (m === undefined) {
+      m = new Map(active.map((r) => [r.compiled.definition.id, r]));
+      this.byIdCache.set(active, m);
+    }
+    return m;
   }
 
   /** A counter's child for these label values, looked up once (labels are hashed on every inc otherwise). */
