@@ -13,7 +13,7 @@ import { threadId } from 'worker_threads';
 import pino from 'pino';
 import { traceShard } from '@betrace/evaluator';
 import { loadConfig } from '../src/config';
-import { encodeTraceRequest } from '../src/ingest/otlpProto';
+import { encodeTraceRequest, RpcStatus } from '../src/ingest/otlpProto';
 import { createSidecar, Sidecar } from '../src/sidecar';
 import { requireBuiltCli, root } from './support/serve';
 import { CHAIN_RULE, chainRequest, hexBytes } from './support/chainTrace';
@@ -118,6 +118,29 @@ describe('shard workers', () => {
         out.push([res.status, ((await res.json()) as { message: string }).message]);
       }
       expect(s.shards.bufferedSpans).toBe(0);
+      await s.stop();
+      sidecar = undefined;
+      return out;
+    };
+    const onWorkers = await answers(2);
+    expect(onWorkers.map(([status]) => status)).toEqual([400, 400, 400, 400]);
+    expect(onWorkers).toEqual(await answers(0));
+  });
+
+  it('refuse a malformed OTLP/protobuf body with the same 400 with workers as without, and take a good one after it', async () => {
+    const good = Buffer.from(encodeTraceRequest(toProtoShape(perSpan(example('violates'), 'ab'.repeat(16))[0])));
+    const zeroIds = Buffer.from(encodeTraceRequest(toProtoShape(perSpan(example('violates'), '00'.repeat(16))[0])));
+    const bodies = [good.subarray(0, good.length - 3), Buffer.from([0x0a, 0x05, 0x12]), zeroIds, Buffer.from('not protobuf')];
+    const answers = async (workers: number) => {
+      const { s, otlp } = await start(workers);
+      const out: Array<[number, string]> = [];
+      for (const b of bodies) {
+        const res = await fetch(otlp, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: b });
+        out.push([res.status, (RpcStatus.toObject(RpcStatus.decode(new Uint8Array(await res.arrayBuffer()))) as { message: string }).message]);
+      }
+      // A good body after the bad ones is taken whole.
+      expect(await post(otlp, good, 'application/x-protobuf')).toBe(200);
+      expect(s.shards.bufferedSpans).toBe(1);
       await s.stop();
       sidecar = undefined;
       return out;
