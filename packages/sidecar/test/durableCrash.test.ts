@@ -1,8 +1,9 @@
 /**
  * Crash tests of durable ingest: the real `betrace serve` receives a stream of signed, violating
  * traces and is SIGKILLed at a point chosen per seed — before, during or after the ingest log's
- * write, inside or after an evaluation's commit, in the middle of a webhook delivery, or at a
- * random moment. It is restarted on the same data folder, the sender retries what got no 2xx and
+ * write, inside or after an evaluation's commit, in a shard worker as it evaluates (the worker
+ * dies, the process exits for a restart), in the middle of a webhook delivery, or at a random
+ * moment. It is restarted on the same data folder, the sender retries what got no 2xx and
  * (as after a lost answer) some of what did. Then: every trace is evaluated exactly once (one
  * signal, one per-trace evidence record, counted once in the evidence windows), every signal is
  * acknowledged by the webhook once, and the retries are recognised as batches already held.
@@ -116,7 +117,7 @@ class Webhook {
   }
 }
 
-const POINTS = ['log.before-write', 'log.mid-write', 'log.after-write', 'log.after-fsync', 'evaluate.before-commit', 'evaluate.after-commit', 'delivery', 'timing'] as const;
+const POINTS = ['log.before-write', 'log.mid-write', 'log.after-write', 'log.after-fsync', 'evaluate.before-commit', 'evaluate.after-commit', 'delivery', 'timing', 'shard.evaluate'] as const;
 
 interface Outcome {
   seed: number;
@@ -156,12 +157,15 @@ async function crashAndRecover(seed: number, point: (typeof POINTS)[number], env
     EVIDENCE_WINDOW: '1s',
     WEBHOOK_URL: hook,
     LOG_LEVEL: 'warn',
+    // Two shard workers whatever the machine, so that one of them reaches the n-th trace.
+    ...(point === 'shard.evaluate' ? { EVAL_WORKERS: '2' } : {}),
     ...env,
   };
   const url = `http://127.0.0.1:${otlpPort}/v1/traces`;
   const ready = async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`).catch(() => undefined))?.status === 200;
   const list = batches(seed);
-  const hit = 1 + Math.floor(rand() * (point.startsWith('log.') ? 12 : 30));
+  // A shard worker sees about half the traces (two workers).
+  const hit = 1 + Math.floor(rand() * (point.startsWith('log.') || point === 'shard.evaluate' ? 12 : 30));
 
   // First run: killed at the chosen point.
   const crashEnv: Record<string, string> = point === 'delivery' || point === 'timing' ? {} : { BETRACE_TEST_CRASH_AT: `${point}:${hit}` };
@@ -186,11 +190,12 @@ async function crashAndRecover(seed: number, point: (typeof POINTS)[number], env
       }
     });
     let timer: NodeJS.Timeout | undefined;
-    const { signal } = await Promise.race([
+    const { code, signal } = await Promise.race([
       first.exited,
       new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`seed ${seed}: ${point}:${hit} never crashed the sidecar\n${first.stderr()}`)), 20_000))),
     ]).finally(() => clearTimeout(timer));
-    expect(signal).toBe('SIGKILL');
+    // A shard worker that dies ends the process (exit 70) for a restart to recover; the rest are SIGKILLs.
+    expect(point === 'shard.evaluate' ? { code, signal } : { signal }).toEqual(point === 'shard.evaluate' ? { code: 70, signal: null } : { signal: 'SIGKILL' });
     webhook.killOn = undefined;
     webhook.down = false;
 

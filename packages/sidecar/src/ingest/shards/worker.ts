@@ -24,6 +24,10 @@ let drops = new Map<DropReason, number>();
 /** Bytes that are the whole of their ArrayBuffer (so it can be transferred), copied when they are not. */
 const owned = (b: Uint8Array): Uint8Array => (b.byteOffset === 0 && b.buffer.byteLength === b.length ? b : new Uint8Array(b));
 
+/** BETRACE_TEST_CRASH_AT=shard.evaluate:<n> (crash tests only): this worker dies as it evaluates its n-th trace. */
+const crashAt = /^shard\.evaluate:(\d+)$/.exec(process.env.BETRACE_TEST_CRASH_AT ?? '');
+let evaluations = 0;
+
 const core = new ShardCore({
   decisionWaitMs: data.decisionWaitMs,
   maxTraceAgeMs: data.maxTraceAgeMs,
@@ -32,7 +36,12 @@ const core = new ShardCore({
   holdEvaluatedMs: data.holdEvaluatedMs,
   budgetMs: data.budgetMs,
   now: () => clock,
-  rulesOf: (tenant) => rules.get(tenant) ?? [],
+  rulesOf: (tenant) => {
+    if (crashAt !== null && ++evaluations === Number(crashAt[1])) {
+      process.exit(1); // ends this thread, as a crash of the worker would
+    }
+    return rules.get(tenant) ?? [];
+  },
   onDrop: (reason, spans) => drops.set(reason, (drops.get(reason) ?? 0) + spans),
 });
 
