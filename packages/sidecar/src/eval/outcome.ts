@@ -25,9 +25,9 @@ export interface Outcome {
   evaluated: Array<{ id: string; version: number }>;
   skipped: RuleSkip[];
   /**
-   * The trace as signals and evidence need it: its id, bounds and root, and as `spans` only the
-   * spans the violations point at (bound span, else first matched span) plus the root, copied to
-   * plain objects. Not the whole trace: that stays where it was assembled.
+   * The trace as signals and evidence need it (digestTrace): its id and bounds; with violations,
+   * the spans they point at (bound span, else first matched span) copied to plain objects, and the
+   * root's identity. Not the whole trace: that stays where it was assembled.
    */
   trace: Trace;
   /** Spans the trace held when it was evaluated. */
@@ -44,7 +44,54 @@ export interface RuleSpec {
 
 /** A span copied to plain data (the wire decoder's spans read attributes lazily from the body). */
 export function plainSpan(s: Span): Span {
-  const out: Span = {
+  const out: Span = { ...identity(s), attrs: { ...s.attrs }, resource: { ...s.resource }, events: [], links: [] };
+  if (s.scope !== undefined) {
+    out.scope = { ...s.scope };
+  }
+  return out;
+}
+
+/**
+ * The trace cut down to what Pipeline.record reads: the spans the violations name (whole), and
+ * the root (its identity and service only: a signal falls back to the root's service, per-trace
+ * evidence names the root's span id). A trace without violations needs neither.
+ */
+export function digestTrace(trace: Trace, violations: readonly Violation[]): Trace {
+  const digest: Trace = { traceId: trace.traceId, spans: [], startNs: trace.startNs, endNs: trace.endNs };
+  if (trace.droppedSpanCount !== undefined) {
+    digest.droppedSpanCount = trace.droppedSpanCount;
+  }
+  if (violations.length === 0) {
+    return digest;
+  }
+  const wanted = new Set<string>();
+  for (const v of violations) {
+    const id = v.boundSpanId ?? v.matchedSpanIds[0];
+    if (id !== undefined) {
+      wanted.add(id);
+    }
+  }
+  for (const s of trace.spans) {
+    if (wanted.has(s.spanId)) {
+      const copy = plainSpan(s);
+      digest.spans.push(copy);
+      wanted.delete(s.spanId);
+      if (s === trace.rootSpan) {
+        digest.rootSpan = copy;
+      }
+    }
+  }
+  const root = trace.rootSpan;
+  if (root !== undefined && digest.rootSpan === undefined) {
+    digest.rootSpan = { ...identity(root), attrs: {}, resource: {}, events: [], links: [] };
+    digest.spans.push(digest.rootSpan);
+  }
+  return digest;
+}
+
+/** A span's fields other than its attributes, events and links (reading those of a wire span decodes them). */
+function identity(s: Span): Omit<Span, 'attrs' | 'resource' | 'events' | 'links'> {
+  const out: Omit<Span, 'attrs' | 'resource' | 'events' | 'links'> = {
     traceId: s.traceId,
     spanId: s.spanId,
     name: s.name,
@@ -55,48 +102,11 @@ export function plainSpan(s: Span): Span {
     endNs: s.endNs,
     durationNs: s.durationNs,
     service: s.service,
-    attrs: { ...s.attrs },
-    resource: { ...s.resource },
-    events: [],
-    links: [],
   };
   if (s.parentSpanId !== undefined) {
     out.parentSpanId = s.parentSpanId;
   }
-  if (s.scope !== undefined) {
-    out.scope = { ...s.scope };
-  }
   return out;
-}
-
-/** The trace cut down to what Pipeline.record reads: the spans the violations name, and the root. */
-export function digestTrace(trace: Trace, violations: readonly Violation[]): Trace {
-  const wanted = new Set<string>();
-  for (const v of violations) {
-    const id = v.boundSpanId ?? v.matchedSpanIds[0];
-    if (id !== undefined) {
-      wanted.add(id);
-    }
-  }
-  const spans: Span[] = [];
-  let root: Span | undefined;
-  for (const s of trace.spans) {
-    if (s === trace.rootSpan) {
-      root = plainSpan(s);
-      spans.push(root);
-    } else if (wanted.has(s.spanId)) {
-      spans.push(plainSpan(s));
-      wanted.delete(s.spanId);
-    }
-  }
-  const digest: Trace = { traceId: trace.traceId, spans, startNs: trace.startNs, endNs: trace.endNs };
-  if (root !== undefined) {
-    digest.rootSpan = root;
-  }
-  if (trace.droppedSpanCount !== undefined) {
-    digest.droppedSpanCount = trace.droppedSpanCount;
-  }
-  return digest;
 }
 
 /**
