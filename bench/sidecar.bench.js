@@ -18,14 +18,17 @@ const { makeCorpus, toOtlpRequests } = require('./corpus');
 if (process.argv[2] === 'client') {
   // The client: posts every payload over keep-alive HTTP, `concurrency` at a time, and reports
   // when each request (hence each trace in it) finished.
-  process.on('message', async ({ url, type, payloads, concurrency }) => {
+  process.on('message', async ({ url, type, file, offsets, concurrency }) => {
+    // The payloads come as one file and their offsets: no copy of them through the IPC channel.
+    const data = fs.readFileSync(file);
+    const payloads = offsets.map(([start, end]) => data.subarray(start, end));
     const done = new Array(payloads.length);
     let next = 0;
     const worker = async () => {
       while (next < payloads.length) {
         const i = next++;
         for (;;) {
-          const res = await fetch(url, { method: 'POST', headers: { 'content-type': type }, body: Buffer.from(payloads[i], 'base64') });
+          const res = await fetch(url, { method: 'POST', headers: { 'content-type': type }, body: payloads[i] });
           await res.arrayBuffer();
           if (res.status === 200) break;
           await new Promise((r) => setTimeout(r, 50)); // 503: back off as exporters do
@@ -64,24 +67,42 @@ async function runIngest(format, payloads, spans, traceIdsPerRequest) {
     MAX_BUFFER_SPANS: '5000000',
     MAX_BUFFER_BYTES: '4GiB',
     LOG_LEVEL: 'silent',
+    // BENCH_EVAL_WORKERS=0 measures one shard on the main thread; default: EVAL_WORKERS=auto.
+    ...(process.env.BENCH_EVAL_WORKERS !== undefined ? { EVAL_WORKERS: process.env.BENCH_EVAL_WORKERS } : {}),
+    // BENCH_SIDECAR_ENV="INGEST_FSYNC=off,…": more settings for the sidecar under test.
+    ...Object.fromEntries((process.env.BENCH_SIDECAR_ENV || '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
   });
   const sidecar = createSidecar(config, { tickMs: 25 });
   const evaluatedAt = new Map();
   const signalled = new Set();
-  const evaluate = sidecar.pipeline.evaluate.bind(sidecar.pipeline);
-  sidecar.pipeline.evaluate = (tenant, trace, source) => {
-    const out = evaluate(tenant, trace, source);
-    const now = Date.now();
-    evaluatedAt.set(trace.traceId, now);
-    if (out.length > 0) signalled.add(trace.traceId);
+  const seen = (traceId, out) => {
+    evaluatedAt.set(traceId, Date.now());
+    if (out.length > 0) signalled.add(traceId);
     return out;
   };
+  if (typeof sidecar.pipeline.record === 'function') {
+    // Push mode records each evaluated trace (made on a shard worker) through Pipeline.record.
+    const record = sidecar.pipeline.record.bind(sidecar.pipeline);
+    sidecar.pipeline.record = (tenant, outcome, source, active) => seen(outcome.traceId, record(tenant, outcome, source, active));
+  } else {
+    // Before shards (BENCH against an older build): push mode evaluated through Pipeline.evaluate.
+    const evaluate = sidecar.pipeline.evaluate.bind(sidecar.pipeline);
+    sidecar.pipeline.evaluate = (tenant, trace, source) => seen(trace.traceId, evaluate(tenant, trace, source));
+  }
   const { otlpPort } = await sidecar.start();
+  const payloadFile = path.join(dataDir, 'payloads.bin');
+  const offsets = [];
+  let at = 0;
+  for (const p of payloads) {
+    offsets.push([at, at + p.length]);
+    at += p.length;
+  }
+  fs.writeFileSync(payloadFile, Buffer.concat(payloads.map((p) => Buffer.from(p.buffer, p.byteOffset, p.length))));
   const client = fork(__filename, ['client'], { serialization: 'advanced' });
   const type = format === 'protobuf' ? 'application/x-protobuf' : 'application/json';
   const result = await new Promise((resolve) => {
     client.once('message', resolve);
-    client.send({ url: `http://127.0.0.1:${otlpPort}/v1/traces`, type, payloads: payloads.map((p) => Buffer.from(p).toString('base64')), concurrency: 4 });
+    client.send({ url: `http://127.0.0.1:${otlpPort}/v1/traces`, type, file: payloadFile, offsets, concurrency: 4 });
   });
   const totalTraces = traceIdsPerRequest.reduce((n, ids) => n + ids.length, 0);
   const deadline = Date.now() + 120_000;
@@ -134,7 +155,8 @@ async function heapPerSpan(traces) {
     const decoded = decodeResourceSpans(JSON.parse(JSON.stringify(r)).resourceSpans, 'resourceSpans', 'hex');
     spans += decoded.length;
     const { groupTraces } = require('../packages/evaluator/dist');
-    sidecar.shards.add('default', { kind: 'traces', traces: groupTraces(decoded) }, 0, undefined);
+    if (sidecar.shards) sidecar.shards.add('default', { kind: 'traces', traces: groupTraces(decoded) }, 0, undefined);
+    else sidecar.assembler.add('default', groupTraces(decoded), 0); // an older build
   }
   global.gc && global.gc();
   const after = process.memoryUsage().heapUsed;
@@ -144,13 +166,17 @@ async function heapPerSpan(traces) {
 }
 
 async function main() {
-  const { traces, totalSpans } = makeCorpus(TRACES, 7);
-  const requests = toOtlpRequests(traces, hexToBytes, PER_REQUEST);
-  const jsonRequests = toOtlpRequests(traces, (hex) => hex, PER_REQUEST);
-  const protobuf = requests.map((r) => encodeTraceRequest(r));
-  const json = jsonRequests.map((r) => Buffer.from(JSON.stringify(r)));
-  const idsPerRequest = [];
-  for (let i = 0; i < traces.length; i += PER_REQUEST) idsPerRequest.push(traces.slice(i, i + PER_REQUEST).map((t) => t.traceId));
+  // The corpus objects are dropped once encoded: the sidecar under test runs in this process,
+  // and a heap holding the whole corpus as objects made garbage collection most of its time.
+  const { protobuf, json, idsPerRequest, totalSpans, heapTraces } = (() => {
+    const { traces, totalSpans } = makeCorpus(TRACES, 7);
+    const protobuf = toOtlpRequests(traces, hexToBytes, PER_REQUEST).map((r) => encodeTraceRequest(r));
+    const json = toOtlpRequests(traces, (hex) => hex, PER_REQUEST).map((r) => Buffer.from(JSON.stringify(r)));
+    const idsPerRequest = [];
+    for (let i = 0; i < traces.length; i += PER_REQUEST) idsPerRequest.push(traces.slice(i, i + PER_REQUEST).map((t) => t.traceId));
+    return { protobuf, json, idsPerRequest, totalSpans, heapTraces: traces.slice(0, 4000) };
+  })();
+  global.gc && global.gc();
 
   const results = { node: process.version, date: new Date().toISOString(), corpus: { traces: TRACES, spans: totalSpans, requests: protobuf.length, spansPerRequest: Math.round(totalSpans / protobuf.length) }, decisionWaitMs: DECISION_WAIT_MS, rules: 13 };
   for (const [format, payloads, target] of [
@@ -161,7 +187,7 @@ async function main() {
     const ingest = await runIngest(format, payloads, totalSpans, idsPerRequest);
     results[format] = { ...ingest, bareDecodeSpansPerSec: bare, ratioToBareDecode: +(ingest.spansPerSec / bare).toFixed(3), target, payloadBytes: payloads.reduce((n, p) => n + p.length, 0) };
   }
-  results.heap = await heapPerSpan(traces.slice(0, 4000));
+  results.heap = await heapPerSpan(heapTraces);
 
   const verdict = (ok) => (ok ? 'PASS' : 'MISS');
   const lat = (f) => `p50 ${results[f].latencyMs.p50} ms, p99 ${results[f].latencyMs.p99} ms`;
