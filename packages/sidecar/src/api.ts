@@ -418,7 +418,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       }
       const traces: Trace[] = [];
       try {
-        (body.traces ?? []).forEach((t) => traces.push(...decodeOtlpJson(t)));
+        (body.traces ?? []).forEach((t) => decodeOtlpJson(t).forEach((trace) => traces.push(trace)));
       } catch (e) {
         if (e instanceof DecodeError) {
           return res.code(400).send({ error: 'invalid_trace', message: e.message });

@@ -90,4 +90,13 @@ describe('trace assembly with the ingest log', () => {
     expect(a.add('default', [trace('f', 3)], 10, { force: true }).accepted).toBe(true);
     expect(a.bufferedSpans).toBe(3);
   });
+
+  it('takes a batch holding a trace of more spans than a spread call can pass', () => {
+    const clock = { now: 0 };
+    const a = new TraceAssembler({ decisionWaitMs: 100, maxTraceAgeMs: 1000, maxSpans: 1e6, maxBytes: 1e9, now: () => clock.now, onReady: () => undefined, onDrop: () => undefined });
+    const one = trace('f', 1);
+    const big: Trace = { ...one, spans: Array.from({ length: 200_000 }, () => one.spans[0]) };
+    expect(() => a.add('default', [big], 1000)).not.toThrow();
+    expect(a.bufferedSpans).toBe(200_000);
+  });
 });

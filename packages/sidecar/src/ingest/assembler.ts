@@ -108,7 +108,10 @@ export class TraceAssembler {
         p.evaluatedAt = undefined;
         p.firstSeen = now;
       }
-      p.spans.push(...t.spans);
+      // One by one: a spread of a trace of 100 000+ spans overflows the stack.
+      for (const span of t.spans) {
+        p.spans.push(span);
+      }
       p.lastSeen = Math.max(p.lastSeen, now);
       if (position !== undefined) {
         p.oldest = Math.min(p.oldest ?? position, position);
