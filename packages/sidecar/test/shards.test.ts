@@ -108,46 +108,42 @@ describe('shard workers', () => {
     expect(states.reduce((n, st) => n + st.pendingSpans, 0)).toBe(0);
   });
 
+  /**
+   * Posts each body to a sidecar with `workers` shard workers, then a good one; returns the status
+   * and message of each refusal. Nothing of a refused body may be buffered, the good one whole.
+   */
+  async function refusals(workers: number, type: string, bodies: readonly (string | Buffer)[], good: Buffer, goodSpans: number): Promise<Array<[number, string]>> {
+    const { s, otlp } = await start(workers);
+    const out: Array<[number, string]> = [];
+    for (const b of bodies) {
+      const res = await fetch(otlp, { method: 'POST', headers: { 'content-type': type }, body: b });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const message = type === 'application/json' ? (JSON.parse(Buffer.from(bytes).toString('utf8')) as { message: string }).message : (RpcStatus.toObject(RpcStatus.decode(bytes)) as { message: string }).message;
+      out.push([res.status, message]);
+    }
+    expect(s.shards.bufferedSpans).toBe(0);
+    expect(await post(otlp, good, type)).toBe(200);
+    expect(s.shards.bufferedSpans).toBe(goodSpans);
+    await s.stop();
+    sidecar = undefined;
+    return out;
+  }
+
   it('decode OTLP/JSON on a worker and refuse a malformed body with the 400 the main thread would give', async () => {
     const bodies = ['{"resourceSpans": 5}', '{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "zz"}]}]}]}', 'not json', '[]'];
-    const answers = async (workers: number) => {
-      const { s, otlp } = await start(workers);
-      const out: Array<[number, string]> = [];
-      for (const b of bodies) {
-        const res = await fetch(otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b });
-        out.push([res.status, ((await res.json()) as { message: string }).message]);
-      }
-      expect(s.shards.bufferedSpans).toBe(0);
-      await s.stop();
-      sidecar = undefined;
-      return out;
-    };
-    const onWorkers = await answers(2);
+    const good = Buffer.from(JSON.stringify(perSpan(example('violates'), 'ab'.repeat(16))[0]));
+    const onWorkers = await refusals(2, 'application/json', bodies, good, 1);
     expect(onWorkers.map(([status]) => status)).toEqual([400, 400, 400, 400]);
-    expect(onWorkers).toEqual(await answers(0));
+    expect(onWorkers).toEqual(await refusals(0, 'application/json', bodies, good, 1));
   });
 
   it('refuse a malformed OTLP/protobuf body with the same 400 with workers as without, and take a good one after it', async () => {
     const good = Buffer.from(encodeTraceRequest(toProtoShape(perSpan(example('violates'), 'ab'.repeat(16))[0])));
     const zeroIds = Buffer.from(encodeTraceRequest(toProtoShape(perSpan(example('violates'), '00'.repeat(16))[0])));
     const bodies = [good.subarray(0, good.length - 3), Buffer.from([0x0a, 0x05, 0x12]), zeroIds, Buffer.from('not protobuf')];
-    const answers = async (workers: number) => {
-      const { s, otlp } = await start(workers);
-      const out: Array<[number, string]> = [];
-      for (const b of bodies) {
-        const res = await fetch(otlp, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: b });
-        out.push([res.status, (RpcStatus.toObject(RpcStatus.decode(new Uint8Array(await res.arrayBuffer()))) as { message: string }).message]);
-      }
-      // A good body after the bad ones is taken whole.
-      expect(await post(otlp, good, 'application/x-protobuf')).toBe(200);
-      expect(s.shards.bufferedSpans).toBe(1);
-      await s.stop();
-      sidecar = undefined;
-      return out;
-    };
-    const onWorkers = await answers(2);
+    const onWorkers = await refusals(2, 'application/x-protobuf', bodies, good, 1);
     expect(onWorkers.map(([status]) => status)).toEqual([400, 400, 400, 400]);
-    expect(onWorkers).toEqual(await answers(0));
+    expect(onWorkers).toEqual(await refusals(0, 'application/x-protobuf', bodies, good, 1));
   });
 
   it('evaluate a pathological trace on a worker thread while the main thread answers', async () => {

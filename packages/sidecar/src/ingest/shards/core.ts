@@ -29,15 +29,19 @@ export interface ShardState {
   oldest: number | undefined;
 }
 
-export interface ShardCoreOptions {
+/** Trace assembly's timing and bounds, and the evaluation budget: what every shard is given. */
+export interface ShardLimits {
   decisionWaitMs: number;
   maxTraceAgeMs: number;
-  /** This shard's share of MAX_BUFFER_SPANS / MAX_BUFFER_BYTES. */
+  /** MAX_BUFFER_SPANS / MAX_BUFFER_BYTES (a shard worker is given its share). */
   maxSpans: number;
   maxBytes: number;
   holdEvaluatedMs?: number;
   /** The per-trace evaluation budget (EVAL_BUDGET), milliseconds. */
   budgetMs: number | undefined;
+}
+
+export interface ShardCoreOptions extends ShardLimits {
   now: () => number;
   /** The tenant's rules at evaluation time. */
   rulesOf: (tenant: string) => readonly ActiveRule[];

@@ -7,16 +7,11 @@
 import type { Trace } from '@betrace/evaluator';
 import type { RuleSpec } from '../../eval/outcome';
 import type { DropReason } from '../assembler';
-import type { Decision, ShardState } from './core';
+import type { Decision, ShardLimits, ShardState } from './core';
 import type { ShardPart } from './shards';
 
-export interface ShardWorkerData {
-  decisionWaitMs: number;
-  maxTraceAgeMs: number;
-  maxSpans: number;
-  maxBytes: number;
-  holdEvaluatedMs?: number;
-  budgetMs: number | undefined;
+export interface ShardWorkerData extends ShardLimits {
+  /** The main thread's clock when the worker was made (later messages carry it on). */
   now: number;
 }
 

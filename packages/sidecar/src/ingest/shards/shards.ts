@@ -20,7 +20,7 @@ import { BadRequest, decodeJsonRequest } from '../jsonBody';
 import type { Logger } from 'pino';
 import type { ActiveRule, RuleRegistry } from '../../rules';
 import type { DropReason } from '../assembler';
-import { Decision, ShardCore, ShardState } from './core';
+import { Decision, ShardCore, ShardLimits, ShardState } from './core';
 import type { FromShard, ShardWorkerData, ToShard } from './protocol';
 
 /** A batch as the receiver checked it: the protobuf body with its skim, or decoded OTLP/JSON traces. */
@@ -39,13 +39,7 @@ export interface ShardPart {
 /** An OTLP/JSON body decoded (on a worker, or here): the batch, or what is malformed (the 400's message). */
 export type DecodedJson = { batch: CheckedBatch; spanCount: number } | { error: string };
 
-export interface ShardsOptions {
-  decisionWaitMs: number;
-  maxTraceAgeMs: number;
-  maxSpans: number;
-  maxBytes: number;
-  holdEvaluatedMs?: number;
-  budgetMs: number | undefined;
+export interface ShardsOptions extends ShardLimits {
   now: () => number;
   rules: RuleRegistry;
   /** Records decisions (one transaction per call); returns those that could not be stored. */
