@@ -112,7 +112,7 @@ describe('shard workers', () => {
    * Posts each body to a sidecar with `workers` shard workers, then a good one; returns the status
    * and message of each refusal. Nothing of a refused body may be buffered, the good one whole.
    */
-  async function refusals(workers: number, type: string, bodies: readonly (string | Buffer)[], good: Buffer, goodSpans: number): Promise<Array<[number, string]>> {
+  async function refusals(workers: number, type: string, bodies: ReadonlyArray<string | Buffer>, good: Buffer, goodSpans: number): Promise<Array<[number, string]>> {
     const { s, otlp } = await start(workers);
     const out: Array<[number, string]> = [];
     for (const b of bodies) {
