@@ -104,7 +104,7 @@ async function once(workers, body, contentType) {
     during: { p50: round(median(during)), p99: round(pct(during, 99)), max: round(Math.max(...during)), n: during.length },
     failed: probes.filter(([, , status]) => status !== 200).length,
     ingestToEvaluatedMs: evaluatedAt - postedAt,
-    ruleSkipped: Number(/reason="(?:time-budget|step-budget)"\} (\d+)/.exec(metrics ?? '')?.[1] ?? 0),
+    ruleSkipped: [...(metrics ?? '').matchAll(/reason="(?:time-budget|step-budget)"\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0),
   };
 }
 

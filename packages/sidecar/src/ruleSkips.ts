@@ -10,6 +10,9 @@ import type { Metrics } from './metrics';
 
 export type RuleSkipReason = 'step-budget' | 'time-budget' | 'error';
 
+/** Every reason, so that each rule's series can start at 0 (an `increase()` alert then sees the first skip). */
+export const RULE_SKIP_REASONS: readonly RuleSkipReason[] = ['step-budget', 'time-budget', 'error'];
+
 /** One rule's skipped evaluations, as the API returns them (`skipped` of a rule). */
 export interface RuleSkipView {
   /** Traces on which the rule was not evaluated, all reasons together. */

@@ -20,7 +20,7 @@ import { Metrics } from './metrics';
 import { Pipeline } from './pipeline';
 import { Redactor, redactorFor, storedHashKey } from './redact';
 import { RuleRegistry } from './rules';
-import { RuleSkips } from './ruleSkips';
+import { RULE_SKIP_REASONS, RuleSkips } from './ruleSkips';
 import { Store } from './store';
 import { TempoClient, TempoMetrics } from './tempo/client';
 import { TempoPoller } from './tempo/poller';
@@ -121,6 +121,9 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       const rule = r.compiled.definition.id;
       metrics.signals.inc({ tenant, rule, severity: r.compiled.definition.severity }, 0);
       metrics.ruleEvaluations.inc({ tenant, rule }, 0);
+      for (const reason of RULE_SKIP_REASONS) {
+        metrics.ruleSkipped.inc({ tenant, rule, reason }, 0);
+      }
     }
   });
   const usage = new UsageMeter(store, now);

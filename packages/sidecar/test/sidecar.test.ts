@@ -167,6 +167,15 @@ describe('OTLP receiver → assembly → evaluation → signals', () => {
     }
   });
 
+  it('starts the series of each rule at 0, skipped-rule series too, so that an increase() alert sees the first event', async () => {
+    const r = await sidecar();
+    const text = await (await fetch(`${r.api}/metrics`)).text();
+    for (const reason of ['step-budget', 'time-budget', 'error']) {
+      expect(text).toContain(`betrace_rule_skipped_total{tenant="default",rule="payment-fraud-check",reason="${reason}"} 0`);
+    }
+    expect(text).toContain('betrace_rule_evaluations_total{tenant="default",rule="payment-fraud-check"} 0');
+  });
+
   it('evaluates what is buffered when it stops (drain)', async () => {
     const r = await start();
     await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example('payment-fraud-check', 'violates') });
