@@ -14,6 +14,11 @@ import { buildTrace, Span, Trace } from '@betrace/evaluator';
 
 export type DropReason = 'late' | 'buffer_full';
 
+/** How many spans the traces hold. */
+export function spanCount(traces: readonly Trace[]): number {
+  return traces.reduce((n, t) => n + t.spans.length, 0);
+}
+
 /** How many let-go trace ids are remembered to recognise late spans. */
 const MAX_FORGOTTEN = 100_000;
 /** How long a trace whose evaluation failed waits before it is tried again. */
@@ -82,7 +87,7 @@ export class TraceAssembler {
    * does not fit is refused whole, so the exporter's retry does not double-count spans.
    */
   add(tenant: string, traces: readonly Trace[], bytes: number, opts: AddOptions = {}): AddResult {
-    const spans = traces.reduce((n, t) => n + t.spans.length, 0);
+    const spans = spanCount(traces);
     if (opts.force !== true && !this.room(spans, bytes)) {
       this.options.onDrop('buffer_full', spans);
       return { accepted: false, reason: 'buffer_full', retryAfterMs: this.options.decisionWaitMs };

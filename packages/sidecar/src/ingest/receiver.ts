@@ -25,6 +25,7 @@ import { Counter } from 'prom-client';
 import { IDEMPOTENCY_TTL_MS, identifyTenant, idempotencyKey, Refusal, verifySignature } from './auth';
 import type { PreparedBatch, TempoForwarder } from './gateway';
 import type { CheckedBatch, Shards } from './shards/shards';
+import { spanCount } from './assembler';
 import { encodeRpcStatus, encodeTraceResponse } from './otlpProto';
 import { TokenBuckets } from './rateLimit';
 import type { DurableIngest } from './log/durable';
@@ -134,7 +135,7 @@ function refusing<T>(step: () => T): T {
 }
 
 function withCount(body: Buffer, traces: Trace[]): { body: Buffer; batch: CheckedBatch; spanCount: number } {
-  return { body, batch: { kind: 'traces', traces }, spanCount: traces.reduce((n, t) => n + t.spans.length, 0) };
+  return { body, batch: { kind: 'traces', traces }, spanCount: spanCount(traces) };
 }
 
 /** The google.rpc code that goes with a refusal. */

@@ -19,7 +19,7 @@ import { DecodeError, partitionSkim, Trace, traceShard, TraceRequestSkim } from 
 import { BadRequest, decodeJsonRequest } from '../jsonBody';
 import type { Logger } from 'pino';
 import type { ActiveRule, RuleRegistry } from '../../rules';
-import type { DropReason } from '../assembler';
+import { DropReason, spanCount } from '../assembler';
 import { Decision, ShardCore, ShardLimits, ShardState } from './core';
 import type { FromShard, ShardWorkerData, ToShard } from './protocol';
 
@@ -89,11 +89,28 @@ export const accounted = (wireBytes: number, spans: number): number => wireBytes
 
 const totalSpans = (parts: readonly ShardPart[]) => parts.reduce((n, p) => n + p.spans, 0);
 
+/** A batch's `bytes` shared out by spans: what `spans` of its `total` spans count for. */
+const shareOf = (bytes: number, spans: number, total: number): number => (total === 0 ? 0 : Math.round((bytes * spans) / total));
+
+/** The traces of each shard (of `shards`), in their order. */
+export function tracesByShard(traces: readonly Trace[], shards: number): Map<number, Trace[]> {
+  const groups = new Map<number, Trace[]>();
+  for (const t of traces) {
+    const k = shards === 1 ? 0 : traceShard(t.traceId, shards);
+    const group = groups.get(k);
+    if (group === undefined) {
+      groups.set(k, [t]);
+    } else {
+      group.push(t);
+    }
+  }
+  return groups;
+}
+
 /** Decodes OTLP/JSON on this thread; what is malformed comes back as the 400's message. */
-export function decodeJsonHere(body: Uint8Array): DecodedJson {
+export function decodeJsonHere(body: Uint8Array): { traces: Trace[] } | { error: string } {
   try {
-    const traces = decodeJsonRequest(body);
-    return { batch: { kind: 'traces', traces }, spanCount: traces.reduce((n, t) => n + t.spans.length, 0) };
+    return { traces: decodeJsonRequest(body) };
   } catch (e) {
     if (e instanceof BadRequest || e instanceof DecodeError) {
       return { error: e.message };
@@ -127,17 +144,19 @@ class LocalShards implements Shards {
   }
 
   decodeJson(body: Uint8Array): Promise<DecodedJson> {
-    return Promise.resolve(decodeJsonHere(body));
+    const decoded = decodeJsonHere(body);
+    return Promise.resolve('error' in decoded ? decoded : { batch: { kind: 'traces', traces: decoded.traces }, spanCount: spanCount(decoded.traces) });
   }
 
   add(tenant: string, batch: CheckedBatch, bytes: number, position: number | undefined, at?: number): void {
     if (batch.kind === 'protobuf') {
       this.core.addProtobuf(tenant, batch.body, accounted(bytes, batch.skim.spanCount), position, at);
     } else if (batch.kind === 'traces') {
-      this.core.add(tenant, batch.traces, accounted(bytes, batch.traces.reduce((n, t) => n + t.spans.length, 0)), position, at);
+      this.core.add(tenant, batch.traces, accounted(bytes, spanCount(batch.traces)), position, at);
     } else {
+      const total = totalSpans(batch.parts);
       for (const p of batch.parts) {
-        this.core.add(tenant, deserialize(p.bytes) as Trace[], accounted(Math.round((bytes * p.spans) / Math.max(1, totalSpans(batch.parts))), p.spans), position, at);
+        this.core.add(tenant, deserialize(p.bytes) as Trace[], accounted(shareOf(bytes, p.spans, total), p.spans), position, at);
       }
     }
   }
@@ -305,9 +324,9 @@ class WorkerShards implements Shards {
     this.syncRules(tenant);
     const n = this.shards.length;
     if (batch.kind === 'parts') {
-      const total = Math.max(1, totalSpans(batch.parts));
+      const total = totalSpans(batch.parts);
       for (const p of batch.parts) {
-        const share = accounted(Math.round((bytes * p.spans) / total), p.spans);
+        const share = accounted(shareOf(bytes, p.spans, total), p.spans);
         this.send(p.shard, { type: 'add', tenant, serialized: p.bytes, bytes: share, position, at }, p.spans, share, position, [p.bytes.buffer as ArrayBuffer]);
       }
       return;
@@ -334,17 +353,11 @@ class WorkerShards implements Shards {
       });
       return;
     }
-    const groups = new Map<number, Trace[]>();
-    let total = 0;
-    for (const t of batch.traces) {
-      const k = n === 1 ? 0 : traceShard(t.traceId, n);
-      groups.set(k, [...(groups.get(k) ?? []), t]);
-      total += t.spans.length;
-    }
-    for (const [k, traces] of groups) {
-      const spans = traces.reduce((c, t) => c + t.spans.length, 0);
-      const share = accounted(total === 0 ? 0 : Math.round((bytes * spans) / total), spans);
-      this.send(k, { type: 'add', tenant, traces: traces as Trace[], bytes: share, position, at }, spans, share, position);
+    const total = spanCount(batch.traces);
+    for (const [k, traces] of tracesByShard(batch.traces, n)) {
+      const spans = spanCount(traces);
+      const share = accounted(shareOf(bytes, spans, total), spans);
+      this.send(k, { type: 'add', tenant, traces, bytes: share, position, at }, spans, share, position);
     }
   }
 

@@ -5,12 +5,12 @@
  */
 import { parentPort, workerData } from 'worker_threads';
 import { deserialize, serialize } from 'v8';
-import { compileRule, Trace, traceShard } from '@betrace/evaluator';
+import { compileRule, Trace } from '@betrace/evaluator';
 import type { ActiveRule } from '../../rules';
-import type { DropReason } from '../assembler';
+import { DropReason, spanCount } from '../assembler';
 import { Decision, ShardCore } from './core';
 import type { FromShard, ShardWorkerData, ToShard } from './protocol';
-import { decodeJsonHere, ShardPart } from './shards';
+import { decodeJsonHere, ShardPart, tracesByShard } from './shards';
 
 const port = parentPort;
 if (port === null) {
@@ -71,13 +71,8 @@ port.on('message', (m: ToShard) => {
           port.postMessage({ type: 'json', id: m.id, error: decoded.error } satisfies FromShard);
           return;
         }
-        const groups = new Map<number, Trace[]>();
-        for (const t of decoded.batch.kind === 'traces' ? decoded.batch.traces : []) {
-          const k = traceShard(t.traceId, m.shards);
-          groups.set(k, [...(groups.get(k) ?? []), t]);
-        }
-        const parts: ShardPart[] = [...groups].map(([shard, traces]) => ({ shard, bytes: owned(serialize(traces)), spans: traces.reduce((n, t) => n + t.spans.length, 0) }));
-        port.postMessage({ type: 'json', id: m.id, parts, spanCount: decoded.spanCount } satisfies FromShard, parts.map((p) => p.bytes.buffer as ArrayBuffer));
+        const parts: ShardPart[] = [...tracesByShard(decoded.traces, m.shards)].map(([shard, traces]) => ({ shard, bytes: owned(serialize(traces)), spans: spanCount(traces) }));
+        port.postMessage({ type: 'json', id: m.id, parts, spanCount: spanCount(decoded.traces) } satisfies FromShard, parts.map((p) => p.bytes.buffer as ArrayBuffer));
         return;
       }
       case 'add':
