@@ -14,6 +14,7 @@ import { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { signBody } from '../src/ingest/auth';
+import { encodeTraceRequest } from '../src/ingest/otlpProto';
 import { EvidenceStore } from '../src/evidence/store';
 import { Store } from '../src/store';
 import { sha256Hex } from '../src/tenants';
@@ -46,13 +47,19 @@ interface Batch {
   headers: Record<string, string>;
 }
 
+/** OTLP/JSON (hex ids) → the protobufjs object shape (byte ids), to be encoded as protobuf. */
+const toProtoShape = (json: string): object =>
+  JSON.parse(json, (key, value: unknown) => ((key === 'traceId' || key === 'spanId' || key === 'parentSpanId') && typeof value === 'string' ? Buffer.from(value, 'hex') : value)) as object;
+
 /** One violating trace per request, each signed; every other one also has an idempotency key. */
-function batches(seed: number): Batch[] {
+function batches(seed: number, format: 'json' | 'protobuf' = 'json'): Batch[] {
   const ts = String(Math.floor(Date.now() / 1000));
   return Array.from({ length: TRACES }, (_, i) => {
     const traceId = `${seed.toString(16).padStart(8, '0')}${i.toString(16).padStart(8, '0')}${'c'.repeat(16)}`;
-    const body = Buffer.from(TEMPLATE.split(TEMPLATE_TRACE).join(traceId));
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-api-key': INGEST_KEY, 'x-timestamp': ts, 'x-signature': signBody(HMAC, ts, body) };
+    const json = TEMPLATE.split(TEMPLATE_TRACE).join(traceId);
+    const body = format === 'json' ? Buffer.from(json) : Buffer.from(encodeTraceRequest(toProtoShape(json)));
+    const type = format === 'json' ? 'application/json' : 'application/x-protobuf';
+    const headers: Record<string, string> = { 'content-type': type, 'x-api-key': INGEST_KEY, 'x-timestamp': ts, 'x-signature': signBody(HMAC, ts, body) };
     if (i % 2 === 0) {
       headers['x-idempotency-key'] = `batch-${seed}-${i}`;
     }
@@ -128,7 +135,7 @@ interface Outcome {
   duplicates: number;
 }
 
-async function crashAndRecover(seed: number, point: (typeof POINTS)[number], env: Record<string, string> = {}): Promise<Outcome> {
+async function crashAndRecover(seed: number, point: (typeof POINTS)[number], env: Record<string, string> = {}, format: 'json' | 'protobuf' = 'json'): Promise<Outcome> {
   const rand = random(seed);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-durable-'));
   const tenantsFile = path.join(dataDir, 'tenants.yaml');
@@ -163,7 +170,7 @@ async function crashAndRecover(seed: number, point: (typeof POINTS)[number], env
   };
   const url = `http://127.0.0.1:${otlpPort}/v1/traces`;
   const ready = async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`).catch(() => undefined))?.status === 200;
-  const list = batches(seed);
+  const list = batches(seed, format);
   // A shard worker sees about half the traces (two workers).
   const hit = 1 + Math.floor(rand() * (point.startsWith('log.') || point === 'shard.evaluate' ? 12 : 30));
 
@@ -256,6 +263,11 @@ describe('a sidecar SIGKILLed while it takes a stream of violating traces', () =
 
   it.each(POINTS.map((p, i) => [p, 101 + i] as const))('loses nothing and evaluates everything once when killed at %s (seed %i)', async (point, seed) => {
     outcomes.push(await crashAndRecover(seed, point));
+  }, 150_000);
+
+  // Protobuf bodies take the other path to the shards (skimmed and partitioned on the HTTP thread).
+  it.each([['log.after-fsync', 301] as const, ['timing', 302] as const])('loses nothing with OTLP/protobuf bodies when killed at %s (seed %i)', async (point, seed) => {
+    outcomes.push(await crashAndRecover(seed, point, {}, 'protobuf'));
   }, 150_000);
 
   it('loses nothing at the default DECISION_WAIT (10 s) when killed mid-stream', async () => {
