@@ -36,6 +36,8 @@ const COVERED: Record<string, { test: string } | { elsewhere: string }> = {
   'npm ci && npm start': { test: 'npm start' },
   'npm test': { elsewhere: '.ci/run runs `npm ci` and then `npm test` on a fresh clone' },
   'npx betrace --help': { test: 'npx betrace' },
+  'npx betrace test --help': { test: 'npx betrace' },
+  'npx betrace --version': { test: 'npx betrace' },
   'npx betrace check examples/rules/': { test: 'npx betrace' },
   'npx betrace test examples/rules/ --traces examples/traces/': { test: 'npx betrace' },
   'npx betrace test examples/rules/ --traces examples/traces/ --json': { test: 'npx betrace' },
@@ -158,6 +160,10 @@ describe('the README’s commands', () => {
     const help = await sh('npx betrace --help');
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^usage: betrace <command>/);
+    const testHelp = await sh('npx betrace test --help');
+    expect([testHelp.status, testHelp.stdout]).toEqual([0, expect.stringMatching(/^usage: betrace test /)]);
+    const version = await sh('npx betrace --version');
+    expect([version.status, version.stdout]).toEqual([0, expect.stringMatching(/^betrace \d+\.\d+\.\d+\n$/)]);
     const check = await sh('npx betrace check examples/rules/');
     expect([check.status, check.stderr]).toEqual([0, expect.stringContaining(' 0 error(s), 0 warning(s)')]);
     const text = await sh('npx betrace test examples/rules/ --traces examples/traces/');

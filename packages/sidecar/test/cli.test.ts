@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { main } from '../src/cli';
+import { commands } from '../src/commands';
 import type { CommandIO } from '../src/commands/io';
 
 const root = path.join(__dirname, '../../..');
@@ -23,6 +24,37 @@ function tmpDir(files: Record<string, string>): string {
   }
   return dir;
 }
+
+describe('--help and --version', () => {
+  it.each(Object.keys(commands))('betrace %s --help prints its usage on stdout and exits 0', async (name) => {
+    const r = await run([name, '--help']);
+    expect(r).toEqual({ code: 0, out: `usage: ${commands[name].usage}\n\n${commands[name].summary}\n`, err: '' });
+  });
+
+  it('answers --help after a subcommand instead of doing the work', async () => {
+    const hash = await run(['tenants', 'hash-token', '--help']);
+    expect(hash.code).toBe(0);
+    expect(hash.out).toMatch(/^usage: betrace tenants hash-token/);
+    expect(hash.out).not.toMatch(/^[0-9a-f]{64}$/m);
+    const check = await run(['tenants', 'check', '-h']);
+    expect(check.code).toBe(0);
+    expect(check.err).toBe('');
+    expect((await run(['test', 'examples/rules', '--traces', 'examples/traces', '--help'])).out).toMatch(/^usage: betrace test/);
+  });
+
+  it('hashes a token that looks like a flag when it follows --', async () => {
+    const r = await run(['tenants', 'hash-token', '--', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^[0-9a-f]{64}\n$/);
+  });
+
+  it('prints the version of the package', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'packages/sidecar/package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      expect(await run([flag])).toEqual({ code: 0, out: `betrace ${pkg.version}\n`, err: '' });
+    }
+  });
+});
 
 describe('betrace check', () => {
   it('passes the example rules', async () => {
@@ -74,6 +106,15 @@ describe('betrace test', () => {
       v.spanIds.forEach((id) => expect(id).toMatch(/^[0-9a-f]{16}$/));
     }
     expect(r.err).toMatch(/13 rule\(s\) over 4 trace\(s\) in 4 file\(s\): 2 violation\(s\)/);
+  });
+
+  it('warns about a trace file that holds no resourceSpans instead of counting it as zero traces', async () => {
+    const dir = tmpDir({ 'search.json': '{"traces":[{"traceID":"abc"}]}', 'empty.json': '{"resourceSpans":[]}' });
+    const r = await run(['test', path.join(root, 'examples/rules'), '--traces', '.'], dir);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('warning: empty.json: no traces read: its `resourceSpans` hold no spans\n');
+    expect(r.err).toContain('warning: search.json: no traces read: it has no `resourceSpans` (is it an OTLP/JSON trace export?)\n');
+    expect(r.err).toMatch(/over 0 trace\(s\) in 2 file\(s\)/);
   });
 
   it('prints a readable list with the rendered message', async () => {

@@ -18,7 +18,9 @@ async function readStdin(): Promise<string> {
  * file never holds the token itself). `check`: validates a tenants file, every problem listed.
  */
 export const tenants: Command = async (args, io) => {
-  const [sub, ...rest] = args;
+  const [sub, ...given] = args;
+  // `--` ends the options: `hash-token -- --odd-token` hashes "--odd-token".
+  const rest = given[0] === '--' ? given.slice(1) : given;
   if (sub === 'hash-token' && rest.length <= 1) {
     // Prefer stdin: a token on the command line lands in shell history and `ps`.
     const token = rest.length === 1 ? rest[0] : (await readStdin()).replace(/\r?\n$/, '');

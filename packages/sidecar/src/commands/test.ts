@@ -76,8 +76,16 @@ export const test: Command = async (args, io) => {
   for (const file of traceFiles) {
     const shown = displayPath(file, io.cwd);
     try {
-      for (const trace of decodeOtlpJsonText(fs.readFileSync(file, 'utf8'))) {
+      const text = fs.readFileSync(file, 'utf8');
+      const decoded = decodeOtlpJsonText(text);
+      for (const trace of decoded) {
         traces.push({ file: shown, trace });
+      }
+      if (decoded.length === 0) {
+        // A file with no spans is almost always the wrong file (a Tempo search answer, a config):
+        // say so rather than report "0 violations" as if its traces had passed.
+        const why = /"resourceSpans"\s*:/.test(text) ? 'its `resourceSpans` hold no spans' : 'it has no `resourceSpans` (is it an OTLP/JSON trace export?)';
+        io.stderr(`warning: ${shown}: no traces read: ${why}\n`);
       }
     } catch (e) {
       io.stderr(`${shown}: ${(e as Error).message}\n`);
