@@ -9,6 +9,7 @@ import { createHash, createHmac } from 'crypto';
 import type { Logger } from 'pino';
 import { encodeTraceRequest } from './ingest/otlpProto';
 import type { Metrics } from './metrics';
+import { describeFetchError } from './netError';
 import type { Redactor } from './redact';
 import type { OutboxItem, Signal, Store } from './store';
 
@@ -29,7 +30,13 @@ export type SignalWriter = OutboxWriter<OutboxItem>;
 export class DeliveryError extends Error {}
 
 export async function send(url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    // "fetch failed" says nothing: name the target and the system's reason (ECONNREFUSED …).
+    throw new DeliveryError(`${init.method ?? 'GET'} ${shownUrl(url)}: ${describeFetchError(e)}`);
+  }
   if (!res.ok) {
     const text = (await res.text().catch(() => '')).slice(0, 300);
     throw new DeliveryError(`${init.method ?? 'GET'} ${shownUrl(url)} answered ${res.status}${text ? `: ${text}` : ''}`);
@@ -266,6 +273,8 @@ export class OutboxDispatcher<T extends QueuedItem = OutboxItem> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
   private stopped = false;
+  /** Failed attempts since the last delivery: an outage is logged when it starts and when it ends, not per attempt. */
+  private failing = 0;
 
   constructor(
     private readonly store: Store,
@@ -305,14 +314,20 @@ export class OutboxDispatcher<T extends QueuedItem = OutboxItem> {
           this.store.completeOutbox(item.id);
         }
         delivered++;
+        if (this.failing > 0) {
+          this.options.log.info({ writer: this.writer.name, failedAttempts: this.failing }, 'delivery works again');
+          this.failing = 0;
+        }
       } catch (e) {
         const next = this.options.now() + this.backoff(item.attempts);
         if (this.store.db.open) {
           this.store.retryOutbox(item.id, next, e instanceof Error ? e.message : String(e));
         }
-        if (item.attempts === 0 || item.attempts % 10 === 0) {
-          this.options.log.warn({ writer: this.writer.name, outboxId: item.id, attempts: item.attempts + 1, err: e }, 'delivery failed; will retry');
+        if (this.failing === 0) {
+          // Once per outage, with the cause in words and no stack trace; its end is logged too.
+          this.options.log.warn({ writer: this.writer.name, cause: e instanceof Error ? e.message : String(e) }, 'delivery failing; retrying with backoff until it works');
         }
+        this.failing++;
         // The target is likely down: leave the rest of the batch for the next round.
         break;
       }

@@ -1,3 +1,4 @@
+import * as net from 'net';
 /**
  * Pull mode against the Tempo double (tests/support/tempoDouble.ts): windows, saturated searches,
  * fetch-once, outages, restarts, tenants, late spans. Time is an injected clock.
@@ -362,5 +363,23 @@ describe('betrace replay', () => {
     const down = await run(['replay', '--rules', 'examples/rules', '--from', '-10m', '--to', 'now', '--dry-run']);
     expect(down.code).toBe(1);
     expect(down.err).toMatch(/Tempo search answered 500/);
+    // Nothing listening: the error names the URL and the system's reason, not "fetch failed".
+    const closed = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const port = (server.address() as net.AddressInfo).port;
+        server.close(() => resolve(port));
+      });
+    });
+    let err = '';
+    const refused = await main(['replay', '--rules', 'examples/rules', '--from', '-10m', '--to', 'now', '--dry-run'], {
+      stdout: () => undefined,
+      stderr: (t) => (err += t),
+      cwd: root,
+      env: { TEMPO_URL: `http://127.0.0.1:${closed}`, DATA_DIR: dataDir },
+    });
+    expect(refused).toBe(1);
+    expect(err).toContain(`Tempo search unreachable at http://127.0.0.1:${closed}/api/search: connect ECONNREFUSED 127.0.0.1:${closed}`);
+    expect(err).toContain(`127.0.0.1:${closed}`);
+    expect(err).not.toContain('fetch failed');
   }, 30_000);
 });

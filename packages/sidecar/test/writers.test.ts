@@ -4,6 +4,7 @@
  */
 import { createHmac } from 'crypto';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import pino from 'pino';
@@ -183,6 +184,41 @@ describe('writers', () => {
 });
 
 describe('delivery errors', () => {
+  it('are logged once per outage with the target and the cause, and the end of the outage too', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const port = (server.address() as net.AddressInfo).port;
+        server.close(() => resolve(port));
+      });
+    });
+    let up = false;
+    const item = { id: 1, attempts: 0 };
+    const store = {
+      db: { open: true },
+      dueOutbox: () => [item],
+      retryOutbox: () => {
+        item.attempts++;
+      },
+      completeOutbox: () => undefined,
+      outboxDepth: () => (up ? 0 : 1),
+    } as never;
+    const lines: Array<{ level: number; msg: string; cause?: string; stack?: string; err?: unknown }> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const { OutboxDispatcher, send } = jest.requireActual('../src/writers') as typeof import('../src/writers');
+    const writer = { name: 'webhook', deliver: async () => void (up ? undefined : await send(`http://127.0.0.1:${closed}/hooks/secret-path`, { method: 'POST' }, 2000)) };
+    const d = new OutboxDispatcher(store, writer, { now: () => 0, log, metrics: { writerQueue: { set: () => undefined } } as never });
+    for (let i = 0; i < 12; i++) {
+      await d.runOnce();
+    }
+    expect(lines.map((l) => [l.level, l.msg, l.cause])).toEqual([[40, 'delivery failing; retrying with backoff until it works', `POST http://127.0.0.1:${closed}/hooks/…: connect ECONNREFUSED 127.0.0.1:${closed}`]]);
+    expect(JSON.stringify(lines)).not.toMatch(/stack|secret-path|fetch failed/);
+    up = true;
+    await d.runOnce();
+    await d.runOnce();
+    expect(lines.slice(1).map((l) => [l.level, l.msg])).toEqual([[30, 'delivery works again']]);
+    expect((lines[1] as { failedAttempts?: number }).failedAttempts).toBe(12);
+  });
+
   it('name a target by origin and first path segment only: a webhook URL can be a credential', () => {
     expect(shownUrl('https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX')).toBe('https://hooks.slack.com/services/…');
     expect(shownUrl('http://tempo:4318/v1/traces')).toBe('http://tempo:4318/v1/…');

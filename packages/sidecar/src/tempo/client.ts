@@ -6,6 +6,7 @@
  */
 import { decodeTempoTrace, normalizeTraceIdHex, Trace } from '@betrace/evaluator';
 import { Counter, Histogram, Registry } from 'prom-client';
+import { describeFetchError, displayUrl } from '../netError';
 
 export interface TempoClientOptions {
   url: string;
@@ -112,7 +113,7 @@ export class TempoClient {
       } catch (e) {
         stop();
         this.metrics.requests.inc({ endpoint, code: 'error' });
-        lastError = new TempoError(undefined, `Tempo ${endpoint} unreachable: ${e instanceof Error ? e.message : String(e)}`);
+        lastError = new TempoError(undefined, `Tempo ${endpoint} unreachable at ${displayUrl(`${this.options.url}${pathAndQuery}`)}: ${describeFetchError(e)}`);
         continue;
       }
       stop();
