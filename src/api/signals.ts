@@ -31,19 +31,17 @@ export interface Signal {
   updatedAt: string;
 }
 
-/** One status change: who moved the signal, when (epoch ms), and why. */
+/** One status change: who moved the signal, when (ISO 8601), and why. */
 export interface SignalChange {
-  at: number;
+  /** ISO 8601. */
+  at: string;
   who: string;
   from: SignalStatus;
   to: SignalStatus;
   note: string;
 }
 
-export interface SignalWithChanges extends Omit<Signal, 'createdAt' | 'updatedAt'> {
-  /** The detail endpoint answers epoch milliseconds, the list ISO strings. */
-  createdAt: number | string;
-  updatedAt: number | string;
+export interface SignalWithChanges extends Signal {
   changes: SignalChange[];
 }
 

@@ -24,7 +24,7 @@ import { redactExplanation, Redactor } from './redact';
 import type { TempoClient } from './tempo/client';
 import type { RuleRegistry } from './rules';
 import type { RuleSkips, RuleSkipView } from './ruleSkips';
-import { AuditFilter, SIGNAL_STATUSES, SignalFilter, SignalStatus, Store, StoreError, StoredRule, utcDay } from './store';
+import { AuditFilter, SIGNAL_STATUSES, Signal, SignalFilter, SignalStatus, Store, StoreError, StoredRule, utcDay } from './store';
 import { HashedSecret, matchSecret, sha256Hex, Tenant } from './tenants';
 import type { UsageMeter } from './usage';
 
@@ -124,6 +124,11 @@ function tokenResolver(tenants: readonly Tenant[]): (presented: string) => { ten
     const m = matchSecret(presented, all);
     return m === undefined ? undefined : { tenant: owner.get(m)!, tokenName: m.name, forwardsUser: m.forwardsUser === true };
   };
+}
+
+/** A signal as every route answers it: times as ISO 8601 strings, like the rest of the API. */
+function signalJson(s: Signal): Omit<Signal, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string } {
+  return { ...s, createdAt: new Date(s.createdAt).toISOString(), updatedAt: new Date(s.updatedAt).toISOString() };
 }
 
 /** `from` and `to` of a signals query (epoch ms or ISO 8601), or the problem with them. */
@@ -481,7 +486,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       if (q.service !== undefined) filter.service = String(q.service);
       if (q.text !== undefined) filter.text = String(q.text);
       const { signals, total } = store.listSignals(req.tenant, filter);
-      return { signals: signals.map((s) => ({ ...s, createdAt: new Date(s.createdAt).toISOString(), updatedAt: new Date(s.updatedAt).toISOString() })), total, limit: filter.limit, offset: filter.offset };
+      return { signals: signals.map(signalJson), total, limit: filter.limit, offset: filter.offset };
     },
   );
 
@@ -511,7 +516,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     if (!s) {
       return res.code(404).send({ error: 'not_found', message: `no signal ${id}` });
     }
-    return { ...s, changes: store.signalChanges(req.tenant, id) };
+    return { ...signalJson(s), changes: store.signalChanges(req.tenant, id).map((c) => ({ ...c, at: new Date(c.at).toISOString() })) };
   });
 
   app.patch(
@@ -526,7 +531,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     async (req, res) => {
       const { status, note } = req.body as { status: SignalStatus; note?: string };
       try {
-        return store.changeSignalStatus(req.tenant, (req.params as { id: string }).id, status, who(req), note ?? '', options.now());
+        return signalJson(store.changeSignalStatus(req.tenant, (req.params as { id: string }).id, status, who(req), note ?? '', options.now()));
       } catch (e) {
         return fail(res, e);
       }

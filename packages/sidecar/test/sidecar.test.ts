@@ -59,7 +59,7 @@ async function settle(r: Running): Promise<void> {
   await r.sidecar.shards.tick();
 }
 
-async function signals(r: Running, query = ''): Promise<{ signals: Array<{ id: string; ruleId: string; traceId: string; status: string; source: string }>; total: number }> {
+async function signals(r: Running, query = ''): Promise<{ signals: Array<{ id: string; ruleId: string; traceId: string; status: string; source: string; createdAt: string }>; total: number }> {
   const res = await fetch(`${r.api}/api/v1/signals${query}`, { headers: r.auth });
   expect(res.status).toBe(200);
   return (await res.json()) as never;
@@ -293,16 +293,22 @@ describe('the API', () => {
     const [s] = (await signals(r)).signals;
     const patch = (body: unknown) =>
       fetch(`${r.api}/api/v1/signals/${s.id}`, { method: 'PATCH', headers: { ...r.auth, 'content-type': 'application/json', 'x-grafana-user': 'bo' }, body: JSON.stringify(body) });
-    expect((await patch({ status: 'acknowledged', note: 'on it' })).status).toBe(200);
+    const acked = await patch({ status: 'acknowledged', note: 'on it' });
+    expect(acked.status).toBe(200);
+    // One time format everywhere: the list, the detail and the PATCH answer all say ISO 8601.
+    const iso = new Date(r.clock.now).toISOString();
+    expect(((await acked.json()) as { updatedAt: unknown }).updatedAt).toBe(iso);
+    expect(s.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect((await patch({ status: 'closed' })).status).toBe(400);
     r.clock.now += 1000;
     expect((await patch({ status: 'resolved', note: 'fixed approval path' })).status).toBe(200);
     expect((await patch({ status: 'acknowledged' })).status).toBe(409);
-    const detail = (await (await fetch(`${r.api}/api/v1/signals/${s.id}`, { headers: r.auth })).json()) as { status: string; changes: unknown[] };
+    const detail = (await (await fetch(`${r.api}/api/v1/signals/${s.id}`, { headers: r.auth })).json()) as { status: string; createdAt: string; updatedAt: string; changes: unknown[] };
     expect(detail.status).toBe('resolved');
+    expect([detail.createdAt, detail.updatedAt]).toEqual([s.createdAt, new Date(r.clock.now).toISOString()]);
     expect(detail.changes).toEqual([
-      { at: r.clock.now - 1000, who: 'bo', from: 'open', to: 'acknowledged', note: 'on it' },
-      { at: r.clock.now, who: 'bo', from: 'acknowledged', to: 'resolved', note: 'fixed approval path' },
+      { at: new Date(r.clock.now - 1000).toISOString(), who: 'bo', from: 'open', to: 'acknowledged', note: 'on it' },
+      { at: new Date(r.clock.now).toISOString(), who: 'bo', from: 'acknowledged', to: 'resolved', note: 'fixed approval path' },
     ]);
     expect((await signals(r, '?status=resolved')).total).toBe(1);
     expect((await signals(r, '?status=open')).total).toBe(0);

@@ -38,9 +38,9 @@ function stored(): SignalWithChanges {
     status: 'acknowledged',
     source: 'pull',
     service: 'checkout',
-    createdAt: AT,
-    updatedAt: AT + 60_000,
-    changes: [{ at: AT + 60_000, who: 'alice', from: 'open', to: 'acknowledged', note: 'looking into it' }],
+    createdAt: new Date(AT).toISOString(),
+    updatedAt: new Date(AT + 60_000).toISOString(),
+    changes: [{ at: new Date(AT + 60_000).toISOString(), who: 'alice', from: 'open', to: 'acknowledged', note: 'looking into it' }],
   };
 }
 
@@ -66,7 +66,7 @@ describe('SignalDetails', () => {
         [`GET ${URL}`]: () => signal,
         [`PATCH ${URL}`]: (req: BackendSrvRequest) => {
           const { status, note } = req.data as { status: SignalWithChanges['status']; note: string };
-          signal.changes.push({ at: AT + 120_000, who: 'bob', from: signal.status, to: status, note });
+          signal.changes.push({ at: new Date(AT + 120_000).toISOString(), who: 'bob', from: signal.status, to: status, note });
           signal.status = status;
           return signal;
         },

@@ -35,7 +35,7 @@ interface Props {
   onChanged: () => void;
 }
 
-const toMs = (t: number | string) => (typeof t === 'number' ? t : Date.parse(t));
+const toMs = (t: string) => Date.parse(t);
 
 /** One signal: its trace and rule, its status history (who, when, why), and the status form. */
 export function SignalDetails({ signalId, tempoUid, onClose, onChanged }: Props) {
@@ -105,7 +105,7 @@ export function SignalDetails({ signalId, tempoUid, onClose, onChanged }: Props)
                   {signal.changes.map((c, i) => (
                     <li key={i}>
                       <Text weight="medium">{`${STATUS_LABELS[c.from]} → ${STATUS_LABELS[c.to]}`}</Text>{' '}
-                      <Text color="secondary">{`by ${c.who}, ${dateTimeFormat(c.at)}`}</Text>
+                      <Text color="secondary">{`by ${c.who}, ${dateTimeFormat(toMs(c.at))}`}</Text>
                       {c.note && <div className={styles.note}>{c.note}</div>}
                     </li>
                   ))}
