@@ -38,3 +38,13 @@ export type { EvaluateOptions } from './evaluate';
 export type { BudgetOptions, RuleSkipReason } from './budget';
 export * from './limits';
 export { traceqlString } from './pushdown';
+export {
+  discoverInvariants,
+  suggestionId,
+  wilson,
+  canonicalRule,
+  DISCOVER_DEFAULTS,
+  DiscoverAborted,
+  SUGGESTION_KINDS,
+} from './discover';
+export type { DiscoverOptions, DiscoverProgress, DiscoveryResult, Suggestion, SuggestionKind, TraceSource } from './discover';

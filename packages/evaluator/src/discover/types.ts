@@ -25,7 +25,7 @@ export type SuggestionKind =
   /** never B when A. */
   | 'absence';
 
-export const SUGGESTION_KINDS: ReadonlyArray<SuggestionKind> = [
+export const SUGGESTION_KINDS: readonly SuggestionKind[] = [
   'implication',
   'ordering',
   'structure',
@@ -56,7 +56,7 @@ export interface DiscoverOptions {
   /** Seed of the train/hold-out split: mining is deterministic for a seed (default 1). */
   seed?: number;
   /** Only these kinds (default all). */
-  kinds?: ReadonlyArray<SuggestionKind>;
+  kinds?: readonly SuggestionKind[];
   /** Rules that exist already: a suggestion equivalent to one of them is not proposed. */
   existingRules?: ReadonlyArray<{ id: string; condition: string }>;
   /** Suggestion ids dismissed before: not proposed again. */
@@ -105,6 +105,11 @@ export interface DiscoveryResult {
   spanNames: number;
   trainingTraces: number;
   heldOutTraces: number;
+  /**
+   * Training traces not mined because they were incomplete: no root span, spans dropped at the
+   * span cap (droppedSpanCount), or a span whose parent is missing (docs/discovery.md).
+   */
+  truncatedTraces?: number;
   /** Candidates considered, and why the others were not suggested. */
   candidates: number;
   dropped: {
