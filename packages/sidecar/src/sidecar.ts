@@ -9,6 +9,10 @@ import type { FastifyInstance } from 'fastify';
 import pino, { Logger } from 'pino';
 import { buildApi } from './api';
 import { ConfigError, SidecarConfig } from './config';
+import { DiscoveryJobs } from './discovery/jobs';
+import { discoveryWorkerFile, minerHere, minerOnWorker } from './discovery/mine';
+import type { TraceHistory } from './discovery/sources';
+import { DiscoveryStore } from './discovery/store';
 import { EvidenceRecorder } from './evidence/recorder';
 import { EvidenceStore } from './evidence/store';
 import { OtlpEvidenceWriter } from './evidence/writer';
@@ -58,6 +62,10 @@ export interface SidecarDeps {
   onShardFailure?: (e: Error) => void;
   /** False: no ingest log, a 2xx is not durable (only `npm run bench ingest-log`'s baseline). */
   ingestLog?: boolean;
+  /** Where discovery mines: a worker thread (the default when the build has one), or this thread. */
+  discoveryMiner?: 'worker' | 'here';
+  /** A trace history for discovery instead of the sidecar's own (tests). */
+  history?: TraceHistory;
 }
 
 export interface Sidecar {
@@ -89,6 +97,8 @@ export interface Sidecar {
   readonly pollers: ReadonlyMap<string, TempoPoller>;
   readonly tempoClients: ReadonlyMap<string, TempoClient>;
   readonly replays: ReadonlyMap<string, ReplayRunner>;
+  /** Invariant discovery jobs (tests wait for them with discovery.idle()). */
+  readonly discovery: DiscoveryJobs;
   /** Whether the token was generated now (first start on this data folder). */
   readonly tokenGenerated: boolean;
   start(): Promise<{ otlpPort: number; apiPort: number }>;
@@ -299,6 +309,21 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     });
     replays.set(tenant, new ReplayRunner(replayClient, pipeline, log, now));
   }
+  // Discovery mines on a worker thread: it is CPU-heavy, and this thread serves ingest and the API.
+  const workerFile = deps.discoveryMiner === 'here' ? undefined : discoveryWorkerFile();
+  if (workerFile === undefined && deps.discoveryMiner !== 'here') {
+    log.warn('no built discovery worker (dist/discovery/worker.js): discovery mines on the main thread');
+  }
+  const discovery = new DiscoveryJobs({
+    store,
+    discovery: new DiscoveryStore(store.db),
+    miner: workerFile === undefined ? minerHere() : minerOnWorker(workerFile),
+    tempoOf: (tenant) => tempoClients.get(tenant),
+    history: deps.history,
+    redactorOf,
+    log,
+    now,
+  });
   const shards = createShards(
     config.evalWorkers,
     {
@@ -345,6 +370,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     pollers,
     tempoClients,
     replays,
+    discovery,
     gateway,
     evidence,
     async start() {
@@ -395,6 +421,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         version: VERSION,
         tempo: tempoClients,
         replay: replays,
+        discovery,
         usage,
         redactorOf,
       });
@@ -441,6 +468,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       accepting = false;
       if (timer) clearInterval(timer);
       await Promise.all([...pollers.values()].map((p) => p.stop()));
+      await discovery.stop();
       await receiver?.close();
       const drained = await shards.drain();
       log.info({ traces: drained }, 'drained trace assembly');
