@@ -195,6 +195,20 @@ describe('discovery jobs', () => {
   });
 });
 
+describe('redaction', () => {
+  it('keeps no suggestion whose text carries what the tenant’s redaction policy withholds', async () => {
+    // Every checkout carries the same customer e-mail: a "constant attribute" the miner proposes.
+    const withEmail = CORPUS.map((r) => JSON.parse(JSON.stringify(r).split('{"key":"http.route"').join('{"key":"user.contact","value":{"stringValue":"alice@example.com"}},{"key":"http.route"')));
+    const traces = withEmail.flatMap((r) => decodeOtlpJson(r));
+    expect(traces[0].spans.find((x) => x.name === 'checkout')!.attrs['user.contact']).toBe('alice@example.com');
+    const s = await setup({ tempo: false, deps: { history: { source: () => () => traces } } });
+    const job = await doneJob(s, { top: 200 });
+    expect(job.result.redacted).toBeGreaterThan(0);
+    expect(JSON.stringify(job.suggestions)).not.toContain('alice@example.com');
+    expect(job.suggestions.length).toBeGreaterThan(0);
+  });
+});
+
 describe('adopt and dismiss', () => {
   it('adopts a suggestion as a rule through the rules’ path: provenance, enabled or not as asked, in force, 409 twice', async () => {
     const s = await setup();

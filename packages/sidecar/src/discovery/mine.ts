@@ -22,7 +22,7 @@ export interface MineRequest {
 export type Miner = (request: MineRequest) => Promise<DiscoveryResult>;
 
 /** Traces per message to the worker: big enough that a message costs little, small enough to keep the main thread's turns short. */
-export const BATCH_TRACES = 256;
+export const BATCH_TRACES = 64;
 /** How long a cancelled worker may take to notice before it is terminated. */
 const CANCEL_GRACE_MS = 5_000;
 
