@@ -16,6 +16,7 @@ import { gatewayUrl, RedactHook, TempoForwarder } from './ingest/gateway';
 import { crashHookFrom, DurableIngest } from './ingest/log/durable';
 import { createShards, Shards } from './ingest/shards/shards';
 import { buildReceiver, decodeBody } from './ingest/receiver';
+import { History, HISTORY_ROLL_MS } from './history';
 import { Metrics } from './metrics';
 import { Pipeline } from './pipeline';
 import { Redactor, redactorFor, storedHashKey } from './redact';
@@ -89,6 +90,8 @@ export interface Sidecar {
   readonly pollers: ReadonlyMap<string, TempoPoller>;
   readonly tempoClients: ReadonlyMap<string, TempoClient>;
   readonly replays: ReadonlyMap<string, ReplayRunner>;
+  /** The history of recent traces (docs/history.md), read by discovery and by replay without Tempo; undefined when off. */
+  readonly history: History | undefined;
   /** Whether the token was generated now (first start on this data folder). */
   readonly tokenGenerated: boolean;
   start(): Promise<{ otlpPort: number; apiPort: number }>;
@@ -229,9 +232,25 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, redactorOf, usage, evidence, config.evalBudgetMs, (tenant, skip, traceId) =>
     ruleSkips.record(tenant, skip.ruleId, skip.reason, traceId, now()),
   );
+  // The history keeps the ingest log's segments once the log lets them go: no log, no history.
+  const logDir = config.dataDir === ':memory:' || deps.ingestLog === false ? undefined : path.join(config.dataDir, 'ingest-log');
+  const history =
+    logDir !== undefined && config.historyMaxBytes > 0
+      ? new History({
+          dir: path.join(config.dataDir, 'history'),
+          maxBytes: config.historyMaxBytes,
+          maxAgeMs: config.historyMaxAgeMs,
+          traceWindowMs: config.maxTraceAgeMs,
+          maxWindowSpans: config.maxBufferSpans,
+          registry: metrics.registry,
+          log,
+          now,
+          redactorOf,
+        })
+      : undefined;
   // The ingest log: a 2xx means the batch is on disk; a restart reads back what was not yet evaluated.
   const ingest = new DurableIngest({
-    dir: config.dataDir === ':memory:' || deps.ingestLog === false ? undefined : path.join(config.dataDir, 'ingest-log'),
+    dir: logDir,
     fsync: config.ingestFsync,
     segmentBytes: config.ingestLogSegmentBytes,
     maxBytes: config.ingestLogMaxBytes,
@@ -241,6 +260,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     log,
     now,
     crash: crashHookFrom(deps.env ?? process.env),
+    history: history && { retire: (file) => history.retire(file), rollAfterMs: HISTORY_ROLL_MS },
   });
 
   const gateway = config.gateway
@@ -297,8 +317,18 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       concurrency: 1,
       metrics: tempoMetrics,
     });
-    replays.set(tenant, new ReplayRunner(replayClient, pipeline, log, now));
+    replays.set(tenant, new ReplayRunner({ kind: 'tempo', client: replayClient }, pipeline, log, now));
   }
+  // Without Tempo, replay reads the history.
+  if (!config.tempoUrl && history !== undefined) {
+    for (const { id: tenant } of tenants) {
+      replays.set(tenant, new ReplayRunner({ kind: 'history', history }, pipeline, log, now));
+    }
+  }
+  const replayMissing =
+    logDir === undefined
+      ? 'replay needs traces to read: set TEMPO_URL (pull mode), or give DATA_DIR a directory so that the sidecar keeps a history of recent traces (DATA_DIR=:memory: keeps none)'
+      : 'replay needs traces to read: set TEMPO_URL (pull mode), or turn the history of recent traces on (HISTORY_MAX_BYTES is off)';
   const shards = createShards(
     config.evalWorkers,
     {
@@ -347,6 +377,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     replays,
     gateway,
     evidence,
+    history,
     async start() {
       // RULES_DIR provisions the default tenant (with a tenants file: the tenant `default`, when it
       // is listed without a rulesDir of its own); each tenant's `rulesDir` provisions that tenant.
@@ -362,6 +393,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         log.warn({ rulesDir: config.rulesDir }, 'RULES_DIR is ignored: the tenants file lists no tenant `default`; give each tenant a rulesDir');
       }
       rulesLoaded = true;
+      await history?.open();
+      history?.start();
       await ingest.recover(
         shards,
         (b, position, at) => shards.add(b.tenant, decodeBody(b.body, undefined, b.protobuf, Number.MAX_SAFE_INTEGER, shards.workers > 0).batch, b.body.length, position, at),
@@ -395,6 +428,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         version: VERSION,
         tempo: tempoClients,
         replay: replays,
+        replayMissing,
         usage,
         redactorOf,
       });
@@ -445,6 +479,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       const drained = await shards.drain();
       log.info({ traces: drained }, 'drained trace assembly');
       await ingest.close(shards);
+      await history?.close();
       await shards.close();
       evidence.stop();
       await Promise.all(dispatchers.map((d) => d.stop()));
