@@ -81,6 +81,8 @@ export interface ApiOptions {
   replay?: ReadonlyMap<string, ReplayRunner>;
   /** Invariant discovery jobs; undefined: the discovery routes answer 409 no_source. */
   discovery?: DiscoveryJobs;
+  /** The 409 message when a tenant has no replay (neither Tempo nor history): says what is missing. */
+  replayMissing?: string;
   /** Flushed before GET /api/v1/usage reads the daily totals. */
   usage?: UsageMeter;
   /** Each tenant's redaction policy, for responses that echo span data. */
@@ -560,7 +562,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     '/api/v1/replay',
     {
       schema: {
-        summary: 'Replay rules (saved, or an unsaved draft) over a past time range in Tempo, as a job',
+        summary: 'Replay rules (saved, or an unsaved draft) over a past time range in Tempo, or in the sidecar’s history of recent traces without Tempo, as a job',
         body: {
           type: 'object',
           required: ['from', 'to'],
@@ -577,7 +579,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     async (req, res) => {
       const replay = options.replay?.get(req.tenant);
       if (!replay) {
-        return res.code(409).send({ error: 'no_tempo', message: 'replay needs pull mode: set TEMPO_URL' });
+        return res.code(409).send({ error: 'no_tempo', message: options.replayMissing ?? 'replay needs traces to read: set TEMPO_URL (pull mode)' });
       }
       const body = req.body as { ruleIds?: string[]; rule?: Record<string, unknown>; from: string; to: string; dryRun?: boolean };
       const from = parseTime(body.from);

@@ -38,6 +38,7 @@ afterEach(async () => {
 
 interface Setup {
   sidecar: Sidecar;
+  otlp: string;
   tempo?: TempoDouble;
   dir: string;
   call: (method: string, url: string, body?: unknown, user?: string) => Promise<{ status: number; json: any; headers: Headers }>;
@@ -55,7 +56,7 @@ async function setup(options: { tempo?: boolean; dir?: string; env?: Record<stri
     cleanups.push(() => tempo!.stop());
   }
   const sidecar = createSidecar(loadConfig(env), { logger: pino({ level: 'silent' }), tickMs: 3_600_000, pollIntervalMs: 0, ...options.deps });
-  const { apiPort } = await sidecar.start();
+  const { apiPort, otlpPort } = await sidecar.start();
   let stopped = false;
   cleanups.push(async () => {
     if (!stopped) await sidecar.stop();
@@ -69,7 +70,7 @@ async function setup(options: { tempo?: boolean; dir?: string; env?: Record<stri
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers };
   };
-  return { sidecar, tempo, dir, call };
+  return { sidecar, otlp: `http://127.0.0.1:${otlpPort}/v1/traces`, tempo, dir, call };
 }
 
 async function finished(s: Setup, id: string): Promise<any> {
@@ -171,6 +172,37 @@ describe('discovery jobs', () => {
     expect(jobs.find((j) => j.id === running.json.id)).toMatchObject({ state: 'failed', error: 'the sidecar stopped' });
     expect(jobs.find((j) => j.id === crashed.id)).toMatchObject({ state: 'failed', error: 'the sidecar stopped' });
     expect((await again.call('GET', `/api/v1/discover/${done.id}`)).json.suggestions).toEqual(done.suggestions);
+  });
+
+  it('reads the sidecar’s own history of traces pushed over OTLP when there is no Tempo', async () => {
+    const clock = { now: Date.now() };
+    const s = await setup({ tempo: false, deps: { now: () => clock.now } });
+    const at = clock.now;
+    const pushed = shopCorpus(300, at, VIOLATING);
+    for (let i = 0; i < pushed.length; i += 50) {
+      const body = JSON.stringify({ resourceSpans: pushed.slice(i, i + 50).flatMap((r) => r.resourceSpans) });
+      expect((await fetch(s.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(200);
+    }
+    // Evaluated and let go by trace assembly: the ingest log hands its segment to the history.
+    clock.now += 5 * 60_000;
+    await s.sidecar.shards.tick(); // evaluated
+    clock.now += 5 * 60_000;
+    await s.sidecar.shards.tick(); // forgotten after their hold time
+    const count = async () => {
+      let n = 0;
+      for await (const _t of s.sidecar.history!.source('default', at - 60_000, at + 600_000)()) n++;
+      return n;
+    };
+    await until('the traces in the history', async () => (await count()) === 300, 30_000);
+    const started = await s.call('POST', '/api/v1/discover', { from: at - 60_000, to: at + 600_000 });
+    expect([started.status, started.json.source]).toEqual([202, 'history']);
+    const job = await finished(s, started.json.id);
+    expect(job).toMatchObject({ state: 'done', progress: { traces: 300 } });
+    const fraud = job.suggestions.find((x: { condition: string; violations: number }) => /payment\.fraud_check/.test(x.condition) && x.violations > 0);
+    expect(fraud.violatingTraceIds.length).toBeGreaterThan(0);
+    const trace = await s.call('GET', `/api/v1/discover/${job.id}/traces/${fraud.violatingTraceIds[0]}`);
+    expect(trace.status).toBe(200);
+    expect(decodeOtlpJson(trace.json)[0].spans.map((x) => x.name).sort()).toEqual(['checkout', 'db.query', 'inventory.reserve', 'payment.charge']);
   });
 
   it('mines on the main thread too, and reads the history without Tempo', async () => {
@@ -321,7 +353,7 @@ describe('bad requests', () => {
   });
 
   it('answers 409 no_source without Tempo and without history, saying what to set', async () => {
-    const s = await setup({ tempo: false });
+    const s = await setup({ tempo: false, env: { HISTORY_MAX_BYTES: '0' } });
     for (const source of [undefined, 'tempo', 'history']) {
       const r = await s.call('POST', '/api/v1/discover', { from: FROM, to: TO, ...(source ? { source } : {}) });
       expect([source, r.status, r.json.error]).toEqual([source, 409, 'no_source']);

@@ -40,6 +40,8 @@ export interface DiscoveryJobsOptions {
   tempoOf: (tenant: string) => TempoClient | undefined;
   /** The sidecar's trace history, when it keeps one. */
   history: TraceHistory | undefined;
+  /** Without a history: what to set to have one (the 409 no_source message's end). */
+  historyMissing?: string;
   redactorOf: (tenant: string) => Redactor;
   log: Logger;
   now: () => number;
@@ -68,13 +70,14 @@ export class DiscoveryJobs {
     if (requested === 'tempo' && !tempo) {
       throw new NoSource('discovery from Tempo needs pull mode: set TEMPO_URL');
     }
+    const keepHistory = this.o.historyMissing ?? 'keep the sidecar’s history of recent traces (HISTORY_MAX_BYTES above 0)';
     if (requested === 'history' && !history) {
-      throw new NoSource('discovery from the history needs the sidecar’s trace history: set HISTORY_MAX_BYTES above 0 (docs/history.md)');
+      throw new NoSource(`discovery from the history needs one: ${keepHistory}`);
     }
     if (requested === 'auto') {
       if (tempo) return 'tempo';
       if (history) return 'history';
-      throw new NoSource('discovery needs traces to read: set TEMPO_URL (pull mode), or keep the sidecar’s trace history (HISTORY_MAX_BYTES above 0)');
+      throw new NoSource(`discovery needs traces to read: set TEMPO_URL (pull mode), or ${keepHistory}`);
     }
     return requested;
   }
@@ -114,7 +117,7 @@ export class DiscoveryJobs {
       return tempoSource(client, job.from, job.to, { log: this.o.log, cancelled });
     }
     if (!this.o.history) throw new NoSource('the trace history is no longer kept');
-    return this.o.history.source(job.tenant, job.from, job.to);
+    return this.o.history.source(job.tenant, job.from, job.to, { cancelled });
   }
 
   private async run(r: Running): Promise<void> {

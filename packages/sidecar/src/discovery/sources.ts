@@ -12,8 +12,11 @@ import { searchAll } from '../tempo/scan';
 
 /** The sidecar's on-disk trace history, as discovery reads it (src/history). */
 export interface TraceHistory {
-  /** The tenant's traces that started in [fromMs, toMs), one pass per call. */
-  source(tenant: string, fromMs: number, toMs: number): TraceSource;
+  /**
+   * The tenant's traces of [fromMs, toMs), read again on each call of the source (one pass each),
+   * redacted by the tenant's policy; reading stops once `cancelled` says so.
+   */
+  source(tenant: string, fromMs: number, toMs: number, options?: { cancelled?: () => boolean }): TraceSource;
   /** One trace by id, when the history can look it up directly (else discovery scans the range). */
   trace?(tenant: string, traceId: string): Trace | undefined | Promise<Trace | undefined>;
 }
