@@ -291,6 +291,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const pollers = new Map<string, TempoPoller>();
   const tempoClients = new Map<string, TempoClient>();
   const replays = new Map<string, ReplayRunner>();
+  const discoveryClients = new Map<string, TempoClient>();
   const tempoMetrics = config.tempoUrl ? new TempoMetrics(metrics.registry) : undefined;
   for (const { id: tenant, tempoOrgId } of config.tempoUrl ? tenants : []) {
     const tempo = new TempoClient({
@@ -328,6 +329,11 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       metrics: tempoMetrics,
     });
     replays.set(tenant, new ReplayRunner({ kind: 'tempo', client: replayClient }, pipeline, log, now));
+    // Discovery reads every trace of its range: its own client of one request at a time, like replay's.
+    discoveryClients.set(
+      tenant,
+      new TempoClient({ url: config.tempoUrl!, orgId: tempoOrgId, bearerToken: config.tempoToken, basicAuth: config.tempoBasicAuth, concurrency: 1, metrics: tempoMetrics }),
+    );
   }
   // Without Tempo, replay reads the history.
   if (!config.tempoUrl && history !== undefined) {
@@ -350,7 +356,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     store,
     discovery: new DiscoveryStore(store.db),
     miner: workerFile === undefined ? minerHere() : minerOnWorker(workerFile),
-    tempoOf: (tenant) => tempoClients.get(tenant),
+    tempoOf: (tenant) => discoveryClients.get(tenant),
     history: deps.history ?? history,
     historyMissing,
     redactorOf,
