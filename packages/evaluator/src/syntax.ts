@@ -146,8 +146,11 @@ const semantics = grammar.createSemantics().addOperation<unknown>('tree', {
   path(_ident, _tail): SyntaxNode {
     return { k: 'path', parts: this.sourceString.split('.'), loc: loc(this) };
   },
-  duration(sign, whole, _dot, frac, unit): SyntaxNode {
-    const value = Number(`${sign.sourceString}${whole.sourceString}${frac.sourceString ? '.' + frac.sourceString : ''}`);
+  duration(_sign, _whole, _dot, _frac, unit): SyntaxNode {
+    // The number is the text before the unit (`1.5ms` → 1.5); reading the optional fraction's
+    // node gave NaN for every decimal duration, which compile then failed on.
+    const text = this.sourceString;
+    const value = Number(text.slice(0, text.length - unit.sourceString.length));
     return { k: 'duration', ns: Math.round(value * UNIT_NS[unit.sourceString]), loc: loc(this) };
   },
   number(_sign, _whole, _dot, _frac, _e, _esign, _exp): SyntaxNode {

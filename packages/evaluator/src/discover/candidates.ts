@@ -12,8 +12,10 @@ export interface Candidate {
   kind: SuggestionKind;
   condition: string;
   title: string;
-  /** The span name whose presence is the rule's trigger (support counts traces with it). */
+  /** The span name whose presence the rule's trigger needs (support counts traces with it)… */
   trigger: string;
+  /** …or, when the trigger says more than that name, the trigger as an expression rule. */
+  triggerRule?: string;
   /** For redundancy: the relation and the name ids it relates (b = -1 when one name). */
   rel: Relation;
   a: number;
@@ -101,9 +103,11 @@ export function buildCandidates(m: Miner, t: Thresholds, text: RuleText, counts:
   m.pairs.forEach((a, b, slot) => {
     const sa = m.traceCount[a];
     const rate = m.traceCount[b] / N;
-    const A = sel(a);
-    const B = sel(b);
+    let A_: string | undefined;
+    let B_: string | undefined;
+    const names2 = (): [string, string] => [(A_ ??= sel(a)), (B_ ??= sel(b))];
     if (want('implication') && rate <= MAX_CONSEQUENCE_RATE && consider(sa, sa - m.pairs.cooc[slot])) {
+      const [A, B] = names2();
       out.push({
         kind: 'implication',
         condition: `when { ${A} } always { ${B} }`,
@@ -145,6 +149,7 @@ export function buildCandidates(m: Miner, t: Thresholds, text: RuleText, counts:
         }
         const v = est(holds);
         if (consider(sa, v)) {
+          const [A, B] = names2();
           const w = durationText(delta);
           out.push({
             kind: 'ordering',
@@ -165,15 +170,16 @@ export function buildCandidates(m: Miner, t: Thresholds, text: RuleText, counts:
     }
     if (want('structure')) {
       const forms: ReadonlyArray<[Relation, number, string, string]> = [
-        ['parent', d.parent[e], `${B}.parent_of(a)`, `Every ${q(name(a))} is a child of a ${q(name(b))}.`],
-        ['ancestor', d.ancestor[e], `${B}.ancestor_of(a)`, `Every ${q(name(a))} runs below a ${q(name(b))}.`],
-        ['child', d.child[e], `${B}.child_of(a)`, `Every ${q(name(a))} has a ${q(name(b))} child.`],
-        ['descendant', d.descendant[e], `${B}.descendant_of(a)`, `Every ${q(name(a))} has a ${q(name(b))} below it.`],
+        ['parent', d.parent[e], 'parent_of', `Every ${q(name(a))} is a child of a ${q(name(b))}.`],
+        ['ancestor', d.ancestor[e], 'ancestor_of', `Every ${q(name(a))} runs below a ${q(name(b))}.`],
+        ['child', d.child[e], 'child_of', `Every ${q(name(a))} has a ${q(name(b))} child.`],
+        ['descendant', d.descendant[e], 'descendant_of', `Every ${q(name(a))} has a ${q(name(b))} below it.`],
       ];
-      for (const [rel, holds, clause, title] of forms) {
+      for (const [rel, holds, method, title] of forms) {
         const v = est(holds);
         if (consider(sa, v)) {
-          out.push({ kind: 'structure', condition: `when { a: ${A} } always { ${clause} }`, title, trigger: name(a), rel, a, b, key: -1, support: sa, violations: v, baseRate: rate });
+          const [A, B] = names2();
+          out.push({ kind: 'structure', condition: `when { a: ${A} } always { ${B}.${method}(a) }`, title, trigger: name(a), rel, a, b, key: -1, support: sa, violations: v, baseRate: rate });
         }
       }
     }
@@ -185,14 +191,15 @@ export function buildCandidates(m: Miner, t: Thresholds, text: RuleText, counts:
         if (st === undefined || !(st.valueOverflow || st.values.size >= VALUE_CAP / 2)) {
           continue;
         }
+        const v = est(holds);
+        if (!consider(sa, v)) {
+          continue;
+        }
         const key = m.keys[k];
         const left = text.attr(key);
         const right = text.boundAttr('a', key);
-        if (left === null || right === null) {
-          continue;
-        }
-        const v = est(holds);
-        if (consider(sa, v)) {
+        if (left !== null && right !== null) {
+          const [A, B] = names2();
           out.push({
             kind: 'correlation',
             condition: `when { a: ${A} } always { ${B}.where(${left} == ${right}) }`,
@@ -219,6 +226,7 @@ export function buildCandidates(m: Miner, t: Thresholds, text: RuleText, counts:
         const over = tail(hist, k);
         const v = Math.round((over / since) * sa);
         if (consider(sa, v)) {
+          const [A, B] = names2();
           out.push({
             kind: 'count',
             condition: `when { a: ${A} } never { count(${B}.descendant_of(a)) > ${k} }`,
@@ -242,11 +250,11 @@ export function buildCandidates(m: Miner, t: Thresholds, text: RuleText, counts:
     if (sn === 0) {
       continue;
     }
-    const N_ = sel(n);
     if (want('count')) {
       const hist = Float64Array.from(m.countHist.subarray(n * (COUNT_CAP + 1), (n + 1) * (COUNT_CAP + 1)));
       const k = countBound(hist, sn, t.minConfidence);
       if (k !== undefined && consider(sn, tail(hist, k))) {
+        const N_ = sel(n);
         out.push({
           kind: 'count',
           condition: `when { ${N_} } never { count(${N_}) > ${k} }`,
@@ -324,11 +332,10 @@ function attributeCandidates(
 ): void {
   const sn = m.traceCount[n];
   const key = m.keys[k];
-  const ref = text.attr(key);
-  if (ref === null) {
-    return;
-  }
-  const N_ = text.selector(m.names[n]);
+  const refs = (): { ref: string; N_: string } | undefined => {
+    const ref = text.attr(key);
+    return ref === null ? undefined : { ref, N_: text.selector(m.names[n]) };
+  };
   const spans = m.spanCount[n];
   const base = { kind: 'attribute' as const, trigger: m.names[n], a: n, b: -1, key: k, support: sn };
   const who = `${q(m.names[n])}`;
@@ -336,7 +343,9 @@ function attributeCandidates(
   const enumValues = enumSet(st, spans);
   if (enumValues !== undefined) {
     const v = sn - Math.round(sn * Math.min(1, enumValues.covered / spans));
-    if (consider(sn, v)) {
+    const w = consider(sn, v) ? refs() : undefined;
+    if (w !== undefined) {
+      const { ref, N_ } = w;
       const list = enumValues.values.map(literal).join(', ');
       const words = enumValues.values.map((x) => (typeof x === 'string' ? x : String(x))).join(', ');
       out.push({
@@ -350,21 +359,30 @@ function attributeCandidates(
   }
   // Required.
   const v = sn - st.tracesAll;
-  if (consider(sn, v)) {
+  const w = consider(sn, v) ? refs() : undefined;
+  if (w !== undefined) {
+    const { ref, N_ } = w;
     out.push({ ...base, condition: `when { ${N_} } never { ${N_}.where(not exists(${ref})) }`, title: `Every ${who} has the attribute ${q(key)}.`, rel: 'required', violations: v });
   }
   const many = st.valueOverflow || st.values.size > MAX_ENUM_VALUES;
+  // Range and shape constrain the attribute where it is set: their trigger is a span carrying it.
+  const sk = st.tracesAny;
   // Numeric range: an upper limit that values pile up against, and 0 below when nothing is negative.
   if (many && st.bins !== undefined && st.numbers >= 0.99 * st.spans) {
     const range = upperLimit(st);
     if (range !== undefined) {
       const lowerZero = st.negatives === 0;
-      const vr = Math.round((range.over / st.numbers) * sn);
-      if (consider(sn, vr)) {
+      const vr = Math.round((range.over / st.numbers) * sk);
+      const wr = consider(sk, vr) ? refs() : undefined;
+      if (wr !== undefined) {
+        const { ref, N_ } = wr;
+        const present = `${N_}.where(exists(${ref}))`;
         const h = numberText(range.limit);
         out.push({
           ...base,
-          condition: lowerZero ? `when { ${N_} } never { ${N_}.where(${ref} < 0 or ${ref} > ${h}) }` : `when { ${N_} } never { ${N_}.where(${ref} > ${h}) }`,
+          support: sk,
+          triggerRule: present,
+          condition: lowerZero ? `when { ${present} } never { ${N_}.where(${ref} < 0 or ${ref} > ${h}) }` : `when { ${present} } never { ${N_}.where(${ref} > ${h}) }`,
           title: lowerZero ? `Every ${who} has ${q(key)} between 0 and ${h}.` : `Every ${who} has ${q(key)} at most ${h}.`,
           rel: 'range',
           bound: range.limit,
@@ -383,11 +401,16 @@ function attributeCandidates(
         bestCount = c;
       }
     }
-    const vs = Math.round(((st.strings - bestCount) / st.strings) * sn);
-    if (bestCount > 0 && consider(sn, vs)) {
+    const vs = Math.round(((st.strings - bestCount) / st.strings) * sk);
+    const ws = bestCount > 0 && consider(sk, vs) ? refs() : undefined;
+    if (ws !== undefined) {
+      const { ref, N_ } = ws;
+      const present = `${N_}.where(exists(${ref}))`;
       out.push({
         ...base,
-        condition: `when { ${N_} } never { ${N_}.where(${ref} !~ ${JSON.stringify(best)}) }`,
+        support: sk,
+        triggerRule: present,
+        condition: `when { ${present} } never { ${N_}.where(${ref} !~ ${JSON.stringify(best)}) }`,
         title: `Every ${who} has ${q(key)} shaped like ${best}.`,
         rel: 'shape',
         violations: vs,

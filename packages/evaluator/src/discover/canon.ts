@@ -18,9 +18,9 @@ export function canonicalAst(ast: RuleAst): string {
     rule = { type: 'when', when: rule.body.left, always: rule.body.right.operand, loc: rule.loc };
   }
   if (rule.type === 'when' && rule.binding === undefined && rule.always === undefined && rule.when !== undefined && rule.never !== undefined) {
-    const [x, y] = [stable(rule.when, undefined), stable(rule.never, undefined)];
-    if (isPlainExists(rule.when) && isPlainExists(rule.never) && x > y) {
-      return JSON.stringify({ type: 'when', when: JSON.parse(y), never: JSON.parse(x) });
+    if (isPlainExists(rule.when) && isPlainExists(rule.never)) {
+      const [x, y] = [stable(rule.when, undefined), stable(rule.never, undefined)].sort();
+      return `{"absence":[${x},${y}]}`;
     }
   }
   const variable = rule.type === 'when' ? rule.binding?.name : undefined;

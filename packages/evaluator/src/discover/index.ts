@@ -32,6 +32,7 @@ import {
 export * from './types';
 export { fnv1a64Hex } from './hash';
 export { canonicalRule } from './canon';
+export { isTruncated } from './miner';
 
 /** Defaults (docs/discovery.md explains each). */
 export const DISCOVER_DEFAULTS = {
@@ -135,12 +136,19 @@ interface Measured {
   cand: Candidate;
   id: string;
   rule: CompiledRule;
+  /** The trigger as a rule of its own, when it is more than the presence of cand.trigger. */
+  trigger?: CompiledRule;
   support: number;
   violations: number;
   examples: string[];
   violating: string[];
   heldSupport: number;
   heldViolations: number;
+}
+
+/** Whether discovery holds the trace out of mining (for validation), for a seed and hold-out fraction. */
+export function isHeldOut(traceId: string, seed: number = DISCOVER_DEFAULTS.seed, holdout: number = DISCOVER_DEFAULTS.holdout): boolean {
+  return holdout > 0 && fnv1a32(traceId, fnv1a32(`betrace-discover:${seed}`)) / 0x100000000 < holdout;
 }
 
 export async function discoverInvariants(source: TraceSource, options: DiscoverOptions = {}): Promise<DiscoveryResult> {
@@ -196,7 +204,7 @@ export async function discoverInvariants(source: TraceSource, options: DiscoverO
       dropped.dismissed++;
       continue;
     }
-    const canon = canonicalRule(cand.condition);
+    const canon = existing.size > 0 ? canonicalRule(cand.condition) : undefined;
     if (canon !== undefined && existing.has(canon)) {
       dropped.existing++;
       continue;
@@ -207,7 +215,15 @@ export async function discoverInvariants(source: TraceSource, options: DiscoverO
       counts.lowConfidence++;
       continue;
     }
-    toMeasure.push({ cand, id, rule: compiled.rule, support: 0, violations: 0, examples: [], violating: [], heldSupport: 0, heldViolations: 0 });
+    let trigger: CompiledRule | undefined;
+    if (cand.triggerRule !== undefined) {
+      trigger = compileRule({ id: `${id}:trigger`, name: cand.title, severity: 'medium', enabled: true, condition: cand.triggerRule }).rule;
+      if (trigger === undefined) {
+        counts.lowConfidence++;
+        continue;
+      }
+    }
+    toMeasure.push({ cand, id, rule: compiled.rule, trigger, support: 0, violations: 0, examples: [], violating: [], heldSupport: 0, heldViolations: 0 });
   }
 
   // ---------------------------------------------------------------- pass 2: measuring
@@ -220,7 +236,13 @@ export async function discoverInvariants(source: TraceSource, options: DiscoverO
       list.push(m);
     }
   }
-  const rules = toMeasure.map((m) => m.rule);
+  const rules: CompiledRule[] = [];
+  for (const m of toMeasure) {
+    rules.push(m.rule);
+    if (m.trigger !== undefined) {
+      rules.push(m.trigger);
+    }
+  }
   let read = 0;
   let heldOutTraces = 0;
   await eachTrace(source, signal, (trace) => {
@@ -248,8 +270,8 @@ export async function discoverInvariants(source: TraceSource, options: DiscoverO
     }
     for (const name of present) {
       for (const m of byTrigger.get(name) ?? []) {
-        if (skipped.has(m.id)) {
-          continue; // not evaluated to the end on this trace: neither a pass nor a violation
+        if (skipped.has(m.id) || (m.trigger !== undefined && (skipped.has(m.trigger.definition.id) || !fired.has(m.trigger.definition.id)))) {
+          continue; // the trigger did not hold, or the rule was not evaluated to the end: neither a pass nor a violation
         }
         const violated = fired.has(m.id);
         if (held) {

@@ -114,20 +114,25 @@ export class PairDetails {
 }
 
 /** Whether a trace is mined at all: complete traces only (see docs/discovery.md, "Truncated traces"). */
+const truncationIds = new Set<string>();
+
 export function isTruncated(trace: Trace): boolean {
   if (trace.rootSpan === undefined || (trace.droppedSpanCount ?? 0) > 0) {
     return true;
   }
   // A missing subtree shows as a span whose parent is not in the trace.
-  const ids = new Set<string>();
+  const ids = truncationIds;
+  ids.clear();
   for (const s of trace.spans) {
     ids.add(s.spanId);
   }
   for (const s of trace.spans) {
     if (s.parentSpanId !== undefined && !ids.has(s.parentSpanId)) {
+      ids.clear();
       return true;
     }
   }
+  ids.clear();
   return false;
 }
 
@@ -177,6 +182,7 @@ export class Miner {
   private markStamp = 0;
   private spansOf: Span[] = [];
   private touched: AttrStats[] = [];
+  private readonly index = new Map<string, number>();
 
   nameId(name: string): number {
     let id = this.nameIds.get(name);
@@ -232,7 +238,8 @@ export class Miner {
       this.markStamp = 0;
     }
     const { nm, par, st } = this;
-    const index = new Map<string, number>();
+    const index = this.index;
+    index.clear();
     for (let i = 0; i < n; i++) {
       index.set(spans[i].spanId, i); // the last span with an id is its parent, as in the evaluator
     }
@@ -266,6 +273,7 @@ export class Miner {
     }
     this.pairsOf(spans);
     this.attributesOf(spans, T);
+    index.clear();
   }
 
   private pairsOf(spans: readonly Span[]): void {
@@ -469,6 +477,7 @@ export class Miner {
         if (st.stamp !== T) {
           st.stamp = T;
           st.inTrace = 0;
+          st.tracesAny++;
           touched.push(st);
           st.name = name;
         }

@@ -18,8 +18,11 @@ const BINS_PER_SIGN = (50 - BIN_MIN_EXP) * 2 + 2;
 export class AttrStats {
   /** Spans of the name that carry the attribute. */
   spans = 0;
-  /** Traces in which every span of the name carries it. */
+  /** Traces in which every span of the name carries it / some span does. */
   tracesAll = 0;
+  tracesAny = 0;
+  /** Values stopped being counted: too many, and the counted ones too few to make an enum. */
+  valuesDead = false;
   strings = 0;
   numbers = 0;
   booleans = 0;
@@ -71,6 +74,9 @@ export class AttrStats {
   }
 
   private value(key: string): void {
+    if (this.valuesDead) {
+      return;
+    }
     const n = this.values.get(key);
     if (n !== undefined) {
       this.values.set(key, n + 1);
@@ -78,6 +84,14 @@ export class AttrStats {
       this.values.set(key, 1);
     } else {
       this.valueOverflow = true;
+      // Once the values remembered cover less than half of the spans, no enum can come of them.
+      if ((this.spans & 63) === 0) {
+        let covered = 0;
+        for (const c of this.values.values()) {
+          covered += c;
+        }
+        this.valuesDead = covered * 2 < this.spans;
+      }
     }
   }
 
