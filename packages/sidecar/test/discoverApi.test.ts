@@ -154,7 +154,7 @@ describe('discovery jobs', () => {
   });
 
   it('keeps finished jobs across a restart; a job running when the sidecar stopped is failed', async () => {
-    const first = await setup({ tempoLatencyMs: 20 });
+    const first = await setup();
     const done = await doneJob(first, { top: 5 });
     first.tempo!.fault = { latencyMs: 50, path: '/api/v2/traces' };
     const running = await first.call('POST', '/api/v1/discover', { from: FROM, to: TO });
@@ -203,6 +203,16 @@ describe('discovery jobs', () => {
     const trace = await s.call('GET', `/api/v1/discover/${job.id}/traces/${fraud.violatingTraceIds[0]}`);
     expect(trace.status).toBe(200);
     expect(decodeOtlpJson(trace.json)[0].spans.map((x) => x.name).sort()).toEqual(['checkout', 'db.query', 'inventory.reserve', 'payment.charge']);
+  });
+
+  it('fails a job whose source fails, with the reason', async () => {
+    const s = await setup();
+    s.tempo!.fault = { status: 400, path: '/api/search' };
+    const started = await s.call('POST', '/api/v1/discover', { from: FROM, to: TO });
+    const job = await finished(s, started.json.id);
+    expect(job).toMatchObject({ state: 'failed', suggestionCount: 0 });
+    expect(job.error).toMatch(/^Tempo search answered 400/);
+    expect(job.suggestions).toEqual([]);
   });
 
   it('mines on the main thread too, and reads the history without Tempo', async () => {
