@@ -41,6 +41,8 @@ const COVERED: Record<string, { test: string } | { elsewhere: string }> = {
   'npx betrace check examples/rules/': { test: 'npx betrace' },
   'npx betrace test examples/rules/ --traces examples/traces/': { test: 'npx betrace' },
   'npx betrace test examples/rules/ --traces examples/traces/ --json': { test: 'npx betrace' },
+  'npx betrace discover --traces examples/traces/ --rules examples/rules/ --min-support 2': { test: 'npx betrace' },
+  'npx betrace discover --traces examples/traces/ --rules examples/rules/ --min-support 2 --json': { test: 'npx betrace' },
   "curl -X POST -H 'content-type: application/json' --data-binary @examples/traces/payment-fraud-check/violates-1.json http://localhost:4318/v1/traces": { test: 'npm start' },
   'curl -H "authorization: Bearer $TOKEN" http://localhost:3001/api/v1/signals': { test: 'npm start' },
   'curl -X POST -H "authorization: Bearer $TOKEN" -H \'content-type: application/json\' -d \'{"ruleIds":["payment-fraud-check"],"from":"2026-11-27T00:00:00Z","to":"2026-11-28T00:00:00Z","dryRun":true}\' http://localhost:3001/api/v1/replay': { test: 'replay' },
@@ -173,6 +175,14 @@ describe('the README’s commands', () => {
     expect(json.status).toBe(0);
     const violations = JSON.parse(json.stdout) as Array<{ ruleId: string }>;
     expect(new Set(violations.map((v) => v.ruleId))).toContain('payment-fraud-check');
+    const ranked = await sh('npx betrace discover --traces examples/traces/ --rules examples/rules/ --min-support 2');
+    expect(ranked.status).toBe(0);
+    expect(ranked.stdout).toMatch(/^ {2}1\. [a-z]+ +support \d+/);
+    const proposed = await sh('npx betrace discover --traces examples/traces/ --rules examples/rules/ --min-support 2 --json');
+    expect(proposed.status).toBe(0);
+    const suggestions = JSON.parse(proposed.stdout) as Array<Record<string, unknown>>;
+    expect(suggestions.length).toBeGreaterThan(0);
+    expect(Object.keys(suggestions[0]).slice(0, 7)).toEqual(['id', 'kind', 'condition', 'support', 'confidence', 'violations', 'exampleTraceIds']);
   });
 
   it('npm start: the curl commands give a signal, and SIGTERM to npm stops the sidecar and frees its ports', async () => {

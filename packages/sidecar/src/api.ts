@@ -17,6 +17,8 @@ import {
   validateRuleDefinition,
 } from '@betrace/evaluator';
 import type { Logger } from 'pino';
+import { registerDiscoveryRoutes } from './discovery/api';
+import type { DiscoveryJobs } from './discovery/jobs';
 import { registerEvidenceRoutes } from './evidence/api';
 import type { Metrics } from './metrics';
 import { ReplayBusy, type ReplayRunner } from './replay';
@@ -77,6 +79,10 @@ export interface ApiOptions {
   /** Pull mode's Tempo clients and replay runners by req.tenant, when TEMPO_URL is set. */
   tempo?: ReadonlyMap<string, TempoClient>;
   replay?: ReadonlyMap<string, ReplayRunner>;
+  /** Invariant discovery jobs; undefined: the discovery routes answer 409 no_source. */
+  discovery?: DiscoveryJobs;
+  /** The 409 message when a tenant has no replay (neither Tempo nor history): says what is missing. */
+  replayMissing?: string;
   /** Flushed before GET /api/v1/usage reads the daily totals. */
   usage?: UsageMeter;
   /** Each tenant's redaction policy, for responses that echo span data. */
@@ -299,19 +305,36 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     return { rules: store.listRules(req.tenant).map((r) => ruleView(r, skips.get(r.definition.id) ?? { count: 0, byReason: {} })) };
   });
 
-  app.post('/api/v1/rules', { schema: { summary: 'Create a rule', body: ruleSchema } }, async (req, res) => {
-    const body = req.body as Record<string, unknown>;
-    const rule = validated(body, res);
+  /**
+   * Creates a rule: validated, version 1, in the audit log, in force at once. The one path of
+   * POST /api/v1/rules and of adopting a discovery suggestion (`inside` runs in its transaction).
+   */
+  const createRule = (req: FastifyRequest, body: Record<string, unknown>, note: string, inside?: (saved: StoredRule) => void): { code: number; body: unknown } => {
+    const { note: _note, ...rest } = body;
+    const { rule, diagnostics } = validateRuleDefinition(rest);
     if (!rule) {
-      return res;
+      return { code: 400, body: { error: 'invalid_rule', message: diagnostics.find((d) => d.severity === 'error')?.message ?? 'invalid rule', diagnostics } };
     }
     try {
-      const saved = store.saveRule(req.tenant, rule, who(req), String(body.note ?? 'created'), options.now(), { create: true });
+      const saved = store.db.transaction(() => {
+        const s = store.saveRule(req.tenant, rule, who(req), note, options.now(), { create: true });
+        inside?.(s);
+        return s;
+      })();
       options.rules.invalidate(req.tenant);
-      return res.code(201).send(viewOf(req.tenant, saved));
+      return { code: 201, body: viewOf(req.tenant, saved) };
     } catch (e) {
-      return fail(res, e);
+      if (e instanceof StoreError) {
+        return { code: e.code === 'not_found' ? 404 : e.code === 'conflict' ? 409 : 400, body: { error: e.code, message: e.message } };
+      }
+      throw e;
     }
+  };
+
+  app.post('/api/v1/rules', { schema: { summary: 'Create a rule', body: ruleSchema } }, async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const created = createRule(req, body, String(body.note ?? 'created'));
+    return res.code(created.code).send(created.body);
   });
 
   const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } as const;
@@ -544,7 +567,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     '/api/v1/replay',
     {
       schema: {
-        summary: 'Replay rules (saved, or an unsaved draft) over a past time range in Tempo, as a job',
+        summary: 'Replay rules (saved, or an unsaved draft) over a past time range in Tempo, or in the sidecar’s history of recent traces without Tempo, as a job',
         body: {
           type: 'object',
           required: ['from', 'to'],
@@ -561,7 +584,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     async (req, res) => {
       const replay = options.replay?.get(req.tenant);
       if (!replay) {
-        return res.code(409).send({ error: 'no_tempo', message: 'replay needs pull mode: set TEMPO_URL' });
+        return res.code(409).send({ error: 'no_tempo', message: options.replayMissing ?? 'replay needs traces to read: set TEMPO_URL (pull mode)' });
       }
       const body = req.body as { ruleIds?: string[]; rule?: Record<string, unknown>; from: string; to: string; dryRun?: boolean };
       const from = parseTime(body.from);
@@ -698,6 +721,15 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     tenantOf: (req) => req.tenant,
     who,
     onAudit: (entry, tenant) => store.appendAudit(tenant, entry, options.now()),
+  });
+
+  registerDiscoveryRoutes(app, {
+    jobs: options.discovery,
+    who,
+    audit: (tenant, entry) => store.appendAudit(tenant, entry, options.now()),
+    redactorOf: options.redactorOf,
+    now: options.now,
+    createRule,
   });
 
   app.get('/api/v1/openapi.json', { schema: { summary: 'This document' } }, async () => openApi(routes, options.version));

@@ -61,6 +61,9 @@ export interface SidecarConfig {
   evalWorkers: number;
   /** Per-trace evaluation budget in milliseconds (EVAL_BUDGET); rules not finished within it are "not evaluated: time-budget". */
   evalBudgetMs: number;
+  /** The history of recent traces (docs/history.md): its bound in bytes (0: no history) and its age limit. */
+  historyMaxBytes: number;
+  historyMaxAgeMs: number;
 }
 
 export class ConfigError extends Error {
@@ -73,11 +76,11 @@ export class ConfigError extends Error {
   }
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `500ms`, `10s`, `2m`, `1h` (or a plain number of milliseconds) → milliseconds. */
+/** `500ms`, `10s`, `2m`, `1h`, `7d` (or a plain number of milliseconds) → milliseconds. */
 export function parseDuration(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
   if (!m) {
     return undefined;
   }
@@ -123,6 +126,8 @@ export const DEFAULTS = {
   /** `auto`: one shard worker per core this process may run on (os.availableParallelism()). */
   EVAL_WORKERS: 'auto',
   EVAL_BUDGET: '1s',
+  HISTORY_MAX_BYTES: '256MiB',
+  HISTORY_MAX_AGE: '24h',
 } as const;
 
 /** `always` (group commit, the default), `interval:<duration>` or `off`. */
@@ -201,6 +206,19 @@ export function loadConfig(env: Env): SidecarConfig {
     return Number(v);
   };
 
+  // `0` or `off` turns the history off.
+  const historyBytes = (): number => {
+    const v = str('HISTORY_MAX_BYTES') ?? DEFAULTS.HISTORY_MAX_BYTES;
+    if (v.toLowerCase() === 'off') {
+      return 0;
+    }
+    const n = parseBytes(v);
+    if (n === undefined) {
+      throw new ConfigError('HISTORY_MAX_BYTES', `expected a size such as 256MiB, or 0 or off for no history, got ${JSON.stringify(v)}`);
+    }
+    return n;
+  };
+
   const config: SidecarConfig = {
     apiToken: str('BETRACE_API_TOKEN'),
     metricsToken: str('METRICS_TOKEN'),
@@ -240,6 +258,8 @@ export function loadConfig(env: Env): SidecarConfig {
     ingestLogSegmentBytes: bytes('INGEST_LOG_SEGMENT_BYTES', DEFAULTS.INGEST_LOG_SEGMENT_BYTES),
     evalWorkers: workers(),
     evalBudgetMs: duration('EVAL_BUDGET', DEFAULTS.EVAL_BUDGET),
+    historyMaxBytes: historyBytes(),
+    historyMaxAgeMs: duration('HISTORY_MAX_AGE', DEFAULTS.HISTORY_MAX_AGE),
   };
   const fsync = str('INGEST_FSYNC') ?? DEFAULTS.INGEST_FSYNC;
   const policy = parseFsyncPolicy(fsync);

@@ -1,13 +1,15 @@
 /**
- * Replay: rules (saved, or an unsaved draft from the editor) over a past time range in Tempo, as a
- * job with progress that can be cancelled. Jobs run one at a time with their own Tempo client of
- * low concurrency, so a replay never starves the live poller. A dry run returns the violations
- * without creating signals; otherwise signals are stored with source `replay`, through the same
- * pipeline as push and pull (same ids: a replay never duplicates a live signal).
+ * Replay: rules (saved, or an unsaved draft from the editor) over a past time range in Tempo, or
+ * in the sidecar's own history of recent traces when there is no Tempo (docs/history.md), as a
+ * job with progress that can be cancelled. Jobs run one at a time; from Tempo with their own
+ * client of low concurrency, so a replay never starves the live poller. A dry run returns the
+ * violations without creating signals; otherwise signals are stored with source `replay`, through
+ * the same pipeline as push and pull (same ids: a replay never duplicates a live signal).
  */
 import { randomUUID } from 'crypto';
-import { evaluateTrace, Violation } from '@betrace/evaluator';
+import { evaluateTrace, Trace, Violation } from '@betrace/evaluator';
 import type { Logger } from 'pino';
+import type { History } from './history';
 import type { Pipeline } from './pipeline';
 import type { ActiveRule } from './rules';
 import type { TempoClient } from './tempo/client';
@@ -18,14 +20,19 @@ export type ReplayStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled
 export interface ReplayJob {
   id: string;
   tenant: string;
+  /** Where the traces are read: Tempo (pull mode) or the sidecar's history. */
+  source: 'tempo' | 'history';
   ruleIds: string[];
   from: number;
   to: number;
   dryRun: boolean;
   status: ReplayStatus;
+  /** 5-minute windows of the range; from history, done as the receive time of the records read passes them. */
   windowsDone: number;
   windowsTotal: number;
+  /** Tempo searches (0 from history). */
   searches: number;
+  /** Traces read from Tempo or the history. */
   tracesFetched: number;
   violationsFound: number;
   signalsCreated: number;
@@ -45,13 +52,16 @@ export const KEPT_FINISHED_JOBS_PER_TENANT = 20;
 export class ReplayBusy extends Error {}
 const WINDOW_MS = 5 * 60_000;
 
+/** Where replay reads traces: Tempo, or the history (which has every trace, so rules' pushdown searches are not needed). */
+export type ReplaySource = { kind: 'tempo'; client: TempoClient } | { kind: 'history'; history: History };
+
 export class ReplayRunner {
   private readonly jobs = new Map<string, ReplayJob>();
   private readonly rulesOf = new Map<string, readonly ActiveRule[]>();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly client: TempoClient,
+    private readonly source: ReplaySource,
     private readonly pipeline: Pipeline,
     private readonly log: Logger,
     private readonly now: () => number,
@@ -72,6 +82,7 @@ export class ReplayRunner {
     const job: ReplayJob = {
       id: randomUUID(),
       tenant,
+      source: this.source.kind,
       ruleIds: rules.map((r) => r.compiled.definition.id),
       from,
       to,
@@ -120,46 +131,68 @@ export class ReplayRunner {
     const rules = this.rulesOf.get(job.id)!;
     const compiled = rules.map((r) => r.compiled);
     const seen = new Set<string>();
-    try {
-      for (let from = job.from; from < job.to && job.status === 'running'; from += WINDOW_MS) {
-        const to = Math.min(from + WINDOW_MS, job.to);
-        await scanWindow(
-          this.client,
-          compiled,
-          from,
-          to,
-          this.limit,
-          this.log,
-          job,
-          (trace, ruleIds) => {
-            const matching = rules.filter((r) => ruleIds.has(r.compiled.definition.id));
-            if (job.dryRun) {
-              const found = evaluateTrace(
-                matching.map((r) => r.compiled),
-                trace,
-              );
-              for (const v of found) {
-                // Overlapping windows see a trace twice; a violation counts once, as a signal would.
-                const key = `${v.ruleId}\u0000${v.traceId}\u0000${v.boundSpanId ?? ''}`;
-                if (seen.has(key)) {
-                  continue;
-                }
-                seen.add(key);
-                job.violationsFound++;
-                if (job.violations.length < MAX_DRY_RUN_VIOLATIONS) {
-                  job.violations.push(this.pipeline.redacted(job.tenant, v, trace.spans.find((s) => s.spanId === v.boundSpanId)));
-                }
-              }
-            } else {
-              const before = job.signalsCreated;
-              const stored = this.pipeline.evaluateWith(job.tenant, trace, 'replay', matching);
-              job.signalsCreated = before + stored.length;
-              job.violationsFound += stored.length;
-            }
-          },
-          () => job.status !== 'running',
+    const onTrace = (trace: Trace, matching: readonly ActiveRule[]): void => {
+      if (job.dryRun) {
+        const found = evaluateTrace(
+          matching.map((r) => r.compiled),
+          trace,
         );
-        job.windowsDone++;
+        for (const v of found) {
+          // Overlapping windows see a trace twice; a violation counts once, as a signal would.
+          const key = `${v.ruleId}\u0000${v.traceId}\u0000${v.boundSpanId ?? ''}`;
+          if (seen.has(key)) {
+            continue;
+          }
+          seen.add(key);
+          job.violationsFound++;
+          if (job.violations.length < MAX_DRY_RUN_VIOLATIONS) {
+            job.violations.push(this.pipeline.redacted(job.tenant, v, trace.spans.find((s) => s.spanId === v.boundSpanId)));
+          }
+        }
+      } else {
+        const before = job.signalsCreated;
+        const stored = this.pipeline.evaluateWith(job.tenant, trace, 'replay', matching);
+        job.signalsCreated = before + stored.length;
+        job.violationsFound += stored.length;
+      }
+    };
+    try {
+      if (this.source.kind === 'history') {
+        // Spans as they were received (not redacted): rules must see what live evaluation saw;
+        // what leaves (violation messages, signals) is redacted by the pipeline.
+        const traces = this.source.history.source(job.tenant, job.from, job.to, {
+          redact: false,
+          cancelled: () => job.status !== 'running',
+          onProgress: (p) => {
+            job.windowsDone = Math.max(job.windowsDone, Math.min(job.windowsTotal - 1, Math.floor((p.receivedAt - job.from) / WINDOW_MS)));
+          },
+        });
+        for await (const trace of traces()) {
+          if (job.status !== 'running') {
+            break;
+          }
+          job.tracesFetched++;
+          onTrace(trace, rules);
+        }
+        if (job.status === 'running') {
+          job.windowsDone = job.windowsTotal;
+        }
+      } else {
+        for (let from = job.from; from < job.to && job.status === 'running'; from += WINDOW_MS) {
+          const to = Math.min(from + WINDOW_MS, job.to);
+          await scanWindow(
+            this.source.client,
+            compiled,
+            from,
+            to,
+            this.limit,
+            this.log,
+            job,
+            (trace, ruleIds) => onTrace(trace, rules.filter((r) => ruleIds.has(r.compiled.definition.id))),
+            () => job.status !== 'running',
+          );
+          job.windowsDone++;
+        }
       }
       if (job.status === 'running') {
         job.status = 'done';

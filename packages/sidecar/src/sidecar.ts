@@ -9,6 +9,10 @@ import type { FastifyInstance } from 'fastify';
 import pino, { Logger } from 'pino';
 import { buildApi } from './api';
 import { ConfigError, SidecarConfig } from './config';
+import { DiscoveryJobs } from './discovery/jobs';
+import { discoveryWorkerFile, minerHere, minerOnWorker } from './discovery/mine';
+import type { TraceHistory } from './discovery/sources';
+import { DiscoveryStore } from './discovery/store';
 import { EvidenceRecorder } from './evidence/recorder';
 import { EvidenceStore } from './evidence/store';
 import { OtlpEvidenceWriter } from './evidence/writer';
@@ -16,6 +20,7 @@ import { gatewayUrl, RedactHook, TempoForwarder } from './ingest/gateway';
 import { crashHookFrom, DurableIngest } from './ingest/log/durable';
 import { createShards, Shards } from './ingest/shards/shards';
 import { buildReceiver, decodeBody } from './ingest/receiver';
+import { History, HISTORY_ROLL_MS } from './history';
 import { Metrics } from './metrics';
 import { Pipeline } from './pipeline';
 import { Redactor, redactorFor, storedHashKey } from './redact';
@@ -58,6 +63,10 @@ export interface SidecarDeps {
   onShardFailure?: (e: Error) => void;
   /** False: no ingest log, a 2xx is not durable (only `npm run bench ingest-log`'s baseline). */
   ingestLog?: boolean;
+  /** Where discovery mines: a worker thread (the default when the build has one), or this thread. */
+  discoveryMiner?: 'worker' | 'here';
+  /** A trace history for discovery instead of the sidecar's own (tests). */
+  history?: TraceHistory;
 }
 
 export interface Sidecar {
@@ -89,6 +98,10 @@ export interface Sidecar {
   readonly pollers: ReadonlyMap<string, TempoPoller>;
   readonly tempoClients: ReadonlyMap<string, TempoClient>;
   readonly replays: ReadonlyMap<string, ReplayRunner>;
+  /** Invariant discovery jobs (tests wait for them with discovery.idle()). */
+  readonly discovery: DiscoveryJobs;
+  /** The history of recent traces (docs/history.md), read by discovery and by replay without Tempo; undefined when off. */
+  readonly history: History | undefined;
   /** Whether the token was generated now (first start on this data folder). */
   readonly tokenGenerated: boolean;
   start(): Promise<{ otlpPort: number; apiPort: number }>;
@@ -229,9 +242,25 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, redactorOf, usage, evidence, config.evalBudgetMs, (tenant, skip, traceId) =>
     ruleSkips.record(tenant, skip.ruleId, skip.reason, traceId, now()),
   );
+  // The history keeps the ingest log's segments once the log lets them go: no log, no history.
+  const logDir = config.dataDir === ':memory:' || deps.ingestLog === false ? undefined : path.join(config.dataDir, 'ingest-log');
+  const history =
+    logDir !== undefined && config.historyMaxBytes > 0
+      ? new History({
+          dir: path.join(config.dataDir, 'history'),
+          maxBytes: config.historyMaxBytes,
+          maxAgeMs: config.historyMaxAgeMs,
+          traceWindowMs: config.maxTraceAgeMs,
+          maxWindowSpans: config.maxBufferSpans,
+          registry: metrics.registry,
+          log,
+          now,
+          redactorOf,
+        })
+      : undefined;
   // The ingest log: a 2xx means the batch is on disk; a restart reads back what was not yet evaluated.
   const ingest = new DurableIngest({
-    dir: config.dataDir === ':memory:' || deps.ingestLog === false ? undefined : path.join(config.dataDir, 'ingest-log'),
+    dir: logDir,
     fsync: config.ingestFsync,
     segmentBytes: config.ingestLogSegmentBytes,
     maxBytes: config.ingestLogMaxBytes,
@@ -241,6 +270,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     log,
     now,
     crash: crashHookFrom(deps.env ?? process.env),
+    history: history && { retire: (file) => history.retire(file), rollAfterMs: HISTORY_ROLL_MS },
   });
 
   const gateway = config.gateway
@@ -261,6 +291,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const pollers = new Map<string, TempoPoller>();
   const tempoClients = new Map<string, TempoClient>();
   const replays = new Map<string, ReplayRunner>();
+  const discoveryClients = new Map<string, TempoClient>();
   const tempoMetrics = config.tempoUrl ? new TempoMetrics(metrics.registry) : undefined;
   for (const { id: tenant, tempoOrgId } of config.tempoUrl ? tenants : []) {
     const tempo = new TempoClient({
@@ -297,8 +328,41 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       concurrency: 1,
       metrics: tempoMetrics,
     });
-    replays.set(tenant, new ReplayRunner(replayClient, pipeline, log, now));
+    replays.set(tenant, new ReplayRunner({ kind: 'tempo', client: replayClient }, pipeline, log, now));
+    // Discovery reads every trace of its range: its own client of one request at a time, like replay's.
+    discoveryClients.set(
+      tenant,
+      new TempoClient({ url: config.tempoUrl!, orgId: tempoOrgId, bearerToken: config.tempoToken, basicAuth: config.tempoBasicAuth, concurrency: 1, metrics: tempoMetrics }),
+    );
   }
+  // Without Tempo, replay reads the history.
+  if (!config.tempoUrl && history !== undefined) {
+    for (const { id: tenant } of tenants) {
+      replays.set(tenant, new ReplayRunner({ kind: 'history', history }, pipeline, log, now));
+    }
+  }
+  // What to set when there is neither Tempo nor a history (replay's and discovery's 409).
+  const historyMissing =
+    logDir === undefined
+      ? 'give DATA_DIR a directory so that the sidecar keeps a history of recent traces (DATA_DIR=:memory: keeps none)'
+      : 'turn the history of recent traces on (HISTORY_MAX_BYTES is off)';
+  const replayMissing = `replay needs traces to read: set TEMPO_URL (pull mode), or ${historyMissing}`;
+  // Discovery mines on a worker thread: it is CPU-heavy, and this thread serves ingest and the API.
+  const workerFile = deps.discoveryMiner === 'here' ? undefined : discoveryWorkerFile();
+  if (workerFile === undefined && deps.discoveryMiner !== 'here') {
+    log.warn('no built discovery worker (dist/discovery/worker.js): discovery mines on the main thread');
+  }
+  const discovery = new DiscoveryJobs({
+    store,
+    discovery: new DiscoveryStore(store.db),
+    miner: workerFile === undefined ? minerHere() : minerOnWorker(workerFile),
+    tempoOf: (tenant) => discoveryClients.get(tenant),
+    history: deps.history ?? history,
+    historyMissing,
+    redactorOf,
+    log,
+    now,
+  });
   const shards = createShards(
     config.evalWorkers,
     {
@@ -345,8 +409,10 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     pollers,
     tempoClients,
     replays,
+    discovery,
     gateway,
     evidence,
+    history,
     async start() {
       // RULES_DIR provisions the default tenant (with a tenants file: the tenant `default`, when it
       // is listed without a rulesDir of its own); each tenant's `rulesDir` provisions that tenant.
@@ -362,6 +428,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         log.warn({ rulesDir: config.rulesDir }, 'RULES_DIR is ignored: the tenants file lists no tenant `default`; give each tenant a rulesDir');
       }
       rulesLoaded = true;
+      await history?.open();
+      history?.start();
       await ingest.recover(
         shards,
         (b, position, at) => shards.add(b.tenant, decodeBody(b.body, undefined, b.protobuf, Number.MAX_SAFE_INTEGER, shards.workers > 0).batch, b.body.length, position, at),
@@ -395,6 +463,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         version: VERSION,
         tempo: tempoClients,
         replay: replays,
+        discovery,
+        replayMissing,
         usage,
         redactorOf,
       });
@@ -441,10 +511,12 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       accepting = false;
       if (timer) clearInterval(timer);
       await Promise.all([...pollers.values()].map((p) => p.stop()));
+      await discovery.stop();
       await receiver?.close();
       const drained = await shards.drain();
       log.info({ traces: drained }, 'drained trace assembly');
       await ingest.close(shards);
+      await history?.close();
       await shards.close();
       evidence.stop();
       await Promise.all(dispatchers.map((d) => d.stop()));

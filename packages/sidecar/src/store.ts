@@ -239,15 +239,34 @@ const MIGRATIONS: string[] = [
      tenant TEXT NOT NULL, rule_id TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
      last_at INTEGER NOT NULL, last_trace_id TEXT NOT NULL,
      PRIMARY KEY (tenant, rule_id, reason));`,
+  // Invariant discovery (src/discovery): jobs with their results until deleted, which suggestion
+  // of a job became which rule, and each tenant's dismissed suggestions (never proposed again).
+  `CREATE TABLE discovery_jobs (
+     tenant TEXT NOT NULL, id TEXT NOT NULL, state TEXT NOT NULL, source TEXT NOT NULL,
+     from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL, created_at INTEGER NOT NULL, created_by TEXT NOT NULL,
+     finished_at INTEGER, options TEXT NOT NULL, progress TEXT NOT NULL, error TEXT, result TEXT, suggestions TEXT,
+     suggestion_count INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (tenant, id));
+   CREATE INDEX discovery_jobs_by_time ON discovery_jobs (tenant, created_at DESC);
+   CREATE TABLE discovery_adoptions (
+     tenant TEXT NOT NULL, job_id TEXT NOT NULL, suggestion_id TEXT NOT NULL, rule_id TEXT NOT NULL,
+     adopted_at INTEGER NOT NULL, adopted_by TEXT NOT NULL,
+     PRIMARY KEY (tenant, job_id, suggestion_id));
+   CREATE TABLE discovery_dismissals (
+     tenant TEXT NOT NULL, suggestion_id TEXT NOT NULL, job_id TEXT NOT NULL, dismissed_at INTEGER NOT NULL, dismissed_by TEXT NOT NULL,
+     PRIMARY KEY (tenant, suggestion_id));`,
 ];
 
 /** One change, as the audit log keeps it: who did what to which thing, with the state before and after. */
 export interface NewAuditEntry {
   /** The user (Grafana login through the plugin) or token name. */
   who: string;
-  /** `rule.create|update|enable|disable|delete|rollback`, `signal.status`, `evidence.export`, `evidence.key.rotate`. */
+  /**
+   * `rule.create|update|enable|disable|delete|rollback`, `signal.status`, `evidence.export`, `evidence.key.rotate`,
+   * `discovery.run|cancel|delete|adopt|dismiss`.
+   */
   action: string;
-  /** What was changed: `rule:<id>`, `signal:<id>`, `evidence:<framework>`, `key:<id>`. */
+  /** What was changed: `rule:<id>`, `signal:<id>`, `evidence:<framework>`, `key:<id>`, `discovery:<job id>[/<suggestion id>]`. */
   target: string;
   /** JSON-serializable; null/undefined when there was nothing before (a create) or after (a delete). */
   before?: unknown;

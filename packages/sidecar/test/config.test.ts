@@ -42,7 +42,21 @@ describe('loadConfig', () => {
       ingestLogSegmentBytes: 16 * 1024 * 1024,
       evalWorkers: availableParallelism(),
       evalBudgetMs: 1000,
+      historyMaxBytes: 256 * 1024 * 1024,
+      historyMaxAgeMs: 24 * 3_600_000,
     });
+  });
+
+  it('reads the history bounds: a size, 0 or off for no history, and an age in up to days', () => {
+    expect(loadConfig({ HISTORY_MAX_BYTES: '1GiB', HISTORY_MAX_AGE: '7d' })).toMatchObject({ historyMaxBytes: 1024 ** 3, historyMaxAgeMs: 7 * 86_400_000 });
+    expect(loadConfig({ HISTORY_MAX_BYTES: '0' }).historyMaxBytes).toBe(0);
+    expect(loadConfig({ HISTORY_MAX_BYTES: 'off' }).historyMaxBytes).toBe(0);
+    expect(loadConfig({ HISTORY_MAX_BYTES: 'OFF' }).historyMaxBytes).toBe(0);
+    expect(loadConfig({ HISTORY_MAX_AGE: '90m' }).historyMaxAgeMs).toBe(90 * 60_000);
+    expect(() => loadConfig({ HISTORY_MAX_BYTES: 'lots' })).toThrow('HISTORY_MAX_BYTES: expected a size such as 256MiB, or 0 or off for no history, got "lots"');
+    expect(() => loadConfig({ HISTORY_MAX_BYTES: '-1MiB' })).toThrow(ConfigError);
+    expect(() => loadConfig({ HISTORY_MAX_AGE: '0' })).toThrow('HISTORY_MAX_AGE: expected a duration such as 500ms, 10s or 2m, got "0"');
+    expect(() => loadConfig({ HISTORY_MAX_AGE: 'a week' })).toThrow(ConfigError);
   });
 
   it('takes EVAL_WORKERS as auto (one per core) or a count, 0 meaning the main thread, and EVAL_BUDGET as a duration', () => {

@@ -15,6 +15,7 @@ import { createSidecar, Sidecar } from '../src/sidecar';
 import { Store } from '../src/store';
 import { UsageMeter } from '../src/usage';
 import { loadTenantsFile, parseTenants, sha256Hex, TenantsFileError } from '../src/tenants';
+import { shopCorpus, spansOf } from './support/discoverCorpus';
 import { grafanaDouble, HttpDouble } from './support/doubles';
 
 const root = path.join(__dirname, '../../..');
@@ -573,6 +574,16 @@ describe('tenant isolation', () => {
       violations: [expect.objectContaining({ traceId: Z })],
     });
 
+    // B's discovery over B's shop traces in B's Tempo org: a suggestion of B's to adopt or dismiss.
+    t.tempo.ingest('org-b', spansOf(shopCorpus(60, now - 40 * MINUTE)));
+    const discoverB = { from: now - 45 * MINUTE, to: now - 30 * MINUTE };
+    const djB = (await call(TOKEN_B, 'POST', '/api/v1/discover', discoverB, 'b-user-zed')).json.id as string;
+    await sidecar.discovery.idle('b');
+    const doneB = (await call(TOKEN_B, 'GET', `/api/v1/discover/${djB}`)).json;
+    expect(doneB.state).toBe('done');
+    const sgB = doneB.suggestions[0].id as string;
+    const traceOfB = doneB.suggestions[0].exampleTraceIds[0] as string;
+
     // Everything of B, as B sees it, before A tries anything.
     const snapshotB = async () =>
       Promise.all(
@@ -582,13 +593,15 @@ describe('tenant isolation', () => {
           '/api/v1/signals?limit=1000',
           `/api/v1/signals/${sB}`,
           `/api/v1/replay/${jobB}`,
+          '/api/v1/discover',
+          `/api/v1/discover/${djB}`,
           '/api/v1/audit?limit=1000',
           '/api/v1/usage',
           '/api/v1/evidence/keys',
         ].map(async (u) => (await call(TOKEN_B, 'GET', u)).text)
       );
     const bBefore = await snapshotB();
-    expect(JSON.parse(bBefore[5]).total).toBe(3); // two rules created, one status change
+    expect(JSON.parse(bBefore[7]).total).toBe(4); // two rules created, one status change, one discovery
 
     // Strings only B's data holds; a response to A may contain one only if A sent it.
     const markers = [
@@ -601,12 +614,16 @@ describe('tenant isolation', () => {
       'b-ci',
       sB,
       jobB,
+      djB,
+      sgB,
+      traceOfB,
       Y,
       Z,
     ];
+    let aDiscovery = '';
     let aJob = '';
     const aRule = { id: 'b-rule', name: 'A own rule', severity: 'low', condition: 'checkout' };
-    type Attempt = { method: string; url: string; body?: unknown; check: (r: { status: number; json: any }) => void };
+    type Attempt = { method: string; url: string | (() => string); body?: unknown; check: (r: { status: number; json: any }) => void };
     const notFound = (r: { status: number }) => expect(r.status).toBe(404);
     const attempts: Record<string, Attempt[]> = {
       'GET /api/v1/rules': [
@@ -689,6 +706,34 @@ describe('tenant isolation', () => {
       ],
       'GET /api/v1/replay/{id}': [{ method: 'GET', url: `/api/v1/replay/${jobB}`, check: notFound }],
       'DELETE /api/v1/replay/{id}': [{ method: 'DELETE', url: `/api/v1/replay/${jobB}`, check: notFound }],
+      'POST /api/v1/discover': [
+        // A's own discovery over the range of B's shop traces, in A's Tempo org: none of B's.
+        {
+          method: 'POST',
+          url: '/api/v1/discover',
+          body: discoverB,
+          check: (r) => {
+            expect(r.status).toBe(202);
+            aDiscovery = r.json.id as string;
+          },
+        },
+      ],
+      'GET /api/v1/discover': [
+        { method: 'GET', url: '/api/v1/discover', check: (r) => expect(r.json.jobs.map((j: { id: string }) => j.id)).toEqual([aDiscovery]) },
+      ],
+      'GET /api/v1/discover/{id}': [{ method: 'GET', url: `/api/v1/discover/${djB}`, check: notFound }],
+      'DELETE /api/v1/discover/{id}': [{ method: 'DELETE', url: `/api/v1/discover/${djB}`, check: notFound }],
+      'POST /api/v1/discover/{id}/suggestions/{sid}/adopt': [
+        { method: 'POST', url: `/api/v1/discover/${djB}/suggestions/${sgB}/adopt`, body: { enabled: true }, check: notFound },
+      ],
+      'POST /api/v1/discover/{id}/suggestions/{sid}/dismiss': [
+        { method: 'POST', url: `/api/v1/discover/${djB}/suggestions/${sgB}/dismiss`, check: notFound },
+      ],
+      'GET /api/v1/discover/{id}/traces/{traceId}': [
+        { method: 'GET', url: `/api/v1/discover/${djB}/traces/${traceOfB}`, check: notFound },
+        // B's trace through A's own job: A's Tempo org does not have it.
+        { method: 'GET', url: () => `/api/v1/discover/${aDiscovery}/traces/${traceOfB}`, check: notFound },
+      ],
       'GET /api/v1/audit': [
         {
           method: 'GET',
@@ -754,7 +799,8 @@ describe('tenant isolation', () => {
     expect(Object.keys(attempts).filter((r) => !routes.includes(r))).toEqual([]);
 
     for (const route of Object.keys(attempts).filter((r) => routes.includes(r))) {
-      for (const a of attempts[route]) {
+      for (const attempt of attempts[route]) {
+        const a = { ...attempt, url: typeof attempt.url === 'function' ? attempt.url() : attempt.url };
         const r = await call(TOKEN_A, a.method, a.url, a.body);
         const sent = `${a.url} ${JSON.stringify(a.body ?? '')}`;
         for (const m of markers.filter((x) => !sent.includes(x))) {
@@ -786,6 +832,12 @@ describe('tenant isolation', () => {
       violations: Array<{ traceId: string }>;
     };
     expect([aDone.status, aDone.violations.map((v) => v.traceId)]).toEqual(['done', [V]]);
+
+    // A's discovery read A's traces only: none of B's suggestions, nothing adopted into A's rules from B.
+    await sidecar.discovery.idle('a');
+    const aFound = (await call(TOKEN_A, 'GET', `/api/v1/discover/${aDiscovery}`)).json;
+    expect(aFound.state).toBe('done');
+    expect(aFound.suggestions.map((x: { id: string }) => x.id)).not.toContain(sgB);
 
     // Nothing of B changed.
     expect(await snapshotB()).toEqual(bBefore);

@@ -1,4 +1,5 @@
 import { check, checkUsage } from './check';
+import { discover, discoverUsage } from './discover';
 import type { Command } from './io';
 import { replay, replayUsage } from './replay';
 import { serve, serveUsage } from './serve';
@@ -8,6 +9,7 @@ import { test, testUsage } from './test';
 /** The `betrace` subcommands: one entry each. */
 export const commands: Record<string, { run: Command; usage: string; summary: string }> = {
   check: { run: check, usage: checkUsage, summary: 'validate rule files (exit 1 on errors)' },
+  discover: { run: discover, usage: discoverUsage, summary: 'propose rules: mine invariants from OTLP/JSON trace files or a time range in Tempo' },
   test: { run: test, usage: testUsage, summary: 'evaluate rules over OTLP/JSON trace files' },
   replay: { run: replay, usage: replayUsage, summary: 'evaluate rules over a past time range in Tempo' },
   serve: { run: serve, usage: serveUsage, summary: 'run the sidecar: OTLP receiver, evaluation, signals, API' },

@@ -7,6 +7,16 @@ export const testUsage = 'betrace test <rule files or directories...> --traces <
 
 export const TRACE_EXTENSIONS = ['.json', '.ndjson', '.jsonl'];
 
+/** The OTLP/JSON trace files named by files and directories (walked for TRACE_EXTENSIONS); a missing path is a UsageError. */
+export function traceFilesOf(paths: string[], cwd: string): string[] {
+  return expandPaths(paths, TRACE_EXTENSIONS, cwd);
+}
+
+/** The traces of one OTLP/JSON file (one request, or one per line); throws with the decoder's message when malformed. */
+export function readTraceFile(file: string): Trace[] {
+  return decodeOtlpJsonText(fs.readFileSync(file, 'utf8'));
+}
+
 interface TestArgs {
   rules: string[];
   traces: string[];
@@ -49,7 +59,7 @@ export const test: Command = async (args, io) => {
   let traceFiles: string[];
   try {
     loaded = loadRules(parsed.rules, io.cwd);
-    traceFiles = expandPaths(parsed.traces, TRACE_EXTENSIONS, io.cwd);
+    traceFiles = traceFilesOf(parsed.traces, io.cwd);
   } catch (e) {
     io.stderr(`betrace test: ${(e as Error).message}\n`);
     return EXIT_BAD_INPUT;

@@ -56,7 +56,7 @@ export async function scanWindow(
 }
 
 /** Every trace a query matches in [from, to): splits saturated windows until none is. */
-async function searchAll(client: TempoClient, q: string, fromMs: number, toMs: number, limit: number, log: Logger, counters: ScanCounters): Promise<string[]> {
+export async function searchAll(client: TempoClient, q: string, fromMs: number, toMs: number, limit: number, log: Logger, counters: ScanCounters): Promise<string[]> {
   const hits = await client.search({ q, start: Math.floor(fromMs / 1000), end: Math.ceil(toMs / 1000), limit });
   counters.searches++;
   if (hits.length < limit) {

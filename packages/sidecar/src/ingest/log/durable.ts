@@ -33,6 +33,8 @@ export interface DurableIngestOptions {
   log: Logger;
   now: () => number;
   crash?: CrashHook;
+  /** The history of recent traces: takes the segments the log lets go, and wants them closed after rollAfterMs. */
+  history?: { retire(file: string): Promise<void>; rollAfterMs: number };
 }
 
 /** BETRACE_TEST_CRASH_AT=<point>:<n>: SIGKILL the process the n-th time it reaches <point> (crash tests only). */
@@ -87,7 +89,17 @@ export class DurableIngest {
       return;
     }
     const { log: logger, store } = this.options;
-    this.log = await IngestLog.open({ dir: this.options.dir, fsync: this.options.fsync, segmentBytes: this.options.segmentBytes, maxBytes: this.options.maxBytes, crash: this.options.crash });
+    const history = this.options.history;
+    this.log = await IngestLog.open({
+      dir: this.options.dir,
+      fsync: this.options.fsync,
+      segmentBytes: this.options.segmentBytes,
+      maxBytes: this.options.maxBytes,
+      crash: this.options.crash,
+      retire: history && ((file) => history.retire(file)),
+      rollAfterMs: history?.rollAfterMs,
+      now: this.options.now,
+    });
     const now = this.options.now();
     let skipped = 0;
     const { batches, cutBytes } = await this.log.recover((batch, position) => {

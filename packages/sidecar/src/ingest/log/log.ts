@@ -6,7 +6,7 @@
  *
  * Every record has a position: segment number × 2^24 + its index in the segment. Positions only
  * grow, so "everything before position P is settled" is one number, and segments wholly below
- * it are deleted (truncate). At start the log is read back (recover) and a new segment is begun;
+ * it are deleted (truncate), or handed to the history (`retire`) when it keeps recent traces. At start the log is read back (recover) and a new segment is begun;
  * a torn tail (a crash mid-write) fails its checksum and is cut off the file.
  */
 import { promises as fsp } from 'fs';
@@ -39,6 +39,14 @@ export interface IngestLogOptions {
   /** The log never holds more than this: appends beyond it are refused (LogFull). */
   maxBytes: number;
   crash?: CrashHook;
+  /**
+   * Takes a segment no longer needed instead of deleting it (the history moves it away); it must
+   * leave `file` gone when it resolves. Undefined: segments are deleted.
+   */
+  retire?: (file: string) => Promise<void>;
+  /** A segment holding records is closed at the next write once it is this old (so the history gets recent traces soon). */
+  rollAfterMs?: number;
+  now?: () => number;
 }
 
 /** The log holds maxBytes already: the sender should retry once evaluated traces let segments go. */
@@ -62,7 +70,7 @@ function segmentPath(dir: string, n: number): string {
 export class IngestLog {
   /** Closed segments, oldest first. */
   private readonly sealed: Segment[] = [];
-  private active: { number: number; bytes: number; records: number; file: fsp.FileHandle } | undefined;
+  private active: { number: number; bytes: number; records: number; file: fsp.FileHandle; openedAt: number } | undefined;
   private queue: Pending[] = [];
   private queuedBytes = 0;
   private busy = false;
@@ -199,7 +207,13 @@ export class IngestLog {
     let deleted = 0;
     while (this.sealed.length > 0 && this.sealed[0].number < keepFrom) {
       const seg = this.sealed.shift()!;
-      await fsp.rm(segmentPath(this.options.dir, seg.number), { force: true });
+      const file = segmentPath(this.options.dir, seg.number);
+      if (this.options.retire !== undefined) {
+        // The history never holds the log back: a segment it could not take is deleted.
+        await this.options.retire(file).catch(() => fsp.rm(file, { force: true }));
+      } else {
+        await fsp.rm(file, { force: true });
+      }
       deleted++;
     }
     return deleted;
@@ -260,7 +274,9 @@ export class IngestLog {
     const bytes = group.reduce((n, p) => n + p.frame.length, 0);
     const crash = this.options.crash;
     try {
-      if (this.mustRoll || this.active === undefined || this.active.bytes >= this.options.segmentBytes || this.active.records + group.length >= INDEX_BITS) {
+      const rollAfter = this.options.rollAfterMs;
+      const old = rollAfter !== undefined && this.active !== undefined && this.active.records > 0 && (this.options.now ?? Date.now)() - this.active.openedAt >= rollAfter;
+      if (this.mustRoll || this.active === undefined || old || this.active.bytes >= this.options.segmentBytes || this.active.records + group.length >= INDEX_BITS) {
         await this.roll();
       }
       const seg = this.active!;
@@ -326,7 +342,7 @@ export class IngestLog {
       }
     }
     const old = this.active;
-    this.active = { number: last + 1, bytes: 0, records: 0, file };
+    this.active = { number: last + 1, bytes: 0, records: 0, file, openedAt: (this.options.now ?? Date.now)() };
     this.mustRoll = false;
     if (old !== undefined) {
       this.sealed.push({ number: old.number, bytes: old.bytes });

@@ -82,6 +82,46 @@ export function framedPayload(buf: Buffer, offset: number): Buffer | undefined {
   return crc32(payload) === buf.readUInt32LE(offset + 4) ? payload : undefined;
 }
 
+/** A record's tenant, receive time and media type, and where its body starts: read without copying the body. */
+export interface RecordHeader {
+  tenant: string;
+  receivedAt: number;
+  protobuf: boolean;
+  bodyOffset: number;
+}
+
+/** The header of a payload whose checksum held (history reads records of every tenant and decodes only one's bodies). */
+export function readHeader(p: Buffer): RecordHeader {
+  try {
+    let at = 0;
+    const version = p.readUInt8(at++);
+    if (version !== VERSION) {
+      throw new CorruptRecord(`unknown ingest log record version ${version}`);
+    }
+    const receivedAt = p.readDoubleLE(at);
+    at += 8;
+    const protobuf = p.readUInt8(at++) === 1;
+    const tenantLength = p.readUInt16LE(at);
+    at += 2;
+    const tenant = p.toString('utf8', at, at + tenantLength);
+    at += tenantLength;
+    const count = p.readUInt8(at++);
+    for (let i = 0; i < count; i++) {
+      at += 1 + 8;
+      at += 2 + p.readUInt16LE(at);
+    }
+    if (at > p.length) {
+      throw new CorruptRecord('ingest log record shorter than its header');
+    }
+    return { tenant, receivedAt, protobuf, bodyOffset: at };
+  } catch (e) {
+    if (e instanceof RangeError) {
+      throw new CorruptRecord(`ingest log record shorter than its header: ${e.message}`);
+    }
+    throw e;
+  }
+}
+
 /** Decodes a payload whose checksum held; a CorruptRecord means a version or layout we cannot read. */
 export function decodePayload(p: Buffer): BatchRecord {
   try {
