@@ -78,13 +78,23 @@ export class ConfigError extends Error {
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `500ms`, `10s`, `2m`, `1h`, `7d` (or a plain number of milliseconds) → milliseconds. */
+/**
+ * `500ms`, `10s`, `2m`, `1h`, `7d` → milliseconds. The unit is required: `DECISION_WAIT=10` meaning
+ * 10 milliseconds, silently, is a trap (the author meant seconds), so a bare number is refused.
+ */
 export function parseDuration(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(text);
   if (!m) {
     return undefined;
   }
-  return Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']);
+  return Math.round(Number(m[1]) * UNITS[m[2]]);
+}
+
+/** The complaint about a duration setting: a bare number is told it lacks a unit. */
+export function durationProblem(text: string): string {
+  return /^\s*\d+(?:\.\d+)?\s*$/.test(text)
+    ? `a duration needs a unit (ms, s, m, h or d), such as ${text.trim()}s or ${text.trim()}ms; got ${JSON.stringify(text)}`
+    : `expected a duration such as 500ms, 10s or 2m, got ${JSON.stringify(text)}`;
 }
 
 /** `10MiB`, `512KiB`, `4MB`, or a plain number of bytes. */
@@ -159,7 +169,7 @@ export function loadConfig(env: Env): SidecarConfig {
     const v = str(name) ?? fallback;
     const ms = parseDuration(v);
     if (ms === undefined || ms <= 0) {
-      throw new ConfigError(name, `expected a duration such as 500ms, 10s or 2m, got ${JSON.stringify(v)}`);
+      throw new ConfigError(name, ms === undefined ? durationProblem(v) : `expected a duration such as 500ms, 10s or 2m, got ${JSON.stringify(v)}`);
     }
     return ms;
   };

@@ -55,7 +55,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ HISTORY_MAX_AGE: '90m' }).historyMaxAgeMs).toBe(90 * 60_000);
     expect(() => loadConfig({ HISTORY_MAX_BYTES: 'lots' })).toThrow('HISTORY_MAX_BYTES: expected a size such as 256MiB, or 0 or off for no history, got "lots"');
     expect(() => loadConfig({ HISTORY_MAX_BYTES: '-1MiB' })).toThrow(ConfigError);
-    expect(() => loadConfig({ HISTORY_MAX_AGE: '0' })).toThrow('HISTORY_MAX_AGE: expected a duration such as 500ms, 10s or 2m, got "0"');
+    expect(() => loadConfig({ HISTORY_MAX_AGE: '0' })).toThrow('HISTORY_MAX_AGE: a duration needs a unit (ms, s, m, h or d), such as 0s or 0ms; got "0"');
     expect(() => loadConfig({ HISTORY_MAX_AGE: 'a week' })).toThrow(ConfigError);
   });
 
@@ -66,7 +66,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ EVAL_WORKERS: '65' })).toThrow('EVAL_WORKERS: expected auto or a whole number from 0 to 64, got "65"');
     expect(() => loadConfig({ EVAL_WORKERS: 'many' })).toThrow(ConfigError);
     expect(loadConfig({ EVAL_BUDGET: '250ms' }).evalBudgetMs).toBe(250);
-    expect(() => loadConfig({ EVAL_BUDGET: '0' })).toThrow('EVAL_BUDGET: expected a duration');
+    expect(() => loadConfig({ EVAL_BUDGET: '0s' })).toThrow('EVAL_BUDGET: expected a duration');
   });
 
   it('reads the ingest log policy and refuses a bad one, naming the variable', () => {
@@ -84,6 +84,14 @@ describe('loadConfig', () => {
     expect(parseDuration('1.5s')).toBe(1500);
     expect(parseDuration('10 s')).toBe(10_000);
     expect(parseDuration('ten')).toBeUndefined();
+    expect(parseDuration('10')).toBeUndefined();
+  });
+
+  it('refuses a duration without a unit, saying it needs one', () => {
+    expect(() => loadConfig({ DECISION_WAIT: '10' })).toThrow('DECISION_WAIT: a duration needs a unit (ms, s, m, h or d), such as 10s or 10ms; got "10"');
+    expect(() => loadConfig({ EVAL_BUDGET: '1.5' })).toThrow('EVAL_BUDGET: a duration needs a unit');
+    expect(() => loadConfig({ INGEST_FSYNC: 'interval:100' })).toThrow(/^INGEST_FSYNC: /);
+    expect(loadConfig({ DECISION_WAIT: '10s' }).decisionWaitMs).toBe(10_000);
   });
 
   it.each<[Record<string, string>, string]>([
