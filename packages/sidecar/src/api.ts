@@ -72,6 +72,8 @@ export interface ApiOptions {
   /** Each rule's skipped evaluations, shown as `skipped` by GET /api/v1/rules and /api/v1/rules/:id. */
   ruleSkips: RuleSkips;
   metrics: Metrics;
+  /** The signal writers configured (`otlp`, `grafana`, `webhook`): /metrics reports a queue for these only. */
+  writers: readonly string[];
   log: Logger;
   now: () => number;
   ready: () => boolean;
@@ -279,7 +281,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
         return res.code(401).send({ error: 'unauthorized', message: 'send Authorization: Bearer <METRICS_TOKEN>' });
       }
     }
-    for (const writer of ['otlp', 'grafana', 'webhook']) {
+    for (const writer of options.writers) {
       options.metrics.writerQueue.set({ writer }, store.outboxDepth(writer));
     }
     res.type(options.metrics.registry.contentType);

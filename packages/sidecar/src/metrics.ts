@@ -2,7 +2,7 @@
  * The sidecar's Prometheus metrics, with the names of the telemetry contract. One registry per
  * sidecar instance (no global registry), so tests can run several sidecars in one process.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -24,5 +24,11 @@ export class Metrics {
   readonly pollUnavailable = new Counter({ name: 'betrace_poll_unavailable_traces_total', help: 'Traces Tempo search listed but trace-by-id never returned, after every retry of their window, by tenant.', labelNames: ['tenant'], registers: [this.registry] });
   readonly pollLag = new Gauge({ name: 'betrace_poll_lag_seconds', help: 'How far behind real time pull mode is, by tenant.', labelNames: ['tenant'], registers: [this.registry] });
   readonly evidenceRecords = new Counter({ name: 'betrace_evidence_records_total', help: 'Compliance evidence records written, by tenant (usage).', labelNames: ['tenant'], registers: [this.registry] });
-  readonly writerQueue = new Gauge({ name: 'betrace_writer_queue', help: 'Signals waiting in a writer’s outbox.', labelNames: ['writer'], registers: [this.registry] });
+  readonly writerQueue = new Gauge({ name: 'betrace_writer_queue', help: 'Signals waiting in a writer’s outbox (configured writers only).', labelNames: ['writer'], registers: [this.registry] });
+
+  constructor() {
+    // The standard process and Node.js runtime series every Prometheus user expects
+    // (process_cpu_seconds_total, process_resident_memory_bytes, nodejs_eventloop_lag_seconds, …).
+    collectDefaultMetrics({ register: this.registry });
+  }
 }

@@ -457,6 +457,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         rules,
         ruleSkips,
         metrics,
+        writers: writerList.map((w) => w.name),
         log,
         now,
         ready: () => rulesLoaded && store.db.open && accepting && ingest.health.healthy,

@@ -98,6 +98,16 @@ describe('OTLP receiver → assembly → evaluation → signals', () => {
     expect(metrics).toMatch(/betrace_traces_evaluated_total\{tenant="default"\} 2/);
   });
 
+  it('serves the standard process and Node.js series, and writer queues only for the writers configured', async () => {
+    const none = await (await fetch(`${(await sidecar()).api}/metrics`)).text();
+    for (const series of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+      expect(none).toMatch(new RegExp(`^${series} `, 'm'));
+    }
+    expect(none).not.toMatch(/^betrace_writer_queue\{/m);
+    const hooked = await (await fetch(`${(await sidecar({ WEBHOOK_URL: 'http://127.0.0.1:9/hook' })).api}/metrics`)).text();
+    expect([...hooked.matchAll(/^betrace_writer_queue\{writer="([a-z]+)"\} 0$/gm)].map((m) => m[1])).toEqual(['webhook']);
+  });
+
   it('counts spans of a trace that was let go as late', async () => {
     const r = await sidecar({ DECISION_WAIT: '10s', MAX_TRACE_AGE: '60s' });
     const json = example('no-auto-approve', 'satisfies');
