@@ -179,6 +179,23 @@ describe('invalid ids and timestamps', () => {
   });
 });
 
+describe('OTLP signals other than traces', () => {
+  it.each(['logs', 'metrics'])('answers /v1/%s with 404 saying BeTrace takes traces only, in JSON and protobuf', async (signal) => {
+    const r = await sidecar();
+    const url = r.otlp.replace('/v1/traces', `/v1/${signal}`);
+    const json = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resourceLogs":[]}' });
+    expect(json.status).toBe(404);
+    const body = (await json.json()) as { code: number; message: string };
+    expect(body.message).toMatch(new RegExp(`^BeTrace takes traces only \\(POST /v1/traces\\); send ${signal} to `));
+    expect(body.code).toBe(5);
+    const proto = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.alloc(0) });
+    expect(proto.status).toBe(404);
+    expect((RpcStatus.toObject(RpcStatus.decode(new Uint8Array(await proto.arrayBuffer()))) as { message?: string }).message).toBe(body.message);
+    // Nothing of it was taken as trace data.
+    expect(await (await fetch(`${r.api}/metrics`)).text()).not.toMatch(/^betrace_(ingest_bytes|spans_received)_total\{[^}]*\} [1-9]/m);
+  });
+});
+
 describe('paging on the REST API', () => {
   it.each([
     ['/api/v1/signals?limit=1e12', /^querystring\/limit must be <= 1000$/],

@@ -41,6 +41,13 @@ const JSON_TYPE = 'application/json';
 
 /** gRPC status codes used in google.rpc.Status bodies. */
 const INVALID_ARGUMENT = 3;
+const NOT_FOUND = 5;
+
+/** OTLP signals BeTrace does not take, and what it says to an exporter that sends them. */
+const OTHER_SIGNALS: Record<string, string> = {
+  '/v1/logs': 'BeTrace takes traces only (POST /v1/traces); send logs to your logs backend (Loki, the Collector), not to BeTrace',
+  '/v1/metrics': 'BeTrace takes traces only (POST /v1/traces); send metrics to your metrics backend (Prometheus, Mimir, the Collector), not to BeTrace',
+};
 const RESOURCE_EXHAUSTED = 8;
 const UNAVAILABLE = 14;
 const UNAUTHENTICATED = 16;
@@ -209,6 +216,9 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
 
   // Who is sending is settled from the headers, before the body is read.
   app.addHook('onRequest', async (req, res) => {
+    if (req.routeOptions.url !== undefined && req.routeOptions.url in OTHER_SIGNALS) {
+      return; // not a secret, and an exporter misconfigured for logs should learn why, with or without a key
+    }
     try {
       identified.set(req, identifyTenant(options.tenants, req.headers).tenant);
     } catch (e) {
@@ -250,6 +260,11 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
   };
   /** Span and byte room promised to batches whose log write is in flight. */
   const reserved = { spans: 0, bytes: 0 };
+
+  for (const [route, message] of Object.entries(OTHER_SIGNALS)) {
+    // Answered before the body is read: nothing of it is kept, counted or logged.
+    app.post(route, async (req, res) => reply(res, contentType(req) === PROTOBUF, 404, NOT_FOUND, message));
+  }
 
   app.post('/v1/traces', async (req, res) => {
     const tenant = identified.get(req)!;
