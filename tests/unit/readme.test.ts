@@ -200,6 +200,14 @@ describe('the README’s commands', () => {
     } finally {
       const code = await stopNpm(child);
       expect([code, output()]).toEqual([0, expect.stringContaining('draining')]);
+      // The start-up lines in the order a newcomer needs them, and a last line once it is down.
+      const out = output();
+      const at = (text: string) => out.indexOf(text);
+      expect(at('generated API token')).toBeGreaterThanOrEqual(0);
+      expect(at('generated API token')).toBeLessThan(at('writers: none'));
+      expect(at('writers: none')).toBeLessThan(at('BeTrace is running'));
+      expect(out).not.toContain('ingest is open to the network'); // loopback by default
+      expect(at('"msg":"stopped"')).toBeGreaterThan(at('draining'));
     }
     expect(await portFree(3001)).toBe(true);
     expect(await portFree(4318)).toBe(true);

@@ -34,6 +34,8 @@ export interface SidecarConfig {
   webhookSecret: string | undefined;
   webhookFormat: 'json' | 'slack';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `auto` (pretty on a terminal, JSON otherwise), `json` or `pretty`. */
+  logFormat: 'auto' | 'json' | 'pretty';
   /** Pull mode is on whenever this is set. */
   tempoUrl: string | undefined;
   tempoOrgId: string | undefined;
@@ -113,7 +115,8 @@ type Env = Record<string, string | undefined>;
 /** The documented defaults (README "Configuration"). */
 export const DEFAULTS = {
   DATA_DIR: './data',
-  HOST: '0.0.0.0',
+  /** Loopback: reachable from this machine only until HOST says otherwise (the image sets 0.0.0.0). */
+  HOST: '127.0.0.1',
   OTLP_PORT: 4318,
   API_PORT: 3001,
   DECISION_WAIT: '10s',
@@ -123,6 +126,7 @@ export const DEFAULTS = {
   MAX_BODY_BYTES: '16MiB',
   WEBHOOK_FORMAT: 'json',
   LOG_LEVEL: 'info',
+  LOG_FORMAT: 'auto',
   POLL_INTERVAL: '30s',
   POLL_SETTLE: '2m',
   POLL_START: '15m',
@@ -250,6 +254,7 @@ export function loadConfig(env: Env): SidecarConfig {
     webhookSecret: str('WEBHOOK_SECRET'),
     webhookFormat: oneOf('WEBHOOK_FORMAT', ['json', 'slack'] as const, DEFAULTS.WEBHOOK_FORMAT),
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, DEFAULTS.LOG_LEVEL),
+    logFormat: oneOf('LOG_FORMAT', ['auto', 'json', 'pretty'] as const, DEFAULTS.LOG_FORMAT),
     tempoUrl: url('TEMPO_URL'),
     tempoOrgId: str('TEMPO_ORG_ID'),
     tempoToken: str('TEMPO_TOKEN'),

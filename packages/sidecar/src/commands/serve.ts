@@ -1,14 +1,20 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import pino from 'pino';
 import { ConfigError, loadConfig } from '../config';
 import { gatewayUrl } from '../ingest/gateway';
+import { createLogger } from '../logFormat';
 import { createSidecar, Sidecar } from '../sidecar';
 import { TenantsFileError } from '../tenants';
+import { shownUrl } from '../writers';
 import type { Command } from './io';
 import { EXIT_BAD_INPUT } from './io';
 
 export const serveUsage = 'betrace serve [--gateway]   (configured by environment variables; see the README; --gateway forwards accepted spans to Tempo)';
+
+/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 /** Runs the sidecar until SIGTERM/SIGINT, then drains. */
 export const serve: Command = async (args, io) => {
@@ -36,7 +42,7 @@ export const serve: Command = async (args, io) => {
     // The embedded default in a checkout of BeTrace: its example rules.
     config.rulesDir = examples;
   }
-  const log = pino({ level: config.logLevel, name: 'betrace' });
+  const log = createLogger(config.logLevel, config.logFormat);
   let sidecar: Sidecar;
   try {
     sidecar = createSidecar(config, { logger: log });
@@ -48,21 +54,46 @@ export const serve: Command = async (args, io) => {
     throw e;
   }
   const { otlpPort, apiPort } = await sidecar.start();
-  log.info(
-    { otlp: `http://localhost:${otlpPort}/v1/traces`, api: `http://localhost:${apiPort}/api/v1`, dataDir: config.dataDir },
-    `BeTrace is running: send OTLP/HTTP traces to http://localhost:${otlpPort}/v1/traces; read signals at http://localhost:${apiPort}/api/v1/signals`,
-  );
-  log.info({ tenants: sidecar.tenants.map((t) => t.id) }, config.tenantsFile ? `tenants from ${config.tenantsFile}` : 'single tenant: default');
+  // What a newcomer needs first comes first: the token, the tenants, where signals go, a warning
+  // when anyone on the network may send traces; "running" last, when all of it is said.
   if (sidecar.tokenGenerated) {
     log.info(`generated API token (kept in ${config.dataDir}): ${sidecar.token}`);
   }
+  log.info({ tenants: sidecar.tenants.map((t) => t.id) }, config.tenantsFile ? `tenants from ${config.tenantsFile}` : 'single tenant: default');
+  const writers: Record<string, string> = {};
+  if (config.otlpExportUrl !== undefined) writers.otlp = shownUrl(config.otlpExportUrl);
+  if (config.grafanaUrl !== undefined) writers.grafana = shownUrl(config.grafanaUrl);
+  if (config.webhookUrl !== undefined) writers.webhook = shownUrl(config.webhookUrl);
+  const names = Object.keys(writers);
+  log.info(
+    { writers },
+    names.length === 0
+      ? 'writers: none (signals are kept in the store and served by the API; set OTLP_EXPORT_URL, GRAFANA_URL or WEBHOOK_URL to send them on)'
+      : `writers: ${names.map((n) => `${n} → ${writers[n]}`).join(', ')}`,
+  );
+  if (!isLoopback(config.host) && sidecar.tenants.some((t) => t.openIngest === true)) {
+    log.warn(
+      { host: config.host, otlpPort },
+      `ingest is open to the network without keys: anyone who reaches ${config.host}:${otlpPort} can send traces; set TENANTS_FILE with ingest keys, or HOST=127.0.0.1`,
+    );
+  }
+  log.info(
+    { otlp: `http://localhost:${otlpPort}/v1/traces`, api: `http://localhost:${apiPort}/api/v1`, dataDir: config.dataDir, host: config.host },
+    `BeTrace is running: send OTLP/HTTP traces to http://localhost:${otlpPort}/v1/traces; read signals at http://localhost:${apiPort}/api/v1/signals`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'draining');
-      sidecar.stop().then(resolve, (e: unknown) => {
-        log.error({ err: e }, 'drain failed');
-        resolve();
-      });
+      sidecar.stop().then(
+        () => {
+          log.info('stopped');
+          resolve();
+        },
+        (e: unknown) => {
+          log.error({ err: e }, 'drain failed');
+          resolve();
+        },
+      );
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
