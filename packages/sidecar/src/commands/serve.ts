@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, loadConfig, type SidecarConfig } from '../config';
 import { gatewayUrl } from '../ingest/gateway';
 import { createLogger } from '../logFormat';
 import { createSidecar, Sidecar } from '../sidecar';
@@ -10,6 +10,56 @@ import type { Command } from './io';
 import { EXIT_BAD_INPUT } from './io';
 
 export const serveUsage = 'betrace serve [--gateway]   (configured by environment variables; see the README; --gateway forwards accepted spans to Tempo)';
+
+const PATH_PROBLEMS: Record<string, string> = {
+  ENOENT: 'does not exist',
+  ENOTDIR: 'is not a directory (or a part of the path is a file)',
+  EEXIST: 'is a file where a directory is needed',
+  EACCES: 'cannot be read or written by this user',
+  EPERM: 'cannot be read or written by this user',
+  EROFS: 'is on a read-only file system',
+  EISDIR: 'is a directory where a file is needed',
+};
+
+/**
+ * A start-up failure the operator can fix, as one line naming the setting and the cause (no
+ * stack trace); undefined for anything else, which is a bug and keeps its stack.
+ */
+export function startupProblem(e: unknown, config: SidecarConfig): string | undefined {
+  const err = e as { code?: unknown; port?: unknown; path?: unknown; address?: unknown; syscall?: unknown };
+  if (typeof err !== 'object' || err === null || typeof err.code !== 'string') {
+    return undefined;
+  }
+  if (err.syscall === 'listen' || err.syscall === 'bind') {
+    const port = typeof err.port === 'number' ? err.port : undefined;
+    const setting = port === config.apiPort && port !== config.otlpPort ? 'API_PORT' : port === config.otlpPort ? 'OTLP_PORT' : 'OTLP_PORT or API_PORT';
+    switch (err.code) {
+      case 'EADDRINUSE':
+        return `${setting}: port ${port} on ${config.host} is already in use (another BeTrace?); stop what holds it or set ${setting} to a free port`;
+      case 'EACCES':
+        return `${setting}: port ${port} needs privileges this user does not have; use a port above 1023`;
+      case 'EADDRNOTAVAIL':
+        return `HOST: ${config.host} is not an address of this machine`;
+      default:
+        return `${setting}: cannot listen on ${config.host}:${port} (${err.code})`;
+    }
+  }
+  if (typeof err.path === 'string' && err.code in PATH_PROBLEMS) {
+    const where: Array<[string, string | undefined]> = [
+      ['TENANTS_FILE', config.tenantsFile],
+      ['RULES_DIR', config.rulesDir],
+      ['DATA_DIR', config.dataDir],
+    ];
+    const resolved = path.resolve(err.path);
+    const setting = where.find(([, p]) => p !== undefined && p !== ':memory:' && (resolved === path.resolve(p) || resolved.startsWith(path.resolve(p) + path.sep)));
+    const name = setting?.[0] ?? 'a file the sidecar needs';
+    return `${name}: ${err.path} ${PATH_PROBLEMS[err.code]}`;
+  }
+  if (err.code === 'ENOSPC' || err.code === 'SQLITE_CANTOPEN' || err.code === 'SQLITE_READONLY' || err.code === 'SQLITE_FULL') {
+    return `DATA_DIR: ${config.dataDir} cannot take the store (${err.code})`;
+  }
+  return undefined;
+}
 
 /** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
 export function isLoopback(host: string): boolean {
@@ -43,17 +93,26 @@ export const serve: Command = async (args, io) => {
     config.rulesDir = examples;
   }
   const log = createLogger(config.logLevel, config.logFormat);
-  let sidecar: Sidecar;
+  let sidecar: Sidecar | undefined;
+  let ports: { otlpPort: number; apiPort: number };
   try {
     sidecar = createSidecar(config, { logger: log });
+    ports = await sidecar.start();
   } catch (e) {
     if (e instanceof TenantsFileError || e instanceof ConfigError) {
       io.stderr(`betrace serve: configuration error: ${e.message}\n`);
       return EXIT_BAD_INPUT;
     }
-    throw e;
+    const problem = startupProblem(e, config);
+    if (problem === undefined) {
+      throw e;
+    }
+    log.level = 'silent'; // the one line below says it all; closing what did open needs no account
+    await sidecar?.stop().catch(() => undefined);
+    io.stderr(`betrace serve: ${problem}\n`);
+    return EXIT_BAD_INPUT;
   }
-  const { otlpPort, apiPort } = await sidecar.start();
+  const { otlpPort, apiPort } = ports;
   // What a newcomer needs first comes first: the token, the tenants, where signals go, a warning
   // when anyone on the network may send traces; "running" last, when all of it is said.
   if (sidecar.tokenGenerated) {
