@@ -30,9 +30,19 @@ import { Store } from './store';
 import { TempoClient, TempoMetrics } from './tempo/client';
 import { TempoPoller } from './tempo/poller';
 import { ReplayRunner } from './replay';
-import { defaultTenant, EvidenceKey, loadTenantsFile, Tenant } from './tenants';
+import { defaultTenant, EvidenceKey, loadTenantsFile, sha256Hex, Tenant } from './tenants';
 import { UsageMeter } from './usage';
 import { GrafanaAnnotationWriter, OtlpSignalWriter, OutboxDispatcher, QueuedItem, SignalWriter, WebhookWriter } from './writers';
+
+/** The settings row holding the SHA-256 of the generated API token (never the token). */
+export const API_TOKEN_HASH_SETTING = 'api_token_sha256';
+/** Where data folders from before hashing kept the generated token in plaintext. */
+const LEGACY_API_TOKEN_SETTING = 'api_token';
+
+/** A new API token: 24 random bytes, base64url. */
+export function generateApiToken(): string {
+  return randomBytes(24).toString('base64url');
+}
 import type { OutboxItem } from './store';
 
 export const DEFAULT_TENANT = 'default';
@@ -78,7 +88,11 @@ export interface Sidecar {
   readonly rules: RuleRegistry;
   /** Rule evaluations not completed on a trace (budget or error); record() inside the evaluation's transaction. */
   readonly ruleSkips: RuleSkips;
-  /** The default tenant's plaintext API token; empty with TENANTS_FILE (the file holds only hashes). */
+  /**
+   * The default tenant's plaintext API token when this start knows it: BETRACE_API_TOKEN, or
+   * generated now. Empty otherwise: with TENANTS_FILE, and on later starts of a data folder whose
+   * token was generated (the folder keeps its hash only).
+   */
   readonly token: string;
   /** The tenants: the file's, or the single default tenant. */
   readonly tenants: readonly Tenant[];
@@ -148,14 +162,30 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   if (fileTenants !== undefined) {
     tenants = fileTenants;
   } else {
-    let t = config.apiToken ?? store.getSetting('api_token');
-    if (t === undefined) {
-      t = randomBytes(24).toString('base64url');
-      store.setSetting('api_token', t);
-      tokenGenerated = true;
+    // The data folder keeps the generated token's SHA-256 only (as the tenants file does): the
+    // token is printed once, when generated, and a copy of the folder does not give it away.
+    let hash: string;
+    if (config.apiToken !== undefined) {
+      token = config.apiToken;
+      hash = sha256Hex(token);
+    } else {
+      const plain = store.getSetting(LEGACY_API_TOKEN_SETTING);
+      if (plain !== undefined) {
+        // A data folder from before hashing: keep its token working, forget the plaintext.
+        store.setSetting(API_TOKEN_HASH_SETTING, sha256Hex(plain));
+        store.deleteSetting(LEGACY_API_TOKEN_SETTING);
+        token = plain;
+      }
+      let stored = store.getSetting(API_TOKEN_HASH_SETTING);
+      if (stored === undefined) {
+        token = generateApiToken();
+        stored = sha256Hex(token);
+        store.setSetting(API_TOKEN_HASH_SETTING, stored);
+        tokenGenerated = true;
+      }
+      hash = stored;
     }
-    token = t;
-    tenants = [defaultTenant(config, token, storedEvidenceKey(store, DEFAULT_TENANT))];
+    tenants = [defaultTenant(config, hash, storedEvidenceKey(store, DEFAULT_TENANT))];
   }
   if (deps.tenants !== undefined) {
     tenants = deps.tenants.map((t) => ({ ...t })); // tests build tenants in code instead of a file

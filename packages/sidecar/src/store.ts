@@ -443,6 +443,10 @@ export class Store {
     return (this.stmt('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   }
 
+  deleteSetting(key: string): void {
+    this.stmt('DELETE FROM settings WHERE key = ?').run(key);
+  }
+
   setSetting(key: string, value: string): void {
     this.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }

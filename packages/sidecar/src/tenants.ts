@@ -120,11 +120,11 @@ export function matchSecret(presented: string, stored: readonly HashedSecret[]):
   return found;
 }
 
-/** The single tenant of a sidecar without TENANTS_FILE, from the plain variables. */
-export function defaultTenant(config: SidecarConfig, apiToken: string, evidenceKey: EvidenceKey): Tenant {
+/** The single tenant of a sidecar without TENANTS_FILE, from the plain variables; `apiTokenSha256`: hex SHA-256 of its token. */
+export function defaultTenant(config: SidecarConfig, apiTokenSha256: string, evidenceKey: EvidenceKey): Tenant {
   return {
     id: 'default',
-    apiTokens: [{ name: 'BETRACE_API_TOKEN', sha256: sha256Hex(apiToken), forwardsUser: true }],
+    apiTokens: [{ name: 'BETRACE_API_TOKEN', sha256: apiTokenSha256, forwardsUser: true }],
     ingestKeys: [],
     openIngest: true,
     tempoOrgId: config.tempoOrgId,

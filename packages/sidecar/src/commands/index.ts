@@ -5,6 +5,7 @@ import { replay, replayUsage } from './replay';
 import { serve, serveUsage } from './serve';
 import { tenants, tenantsUsage } from './tenants';
 import { test, testUsage } from './test';
+import { token, tokenUsage } from './token';
 
 /** The `betrace` subcommands: one entry each. */
 export const commands: Record<string, { run: Command; usage: string; summary: string }> = {
@@ -14,4 +15,5 @@ export const commands: Record<string, { run: Command; usage: string; summary: st
   replay: { run: replay, usage: replayUsage, summary: 'evaluate rules over a past time range in Tempo' },
   serve: { run: serve, usage: serveUsage, summary: 'run the sidecar: OTLP receiver, evaluation, signals, API' },
   tenants: { run: tenants, usage: tenantsUsage, summary: 'hash an API token for the tenants file; check a tenants file' },
+  token: { run: token, usage: tokenUsage, summary: 'rotate the generated API token of a sidecar without a tenants file' },
 };
