@@ -135,8 +135,9 @@ function tokenResolver(tenants: readonly Tenant[]): (presented: string) => { ten
 }
 
 /** A signal as every route answers it: times as ISO 8601 strings, like the rest of the API. */
-function signalJson(s: Signal): Omit<Signal, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string } {
-  return { ...s, createdAt: new Date(s.createdAt).toISOString(), updatedAt: new Date(s.updatedAt).toISOString() };
+function signalJson(s: Signal): Omit<Signal, 'createdAt' | 'updatedAt' | 'anchorNs'> & { createdAt: string; updatedAt: string } {
+  const { anchorNs: _anchor, ...rest } = s; // where the writers place its span: not part of the API
+  return { ...rest, createdAt: new Date(s.createdAt).toISOString(), updatedAt: new Date(s.updatedAt).toISOString() };
 }
 
 /** `from` and `to` of a signals query (epoch ms or ISO 8601), or the problem with them. */

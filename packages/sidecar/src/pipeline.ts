@@ -102,6 +102,11 @@ export class Pipeline {
       const rule = byId.get(v.ruleId)!;
       const span = spansById.get(v.boundSpanId ?? v.matchedSpanIds[0] ?? '') ?? trace.rootSpan;
       const s: NewSignal = { violation: this.redacted(tenant, v, spansById.get(v.boundSpanId ?? '')), ruleVersion: outcome.evaluated.find((e) => e.id === v.ruleId)?.version ?? rule.version, ruleName: this.redactorOf(tenant).text(rule.compiled.definition.name), source };
+      // The signal span's place in the trace: where the span it points at ends (else the trace's end).
+      const anchor = span?.endNs ?? (trace.endNs > 0n ? trace.endNs : undefined);
+      if (anchor !== undefined && anchor > 0n) {
+        s.anchorNs = anchor;
+      }
       if (span !== undefined && span.service !== '') {
         s.service = span.service;
       }

@@ -40,6 +40,8 @@ export interface Signal {
   service?: string;
   createdAt: number;
   updatedAt: number;
+  /** Unix ns (decimal) inside the violating trace where its signal span goes; absent on signals from before. */
+  anchorNs?: string;
 }
 
 export interface SignalChange {
@@ -255,6 +257,9 @@ const MIGRATIONS: string[] = [
    CREATE TABLE discovery_dismissals (
      tenant TEXT NOT NULL, suggestion_id TEXT NOT NULL, job_id TEXT NOT NULL, dismissed_at INTEGER NOT NULL, dismissed_by TEXT NOT NULL,
      PRIMARY KEY (tenant, suggestion_id));`,
+  // Where a signal's span goes in its trace: the end of the span it points at (decimal unix ns),
+  // so the signal span sits inside the violating trace instead of stretching it to detection time.
+  `ALTER TABLE signals ADD COLUMN anchor_ns TEXT;`,
 ];
 
 /** One change, as the audit log keeps it: who did what to which thing, with the state before and after. */
@@ -332,6 +337,7 @@ interface SignalRow {
   service: string | null;
   created_at: number;
   updated_at: number;
+  anchor_ns: string | null;
 }
 
 function toSignal(r: SignalRow): Signal {
@@ -353,6 +359,9 @@ function toSignal(r: SignalRow): Signal {
   if (r.bound_span_id !== null) {
     s.boundSpanId = r.bound_span_id;
   }
+  if (r.anchor_ns !== null) {
+    s.anchorNs = r.anchor_ns;
+  }
   if (r.service !== null) {
     s.service = r.service;
   }
@@ -365,6 +374,8 @@ export interface NewSignal {
   ruleName: string;
   source: SignalSource;
   service?: string;
+  /** Unix ns inside the violating trace where its signal span goes (the end of the span it points at). */
+  anchorNs?: bigint;
 }
 
 export class Store {
@@ -410,8 +421,8 @@ export class Store {
     this.migrate();
     this.insertSignal = this.stmt(
       `INSERT OR IGNORE INTO signals (tenant, id, rule_id, rule_version, rule_name, trace_id, bound_span_id, matched_span_ids,
-         message, severity, status, source, service, created_at, updated_at)
-       VALUES (@tenant, @id, @ruleId, @ruleVersion, @ruleName, @traceId, @boundSpanId, @matched, @message, @severity, 'open', @source, @service, @now, @now)`,
+         message, severity, status, source, service, created_at, updated_at, anchor_ns)
+       VALUES (@tenant, @id, @ruleId, @ruleVersion, @ruleName, @traceId, @boundSpanId, @matched, @message, @severity, 'open', @source, @service, @now, @now, @anchorNs)`,
     );
     this.insertOutbox = this.stmt('INSERT INTO outbox (tenant, writer, signal_id, next_at) VALUES (?, ?, ?, ?)');
   }
@@ -581,6 +592,7 @@ export class Store {
           source: s.source,
           service: s.service ?? null,
           now,
+          anchorNs: s.anchorNs === undefined ? null : String(s.anchorNs),
         });
         if (result.changes === 0) {
           continue;

@@ -83,7 +83,10 @@ function signalSpanId(signalId: string): Buffer {
 /** The telemetry contract's `betrace.signal` span for one signal, as an ExportTraceServiceRequest. */
 export function signalSpanRequest(signal: Signal, version: string, compliance: Array<{ framework: string; control: string }> = []): { resourceSpans: object[] } {
   const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
-  const timeNs = String(BigInt(signal.createdAt) * 1_000_000n);
+  // Inside the violating trace (where the span it points at ends), not at detection time: a span
+  // at detection time would stretch the trace in Tempo to the detection delay. When it was
+  // detected is an attribute.
+  const timeNs = signal.anchorNs ?? String(BigInt(signal.createdAt) * 1_000_000n);
   const parent = signal.boundSpanId ?? signal.matchedSpanIds[0];
   const attributes = [
     str('betrace.signal.id', signal.id),
@@ -94,6 +97,7 @@ export function signalSpanRequest(signal: Signal, version: string, compliance: A
     str('betrace.signal.message', signal.message),
     { key: 'betrace.signal.matched_span_ids', value: { arrayValue: { values: signal.matchedSpanIds.map((id) => ({ stringValue: id })) } } },
     str('betrace.signal.source', signal.source),
+    str('betrace.signal.detected_at', new Date(signal.createdAt).toISOString()),
   ];
   if (compliance.length > 0) {
     attributes.push(str('compliance.framework', compliance[0].framework), str('compliance.control', compliance[0].control));

@@ -107,7 +107,17 @@ describe('writers', () => {
       'betrace.signal.source': 'push',
       'compliance.framework': 'soc2',
       'compliance.control': 'CC7.2',
+      'betrace.signal.detected_at': new Date(signal.createdAt).toISOString(),
     });
+    // Inside the violating trace, where the bound span ends — not at detection time, which would
+    // stretch the trace in Tempo to the detection delay (a year, for these example traces).
+    const bound = (JSON.parse(example('soc2-cc7-2-payment-failures-audited')) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ spanId: string; startTimeUnixNano: string; endTimeUnixNano: string }> }> }> }).resourceSpans
+      .flatMap((r) => r.scopeSpans.flatMap((ss) => ss.spans));
+    const boundSpan = bound.find((b) => b.spanId === signal.boundSpanId)!;
+    const times = span as unknown as { startTimeUnixNano: string; endTimeUnixNano: string };
+    expect([times.startTimeUnixNano, times.endTimeUnixNano]).toEqual([boundSpan.endTimeUnixNano, boundSpan.endTimeUnixNano]);
+    const traceEnd = bound.reduce((m, b) => (BigInt(b.endTimeUnixNano) > m ? BigInt(b.endTimeUnixNano) : m), 0n);
+    expect(BigInt(times.endTimeUnixNano) <= traceEnd).toBe(true);
   });
 
   it('post one Grafana annotation per signal, and fold a storm of one rule in one minute into one', async () => {
