@@ -28,6 +28,17 @@ export interface SidecarConfig {
   maxBufferBytes: number;
   maxBodyBytes: number;
   otlpExportUrl: string | undefined;
+  /**
+   * Where signal and evidence spans are POSTed: OTLP_EXPORT_URL (a base URL or the full path), or
+   * the standard OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (as given) / OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/traces).
+   */
+  otlpExportTracesUrl: string | undefined;
+  /** OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_TRACES_HEADERS (the latter wins per key). */
+  otlpExportHeaders: Record<string, string>;
+  /** OTEL_EXPORTER_OTLP_TRACES_TIMEOUT / OTEL_EXPORTER_OTLP_TIMEOUT (milliseconds, as the OpenTelemetry spec says); default 10 s. */
+  otlpExportTimeoutMs: number;
+  /** OTEL_EXPORTER_OTLP_(TRACES_)COMPRESSION=gzip. */
+  otlpExportGzip: boolean;
   grafanaUrl: string | undefined;
   grafanaToken: string | undefined;
   webhookUrl: string | undefined;
@@ -154,6 +165,63 @@ export function parseFsyncPolicy(text: string): FsyncPolicy | undefined {
   return everyMs !== undefined && everyMs > 0 ? { mode: 'interval', everyMs } : undefined;
 }
 
+/** `k1=v1,k2=v2` with URL-encoded values (the OpenTelemetry exporter spec's header format). */
+export function parseOtlpHeaders(name: string, text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? '' : part.slice(0, eq).trim();
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) {
+      throw new ConfigError(name, `expected key=value pairs separated by commas, got ${JSON.stringify(part.trim())}`);
+    }
+    let value: string;
+    try {
+      value = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      throw new ConfigError(name, `the value of ${key} is not URL-encoded correctly`);
+    }
+    out[key.toLowerCase()] = value;
+  }
+  return out;
+}
+
+/**
+ * BeTrace's own OTLP exporter (signal and evidence spans): OTLP_EXPORT_URL, else the standard
+ * OTEL_EXPORTER_OTLP_* variables every OpenTelemetry user already sets.
+ */
+function otlpExport(
+  url: (name: string) => string | undefined,
+  str: (name: string) => string | undefined,
+): Pick<SidecarConfig, 'otlpExportUrl' | 'otlpExportTracesUrl' | 'otlpExportHeaders' | 'otlpExportTimeoutMs' | 'otlpExportGzip'> {
+  const own = url('OTLP_EXPORT_URL');
+  const traces = url('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const base = url('OTEL_EXPORTER_OTLP_ENDPOINT');
+  const otlpExportUrl = own ?? traces ?? base;
+  const otlpExportTracesUrl = own !== undefined ? (/\/v1\/traces$/.test(own) ? own : `${own}/v1/traces`) : traces ?? (base !== undefined ? `${base}/v1/traces` : undefined);
+  const headers = (name: string) => {
+    const v = str(name);
+    return v === undefined ? {} : parseOtlpHeaders(name, v);
+  };
+  const timeoutName = str('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT' : 'OTEL_EXPORTER_OTLP_TIMEOUT';
+  const timeout = str(timeoutName);
+  if (timeout !== undefined && (!/^\d+$/.test(timeout) || Number(timeout) <= 0)) {
+    throw new ConfigError(timeoutName, `expected a whole number of milliseconds above 0 (the OpenTelemetry spec's unit), got ${JSON.stringify(timeout)}`);
+  }
+  const compressionName = str('OTEL_EXPORTER_OTLP_TRACES_COMPRESSION') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION' : 'OTEL_EXPORTER_OTLP_COMPRESSION';
+  const compression = str(compressionName) ?? 'none';
+  if (compression !== 'gzip' && compression !== 'none') {
+    throw new ConfigError(compressionName, `expected gzip or none, got ${JSON.stringify(compression)}`);
+  }
+  return {
+    otlpExportUrl,
+    otlpExportTracesUrl,
+    otlpExportHeaders: { ...headers('OTEL_EXPORTER_OTLP_HEADERS'), ...headers('OTEL_EXPORTER_OTLP_TRACES_HEADERS') },
+    otlpExportTimeoutMs: timeout === undefined ? 10_000 : Number(timeout),
+    otlpExportGzip: compression === 'gzip',
+  };
+}
+
 export function loadConfig(env: Env): SidecarConfig {
   const str = (name: string): string | undefined => {
     const v = env[name];
@@ -247,7 +315,7 @@ export function loadConfig(env: Env): SidecarConfig {
     maxBufferSpans: int('MAX_BUFFER_SPANS', DEFAULTS.MAX_BUFFER_SPANS, 1, 1e9),
     maxBufferBytes: bytes('MAX_BUFFER_BYTES', DEFAULTS.MAX_BUFFER_BYTES),
     maxBodyBytes: bytes('MAX_BODY_BYTES', DEFAULTS.MAX_BODY_BYTES),
-    otlpExportUrl: url('OTLP_EXPORT_URL'),
+    ...otlpExport(url, str),
     grafanaUrl: url('GRAFANA_URL'),
     grafanaToken: str('GRAFANA_TOKEN'),
     webhookUrl: url('WEBHOOK_URL'),

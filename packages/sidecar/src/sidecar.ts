@@ -32,7 +32,7 @@ import { TempoPoller } from './tempo/poller';
 import { ReplayRunner } from './replay';
 import { defaultTenant, EvidenceKey, loadTenantsFile, sha256Hex, Tenant } from './tenants';
 import { UsageMeter } from './usage';
-import { GrafanaAnnotationWriter, OtlpSignalWriter, OutboxDispatcher, QueuedItem, SignalWriter, WebhookWriter } from './writers';
+import { GrafanaAnnotationWriter, OtlpExportTarget, OtlpSignalWriter, OutboxDispatcher, QueuedItem, SignalWriter, WebhookWriter } from './writers';
 
 /** The settings row holding the SHA-256 of the generated API token (never the token). */
 export const API_TOKEN_HASH_SETTING = 'api_token_sha256';
@@ -213,8 +213,10 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const orgIdOf = (tenant: string): string | undefined => tenants.find((t) => t.id === tenant)?.tempoOrgId;
   // Writers (OTLP signal spans, Grafana annotations, webhooks) each get an outbox row per signal.
   const writerList: SignalWriter[] = [];
-  if (config.otlpExportUrl) {
-    writerList.push(new OtlpSignalWriter(config.otlpExportUrl, VERSION, (t, ruleId) => store.getRule(t, ruleId)?.definition.compliance ?? [], redactorOf, orgIdOf));
+  const otlpExport: OtlpExportTarget | undefined =
+    config.otlpExportTracesUrl === undefined ? undefined : { url: config.otlpExportTracesUrl, headers: config.otlpExportHeaders, timeoutMs: config.otlpExportTimeoutMs, gzip: config.otlpExportGzip };
+  if (otlpExport) {
+    writerList.push(new OtlpSignalWriter(otlpExport, VERSION, (t, ruleId) => store.getRule(t, ruleId)?.definition.compliance ?? [], redactorOf, orgIdOf));
   }
   // Annotations go to each tenant's Grafana target (the sidecar-wide GRAFANA_URL when it has none).
   const grafanaOf = new Map<string, GrafanaAnnotationWriter>();
@@ -256,8 +258,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     evidenceStore.seedKeys(t.id, t.evidenceKeys, now());
   }
   const evidenceWriters: string[] = [];
-  if (config.otlpExportUrl) {
-    const writer = new OtlpEvidenceWriter(config.otlpExportUrl, VERSION, orgIdOf);
+  if (otlpExport) {
+    const writer = new OtlpEvidenceWriter(otlpExport, VERSION, orgIdOf);
     evidenceWriters.push(writer.name);
     dispatchers.push(new OutboxDispatcher(store, writer, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }, (w, at, limit) => evidenceStore.dueOutbox(w, at, limit)));
   }

@@ -6,6 +6,8 @@
  * first: the signal's message, rule name and service, and the whole request or body.
  */
 import { createHash, createHmac } from 'crypto';
+import { promisify } from 'util';
+import { gzip } from 'zlib';
 import type { Logger } from 'pino';
 import { encodeTraceRequest } from './ingest/otlpProto';
 import type { Metrics } from './metrics';
@@ -28,6 +30,8 @@ export interface OutboxWriter<T extends QueuedItem> {
 export type SignalWriter = OutboxWriter<OutboxItem>;
 
 export class DeliveryError extends Error {}
+
+const gzipAsync = promisify(gzip);
 
 export async function send(url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
   let res: Response;
@@ -129,28 +133,49 @@ export function betraceSpanRequest(tenant: string, version: string, span: object
   };
 }
 
+/** Where and how BeTrace's own spans are exported (config: OTLP_EXPORT_URL or OTEL_EXPORTER_OTLP_*). */
+export interface OtlpExportTarget {
+  /** The full traces URL (…/v1/traces, or the OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given). */
+  url: string;
+  /** Extra headers (OTEL_EXPORTER_OTLP_HEADERS), e.g. an authorization header of a managed backend. */
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  gzip?: boolean;
+}
+
+/** The target of a bare URL (tests, the gateway): a base URL gets /v1/traces. */
+export function otlpTarget(url: string): OtlpExportTarget {
+  return { url: otlpTracesUrl(url) };
+}
+
+/** POSTs one encoded ExportTraceServiceRequest to the target, for a tenant's Tempo org. */
+export async function exportSpans(target: OtlpExportTarget, orgId: string | undefined, body: Uint8Array): Promise<void> {
+  const headers = { ...(target.headers ?? {}), ...otlpHeaders(orgId) };
+  let payload: Uint8Array = body;
+  if (target.gzip === true) {
+    payload = await gzipAsync(body);
+    headers['content-encoding'] = 'gzip';
+  }
+  await send(target.url, { method: 'POST', headers, body: payload }, target.timeoutMs ?? 10_000);
+}
+
 export class OtlpSignalWriter implements SignalWriter {
   readonly name = 'otlp';
-  private readonly url: string;
 
   constructor(
-    exportUrl: string,
+    private readonly target: OtlpExportTarget,
     private readonly version: string,
     private readonly complianceOf: (tenant: string, ruleId: string) => Array<{ framework: string; control: string }>,
     private readonly redactorOf: RedactorOf,
     /** The tenant's Tempo org (X-Scope-OrgID), so a signal span lands in the tenant's own trace. */
     private readonly orgIdOf: (tenant: string) => string | undefined = () => undefined,
-    private readonly timeoutMs = 10_000,
-  ) {
-    this.url = otlpTracesUrl(exportUrl);
-  }
+  ) {}
 
   async deliver(item: OutboxItem): Promise<void> {
     const redactor = this.redactorOf(item.tenant);
     const compliance = this.complianceOf(item.tenant, item.signal.ruleId).map((c) => ({ framework: redactor.text(c.framework), control: redactor.text(c.control) }));
     const request = signalSpanRequest(redactSignal(redactor, item.signal), this.version, compliance);
-    const body = encodeTraceRequest(request);
-    await send(this.url, { method: 'POST', headers: otlpHeaders(this.orgIdOf(item.tenant)), body }, this.timeoutMs);
+    await exportSpans(this.target, this.orgIdOf(item.tenant), encodeTraceRequest(request));
   }
 }
 

@@ -18,6 +18,10 @@ describe('loadConfig', () => {
       maxBufferBytes: 256 * 1024 * 1024,
       maxBodyBytes: 16 * 1024 * 1024,
       otlpExportUrl: undefined,
+      otlpExportTracesUrl: undefined,
+      otlpExportHeaders: {},
+      otlpExportTimeoutMs: 10_000,
+      otlpExportGzip: false,
       grafanaUrl: undefined,
       grafanaToken: undefined,
       webhookUrl: undefined,
@@ -86,6 +90,20 @@ describe('loadConfig', () => {
     expect(parseDuration('10 s')).toBe(10_000);
     expect(parseDuration('ten')).toBeUndefined();
     expect(parseDuration('10')).toBeUndefined();
+  });
+
+  it('reads the standard OTEL_EXPORTER_OTLP_* variables for its own exporter, OTLP_EXPORT_URL first', () => {
+    const base = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' });
+    expect([base.otlpExportUrl, base.otlpExportTracesUrl, base.otlpExportTimeoutMs, base.otlpExportGzip]).toEqual(['http://collector:4318', 'http://collector:4318/v1/traces', 10_000, false]);
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://tempo:4318/custom/traces' }).otlpExportTracesUrl).toBe('http://tempo:4318/custom/traces');
+    expect(loadConfig({ OTLP_EXPORT_URL: 'http://tempo:4318', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).otlpExportTracesUrl).toBe('http://tempo:4318/v1/traces');
+    expect(loadConfig({}).otlpExportTracesUrl).toBeUndefined();
+    const tuned = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Basic%20eDp5, x-a=1', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-a=2', OTEL_EXPORTER_OTLP_TIMEOUT: '2500', OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'gzip' });
+    expect([tuned.otlpExportHeaders, tuned.otlpExportTimeoutMs, tuned.otlpExportGzip]).toEqual([{ authorization: 'Basic eDp5', 'x-a': '2' }, 2500, true]);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'no-equals-sign' })).toThrow('OTEL_EXPORTER_OTLP_HEADERS: expected key=value pairs separated by commas, got "no-equals-sign"');
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_TIMEOUT: '10s' })).toThrow('OTEL_EXPORTER_OTLP_TIMEOUT: expected a whole number of milliseconds above 0');
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_COMPRESSION: 'zstd' })).toThrow('OTEL_EXPORTER_OTLP_COMPRESSION: expected gzip or none, got "zstd"');
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow('OTEL_EXPORTER_OTLP_ENDPOINT: expected an http(s) URL');
   });
 
   it('refuses a duration without a unit, saying it needs one', () => {

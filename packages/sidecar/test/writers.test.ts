@@ -8,6 +8,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import pino from 'pino';
+import { gunzipSync } from 'zlib';
 import { loadConfig } from '../src/config';
 import { ExportTraceServiceRequest } from '../src/ingest/otlpProto';
 import { createSidecar, Sidecar } from '../src/sidecar';
@@ -34,7 +35,7 @@ afterEach(async () => {
   }
 });
 
-async function setup(env: Record<string, string> = {}): Promise<Setup> {
+async function setup(envOf: Record<string, string> | ((sinkUrl: string) => Record<string, string>) = {}): Promise<Setup> {
   const grafana = grafanaDouble();
   const sink = new HttpDouble();
   const webhook = new HttpDouble();
@@ -51,7 +52,7 @@ async function setup(env: Record<string, string> = {}): Promise<Setup> {
     OTLP_EXPORT_URL: o,
     WEBHOOK_URL: `${w}/hook`,
     WEBHOOK_SECRET: 's3cret',
-    ...env,
+    ...(typeof envOf === 'function' ? envOf(o) : envOf),
   });
   const clock = { now: Date.UTC(2026, 10, 25, 12, 0, 0) };
   const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000, writerIntervalMs: 3_600_000, writerBaseDelayMs: 1000 });
@@ -181,6 +182,25 @@ describe('writers', () => {
     await deliverAll(s);
     expect(s.webhook.requests).toHaveLength(4);
     expect(s.sink.requests).toHaveLength(4);
+  });
+
+  it('export to the standard OTEL_EXPORTER_OTLP_* endpoint, with its headers and gzip', async () => {
+    const s = await setup((sink) => ({
+      OTLP_EXPORT_URL: '',
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink,
+      OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20abc,x-team=core',
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-team=payments',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+    }));
+    await ingest(s, example('soc2-cc7-2-payment-failures-audited'));
+    await deliverAll(s);
+    expect(s.sink.requests.length).toBeGreaterThanOrEqual(1);
+    for (const req of s.sink.requests) {
+      expect(req.url).toBe('/v1/traces');
+      expect([req.headers.authorization, req.headers['x-team'], req.headers['content-encoding'], req.headers['content-type']]).toEqual(['Bearer abc', 'payments', 'gzip', 'application/x-protobuf']);
+      const decoded = ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(gunzipSync(req.body))) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ name: string }> }> }> };
+      expect(['betrace.signal', 'compliance.evidence']).toContain(decoded.resourceSpans[0].scopeSpans[0].spans[0].name);
+    }
   });
 
   it('back off exponentially with jitter, capped', () => {

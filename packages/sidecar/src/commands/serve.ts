@@ -120,14 +120,14 @@ export const serve: Command = async (args, io) => {
   }
   log.info({ tenants: sidecar.tenants.map((t) => t.id) }, config.tenantsFile ? `tenants from ${config.tenantsFile}` : 'single tenant: default');
   const writers: Record<string, string> = {};
-  if (config.otlpExportUrl !== undefined) writers.otlp = shownUrl(config.otlpExportUrl);
+  if (config.otlpExportTracesUrl !== undefined) writers.otlp = shownUrl(config.otlpExportTracesUrl);
   if (config.grafanaUrl !== undefined) writers.grafana = shownUrl(config.grafanaUrl);
   if (config.webhookUrl !== undefined) writers.webhook = shownUrl(config.webhookUrl);
   const names = Object.keys(writers);
   log.info(
     { writers },
     names.length === 0
-      ? 'writers: none (signals are kept in the store and served by the API; set OTLP_EXPORT_URL, GRAFANA_URL or WEBHOOK_URL to send them on)'
+      ? 'writers: none (signals are kept in the store and served by the API; set OTLP_EXPORT_URL (or OTEL_EXPORTER_OTLP_ENDPOINT), GRAFANA_URL or WEBHOOK_URL to send them on)'
       : `writers: ${names.map((n) => `${n} → ${writers[n]}`).join(', ')}`,
   );
   if (!isLoopback(config.host) && sidecar.tenants.some((t) => t.openIngest === true)) {

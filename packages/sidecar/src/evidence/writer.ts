@@ -5,7 +5,7 @@
  * rewrites the same span.
  */
 import { encodeTraceRequest } from '../ingest/otlpProto';
-import { betraceSpanRequest, otlpHeaders, otlpTracesUrl, OutboxWriter, send } from '../writers';
+import { betraceSpanRequest, exportSpans, OtlpExportTarget, OutboxWriter } from '../writers';
 import { evidenceAttributes, EvidenceRecord } from './record';
 import type { EvidenceOutboxItem } from './store';
 
@@ -29,20 +29,14 @@ export function evidenceSpanRequest(r: EvidenceRecord, version: string): object 
 
 export class OtlpEvidenceWriter implements OutboxWriter<EvidenceOutboxItem> {
   readonly name = EVIDENCE_WRITER;
-  private readonly url: string;
-
   constructor(
-    exportUrl: string,
+    private readonly target: OtlpExportTarget,
     private readonly version: string,
     /** The tenant's Tempo org (X-Scope-OrgID). */
     private readonly orgIdOf: (tenant: string) => string | undefined = () => undefined,
-    private readonly timeoutMs = 10_000,
-  ) {
-    this.url = otlpTracesUrl(exportUrl);
-  }
+  ) {}
 
   async deliver(item: EvidenceOutboxItem): Promise<void> {
-    const body = encodeTraceRequest(evidenceSpanRequest(item.evidence, this.version));
-    await send(this.url, { method: 'POST', headers: otlpHeaders(this.orgIdOf(item.tenant)), body }, this.timeoutMs);
+    await exportSpans(this.target, this.orgIdOf(item.tenant), encodeTraceRequest(evidenceSpanRequest(item.evidence, this.version)));
   }
 }
