@@ -11,6 +11,7 @@ import pino from 'pino';
 import type { Trace } from '@betrace/evaluator';
 import { loadConfig } from '../src/config';
 import { createSidecar, Sidecar } from '../src/sidecar';
+import { sha256Hex } from '../src/tenants';
 import { root, until } from './support/serve';
 import { jsonBody, protobufBody, shopTrace, TestSpan, traceIdOf } from './support/historyTraces';
 
@@ -52,13 +53,14 @@ async function start(dataDir?: string, env: Record<string, string> = {}): Promis
   return r;
 }
 
-async function call(r: Running, method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${r.api}${url}`, { method, headers: { authorization: 'Bearer history-token', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+async function call(r: Running, method: string, url: string, body?: unknown, token = 'history-token'): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${r.api}${url}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: res.status, json: await res.json() };
 }
 
-async function post(r: Running, spans: readonly TestSpan[], protobuf: boolean): Promise<number> {
-  const res = await fetch(r.otlp, { method: 'POST', headers: { 'content-type': protobuf ? 'application/x-protobuf' : 'application/json' }, body: protobuf ? protobufBody(spans) : jsonBody(spans) });
+async function post(r: Running, spans: readonly TestSpan[], protobuf: boolean, ingestKey?: string): Promise<number> {
+  const headers: Record<string, string> = { 'content-type': protobuf ? 'application/x-protobuf' : 'application/json', ...(ingestKey ? { 'x-api-key': ingestKey } : {}) };
+  const res = await fetch(r.otlp, { method: 'POST', headers, body: protobuf ? protobufBody(spans) : jsonBody(spans) });
   await res.arrayBuffer();
   return res.status;
 }
@@ -86,11 +88,11 @@ interface Job {
   violations: Array<{ ruleId: string; traceId: string }>;
 }
 
-async function replay(r: Running, body: Record<string, unknown>): Promise<Job> {
-  const res = await call(r, 'POST', '/api/v1/replay', body);
+async function replay(r: Running, body: Record<string, unknown>, token = 'history-token', tenant = 'default'): Promise<Job> {
+  const res = await call(r, 'POST', '/api/v1/replay', body, token);
   expect(res.status).toBe(202);
-  await r.sidecar.replay!.idle();
-  return (await call(r, 'GET', `/api/v1/replay/${(res.json as Job).id}`)).json as Job;
+  await r.sidecar.replays.get(tenant)!.idle();
+  return (await call(r, 'GET', `/api/v1/replay/${(res.json as Job).id}`, undefined, token)).json as Job;
 }
 
 describe('history in a served sidecar', () => {
@@ -159,6 +161,43 @@ describe('history in a served sidecar', () => {
     const after = await replay(restarted, { ...range, ruleIds: ['no-auto-approve'], dryRun: true });
     expect(after.violations.map((v) => v.traceId).sort()).toEqual(violating);
   }, 60_000);
+
+  it('replays each tenant’s own traces only, the same trace id in two tenants included', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-history-tenants-'));
+    dirs.push(dir);
+    const rules = path.join(root, 'examples/rules');
+    const file = path.join(dir, 'tenants.yaml');
+    fs.writeFileSync(
+      file,
+      ['a', 'b']
+        .map((t) => `  - id: ${t}\n    apiTokens: [{ name: api, sha256: ${sha256Hex(`token-${t}`)} }]\n    ingestKeys: [{ name: collector, sha256: ${sha256Hex(`ingest-${t}`)} }]\n    rulesDir: ${rules}\n`)
+        .reduce((all, t) => all + t, 'tenants:\n'),
+    );
+    const r = await start(path.join(dir, 'data'), { TENANTS_FILE: file });
+    const t0 = Date.now();
+    const shared = traceIdOf('c0', 1);
+    const onlyA = traceIdOf('ca', 1);
+    const onlyB = traceIdOf('cb', 1);
+    expect(await post(r, shopTrace(shared, t0, ['payment.charge', 'payment.auto_approve']), true, 'ingest-a')).toBe(200);
+    expect(await post(r, shopTrace(onlyA, t0, ['payment.charge', 'payment.skip_verification']), false, 'ingest-a')).toBe(200);
+    expect(await post(r, shopTrace(shared, t0, ['payment.charge']), false, 'ingest-b')).toBe(200); // B's spans of the shared id satisfy the rule
+    expect(await post(r, shopTrace(onlyB, t0, ['payment.charge', 'payment.auto_approve']), true, 'ingest-b')).toBe(200);
+    const inHistory = async (tenant: string) => {
+      const out: string[] = [];
+      for await (const t of r.sidecar.history!.source(tenant, t0 - 60_000, t0 + 60_000)()) out.push(t.traceId);
+      return out.sort();
+    };
+    await until('both tenants’ traces in the history', async () => (await inHistory('a')).length === 2 && (await inHistory('b')).length === 2, 15_000);
+    const range = { from: String(t0 - 60_000), to: String(t0 + 60_000), ruleIds: ['no-auto-approve'], dryRun: true };
+    const a = await replay(r, range, 'token-a', 'a');
+    const b = await replay(r, range, 'token-b', 'b');
+    expect(a).toMatchObject({ source: 'history', status: 'done', tracesFetched: 2 });
+    expect(b).toMatchObject({ source: 'history', status: 'done', tracesFetched: 2 });
+    expect(a.violations.map((v) => v.traceId).sort()).toEqual([shared, onlyA].sort());
+    expect(b.violations.map((v) => v.traceId)).toEqual([onlyB]);
+    // A's job is not B's to read.
+    expect((await call(r, 'GET', `/api/v1/replay/${a.id}`, undefined, 'token-b')).status).toBe(404);
+  }, 30_000);
 
   it('has no history with HISTORY_MAX_BYTES=off or DATA_DIR=:memory:, and replay’s 409 says what is missing', async () => {
     const off = await start(undefined, { HISTORY_MAX_BYTES: 'off' });
