@@ -151,6 +151,14 @@ describe('betrace test', () => {
   });
 });
 
+describe('betrace replay', () => {
+  it('without TEMPO_URL says so, and where the history is replayed instead (exit 2)', async () => {
+    const r = await run(['replay', '--rules', 'examples/rules', '--from', '-1h', '--to', 'now', '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("betrace replay: set TEMPO_URL (and TEMPO_ORG_ID for a multi-tenant Tempo); without Tempo, replay the sidecar's history of recent traces with POST /api/v1/replay\n");
+  });
+});
+
 describe('the built binary', () => {
   it('runs `betrace test --json` as a process (build first: npm run build:packages)', () => {
     const cli = path.join(root, 'packages/sidecar/dist/cli.js');

@@ -513,12 +513,12 @@ describe('RuleEditor: Replay', () => {
 
   it('shows why the sidecar cannot replay', async () => {
     routes['POST /api/v1/replay'] = () => {
-      throw { status: 409, data: { error: 'no_tempo', message: 'replay needs pull mode: set TEMPO_URL' } };
+      throw { status: 409, data: { error: 'no_tempo', message: 'replay needs traces to read: set TEMPO_URL (pull mode), or turn the history of recent traces on (HISTORY_MAX_BYTES is off)' } };
     };
     renderEditor();
     await screen.findByTestId(ids.editor.name);
     fireEvent.click(screen.getByRole('tab', { name: 'Replay' }));
     fireEvent.click(screen.getByTestId(ids.replay.start));
-    expect(await screen.findByTestId(ids.replay.error)).toHaveTextContent('replay needs pull mode: set TEMPO_URL');
+    expect(await screen.findByTestId(ids.replay.error)).toHaveTextContent('replay needs traces to read: set TEMPO_URL (pull mode), or turn the history of recent traces on (HISTORY_MAX_BYTES is off)');
   });
 });

@@ -63,7 +63,8 @@ export const replay: Command = async (args, io) => {
     return EXIT_BAD_INPUT;
   }
   if (!config.tempoUrl) {
-    io.stderr('betrace replay: set TEMPO_URL (and TEMPO_ORG_ID for a multi-tenant Tempo)\n');
+    // The history belongs to the running sidecar (it compresses and evicts its files): it is replayed through its API.
+    io.stderr('betrace replay: set TEMPO_URL (and TEMPO_ORG_ID for a multi-tenant Tempo); without Tempo, replay the sidecar\'s history of recent traces with POST /api/v1/replay\n');
     return EXIT_BAD_INPUT;
   }
   let loaded;

@@ -47,18 +47,28 @@ export function fileName(seq: number, kind: 'pending' | 'compressed' | 'index'):
   return kind === 'pending' ? `${n}.wal` : kind === 'compressed' ? `${n}.seg.br` : `${n}.json`;
 }
 
-/** The index of a raw segment: scans its frames (checksums hold) without decoding bodies. */
+/**
+ * The index of a raw segment: walks its frames by their lengths and reads each header, without
+ * decoding bodies or checking checksums (it runs on the event loop; the log checked them when it
+ * read the segment back, and a reader checks them again on every record it decodes).
+ */
 export function indexOf(seq: number, raw: Buffer, bytes: number): SegmentIndex {
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
   const tenants = new Set<string>();
   let records = 0;
-  for (let offset = 0; ; ) {
-    const payload = framedPayload(raw, offset);
-    if (payload === undefined) {
+  for (let offset = 0; offset + FRAME_HEADER_BYTES <= raw.length; ) {
+    const length = raw.readUInt32LE(offset);
+    if (length === 0 || offset + FRAME_HEADER_BYTES + length > raw.length) {
       break;
     }
-    const h = readHeader(payload);
+    const payload = raw.subarray(offset + FRAME_HEADER_BYTES, offset + FRAME_HEADER_BYTES + length);
+    let h;
+    try {
+      h = readHeader(payload);
+    } catch {
+      break;
+    }
     first = Math.min(first, h.receivedAt);
     last = Math.max(last, h.receivedAt);
     tenants.add(h.tenant);

@@ -358,11 +358,13 @@ export class History {
             let g = open.get(span.traceId);
             if (g === undefined) {
               g = { spans: [], ids: new Set(), dropped: 0, lastReceivedAt: r.receivedAt };
-            } else {
+              open.set(span.traceId, g);
+            } else if (r.receivedAt > g.lastReceivedAt) {
+              // Moved to the end once per record, not per span.
               open.delete(span.traceId);
+              open.set(span.traceId, g);
+              g.lastReceivedAt = r.receivedAt;
             }
-            open.set(span.traceId, g);
-            g.lastReceivedAt = r.receivedAt;
             if (g.ids.has(span.spanId)) {
               continue; // the same span sent twice (a retry without an idempotency key)
             }
