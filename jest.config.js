@@ -29,6 +29,9 @@ module.exports = {
   // Integration tests run real servers, SQLite and child processes: on a loaded 2-core CI machine a
   // few take seconds, so the 5 s default would fail them for being slow rather than wrong.
   testTimeout: 30_000,
+  // One temporary folder per run, removed at its end (tests/support/jestTmp.js).
+  globalSetup: '<rootDir>/tests/support/jestGlobalSetup.js',
+  globalTeardown: '<rootDir>/tests/support/jestGlobalTeardown.js',
   projects: [
     {
       ...plugin,

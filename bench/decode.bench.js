@@ -12,6 +12,7 @@ const { performance } = require('perf_hooks');
 const { decodeOtlpProtobuf, decodeResourceSpans, groupTraces, partitionByTrace, skimTraceRequest } = require('../packages/evaluator/dist');
 const { decodeTraceRequest, encodeTraceRequest } = require('../packages/sidecar/dist/ingest/otlpProto');
 const { makeCorpus, toOtlpRequests } = require('./corpus');
+const { saveResult } = require('./save');
 
 const TRACES = Number(process.env.BENCH_DECODE_TRACES || 4000);
 const REPEATS = Math.max(5, Number(process.env.BENCH_RUNS || 7));
@@ -159,8 +160,7 @@ function main() {
     console.log(`  ${name.padEnd(44)} ${b} B${global.gc ? '' : ' (no --expose-gc: rough)'}`);
   }
   const out = path.join(__dirname, 'results', 'decode.json');
-  fs.writeFileSync(out, JSON.stringify({ node: process.version, date: new Date().toISOString(), corpus: { traces: TRACES, spans: totalSpans, requests: bodies.length, bytes }, repeats: REPEATS, shards: SHARDS, results: rows, heapBytesPerSpan: heap }, null, 2) + '\n');
-  console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
+  saveResult(out, { node: process.version, date: new Date().toISOString(), corpus: { traces: TRACES, spans: totalSpans, requests: bodies.length, bytes }, repeats: REPEATS, shards: SHARDS, results: rows, heapBytesPerSpan: heap });
 }
 
 main();

@@ -16,6 +16,7 @@ const { performance } = require('perf_hooks');
 const { createSidecar } = require('../packages/sidecar/dist/sidecar');
 const { loadConfig } = require('../packages/sidecar/dist/config');
 const { makeCorpus } = require('./corpus');
+const { saveResult } = require('./save');
 
 const PROBE_EVERY_MS = 5;
 
@@ -122,8 +123,7 @@ async function main() {
   ];
   for (const [k, f] of rows) {console.log(`${k.padEnd(40)} ${spread(worker, f).padEnd(26)} ${spread(here, f).padEnd(26)}`);}
   const out = path.join(__dirname, 'results', 'discover-stall.json');
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
+  saveResult(out, results);
 }
 
 main().catch((e) => {

@@ -20,6 +20,7 @@
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
+const { saveResult } = require('./save');
 
 const DIST = path.join(__dirname, '../packages/evaluator/dist');
 const QUALITY_TRACES = Number(process.env.BENCH_DISCOVER_TRACES || 20000);
@@ -184,7 +185,7 @@ async function main() {
   for (const l of lines) console.log(l.map((x, i) => x.padEnd(w[i])).join('  '));
   for (const r of q) console.log(`\nper kind, noise ${r.noise * 100} %: ${Object.entries(r.perKind).map(([k, v]) => `${k} ${v.found}/${v.planted}`).join(', ')}`);
   const out = path.join(__dirname, 'results', 'discover.json');
-  fs.writeFileSync(out, JSON.stringify({ node: process.version, date: new Date().toISOString(), qualityTraces: QUALITY_TRACES, cleanTraces: CLEAN_TRACES, costTraces: COST_TRACES, repeats: REPEATS, quality: q, cost: c }, null, 2) + '\n');
+  saveResult(out, { node: process.version, date: new Date().toISOString(), qualityTraces: QUALITY_TRACES, cleanTraces: CLEAN_TRACES, costTraces: COST_TRACES, repeats: REPEATS, quality: q, cost: c });
   process.exitCode = lines.every((l) => l[3] !== 'FAIL') ? 0 : 1;
 }
 

@@ -10,6 +10,7 @@ const { Engine } = require('json-rules-engine');
 const { compileRule, evaluateTrace, parseRule } = require('../packages/evaluator/dist');
 const { makeCorpus } = require('./corpus');
 const { ruleTexts, handWritten, jsonRulesEngine } = require('./rules');
+const { saveResult } = require('./save');
 
 const TRACES = Number(process.env.BENCH_TRACES || 20000);
 const RUNS = Number(process.env.BENCH_RUNS || 7);
@@ -168,8 +169,7 @@ async function main() {
   for (const r of rows) {console.log(r.map((c, i) => String(c).padEnd(w[i])).join(' '));}
   const out = path.join(__dirname, 'results', 'evaluator.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
+  saveResult(out, results);
 }
 
 main().catch((e) => {

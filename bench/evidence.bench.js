@@ -14,6 +14,7 @@ const { Store } = require('../packages/sidecar/dist/store');
 const { EvidenceStore } = require('../packages/sidecar/dist/evidence/store');
 const { ChainVerifier, verifyRecords } = require('../packages/sidecar/dist/evidence/chain');
 const { registerEvidenceRoutes } = require('../packages/sidecar/dist/evidence/api');
+const { saveResult } = require('./save');
 
 const LENGTHS = (process.env.BENCH_EVIDENCE_LENGTHS || '10000,100000').split(',').map(Number);
 const REQUESTS = Number(process.env.BENCH_EVIDENCE_REQUESTS || 15);
@@ -141,8 +142,7 @@ async function main() {
     console.log(`parts of a limit 1000 request: page query ${c.parts.pageQueryMs} ms, page verification ${c.parts.pageVerifyMs} ms, cached summary ${c.parts.cachedSummaryMs} ms, controls (SQL) ${c.parts.controlsSqlMs} ms\n`);
   }
   const out = path.join(__dirname, 'results', 'evidence.json');
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  console.log(`written to ${path.relative(process.cwd(), out)}`);
+  saveResult(out, results);
 }
 
 main().catch((e) => {

@@ -24,6 +24,7 @@ const { makeCorpus, toOtlpRequests } = require('./corpus');
 const { encodeTraceRequest } = require('../packages/sidecar/dist/ingest/otlpProto');
 const { IngestLog } = require('../packages/sidecar/dist/ingest/log/log');
 const { History } = require('../packages/sidecar/dist/history');
+const { saveResult } = require('./save');
 
 const REPEATS = Number(process.env.BENCH_HISTORY_REPEATS || 5);
 const TRACES = Number(process.env.BENCH_HISTORY_TRACES || 3000);
@@ -165,8 +166,7 @@ async function main() {
     console.log(`  SQLite alternative ${f(row.sqliteMsPerBatch, ' ms')} per batch on the HTTP thread, ${f(row.sqliteBytesPerSpan, ' B/span')}\n`);
   }
   const out = path.join(__dirname, 'results', 'history.json');
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  console.log(`written to ${path.relative(process.cwd(), out)}`);
+  saveResult(out, results);
 }
 
 main().catch((e) => {

@@ -12,6 +12,7 @@ const path = require('path');
 const { createSidecar } = require('../packages/sidecar/dist/sidecar');
 const { loadConfig } = require('../packages/sidecar/dist/config');
 const { encodeTraceRequest } = require('../packages/sidecar/dist/ingest/otlpProto');
+const { saveResult } = require('./save');
 
 const REQUESTS = Number(process.env.BENCH_INGEST_LOG_REQUESTS || 3000);
 const CONCURRENCY = Number(process.env.BENCH_INGEST_LOG_CONCURRENCY || 16);
@@ -129,8 +130,7 @@ async function main() {
     console.log([m, String(row.medianRequestsPerSec), `${row.min}–${row.max}`, `${(row.ratioToNoLog * 100).toFixed(0)} %`, String(row.logBytes)].map((c, i) => c.padEnd([16, 24, 20, 10, 12][i])).join(' '));
   }
   const out = path.join(__dirname, 'results', 'ingest-log.json');
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
+  saveResult(out, results);
 }
 
 main().catch((e) => {

@@ -20,6 +20,7 @@ const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
 const { buildOtlpCorpus } = require('./peers/otlpCorpus');
+const { saveResult } = require('./save');
 
 const SPANS = Number(process.env.BENCH_MEMORY_SPANS || 300_000);
 const REPEATS = Number(process.env.BENCH_MEMORY_REPEATS || 3);
@@ -140,8 +141,7 @@ async function main() {
   const ratio = median(results.shards.map((r) => r.rssPerAccounted));
   console.log(`target RSS ≤ 1.5 × MAX_BUFFER_BYTES + the idle baseline: ${ratio <= 1.5 ? 'met' : 'NOT met'} (growth ${ratio.toFixed(2)} × the bytes counted)`);
   const out = path.join(__dirname, 'results', 'memory.json');
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  console.log(`written to ${path.relative(process.cwd(), out)}`);
+  saveResult(out, results);
 }
 
 main().catch((e) => {

@@ -17,6 +17,7 @@ const { ruleTexts } = require('./rules');
 
 const DIST = process.env.BENCH_EVALUATOR_DIST || path.join(__dirname, '../packages/evaluator/dist');
 const { compileRule, decodeOtlpJsonText, evaluateTrace } = require(DIST);
+const { saveResult } = require('./save');
 const RUNS = Number(process.env.BENCH_RUNS || 7);
 const SHAPES = (process.env.BENCH_SHAPES || 'chain20k,chain40k,wide20k').split(',');
 
@@ -137,8 +138,7 @@ function main() {
   }
   const out = path.join(__dirname, 'results', process.env.BENCH_EVALUATOR_DIST ? 'pathological.other.json' : 'pathological.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
+  saveResult(out, results);
 }
 
 main();

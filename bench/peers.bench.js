@@ -21,6 +21,7 @@ const { buildOtlpCorpus, BATCH_SPANS, MIN_SPANS, MAX_SPANS } = require('./peers/
 const { PAIRS } = require('./peers/policies');
 const { cpuSeconds, peakRssBytes, hasTaskset, pin } = require('./peers/proc');
 const { startBetrace, startCollector } = require('./peers/systems');
+const { saveResult } = require('./save');
 
 const DECISION_WAIT_MS = 1000;
 const CONCURRENCY = 4;
@@ -403,8 +404,7 @@ async function main() {
     // compare() and scaling() pair runs by repeat; the sort above is only for reading the file.
     print({ ...results, runs }, configs);
     const out = path.join(__dirname, 'results', 'peers.json');
-    fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-    console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
+    saveResult(out, results);
   } finally {
     sink.stop();
     load.child.kill();

@@ -13,6 +13,7 @@ const { TempoDouble } = require('../tests/support/tempoDouble');
 const { createSidecar } = require('../packages/sidecar/dist/sidecar');
 const { loadConfig } = require('../packages/sidecar/dist/config');
 const { makeCorpus } = require('./corpus');
+const { saveResult } = require('./save');
 
 const TRACES = Number(process.env.BENCH_PULL_TRACES || 6000);
 const DAY = 24 * 3600 * 1000;
@@ -71,8 +72,7 @@ async function main() {
     ['replay throughput', `${results.replay.tracesPerSec} traces/s of traffic (${results.replay.fetchedTracesPerSec} fetched traces/s), ${results.replay.seconds} s`],
   ];
   for (const [k, v] of rows) console.log(`${String(k).padEnd(32)} ${v}`);
-  fs.writeFileSync(path.join(__dirname, 'results', 'pull.json'), JSON.stringify(results, null, 2) + '\n');
-  console.log('\nwritten to bench/results/pull.json');
+  saveResult(path.join(__dirname, 'results', 'pull.json'), results);
 }
 
 main().catch((e) => {

@@ -9,6 +9,7 @@ const path = require('path');
 const { performance } = require('perf_hooks');
 const { Redactor } = require('../packages/sidecar/dist/redact');
 const { DEFAULT_REDACTION } = require('../packages/sidecar/dist/tenants');
+const { saveResult } = require('./save');
 
 const SPANS = Number(process.env.BENCH_SPANS || 10000);
 const RUNS = Number(process.env.BENCH_RUNS || 7);
@@ -126,8 +127,7 @@ function main() {
   }
   const out = path.join(__dirname, 'results', 'redact.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
+  saveResult(out, results);
 }
 
 main();

@@ -9,7 +9,11 @@ const path = require('path');
 // Run only when named: `peers` builds an OpenTelemetry Collector with Go and runs for minutes.
 const NAMED_ONLY = new Set(['peers.bench.js']);
 
-const [only, ...options] = process.argv.slice(2);
+const args = process.argv.slice(2);
+// `--save` writes each benchmark's results to bench/results/ (see bench/save.js); without it a run
+// only prints, and leaves the tree as it was.
+const save = args.includes('--save');
+const [only, ...options] = args.filter((a) => a !== '--save');
 const files = fs
   .readdirSync(__dirname)
   .filter((f) => f.endsWith('.bench.js') && (only ? f === `${only}.bench.js` : !NAMED_ONLY.has(f)))
@@ -20,7 +24,8 @@ if (files.length === 0) {
 }
 let failed = 0;
 for (const f of files) {
-  const r = spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, f), ...options], { stdio: 'inherit' });
+  const env = save ? { ...process.env, BETRACE_BENCH_SAVE: '1' } : process.env;
+  const r = spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, f), ...options], { stdio: 'inherit', env });
   if (r.status !== 0) {failed++;}
 }
 process.exit(failed === 0 ? 0 : 1);

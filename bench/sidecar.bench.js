@@ -14,6 +14,7 @@ const { createSidecar } = require('../packages/sidecar/dist/sidecar');
 const { loadConfig } = require('../packages/sidecar/dist/config');
 const { encodeTraceRequest } = require('../packages/sidecar/dist/ingest/otlpProto');
 const { makeCorpus, toOtlpRequests } = require('./corpus');
+const { saveResult } = require('./save');
 
 if (process.argv[2] === 'client') {
   // The client: posts every payload over keep-alive HTTP, `concurrency` at a time, and reports
@@ -205,8 +206,7 @@ async function main() {
   console.log(['measure', 'result', 'target', ''].map((c, i) => c.padEnd(w[i])).join(' '));
   for (const r of rows) console.log(r.map((c, i) => String(c).padEnd(w[i])).join(' '));
   const out = path.join(__dirname, 'results', 'sidecar.json');
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
+  saveResult(out, results);
 }
 
 main().catch((e) => {

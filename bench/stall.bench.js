@@ -19,6 +19,7 @@ const { createSidecar } = require('../packages/sidecar/dist/sidecar');
 const { loadConfig } = require('../packages/sidecar/dist/config');
 const { encodeTraceRequest } = require('../packages/sidecar/dist/ingest/otlpProto');
 const { CHAIN_RULE, chainRequest, hexBytes } = require('../packages/sidecar/test/support/chainTrace');
+const { saveResult } = require('./save');
 
 const PROBE_EVERY_MS = 5;
 
@@ -143,8 +144,7 @@ async function main() {
     console.log(`target /healthz p99 ≤ 50 ms during the chain: ${p99 <= 50 ? 'met' : 'NOT met'} (${round(p99)} ms; baseline ${round(median(inProcess.map((r) => r.during.p99)))} ms)`);
   }
   const out = path.join(__dirname, 'results', 'stall.json');
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
+  saveResult(out, results);
 }
 
 main().catch((e) => {
