@@ -16,6 +16,14 @@ export const MAX_LOGICAL_OPERATORS = 256;
 /** At most this many selectors in one rule. */
 export const MAX_SELECTORS = 64;
 
+// ---------------------------------------------------------------- rule definitions (rulefile.ts)
+
+/**
+ * At most this many compliance mappings on one rule: each mapping is its own evidence stream (and,
+ * with per-trace evidence, a record per trace), so an unbounded list multiplies evidence writes.
+ */
+export const MAX_COMPLIANCE_MAPPINGS = 16;
+
 // ---------------------------------------------------------------- traces (model.ts)
 
 /**

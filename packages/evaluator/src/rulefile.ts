@@ -6,6 +6,7 @@
 import { isMap, isScalar, isSeq, LineCounter, Node, parseAllDocuments, Scalar, YAMLMap } from 'yaml';
 import { parseRule } from './parse';
 import { LineMap } from './positions';
+import { MAX_COMPLIANCE_MAPPINGS } from './limits';
 import { ComplianceMapping, Diagnostic, FileDiagnostic, RuleDefinition, SEVERITIES, Severity } from './types';
 
 export const RULE_ID_PATTERN = /^[a-z0-9][a-z0-9\-_.]*$/;
@@ -88,13 +89,21 @@ function validateRule(source: RuleSource, index: number, report: Reporter, whole
   if (comp !== undefined && comp.value !== undefined && comp.value !== null) {
     if (!Array.isArray(comp.value)) {
       err('compliance', '`compliance` must be a list of { framework, control }', comp.range);
+    } else if (comp.value.length > MAX_COMPLIANCE_MAPPINGS) {
+      err('compliance', `a rule may map to at most ${MAX_COMPLIANCE_MAPPINGS} compliance controls; this one lists ${comp.value.length} (split it into rules, one per control family)`, comp.range);
     } else {
       compliance = [];
+      const seen = new Set<string>();
       comp.value.forEach((m: unknown, i: number) => {
         const o = m as Record<string, unknown> | null;
         if (o === null || typeof o !== 'object' || typeof o.framework !== 'string' || typeof o.control !== 'string' || o.framework === '' || o.control === '') {
           err('compliance', `compliance[${i}] needs a string \`framework\` and \`control\`, e.g. { framework: soc2, control: CC7.2 }`, comp.range);
         } else {
+          const key = `${o.framework.toLowerCase()}\u0000${o.control}`;
+          if (seen.has(key)) {
+            err('compliance', `compliance[${i}] maps ${o.framework.toLowerCase()} ${o.control} again; each control is listed once`, comp.range);
+          }
+          seen.add(key);
           compliance!.push({ framework: o.framework.toLowerCase(), control: o.control });
         }
       });

@@ -1,4 +1,4 @@
-import { parseRuleFile, validateRuleDefinition } from '@betrace/evaluator';
+import { MAX_COMPLIANCE_MAPPINGS, parseRuleFile, validateRuleDefinition } from '@betrace/evaluator';
 
 const file = `rules:
   - id: payment-fraud-check
@@ -73,6 +73,31 @@ describe('parseRuleFile', () => {
     const { rules, diagnostics } = parseRuleFile(`rules:\n${rule}\n`);
     expect(rules).toEqual([]);
     expect(diagnostics).toContainEqual(expect.objectContaining({ severity: 'error', field, message }));
+  });
+
+  it('limits compliance mappings per rule: at the limit fine, one past it refused, a control listed twice refused', () => {
+    const mappings = (n: number) => `[${Array.from({ length: n }, (_v, i) => `{ framework: soc2, control: CC${i} }`).join(', ')}]`;
+    const rule = (compliance: string) => `rules:\n  - id: x\n    name: n\n    severity: low\n    compliance: ${compliance}\n    condition: a\n`;
+    const at = parseRuleFile(rule(mappings(MAX_COMPLIANCE_MAPPINGS)));
+    expect([at.rules.length, at.diagnostics]).toEqual([1, []]);
+    expect(at.rules[0].compliance).toHaveLength(MAX_COMPLIANCE_MAPPINGS);
+    const past = parseRuleFile(rule(mappings(MAX_COMPLIANCE_MAPPINGS + 1)));
+    expect(past.rules).toEqual([]);
+    expect(past.diagnostics).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        field: 'compliance',
+        startLine: 5,
+        message: `a rule may map to at most ${MAX_COMPLIANCE_MAPPINGS} compliance controls; this one lists ${MAX_COMPLIANCE_MAPPINGS + 1} (split it into rules, one per control family)`,
+      }),
+    ]);
+    const twice = parseRuleFile(rule('[{ framework: SOC2, control: CC7.2 }, { framework: soc2, control: CC7.2 }]'));
+    expect(twice.rules).toEqual([]);
+    expect(twice.diagnostics).toEqual([expect.objectContaining({ field: 'compliance', message: 'compliance[1] maps soc2 CC7.2 again; each control is listed once' })]);
+    // The API speaks the same schema.
+    expect(validateRuleDefinition({ id: 'x', name: 'n', severity: 'low', condition: 'a', compliance: Array.from({ length: MAX_COMPLIANCE_MAPPINGS + 1 }, (_v, i) => ({ framework: 'soc2', control: `CC${i}` })) }).diagnostics).toEqual([
+      expect.objectContaining({ severity: 'error', field: 'compliance' }),
+    ]);
   });
 
   it('warns about unknown fields and keeps the rule', () => {
