@@ -1,6 +1,6 @@
 # The BeTrace sidecar (`betrace serve`), built from this repository.
 #   docker build -t betrace-sidecar .
-#   docker run -p 4318:4318 -p 3001:3001 -e BETRACE_API_TOKEN=... betrace-sidecar
+#   docker run -p 4318:4318 -p 4317:4317 -p 3001:3001 -e BETRACE_API_TOKEN=... betrace-sidecar
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # The manifests first, so the dependency layer is cached until they change.
@@ -33,9 +33,10 @@ ENV DATA_DIR=/data \
   RULES_DIR=/app/examples/rules \
   HOST=0.0.0.0 \
   OTLP_PORT=4318 \
+  OTLP_GRPC_PORT=4317 \
   API_PORT=3001
 VOLUME /data
-EXPOSE 4318 3001
+EXPOSE 4318 4317 3001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:3001/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 ENTRYPOINT ["node", "packages/sidecar/dist/cli.js"]

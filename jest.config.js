@@ -19,6 +19,9 @@ const nodeProject = (name, roots) => ({
   roots,
   testMatch: ['**/*.test.ts'],
   transform: swcTransform,
+  // fastify's inject (the OTLP/gRPC receiver hands each request to the OTLP/HTTP route with it)
+  // loads `cookie`, which ships ESM only: Node 24 requires it natively, jest's CJS runtime needs it transformed.
+  transformIgnorePatterns: ['/node_modules/(?!cookie/)'],
   moduleNameMapper: evaluatorSource,
 });
 

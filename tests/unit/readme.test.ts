@@ -102,7 +102,7 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
 
 /** `npm start` as written, in a temporary data folder; resolves with its API token once it runs. */
 async function npmStart(env: NodeJS.ProcessEnv, dataDir: string): Promise<{ child: ChildProcess; token: string; output: () => string }> {
-  for (const port of [3001, 4318]) {
+  for (const port of [3001, 4318, 4317]) {
     if (!(await portFree(port))) {
       throw new Error(`port ${port} is taken: the README's commands use the default ports; stop what holds it`);
     }
@@ -211,6 +211,7 @@ describe('the README’s commands', () => {
     }
     expect(await portFree(3001)).toBe(true);
     expect(await portFree(4318)).toBe(true);
+    expect(await portFree(4317)).toBe(true); // OTLP/gRPC, on by default beside 4318
   });
 
   it('replay: the API’s curl commands and `npx betrace replay` against a Tempo on localhost:3200', async () => {

@@ -27,6 +27,8 @@ export interface SidecarConfig {
   maxBufferSpans: number;
   maxBufferBytes: number;
   maxBodyBytes: number;
+  /** OTLP/gRPC receiver port (OTLP_GRPC_PORT); undefined: off. */
+  otlpGrpcPort: number | undefined;
   otlpExportUrl: string | undefined;
   /**
    * Where signal and evidence spans are POSTed: OTLP_EXPORT_URL (a base URL or the full path), or
@@ -129,6 +131,8 @@ export const DEFAULTS = {
   /** Loopback: reachable from this machine only until HOST says otherwise (the image sets 0.0.0.0). */
   HOST: '127.0.0.1',
   OTLP_PORT: 4318,
+  /** The OTLP/gRPC port when OTLP_PORT is left at its default; with OTLP_PORT set, gRPC is off unless OTLP_GRPC_PORT is set. */
+  OTLP_GRPC_PORT: 4317,
   API_PORT: 3001,
   DECISION_WAIT: '10s',
   MAX_TRACE_AGE: '60s',
@@ -310,6 +314,8 @@ export function loadConfig(env: Env): SidecarConfig {
     host: str('HOST') ?? DEFAULTS.HOST,
     otlpPort: int('OTLP_PORT', DEFAULTS.OTLP_PORT, 0, 65535),
     apiPort: int('API_PORT', DEFAULTS.API_PORT, 0, 65535),
+    // 4317 beside the default 4318; whoever moves OTLP_PORT says where gRPC goes (or leaves it off).
+    otlpGrpcPort: str('OTLP_GRPC_PORT') === 'off' ? undefined : str('OTLP_GRPC_PORT') !== undefined ? int('OTLP_GRPC_PORT', DEFAULTS.OTLP_GRPC_PORT, 0, 65535) : str('OTLP_PORT') === undefined ? DEFAULTS.OTLP_GRPC_PORT : undefined,
     decisionWaitMs: duration('DECISION_WAIT', DEFAULTS.DECISION_WAIT),
     maxTraceAgeMs: duration('MAX_TRACE_AGE', DEFAULTS.MAX_TRACE_AGE),
     maxBufferSpans: int('MAX_BUFFER_SPANS', DEFAULTS.MAX_BUFFER_SPANS, 1, 1e9),

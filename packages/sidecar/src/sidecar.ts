@@ -18,6 +18,7 @@ import { EvidenceStore } from './evidence/store';
 import { OtlpEvidenceWriter } from './evidence/writer';
 import { gatewayUrl, RedactHook, TempoForwarder } from './ingest/gateway';
 import { crashHookFrom, DurableIngest } from './ingest/log/durable';
+import { startGrpcReceiver, type GrpcReceiver } from './ingest/grpc';
 import { createShards, Shards } from './ingest/shards/shards';
 import { buildReceiver, decodeBody } from './ingest/receiver';
 import { History, HISTORY_ROLL_MS } from './history';
@@ -118,7 +119,8 @@ export interface Sidecar {
   readonly history: History | undefined;
   /** Whether the token was generated now (first start on this data folder). */
   readonly tokenGenerated: boolean;
-  start(): Promise<{ otlpPort: number; apiPort: number }>;
+  /** The ports it listens on; `otlpGrpcPort` when the OTLP/gRPC receiver is on. */
+  start(): Promise<{ otlpPort: number; apiPort: number; otlpGrpcPort?: number }>;
   /** Drains: stops accepting, evaluates what is buffered, closes the servers and the store. */
   stop(): Promise<void>;
 }
@@ -420,6 +422,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   let accepting = true;
   let rulesLoaded = false;
   let receiver: FastifyInstance | undefined;
+  let grpcReceiver: GrpcReceiver | undefined;
   let api: FastifyInstance | undefined;
   let timer: NodeJS.Timeout | undefined;
 
@@ -502,6 +505,9 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         redactorOf,
       });
       await receiver.listen({ port: config.otlpPort, host: config.host });
+      if (config.otlpGrpcPort !== undefined) {
+        grpcReceiver = await startGrpcReceiver(receiver, config.host, config.otlpGrpcPort, config.maxBodyBytes, log);
+      }
       await api.listen({ port: config.apiPort, host: config.host });
       const tickMs = deps.tickMs ?? Math.min(1000, Math.max(10, Math.floor(config.decisionWaitMs / 4)));
       // An exception here would be uncaught (a timer callback) and end the process: a failing
@@ -538,13 +544,14 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       }
       const otlpPort = (receiver.server.address() as { port: number }).port;
       const apiPort = (api.server.address() as { port: number }).port;
-      return { otlpPort, apiPort };
+      return grpcReceiver === undefined ? { otlpPort, apiPort } : { otlpPort, apiPort, otlpGrpcPort: grpcReceiver.port };
     },
     async stop() {
       accepting = false;
       if (timer) clearInterval(timer);
       await Promise.all([...pollers.values()].map((p) => p.stop()));
       await discovery.stop();
+      await grpcReceiver?.close();
       await receiver?.close();
       const drained = await shards.drain();
       log.info({ traces: drained }, 'drained trace assembly');

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       maxBufferSpans: 500_000,
       maxBufferBytes: 256 * 1024 * 1024,
       maxBodyBytes: 16 * 1024 * 1024,
+      otlpGrpcPort: 4317,
       otlpExportUrl: undefined,
       otlpExportTracesUrl: undefined,
       otlpExportHeaders: {},

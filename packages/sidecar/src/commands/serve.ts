@@ -32,7 +32,14 @@ export function startupProblem(e: unknown, config: SidecarConfig): string | unde
   }
   if (err.syscall === 'listen' || err.syscall === 'bind') {
     const port = typeof err.port === 'number' ? err.port : undefined;
-    const setting = port === config.apiPort && port !== config.otlpPort ? 'API_PORT' : port === config.otlpPort ? 'OTLP_PORT' : 'OTLP_PORT or API_PORT';
+    const setting =
+      port === config.otlpGrpcPort && port !== config.otlpPort && port !== config.apiPort
+        ? 'OTLP_GRPC_PORT'
+        : port === config.apiPort && port !== config.otlpPort
+          ? 'API_PORT'
+          : port === config.otlpPort
+            ? 'OTLP_PORT'
+            : 'OTLP_PORT or API_PORT';
     switch (err.code) {
       case 'EADDRINUSE':
         return `${setting}: port ${port} on ${config.host} is already in use (another BeTrace?); stop what holds it or set ${setting} to a free port`;
@@ -94,7 +101,7 @@ export const serve: Command = async (args, io) => {
   }
   const log = createLogger(config.logLevel, config.logFormat);
   let sidecar: Sidecar | undefined;
-  let ports: { otlpPort: number; apiPort: number };
+  let ports: { otlpPort: number; apiPort: number; otlpGrpcPort?: number };
   try {
     sidecar = createSidecar(config, { logger: log });
     ports = await sidecar.start();
@@ -112,7 +119,7 @@ export const serve: Command = async (args, io) => {
     io.stderr(`betrace serve: ${problem}\n`);
     return EXIT_BAD_INPUT;
   }
-  const { otlpPort, apiPort } = ports;
+  const { otlpPort, apiPort, otlpGrpcPort } = ports;
   // What a newcomer needs first comes first: the token, the tenants, where signals go, a warning
   // when anyone on the network may send traces; "running" last, when all of it is said.
   if (sidecar.tokenGenerated) {
@@ -136,9 +143,10 @@ export const serve: Command = async (args, io) => {
       `ingest is open to the network without keys: anyone who reaches ${config.host}:${otlpPort} can send traces; set TENANTS_FILE with ingest keys, or HOST=127.0.0.1`,
     );
   }
+  const grpcLine = otlpGrpcPort !== undefined ? ` or OTLP/gRPC to localhost:${otlpGrpcPort}` : '';
   log.info(
-    { otlp: `http://localhost:${otlpPort}/v1/traces`, api: `http://localhost:${apiPort}/api/v1`, dataDir: config.dataDir, host: config.host },
-    `BeTrace is running: send OTLP/HTTP traces to http://localhost:${otlpPort}/v1/traces; read signals at http://localhost:${apiPort}/api/v1/signals`,
+    { otlp: `http://localhost:${otlpPort}/v1/traces`, ...(otlpGrpcPort !== undefined ? { otlpGrpc: `localhost:${otlpGrpcPort}` } : {}), api: `http://localhost:${apiPort}/api/v1`, dataDir: config.dataDir, host: config.host },
+    `BeTrace is running: send OTLP/HTTP traces to http://localhost:${otlpPort}/v1/traces${grpcLine}; read signals at http://localhost:${apiPort}/api/v1/signals`,
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
