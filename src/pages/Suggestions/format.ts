@@ -7,7 +7,8 @@ export function percent(fraction: number): string {
     return '100 %';
   }
   // Never round a near-1 confidence up to "100 %": it is an almost-invariant, not an invariant.
-  const tenths = Math.floor(fraction * 1000) / 10;
+  // (The epsilon keeps 0.995, stored as 0.99499…, at 99.5 %.)
+  const tenths = Math.floor(fraction * 1000 + 1e-6) / 10;
   return `${tenths.toFixed(1)} %`;
 }
 

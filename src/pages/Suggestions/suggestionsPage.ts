@@ -9,5 +9,5 @@ export const suggestionsPage = new SceneAppPage({
   subTitle: 'Invariants BeTrace found in your traces, ranked: adopt them as rules in one click',
   url: prefixRoute(ROUTES.Suggestions),
   routePath: `${ROUTES.Suggestions}/*`,
-  getScene: suggestionsScene,
+  getScene: () => suggestionsScene(),
 });
