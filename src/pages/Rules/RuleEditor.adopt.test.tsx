@@ -222,6 +222,27 @@ describe('RuleEditor: adopting a discovery suggestion', () => {
     );
   });
 
+  it('adopts the next suggestion on the next visit, not the rule the last one became', async () => {
+    const next: JobSuggestion = { ...suggestion, id: 'sg-eeeeeeeeeeeeeeee', title: 'every payment.charge is checked' };
+    routes[`GET ${API}/${JOB_ID}`] = () => doneJob([suggestion, next]);
+    routes[`POST ${API}/${JOB_ID}/suggestions/${suggestion.id}/adopt`] = (req) => ({
+      rule: { ...req.data, version: 1, provisioned: false, updatedAt: '2026-11-28T10:05:00.000Z', updatedBy: 'admin' },
+      suggestion: { ...suggestion, state: 'adopted', adoptedRuleId: RULE_ID },
+    });
+    const { editor, view } = renderNew();
+    await waitFor(() => expect(screen.getByTestId(ids.editor.save)).toBeEnabled());
+    fireEvent.click(screen.getByTestId(ids.editor.save));
+    await waitFor(() => expect(screen.getByTestId(ids.editor.save)).toHaveTextContent('Save as new version'));
+    // Scenes keeps the /rules/new editor: the next Adopt opens it again with another suggestion.
+    view.unmount();
+    act(() => locationService.push(`/a/betrace-app/rules/new?suggestion=${JOB_ID}:${next.id}`));
+    renderNew(editor);
+    await waitFor(() => expect(screen.getByTestId(ids.editor.name)).toHaveValue(next.title));
+    expect(screen.getByTestId(ids.editor.id)).toHaveValue('every-payment-charge-is-checked');
+    expect(screen.getByTestId(ids.editor.id)).toBeEnabled();
+    expect(screen.getByTestId(ids.editor.save)).toHaveTextContent('Adopt as rule');
+  });
+
   it('is a plain new rule again once the URL names no suggestion', async () => {
     const { editor, view } = renderNew();
     await waitFor(() => expect(screen.getByTestId(ids.editor.name)).toHaveValue(suggestion.title));

@@ -70,11 +70,15 @@ export interface RuleEditorState extends SceneObjectState {
 /** The rule editor: code and fields of one rule, its test runs, replays and versions. */
 export class RuleEditor extends SceneObjectBase<RuleEditorState> {
   private analysisTimer?: ReturnType<typeof setTimeout>;
+  /** The editor of /rules/new (Scenes keeps it between visits), as opposed to one of /rules/:id. */
+  private readonly newRuleEditor: boolean;
 
   constructor(state: Partial<RuleEditorState> & { ruleId?: string }) {
     const draft = emptyDraft();
     super({
-      loading: state.ruleId !== undefined,
+      // A suggestion to adopt is loaded at once: no blank editor first.
+      loading:
+        state.ruleId !== undefined || parseSuggestionRef(locationService.getSearchObject().suggestion) !== undefined,
       baseline: draft,
       draft,
       note: '',
@@ -85,13 +89,36 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
       replayPollMs: 1000,
       ...state,
     });
+    this.newRuleEditor = state.ruleId === undefined;
     this.addActivationHandler(() => {
+      if (this.newRuleEditor && this.state.ruleId !== undefined) {
+        // It created a rule (which has its own page now): /rules/new is a new rule again.
+        this.resetToNew();
+      }
       if (this.state.ruleId !== undefined && !this.state.saved) {
         this.load();
       } else if (this.state.ruleId === undefined) {
         this.followSuggestionParam();
       }
       return () => clearTimeout(this.analysisTimer);
+    });
+  }
+
+  private resetToNew() {
+    const draft = emptyDraft();
+    this.setState({
+      ruleId: undefined,
+      saved: undefined,
+      loading: false,
+      loadError: undefined,
+      saveError: undefined,
+      adoption: undefined,
+      adoptionTraces: undefined,
+      baseline: draft,
+      draft,
+      note: '',
+      tab: 'test',
+      analysis: analyse(draft.condition),
     });
   }
 
@@ -104,11 +131,12 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
     const current = this.state.adoption;
     if (ref && (ref.jobId !== current?.jobId || ref.suggestionId !== current?.suggestionId)) {
       this.loadSuggestion(ref.jobId, ref.suggestionId);
-    } else if (!ref && (current || this.state.loadError)) {
+    } else if (!ref && (current || this.state.loadError || this.state.loading)) {
       const draft = emptyDraft();
       this.setState({
         adoption: undefined,
         adoptionTraces: undefined,
+        loading: false,
         loadError: undefined,
         baseline: draft,
         draft,
