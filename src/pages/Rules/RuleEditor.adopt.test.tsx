@@ -55,6 +55,10 @@ jest.mock('@grafana/ui', () => {
 
 jest.setTimeout(30_000);
 
+// The page renders whole Grafana components: on a loaded machine a state can take seconds to show.
+const SLOW = { timeout: 10_000 };
+const waitForSlow = <T,>(check: () => T) => waitFor(check, SLOW);
+
 /** The invariant, almost: one of the traces it was mined from has a charge without a fraud check. */
 const suggestion: JobSuggestion = {
   ...invariant,
@@ -120,7 +124,7 @@ beforeEach(() => {
 describe('RuleEditor: adopting a discovery suggestion', () => {
   it('starts from the suggestion: its title, condition and provenance, disabled; Test has its traces', async () => {
     renderNew();
-    await waitFor(() => expect(screen.getByTestId(ids.editor.name)).toHaveValue(suggestion.title));
+    await waitForSlow(() => expect(screen.getByTestId(ids.editor.name)).toHaveValue(suggestion.title));
     expect(screen.getByTestId(ids.editor.id)).toHaveValue(RULE_ID);
     expect(screen.getByLabelText('Rule condition')).toHaveValue(suggestion.condition);
     expect(screen.getByLabelText('Description')).toHaveValue(DESCRIPTION);
@@ -135,7 +139,7 @@ describe('RuleEditor: adopting a discovery suggestion', () => {
     // The Test panel: the suggestion's traces, fetched from the sidecar (one of them is gone).
     expect(screen.getByLabelText('Suggestion’s traces')).toBeChecked();
     const note = screen.getByTestId(ids.test.suggestionTraces);
-    await waitFor(() =>
+    await waitForSlow(() =>
       expect(note).toHaveTextContent(
         '1 example trace it held in and 1 violating trace, from the sidecar: Test runs the rule on all of them.'
       )
@@ -145,7 +149,7 @@ describe('RuleEditor: adopting a discovery suggestion', () => {
     expect(calls('GET', `${API}/${JOB_ID}/traces/${VIOLATING}`)).toHaveLength(1);
 
     fireEvent.click(screen.getByTestId(ids.test.run));
-    const result = await screen.findByTestId(ids.test.result);
+    const result = await screen.findByTestId(ids.test.result, {}, SLOW);
     expect(result).toHaveTextContent(`The rule does not fire on trace ${EXAMPLE_A}`);
     expect(result).toHaveTextContent(`The rule fires on trace ${VIOLATING}`);
     expect(result).toHaveTextContent('example the suggestion held in');
@@ -170,14 +174,14 @@ describe('RuleEditor: adopting a discovery suggestion', () => {
       return { rule, suggestion: { ...suggestion, state: 'adopted', adoptedRuleId: rule.id } };
     };
     renderNew();
-    await waitFor(() => expect(screen.getByTestId(ids.editor.name)).toHaveValue(suggestion.title));
+    await waitForSlow(() => expect(screen.getByTestId(ids.editor.name)).toHaveValue(suggestion.title));
     fireEvent.change(screen.getByTestId(ids.editor.name), { target: { value: 'Charges are fraud-checked' } });
     fireEvent.click(within(screen.getByTestId(ids.editor.severity)).getByLabelText('high'));
     fireEvent.click(screen.getByTestId(ids.editor.enabled));
-    await waitFor(() => expect(screen.getByTestId(ids.editor.save)).toBeEnabled());
+    await waitForSlow(() => expect(screen.getByTestId(ids.editor.save)).toBeEnabled());
     fireEvent.click(screen.getByTestId(ids.editor.save));
 
-    await waitFor(() => expect(replace).toHaveBeenCalledWith(`/a/betrace-app/rules/${RULE_ID}`));
+    await waitForSlow(() => expect(replace).toHaveBeenCalledWith(`/a/betrace-app/rules/${RULE_ID}`));
     expect(calls('POST', `${API}/${JOB_ID}/suggestions/${suggestion.id}/adopt`).map((r) => r.data)).toEqual([
       {
         id: RULE_ID,
@@ -190,7 +194,7 @@ describe('RuleEditor: adopting a discovery suggestion', () => {
     ]);
     expect(calls('POST', '/api/v1/rules')).toHaveLength(0);
     // The saved rule, as after any create: its own editor, no adoption left.
-    await waitFor(() => expect(screen.getByTestId(ids.editor.save)).toHaveTextContent('Save as new version'));
+    await waitForSlow(() => expect(screen.getByTestId(ids.editor.save)).toHaveTextContent('Save as new version'));
     expect(screen.queryByTestId(ids.editor.adoption)).not.toBeInTheDocument();
     replace.mockRestore();
   });
@@ -200,16 +204,16 @@ describe('RuleEditor: adopting a discovery suggestion', () => {
       throw { status: 409, data: { error: 'conflict', message: `rule ${RULE_ID} exists` } };
     };
     renderNew();
-    await waitFor(() => expect(screen.getByTestId(ids.editor.save)).toBeEnabled());
+    await waitForSlow(() => expect(screen.getByTestId(ids.editor.save)).toBeEnabled());
     fireEvent.click(screen.getByTestId(ids.editor.save));
-    expect(await screen.findByTestId(ids.editor.saveError)).toHaveTextContent(`rule ${RULE_ID} exists`);
+    expect(await screen.findByTestId(ids.editor.saveError, {}, SLOW)).toHaveTextContent(`rule ${RULE_ID} exists`);
   });
 
   it('says when the suggestion cannot be adopted any more', async () => {
     routes[`GET ${API}/${JOB_ID}`] = () =>
       doneJob([{ ...suggestion, state: 'adopted', adoptedRuleId: 'fraud-checked' }]);
     renderNew();
-    const error = await screen.findByTestId(ids.list.error);
+    const error = await screen.findByTestId(ids.list.error, {}, SLOW);
     expect(error).toHaveTextContent('Could not open the suggestion');
     expect(error).toHaveTextContent(`Suggestion ${suggestion.id} was adopted already, as rule fraud-checked`);
   });
@@ -217,7 +221,7 @@ describe('RuleEditor: adopting a discovery suggestion', () => {
   it('says when the discovery is gone', async () => {
     delete routes[`GET ${API}/${JOB_ID}`];
     renderNew();
-    expect(await screen.findByTestId(ids.list.error)).toHaveTextContent(
+    expect(await screen.findByTestId(ids.list.error, {}, SLOW)).toHaveTextContent(
       `There is no discovery ${JOB_ID} (it may have been deleted)`
     );
   });
@@ -230,14 +234,14 @@ describe('RuleEditor: adopting a discovery suggestion', () => {
       suggestion: { ...suggestion, state: 'adopted', adoptedRuleId: RULE_ID },
     });
     const { editor, view } = renderNew();
-    await waitFor(() => expect(screen.getByTestId(ids.editor.save)).toBeEnabled());
+    await waitForSlow(() => expect(screen.getByTestId(ids.editor.save)).toBeEnabled());
     fireEvent.click(screen.getByTestId(ids.editor.save));
-    await waitFor(() => expect(screen.getByTestId(ids.editor.save)).toHaveTextContent('Save as new version'));
+    await waitForSlow(() => expect(screen.getByTestId(ids.editor.save)).toHaveTextContent('Save as new version'));
     // Scenes keeps the /rules/new editor: the next Adopt opens it again with another suggestion.
     view.unmount();
     act(() => locationService.push(`/a/betrace-app/rules/new?suggestion=${JOB_ID}:${next.id}`));
     renderNew(editor);
-    await waitFor(() => expect(screen.getByTestId(ids.editor.name)).toHaveValue(next.title));
+    await waitForSlow(() => expect(screen.getByTestId(ids.editor.name)).toHaveValue(next.title));
     expect(screen.getByTestId(ids.editor.id)).toHaveValue('every-payment-charge-is-checked');
     expect(screen.getByTestId(ids.editor.id)).toBeEnabled();
     expect(screen.getByTestId(ids.editor.save)).toHaveTextContent('Adopt as rule');
@@ -245,11 +249,11 @@ describe('RuleEditor: adopting a discovery suggestion', () => {
 
   it('is a plain new rule again once the URL names no suggestion', async () => {
     const { editor, view } = renderNew();
-    await waitFor(() => expect(screen.getByTestId(ids.editor.name)).toHaveValue(suggestion.title));
+    await waitForSlow(() => expect(screen.getByTestId(ids.editor.name)).toHaveValue(suggestion.title));
     view.unmount();
     act(() => locationService.push('/a/betrace-app/rules/new'));
     renderNew(editor);
-    await waitFor(() => expect(screen.getByTestId(ids.editor.name)).toHaveValue(''));
+    await waitForSlow(() => expect(screen.getByTestId(ids.editor.name)).toHaveValue(''));
     expect(screen.getByTestId(ids.editor.save)).toHaveTextContent('Create rule');
     expect(screen.queryByTestId(ids.editor.adoption)).not.toBeInTheDocument();
     expect(screen.getByLabelText('Trace id (Tempo)')).toBeChecked();

@@ -23,6 +23,10 @@ import { suggestionsTestIds as ids } from './testIds';
 // Whole Grafana components render here; on a loaded CI machine that takes seconds.
 jest.setTimeout(30_000);
 
+// The page renders whole Grafana components: on a loaded machine a state can take seconds to show.
+const SLOW = { timeout: 10_000 };
+const waitForSlow = <T,>(check: () => T) => waitFor(check, SLOW);
+
 const mockFetch = jest.fn();
 const mockGranted = new Set<string>();
 jest.mock('@grafana/runtime', () => ({
@@ -64,8 +68,8 @@ function serveDone(job: DiscoveryJob = doneJob(), extra: Record<string, Route> =
 }
 
 async function openFixtureJob() {
-  fireEvent.click(await screen.findByTestId(ids.openJob(JOB_ID)));
-  return screen.findByTestId(ids.list);
+  fireEvent.click(await screen.findByTestId(ids.openJob(JOB_ID), {}, SLOW));
+  return screen.findByTestId(ids.list, {}, SLOW);
 }
 
 beforeAll(() => installJsdomStubs());
@@ -86,14 +90,14 @@ describe('Suggestions page', () => {
       [`GET ${API}/${JOB_ID}`]: () => (finished ? doneJob() : runningJob(420, 'validating')),
     });
     renderPage();
-    expect(await screen.findByTestId(ids.noJobs)).toHaveTextContent('No discoveries yet');
+    expect(await screen.findByTestId(ids.noJobs, {}, SLOW)).toHaveTextContent('No discoveries yet');
     fireEvent.change(screen.getByTestId(ids.top), { target: { value: '20' } });
     fireEvent.change(screen.getByTestId(ids.minSupport), { target: { value: '10' } });
     fireEvent.click(within(screen.getByTestId(ids.kinds)).getByLabelText('count'));
     fireEvent.click(within(screen.getByTestId(ids.kinds)).getByLabelText('implication'));
     fireEvent.click(screen.getByTestId(ids.run));
 
-    expect(await screen.findByText('Running: validating, 420 traces read')).toBeInTheDocument();
+    expect(await screen.findByText('Running: validating, 420 traces read', {}, SLOW)).toBeInTheDocument();
     expect(screen.getByTestId(ids.cancel)).toBeInTheDocument();
     const [post] = calls('POST', API);
     expect(post.data).toEqual({
@@ -108,7 +112,7 @@ describe('Suggestions page', () => {
     expect(Date.parse(post.data.to) - Date.parse(post.data.from)).toBe(24 * 3600 * 1000);
 
     finished = true;
-    await screen.findByTestId(ids.list);
+    await screen.findByTestId(ids.list, {}, SLOW);
     expect(screen.queryByTestId(ids.progress)).not.toBeInTheDocument();
     expect(screen.getByTestId(ids.jobState)).toHaveTextContent('Done: 4 suggestions');
     expect(screen.getByTestId(ids.summary)).toHaveTextContent(
@@ -175,7 +179,7 @@ describe('Suggestions page', () => {
     );
     expect(within(fourth).queryByTestId(ids.adopt)).not.toBeInTheDocument();
     // Finished: the job list is read again.
-    await waitFor(() => expect(calls('GET', API).length).toBeGreaterThanOrEqual(2));
+    await waitForSlow(() => expect(calls('GET', API).length).toBeGreaterThanOrEqual(2));
   });
 
   it('cancels a running discovery', async () => {
@@ -190,9 +194,9 @@ describe('Suggestions page', () => {
       }),
     });
     renderPage();
-    fireEvent.click(await screen.findByTestId(ids.run));
-    fireEvent.click(await screen.findByTestId(ids.cancel));
-    await waitFor(() => expect(screen.getByTestId(ids.jobState)).toHaveTextContent('Cancelled'));
+    fireEvent.click(await screen.findByTestId(ids.run, {}, SLOW));
+    fireEvent.click(await screen.findByTestId(ids.cancel, {}, SLOW));
+    await waitForSlow(() => expect(screen.getByTestId(ids.jobState)).toHaveTextContent('Cancelled'));
     expect(screen.queryByTestId(ids.progress)).not.toBeInTheDocument();
     expect(calls('DELETE', `${API}/${JOB_ID}`)).toHaveLength(1);
     // No poll brings it back to life.
@@ -212,7 +216,7 @@ describe('Suggestions page', () => {
     await openFixtureJob();
     expect(screen.getByText('Show dismissed (1)')).toBeInTheDocument();
     fireEvent.click(within(item(invariant.id)).getByTestId(ids.dismiss));
-    await waitFor(() => expect(screen.queryByTestId(ids.suggestion(invariant.id))).not.toBeInTheDocument());
+    await waitForSlow(() => expect(screen.queryByTestId(ids.suggestion(invariant.id))).not.toBeInTheDocument());
     expect(calls('POST', `${API}/${JOB_ID}/suggestions/${invariant.id}/dismiss`)).toHaveLength(1);
     expect(listed()).toEqual([`Suggestion 2: ${almostInvariant.title}`, `Suggestion 4: ${adopted.title}`]);
 
@@ -236,7 +240,7 @@ describe('Suggestions page', () => {
     renderPage();
     await openFixtureJob();
     fireEvent.click(within(item(invariant.id)).getByTestId(ids.dismiss));
-    expect(await within(item(invariant.id)).findByTestId(ids.actionError)).toHaveTextContent(
+    expect(await within(item(invariant.id)).findByTestId(ids.actionError, {}, SLOW)).toHaveTextContent(
       'Could not dismiss the suggestionsuggestion sg-aaaaaaaaaaaaaaaa is adopted'
     );
   });
@@ -254,7 +258,7 @@ describe('Suggestions page', () => {
     renderPage();
     await openFixtureJob();
     fireEvent.click(screen.getByTestId(ids.deleteJob(JOB_ID)));
-    expect(await screen.findByTestId(ids.noJobs)).toBeInTheDocument();
+    expect(await screen.findByTestId(ids.noJobs, {}, SLOW)).toBeInTheDocument();
     expect(screen.queryByTestId(ids.list)).not.toBeInTheDocument();
   });
 
@@ -262,7 +266,7 @@ describe('Suggestions page', () => {
     mockGranted.delete(WRITE);
     serveDone();
     renderPage();
-    expect(await screen.findByTestId(ids.readOnly)).toHaveTextContent(
+    expect(await screen.findByTestId(ids.readOnly, {}, SLOW)).toHaveTextContent(
       'Running discovery, adopting and dismissing suggestions need the betrace-app.rules:write permission.'
     );
     expect(screen.queryByTestId(ids.run)).not.toBeInTheDocument();
@@ -288,8 +292,8 @@ describe('Suggestions page', () => {
       },
     });
     renderPage();
-    fireEvent.click(await screen.findByTestId(ids.run));
-    const alert = await screen.findByTestId(ids.runError);
+    fireEvent.click(await screen.findByTestId(ids.run, {}, SLOW));
+    const alert = await screen.findByTestId(ids.runError, {}, SLOW);
     expect(alert).toHaveTextContent('No traces to discover from');
     expect(alert).toHaveTextContent(
       'discovery needs Tempo (TEMPO_URL) or the trace history (HISTORY_MAX_BYTES). Discovery reads Tempo when the sidecar has TEMPO_URL, else the recent traces the sidecar received itself (its trace history).'
@@ -303,21 +307,21 @@ describe('Suggestions page', () => {
       },
     });
     renderPage();
-    expect(await screen.findByTestId(ids.jobsError)).toHaveTextContent('The sidecar is unreachable');
+    expect(await screen.findByTestId(ids.jobsError, {}, SLOW)).toHaveTextContent('The sidecar is unreachable');
   });
 
   it('says so when a discovery found nothing to suggest', async () => {
     serveDone(doneJob([]));
     renderPage();
-    fireEvent.click(await screen.findByTestId(ids.openJob(JOB_ID)));
-    expect(await screen.findByTestId(ids.empty)).toHaveTextContent('No suggestions');
+    fireEvent.click(await screen.findByTestId(ids.openJob(JOB_ID), {}, SLOW));
+    expect(await screen.findByTestId(ids.empty, {}, SLOW)).toHaveTextContent('No suggestions');
     expect(screen.getByTestId(ids.empty)).toHaveTextContent('try a longer range, a lower minimum support');
   });
 
   it('checks the options before anything is sent', async () => {
     serve({ [`GET ${API}`]: () => ({ jobs: [] }) });
     renderPage();
-    fireEvent.change(await screen.findByTestId(ids.top), { target: { value: '500' } });
+    fireEvent.change(await screen.findByTestId(ids.top, {}, SLOW), { target: { value: '500' } });
     expect(screen.getByText('A whole number from 1 to 200')).toBeInTheDocument();
     fireEvent.change(screen.getByTestId(ids.minConfidence), { target: { value: '1.5' } });
     expect(
