@@ -5,6 +5,7 @@ export const PLUGIN_BASE_URL = `/a/${pluginJson.id}`;
 
 export enum ROUTES {
   Rules = 'rules',
+  Suggestions = 'suggestions',
   Signals = 'signals',
   Evidence = 'evidence',
 }

@@ -8,11 +8,13 @@ import { PLUGIN_ID } from '../constants';
  */
 export const SIDECAR_PROXY = `/api/plugin-proxy/${PLUGIN_ID}/sidecar`;
 
-/** An answer from the sidecar that was not 2xx, with the sidecar's own message. */
+/** An answer from the sidecar that was not 2xx, with the sidecar's own message and error code. */
 export class SidecarError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The sidecar's `error` code (`no_source`, `conflict` …), when it sent one. */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'SidecarError';
@@ -37,6 +39,6 @@ export async function sidecarFetch<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' |
   } catch (e) {
     const err = e as FetchError<{ message?: string; error?: string }>;
     const message = err.data?.message ?? err.data?.error ?? err.statusText ?? String(e);
-    throw new SidecarError(err.status ?? 0, message);
+    throw new SidecarError(err.status ?? 0, message, typeof err.data?.error === 'string' ? err.data.error : undefined);
   }
 }

@@ -69,3 +69,26 @@ export function ruleUrl(ruleId: string): string {
 export function newRuleUrl(): string {
   return `${PLUGIN_BASE_URL}/${ROUTES.Rules}/new`;
 }
+
+/** The Suggestions page, with one discovery job open. */
+export function suggestionsUrl(jobId?: string): string {
+  const base = `${PLUGIN_BASE_URL}/${ROUTES.Suggestions}`;
+  return jobId === undefined ? base : urlUtil.renderUrl(base, { job: jobId });
+}
+
+/** The rule editor of a new rule prefilled from a suggestion of a discovery job (`?suggestion=<job>:<sid>`). */
+export function adoptSuggestionUrl(jobId: string, suggestionId: string): string {
+  return urlUtil.renderUrl(newRuleUrl(), { suggestion: `${jobId}:${suggestionId}` });
+}
+
+/** The job and suggestion of an adopt URL's `suggestion` parameter, if it is one. */
+export function parseSuggestionRef(value: unknown): { jobId: string; suggestionId: string } | undefined {
+  if (typeof value !== 'string') {
+    return undefined;
+  }
+  const colon = value.indexOf(':');
+  if (colon <= 0 || colon === value.length - 1) {
+    return undefined;
+  }
+  return { jobId: value.slice(0, colon), suggestionId: value.slice(colon + 1) };
+}

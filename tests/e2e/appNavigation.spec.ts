@@ -7,10 +7,11 @@ import { VIEWER } from './users';
 // page is reachable, and what a Viewer may and may not do (plugin.json roles and route actions).
 const PAGES = [
   { route: ROUTES.Rules, title: 'Rules' },
+  { route: ROUTES.Suggestions, title: 'Suggestions' },
   { route: ROUTES.Signals, title: 'Signals' },
   { route: ROUTES.Evidence, title: 'Evidence' },
 ];
-const WRITE_BUTTONS = /^(new rule|create rule|save|acknowledge|resolve|false positive|export.*)$/i;
+const WRITE_BUTTONS = /^(new rule|create rule|save|acknowledge|resolve|false positive|export.*|run discovery|adopt|dismiss|delete)$/i;
 const PROXY = '/api/plugin-proxy/betrace-app/sidecar';
 
 test.describe('as admin', () => {
@@ -56,6 +57,7 @@ test.describe('as a Viewer', () => {
     expect((await page.request.post(`${PROXY}/api/v1/rules`, { data: { id: 'viewer-rule', name: 'x', severity: 'low', condition: 'a' } })).status()).toBe(403);
     expect((await page.request.patch(`${PROXY}/api/v1/signals/any`, { data: { status: 'acknowledged' } })).status()).toBe(403);
     expect((await page.request.post(`${PROXY}/api/v1/replay`, { data: {} })).status()).toBe(403);
+    expect((await page.request.post(`${PROXY}/api/v1/discover`, { data: {} })).status()).toBe(403);
     expect((await page.request.get(`${PROXY}/api/v1/evidence/export?format=json`)).status()).toBe(403);
   });
 });

@@ -33,7 +33,7 @@ describe('the built plugin', () => {
   });
 
   it('declares its pages and the Grafana versions it supports', () => {
-    expect(built.includes.map((i: { name: string }) => i.name)).toEqual(['Rules', 'Signals', 'Evidence', 'Configuration']);
+    expect(built.includes.map((i: { name: string }) => i.name)).toEqual(['Rules', 'Suggestions', 'Signals', 'Evidence', 'Configuration']);
     expect(built.includes.find((i: { defaultNav?: boolean }) => i.defaultNav).name).toBe('Rules');
     expect(built.dependencies.grafanaDependency).toBe('>=13.2.0');
     // The oldest Grafana it claims is the release line of the @grafana/* packages it is built with.

@@ -80,6 +80,13 @@ describe('the sidecar proxy routes', () => {
     ['POST', 'sidecar/api/v1/replay', A('rules:write'), '/api/v1/replay'],
     ['GET', 'sidecar/api/v1/replay/job-1', A('rules:read'), '/api/v1/replay/job-1'],
     ['DELETE', 'sidecar/api/v1/replay/job-1', A('rules:write'), '/api/v1/replay/job-1'],
+    ['GET', 'sidecar/api/v1/discover', A('rules:read'), '/api/v1/discover'],
+    ['GET', 'sidecar/api/v1/discover/dj-1', A('rules:read'), '/api/v1/discover/dj-1'],
+    ['GET', 'sidecar/api/v1/discover/dj-1/traces/abc123', A('rules:read'), '/api/v1/discover/dj-1/traces/abc123'],
+    ['POST', 'sidecar/api/v1/discover', A('rules:write'), '/api/v1/discover'],
+    ['DELETE', 'sidecar/api/v1/discover/dj-1', A('rules:write'), '/api/v1/discover/dj-1'],
+    ['POST', 'sidecar/api/v1/discover/dj-1/suggestions/sg-1/adopt', A('rules:write'), '/api/v1/discover/dj-1/suggestions/sg-1/adopt'],
+    ['POST', 'sidecar/api/v1/discover/dj-1/suggestions/sg-1/dismiss', A('rules:write'), '/api/v1/discover/dj-1/suggestions/sg-1/dismiss'],
     ['GET', 'sidecar/api/v1/signals', A('signals:read'), '/api/v1/signals'],
     ['GET', 'sidecar/api/v1/signals/s1', A('signals:read'), '/api/v1/signals/s1'],
     ['PATCH', 'sidecar/api/v1/signals/s1', A('signals:write'), '/api/v1/signals/s1'],
@@ -186,7 +193,13 @@ describe('the RBAC roles', () => {
       expect(actions).toContain(r.reqAction);
     }
     const pages = Object.fromEntries(plugin.includes.map((i) => [i.name, i.action ?? i.role]));
-    expect(pages).toEqual({ Rules: A('rules:read'), Signals: A('signals:read'), Evidence: A('evidence:read'), Configuration: 'Admin' });
+    expect(pages).toEqual({
+      Rules: A('rules:read'),
+      Suggestions: A('rules:read'),
+      Signals: A('signals:read'),
+      Evidence: A('evidence:read'),
+      Configuration: 'Admin',
+    });
   });
 
   it('match the actions the UI checks (src/utils/permissions.ts)', () => {

@@ -5,6 +5,8 @@
 export * from './ast';
 export * from './model';
 export * from './types';
+// Invariant discovery's shared shapes (the plugin's Suggestions page types its API client with them).
+export * from './discover/types';
 export { LineMap } from './positions';
 export { parseRule } from './parse';
 export { compileRule } from './compile';

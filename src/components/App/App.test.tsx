@@ -15,6 +15,9 @@ jest.mock('@grafana/runtime', () => ({
   hasPermission: (action: string) => mockGranted.has(action),
 }));
 jest.mock('../../pages/Rules/rulesPage', () => ({ rulesPage: require('./testPages').testPage('Rules', 'rules') }));
+jest.mock('../../pages/Suggestions/suggestionsPage', () => ({
+  suggestionsPage: require('./testPages').testPage('Suggestions', 'suggestions'),
+}));
 jest.mock('../../pages/Signals/signalsPage', () => ({ signalsPage: require('./testPages').testPage('Signals', 'signals') }));
 jest.mock('../../pages/Evidence/evidencePage', () => ({ evidencePage: require('./testPages').testPage('Evidence', 'evidence') }));
 
@@ -45,11 +48,11 @@ function renderAt(url: string, granted: string[] = everything) {
   );
 }
 
-const pages = ['rules', 'signals', 'evidence'];
+const pages = ['rules', 'suggestions', 'signals', 'evidence'];
 const shown = () => pages.filter((p) => screen.queryByTestId(`page-${p}`) !== null);
 
 describe('App', () => {
-  it.each([ROUTES.Rules, ROUTES.Signals, ROUTES.Evidence])('routes to the %s page', async (route) => {
+  it.each([ROUTES.Rules, ROUTES.Suggestions, ROUTES.Signals, ROUTES.Evidence])('routes to the %s page', async (route) => {
     renderAt(prefixRoute(route));
     expect(await screen.findByTestId(`page-${route}`)).toBeInTheDocument();
     expect(shown()).toEqual([route]);
@@ -68,10 +71,15 @@ describe('App', () => {
   it('gives a Viewer every page to read', async () => {
     renderAt(prefixRoute(ROUTES.Evidence), viewer);
     expect(await screen.findByTestId('page-evidence')).toBeInTheDocument();
+    renderAt(prefixRoute(ROUTES.Suggestions), viewer);
+    expect(await screen.findByTestId('page-suggestions')).toBeInTheDocument();
   });
 
   it('does not route a page the user may not read, and opens the first one they may', async () => {
     renderAt(prefixRoute(ROUTES.Rules), [ACTIONS.signalsRead]);
+    expect(shown()).toEqual([]);
+    // Suggestions are read with the rules' permission.
+    renderAt(prefixRoute(ROUTES.Suggestions), [ACTIONS.signalsRead]);
     expect(shown()).toEqual([]);
     renderAt(PLUGIN_BASE_URL, [ACTIONS.signalsRead]);
     expect(await screen.findByTestId('page-signals')).toBeInTheDocument();

@@ -10,10 +10,12 @@ import { prefixRoute } from '../../utils/utils.routing';
 import { evidencePage } from '../../pages/Evidence/evidencePage';
 import { rulesPage } from '../../pages/Rules/rulesPage';
 import { signalsPage } from '../../pages/Signals/signalsPage';
+import { suggestionsPage } from '../../pages/Suggestions/suggestionsPage';
 
 /** Each page with the action that shows it (plugin.json `includes[].action` hides its nav entry). */
 const PAGES: Array<{ route: ROUTES; page: SceneAppPage; action: Action }> = [
   { route: ROUTES.Rules, page: rulesPage, action: ACTIONS.rulesRead },
+  { route: ROUTES.Suggestions, page: suggestionsPage, action: ACTIONS.rulesRead },
   { route: ROUTES.Signals, page: signalsPage, action: ACTIONS.signalsRead },
   { route: ROUTES.Evidence, page: evidencePage, action: ACTIONS.evidenceRead },
 ];

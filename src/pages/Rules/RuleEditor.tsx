@@ -3,8 +3,9 @@ import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { locationService } from '@grafana/runtime';
 import { SceneAppPage, SceneComponentProps, SceneObjectBase, SceneObjectState } from '@grafana/scenes';
-import { Alert, Badge, Button, Stack, Tab, TabContent, TabsBar, useStyles2 } from '@grafana/ui';
+import { Alert, Badge, Button, Stack, Tab, TabContent, TabsBar, TextLink, useStyles2 } from '@grafana/ui';
 import { createRule, getRule, rollbackRule, updateRule, type RuleView } from '../../api/rules';
+import { adoptSuggestion } from '../../api/discover';
 import { ACTIONS, can } from '../../utils/permissions';
 import { RuleCodeEditor } from '../../editor/RuleCodeEditor';
 import {
@@ -17,7 +18,16 @@ import {
   type Analysis,
   type RuleDraft,
 } from './draft';
-import { ruleUrl } from '../../builders/exploreUrl';
+import { parseSuggestionRef, ruleUrl, suggestionsUrl } from '../../builders/exploreUrl';
+import {
+  adoptInput,
+  adoptionDraft,
+  AdoptionError,
+  loadAdoption,
+  loadSuggestionTraces,
+  type Adoption,
+  type SuggestionTraces,
+} from './adopt';
 import { DiagnosticList } from './DiagnosticList';
 import { ReplayPanel } from './ReplayPanel';
 import { RuleForm } from './RuleForm';
@@ -49,16 +59,26 @@ export interface RuleEditorState extends SceneObjectState {
   analysisDelayMs: number;
   /** Milliseconds between polls of a running replay. */
   replayPollMs: number;
+  /**
+   * A new rule adopted from a discovery suggestion (`/rules/new?suggestion=<job>:<sid>`): the draft
+   * starts from it, Test has its traces, and Save adopts it instead of creating a plain rule.
+   */
+  adoption?: Adoption;
+  adoptionTraces?: SuggestionTraces;
 }
 
 /** The rule editor: code and fields of one rule, its test runs, replays and versions. */
 export class RuleEditor extends SceneObjectBase<RuleEditorState> {
   private analysisTimer?: ReturnType<typeof setTimeout>;
+  /** The editor of /rules/new (Scenes keeps it between visits), as opposed to one of /rules/:id. */
+  private readonly newRuleEditor: boolean;
 
   constructor(state: Partial<RuleEditorState> & { ruleId?: string }) {
     const draft = emptyDraft();
     super({
-      loading: state.ruleId !== undefined,
+      // A suggestion to adopt is loaded at once: no blank editor first.
+      loading:
+        state.ruleId !== undefined || parseSuggestionRef(locationService.getSearchObject().suggestion) !== undefined,
       baseline: draft,
       draft,
       note: '',
@@ -69,12 +89,86 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
       replayPollMs: 1000,
       ...state,
     });
+    this.newRuleEditor = state.ruleId === undefined;
     this.addActivationHandler(() => {
+      if (this.newRuleEditor && this.state.ruleId !== undefined) {
+        // It created a rule (which has its own page now): /rules/new is a new rule again.
+        this.resetToNew();
+      }
       if (this.state.ruleId !== undefined && !this.state.saved) {
         this.load();
+      } else if (this.state.ruleId === undefined) {
+        this.followSuggestionParam();
       }
       return () => clearTimeout(this.analysisTimer);
     });
+  }
+
+  private resetToNew() {
+    const draft = emptyDraft();
+    this.setState({
+      ruleId: undefined,
+      saved: undefined,
+      loading: false,
+      loadError: undefined,
+      saveError: undefined,
+      adoption: undefined,
+      adoptionTraces: undefined,
+      baseline: draft,
+      draft,
+      note: '',
+      tab: 'test',
+      analysis: analyse(draft.condition),
+    });
+  }
+
+  /**
+   * The new-rule page is kept between visits: it starts from the suggestion its URL names, and
+   * drops a suggestion it was opened with before once the URL names none.
+   */
+  private followSuggestionParam() {
+    const ref = parseSuggestionRef(locationService.getSearchObject().suggestion);
+    const current = this.state.adoption;
+    if (ref && (ref.jobId !== current?.jobId || ref.suggestionId !== current?.suggestionId)) {
+      this.loadSuggestion(ref.jobId, ref.suggestionId);
+    } else if (!ref && (current || this.state.loadError || this.state.loading)) {
+      const draft = emptyDraft();
+      this.setState({
+        adoption: undefined,
+        adoptionTraces: undefined,
+        loading: false,
+        loadError: undefined,
+        baseline: draft,
+        draft,
+        analysis: analyse(draft.condition),
+      });
+    }
+  }
+
+  async loadSuggestion(jobId: string, suggestionId: string) {
+    this.setState({ loading: true, loadError: undefined, adoption: undefined, adoptionTraces: undefined });
+    let adoption: Adoption;
+    try {
+      adoption = await loadAdoption(jobId, suggestionId);
+    } catch (e) {
+      const why = e instanceof AdoptionError ? e.message : `The sidecar answered: ${e instanceof Error ? e.message : String(e)}`;
+      this.setState({ loading: false, loadError: why });
+      return;
+    }
+    const draft = adoptionDraft(adoption);
+    this.setState({
+      loading: false,
+      adoption,
+      adoptionTraces: { loading: true, traces: [], problems: [] },
+      baseline: draft,
+      draft,
+      analysis: analyse(draft.condition),
+      saveError: undefined,
+    });
+    const traces = await loadSuggestionTraces(adoption);
+    if (this.state.adoption === adoption) {
+      this.setState({ adoptionTraces: { loading: false, ...traces } });
+    }
   }
 
   async load() {
@@ -162,8 +256,14 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
     }
     this.setState({ saving: true, saveError: undefined });
     const input = toInput(this.state.draft, this.state.note);
+    const { adoption } = this.state;
     try {
-      if (this.state.ruleId === undefined) {
+      if (this.state.ruleId === undefined && adoption) {
+        const { rule } = await adoptSuggestion(adoption.jobId, adoption.suggestionId, adoptInput(this.state.draft));
+        this.loaded(rule);
+        this.setState({ saving: false, ruleId: rule.id, adoption: undefined, adoptionTraces: undefined });
+        locationService.replace(ruleUrl(rule.id));
+      } else if (this.state.ruleId === undefined) {
         const created = await createRule(input);
         this.loaded(created);
         this.setState({ saving: false, ruleId: created.id });
@@ -209,7 +309,8 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
 }
 
 function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
-  const { loading, loadError, saved, draft, analysis, tab, ruleId, replayPollMs, saving } = model.useState();
+  const { loading, loadError, saved, draft, analysis, tab, ruleId, replayPollMs, saving, adoption, adoptionTraces } =
+    model.useState();
   const styles = useStyles2(getStyles);
   const tempoUid = useTempoUid();
   const confirm = useCallback((m: string) => window.confirm(m), []);
@@ -220,7 +321,11 @@ function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
   }
   if (loadError) {
     return (
-      <ErrorState title={`Could not load the rule ${ruleId}`} error={loadError} testId={rulesTestIds.list.error} />
+      <ErrorState
+        title={ruleId === undefined ? 'Could not open the suggestion' : `Could not load the rule ${ruleId}`}
+        error={loadError}
+        testId={rulesTestIds.list.error}
+      />
     );
   }
   const readOnly = model.readOnly();
@@ -252,6 +357,13 @@ function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
           </Button>
         )}
         <SkippedAlert skipped={saved?.skipped} tempoUid={tempoUid} testId={rulesTestIds.editor.skipped} />
+        {adoption && (
+          <Alert severity="info" title="Adopting a suggestion" data-testid={rulesTestIds.editor.adoption}>
+            From <TextLink href={suggestionsUrl(adoption.jobId)} inline>discovery {adoption.jobId}</TextLink>:{' '}
+            {adoption.suggestion.title}. Test it on the traces it was found in, then adopt it: the rule is created
+            from it, disabled unless you enable it.
+          </Alert>
+        )}
         {dirty && !readOnly && (
           <Badge color="orange" icon="pen" text="unsaved changes" data-testid={rulesTestIds.editor.dirty} />
         )}
@@ -277,7 +389,7 @@ function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
             )}
           </TabsBar>
           <TabContent className={styles.tab}>
-            {tab === 'test' && <RuleTestPanel draft={draft} tempoUid={tempoUid} />}
+            {tab === 'test' && <RuleTestPanel draft={draft} tempoUid={tempoUid} suggestionTraces={adoptionTraces} />}
             {tab === 'replay' && (
               <ReplayPanel
                 draft={draft}

@@ -21,7 +21,9 @@ const SEVERITY_OPTIONS: Array<SelectableValue<Severity>> = SEVERITIES.map((s) =>
 
 /** The rule's fields beside the code, the change note and Save (a new version). */
 export function RuleForm({ model, readOnly }: { model: RuleEditor; readOnly: boolean }) {
-  const { draft, note, saveError, ruleId } = model.useState();
+  const { draft, note, saveError, ruleId, adoption } = model.useState();
+  // Adopting: the sidecar creates the rule from the suggestion, with these fields; mappings come after.
+  const adopting = adoption !== undefined && ruleId === undefined;
   const problems = draftProblems(draft);
   const compliance = draft.compliance ?? [];
   const setCompliance = (i: number, change: Partial<{ framework: string; control: string }>) =>
@@ -60,7 +62,14 @@ export function RuleForm({ model, readOnly }: { model: RuleEditor; readOnly: boo
           />
         </div>
       </Field>
-      <Field label="Enabled" description="A disabled rule is kept and versioned but not evaluated">
+      <Field
+        label="Enabled"
+        description={
+          adopting
+            ? 'Off: the adopted rule is kept and versioned but not evaluated until you enable it'
+            : 'A disabled rule is kept and versioned but not evaluated'
+        }
+      >
         <Switch
           data-testid={rulesTestIds.editor.enabled}
           value={draft.enabled}
@@ -87,7 +96,14 @@ export function RuleForm({ model, readOnly }: { model: RuleEditor; readOnly: boo
           onChange={(e) => model.updateDraft({ message: e.currentTarget.value })}
         />
       </Field>
-      <Field label="Compliance mappings" description="Evaluations of a mapped rule become evidence for these controls">
+      <Field
+        label="Compliance mappings"
+        description={
+          adopting
+            ? 'Add mappings once the suggestion is adopted, as a new version of the rule'
+            : 'Evaluations of a mapped rule become evidence for these controls'
+        }
+      >
         <div data-testid={rulesTestIds.editor.compliance}>
           <Stack direction="column" gap={1}>
             {compliance.map((c, i) => (
@@ -116,7 +132,7 @@ export function RuleForm({ model, readOnly }: { model: RuleEditor; readOnly: boo
               </Stack>
             ))}
             {problems.compliance && <FieldValidationMessage>{problems.compliance}</FieldValidationMessage>}
-            {!readOnly && (
+            {!readOnly && !adopting && (
               <div>
                 <Button
                   size="sm"
@@ -133,14 +149,16 @@ export function RuleForm({ model, readOnly }: { model: RuleEditor; readOnly: boo
       </Field>
       {!readOnly && (
         <>
-          <Field label="Change note" description="Recorded with the new version in the rule's history">
-            <Input
-              data-testid={rulesTestIds.editor.note}
-              value={note}
-              placeholder="why this change"
-              onChange={(e) => model.setState({ note: e.currentTarget.value })}
-            />
-          </Field>
+          {!adopting && (
+            <Field label="Change note" description="Recorded with the new version in the rule's history">
+              <Input
+                data-testid={rulesTestIds.editor.note}
+                value={note}
+                placeholder="why this change"
+                onChange={(e) => model.setState({ note: e.currentTarget.value })}
+              />
+            </Field>
+          )}
           {saveError && (
             <Alert
               severity="error"
@@ -157,7 +175,7 @@ export function RuleForm({ model, readOnly }: { model: RuleEditor; readOnly: boo
               disabled={!model.canSave()}
               onClick={() => model.save()}
             >
-              {ruleId === undefined ? 'Create rule' : 'Save as new version'}
+              {adopting ? 'Adopt as rule' : ruleId === undefined ? 'Create rule' : 'Save as new version'}
             </Button>
           </div>
         </>

@@ -16,20 +16,34 @@ import {
 } from '@grafana/ui';
 import type { ClauseExplanation, Explanation, Trace } from '@betrace/evaluator';
 import { exploreTraceUrl, rangeAround } from '../../builders/exploreUrl';
+import type { SuggestionTraces } from './adopt';
 import type { RuleDraft } from './draft';
 import { explainDraft, fetchTempoTrace, parsePastedTraces, spanRows } from './testRun';
 import { rulesTestIds } from './testIds';
 
-type Source = 'traceId' | 'otlp';
+type Source = 'traceId' | 'otlp' | 'suggestion';
 
 interface Run {
   traces: Trace[];
   explanations: Explanation[];
+  /** Per trace, when the traces are a suggestion's: whether it violated the suggestion when mined. */
+  violating?: boolean[];
 }
 
-/** "Test": the draft over one trace from Tempo or pasted OTLP/JSON, evaluated in the browser. */
-export function RuleTestPanel({ draft, tempoUid }: { draft: RuleDraft; tempoUid: string }) {
-  const [source, setSource] = useState<Source>('traceId');
+/**
+ * "Test": the draft over one trace from Tempo or pasted OTLP/JSON, evaluated in the browser; when
+ * the draft is a discovery suggestion being adopted, also over the traces it was mined from.
+ */
+export function RuleTestPanel({
+  draft,
+  tempoUid,
+  suggestionTraces,
+}: {
+  draft: RuleDraft;
+  tempoUid: string;
+  suggestionTraces?: SuggestionTraces;
+}) {
+  const [source, setSource] = useState<Source>(suggestionTraces ? 'suggestion' : 'traceId');
   const [traceId, setTraceId] = useState('');
   const [otlp, setOtlp] = useState('');
   const [running, setRunning] = useState(false);
@@ -41,6 +55,12 @@ export function RuleTestPanel({ draft, tempoUid }: { draft: RuleDraft; tempoUid:
     setError(undefined);
     setRun(undefined);
     try {
+      if (source === 'suggestion') {
+        const loaded = suggestionTraces?.traces ?? [];
+        const traces = loaded.map((t) => t.trace);
+        setRun({ traces, explanations: explainDraft(draft, traces), violating: loaded.map((t) => t.violating) });
+        return;
+      }
       const traces = source === 'traceId' ? [await fetchTempoTrace(tempoUid, traceId)] : parsePastedTraces(otlp);
       setRun({ traces, explanations: explainDraft(draft, traces) });
     } catch (e) {
@@ -54,13 +74,16 @@ export function RuleTestPanel({ draft, tempoUid }: { draft: RuleDraft; tempoUid:
     <Stack direction="column" gap={2}>
       <RadioButtonGroup<Source>
         options={[
+          ...(suggestionTraces ? [{ label: 'Suggestion’s traces', value: 'suggestion' as const }] : []),
           { label: 'Trace id (Tempo)', value: 'traceId' },
           { label: 'Paste OTLP/JSON', value: 'otlp' },
         ]}
         value={source}
         onChange={setSource}
       />
-      {source === 'traceId' ? (
+      {source === 'suggestion' && suggestionTraces ? (
+        <SuggestionTracesNote traces={suggestionTraces} />
+      ) : source === 'traceId' ? (
         <Field label="Trace id" description="Fetched through the Tempo datasource">
           <Input
             data-testid={rulesTestIds.test.traceId}
@@ -83,7 +106,14 @@ export function RuleTestPanel({ draft, tempoUid }: { draft: RuleDraft; tempoUid:
         <Button
           data-testid={rulesTestIds.test.run}
           icon="play"
-          disabled={running || (source === 'traceId' ? traceId.trim() === '' : otlp.trim() === '')}
+          disabled={
+            running ||
+            (source === 'suggestion'
+              ? !suggestionTraces || suggestionTraces.loading || suggestionTraces.traces.length === 0
+              : source === 'traceId'
+                ? traceId.trim() === ''
+                : otlp.trim() === '')
+          }
           onClick={start}
         >
           {running ? 'Testing…' : 'Test'}
@@ -97,7 +127,13 @@ export function RuleTestPanel({ draft, tempoUid }: { draft: RuleDraft; tempoUid:
       {run && (
         <div data-testid={rulesTestIds.test.result}>
           {run.explanations.map((x, i) => (
-            <TraceResult key={x.traceId} explanation={x} trace={run.traces[i]} tempoUid={tempoUid} />
+            <TraceResult
+              key={x.traceId}
+              explanation={x}
+              trace={run.traces[i]}
+              tempoUid={tempoUid}
+              mined={run.violating === undefined ? undefined : run.violating[i] ? 'violating' : 'example'}
+            />
           ))}
         </div>
       )}
@@ -105,11 +141,53 @@ export function RuleTestPanel({ draft, tempoUid }: { draft: RuleDraft; tempoUid:
   );
 }
 
-function TraceResult({ explanation, trace, tempoUid }: { explanation: Explanation; trace: Trace; tempoUid: string }) {
+/** What the suggestion's traces are, before they run: how many, and the ones the sidecar could not give. */
+function SuggestionTracesNote({ traces }: { traces: SuggestionTraces }) {
+  const violating = traces.traces.filter((t) => t.violating).length;
+  return (
+    <div data-testid={rulesTestIds.test.suggestionTraces}>
+      {traces.loading ? (
+        <Text color="secondary">Fetching the suggestion’s traces from the sidecar…</Text>
+      ) : (
+        <Text>
+          {`${traces.traces.length - violating} example ${traces.traces.length - violating === 1 ? 'trace' : 'traces'} it held in and ${violating} violating ${violating === 1 ? 'trace' : 'traces'}, from the sidecar: Test runs the rule on all of them.`}
+        </Text>
+      )}
+      {traces.problems.length > 0 && (
+        <Alert severity="warning" title="Some traces could not be fetched">
+          {traces.problems.map((p) => (
+            <div key={p}>{p}</div>
+          ))}
+        </Alert>
+      )}
+    </div>
+  );
+}
+
+function TraceResult({
+  explanation,
+  trace,
+  tempoUid,
+  mined,
+}: {
+  explanation: Explanation;
+  trace: Trace;
+  tempoUid: string;
+  /** A suggestion's trace: an example it held in, or one that violated it when mined. */
+  mined?: 'example' | 'violating';
+}) {
   const styles = useStyles2(getStyles);
   const rows = spanRows(trace, explanation);
   return (
     <Stack direction="column" gap={1}>
+      {mined && (
+        <div>
+          <Badge
+            color={mined === 'violating' ? 'orange' : 'green'}
+            text={mined === 'violating' ? 'violated the suggestion when mined' : 'example the suggestion held in'}
+          />
+        </div>
+      )}
       <Alert
         severity={explanation.fired ? 'warning' : 'success'}
         title={

@@ -31,6 +31,7 @@ export const rulesTestIds = {
     dirty: 'data-testid rule-editor-dirty',
     toggle: 'data-testid rule-editor-toggle',
     skipped: 'data-testid rule-editor-skipped',
+    adoption: 'data-testid rule-editor-adoption',
   },
   test: {
     traceId: 'data-testid rule-test-trace-id',
@@ -39,6 +40,7 @@ export const rulesTestIds = {
     error: 'data-testid rule-test-error',
     result: 'data-testid rule-test-result',
     span: (id: string) => `data-testid rule-test-span ${id}`,
+    suggestionTraces: 'data-testid rule-test-suggestion-traces',
   },
   replay: {
     range: 'data-testid rule-replay-range',
