@@ -852,6 +852,86 @@ function ruleTriggerNames(ast: RuleAst): string[] | undefined {
   return shortest(fromBinding, fromWhen);
 }
 
+// ------------------------------------------------------------ the trigger (applicability)
+
+/**
+ * The trigger of an expression rule: its positive span terms, kept with their refinements, and
+ * joined as the body joins them. `trace.has(A).where(x > 1) and not trace.has(B)` → `trace.has(A).where(x > 1)`;
+ * `has(A) or has(B)` → the same `or`; a comparison contributes the existence of the spans it
+ * aggregates, or counts when the count implies one (`count(S) > 0`, `>= 1`, `== 2`). Terms under
+ * `not`, `all(…)` (true without spans), trace fields and counts that hold at zero contribute
+ * nothing. Undefined: no positive span term (or an `or` with a branch that has none), so the rule
+ * applies to every trace. Whenever the body holds its trigger holds, so a trace the rule fires
+ * on is always one it applies to.
+ */
+function positiveTrigger(e: TraceExpr, c: Compiler): TracePred | undefined {
+  switch (e.type) {
+    case 'and': {
+      const l = positiveTrigger(e.left, c);
+      const r = positiveTrigger(e.right, c);
+      return l && r ? (ctx) => l(ctx) && r(ctx) : (l ?? r);
+    }
+    case 'or': {
+      const l = positiveTrigger(e.left, c);
+      const r = positiveTrigger(e.right, c);
+      return l && r ? (ctx) => l(ctx) || r(ctx) : undefined;
+    }
+    case 'exists':
+      return c.parts.traceExprs.get(e)!;
+    case 'compare': {
+      const present: CompiledSelector[] = [];
+      for (const v of [e.left, e.right]) {
+        if (v.type === 'aggregate') {
+          present.push(c.parts.selectors.get(v.selector)!);
+        }
+      }
+      if (e.left.type === 'count' && e.right.type === 'literal' && e.right.kind === 'number' && countImpliesPresence(e.op, e.right.value)) {
+        present.push(c.parts.selectors.get(e.left.selector)!);
+      }
+      if (present.length === 0) {
+        return undefined;
+      }
+      return (ctx) => present.every((s) => s.first(ctx) !== undefined);
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Whether the rule's trigger holds on the trace: for `when` rules, the when clause (for some span
+ * bound to the variable, with a binding); for expression rules, positiveTrigger. Undefined: it
+ * holds on every trace.
+ */
+function compileTrigger(ast: RuleAst, c: Compiler, when: TracePred | undefined): TracePred | undefined {
+  if (ast.type === 'expression') {
+    return positiveTrigger(ast.body, c);
+  }
+  const binding = c.parts.bindingSelector;
+  if (binding === undefined) {
+    return when;
+  }
+  const pred = binding.candidatePred;
+  return (ctx) => {
+    try {
+      for (const span of binding.candidates(ctx)) {
+        ctx.budget.spend(1);
+        ctx.bound = undefined;
+        if (pred !== undefined && !pred(span, ctx)) {
+          continue;
+        }
+        ctx.bound = span;
+        if (when === undefined || when(ctx)) {
+          return true;
+        }
+      }
+      return false;
+    } finally {
+      ctx.bound = undefined;
+    }
+  };
+}
+
 // ------------------------------------------------------------ the compiled rule
 
 /** The compiled form evaluate.ts runs. */
@@ -863,6 +943,8 @@ export interface RuleProgram {
   /** Spans that made the rule fire (called only when it fired). */
   matched(ctx: Ctx): Span[];
   message: MessageTemplate;
+  /** Does the rule's trigger hold on the trace (compileTrigger)? Undefined: on every trace. Run only when asked. */
+  trigger?: TracePred;
 }
 
 export class CompiledRuleImpl implements CompiledRule {
@@ -949,20 +1031,20 @@ function compileProgram(definition: RuleDefinition, ast: RuleAst): CompiledRuleI
   if (ast.type === 'expression') {
     const fires = c.traceExpr(ast.body);
     const collect = matchedCollector(ast.body, c);
-    return new CompiledRuleImpl(
-      definition,
-      ast,
-      {
-        fires,
-        matched: (ctx) => {
-          const out = new Set<Span>();
-          collect(ctx, out);
-          return [...out];
-        },
-        message,
+    const program: RuleProgram = {
+      fires,
+      matched: (ctx) => {
+        const out = new Set<Span>();
+        collect(ctx, out);
+        return [...out];
       },
-      c.parts,
-    );
+      message,
+    };
+    const trigger = compileTrigger(ast, c, undefined);
+    if (trigger !== undefined) {
+      program.trigger = trigger;
+    }
+    return new CompiledRuleImpl(definition, ast, program, c.parts);
   }
   const when = ast.when ? c.traceExpr(ast.when) : undefined;
   const always = ast.always ? c.traceExpr(ast.always) : undefined;
@@ -994,6 +1076,10 @@ function compileProgram(definition: RuleDefinition, ast: RuleAst): CompiledRuleI
     program.binding = { selector, fires };
   } else {
     program.fires = fires;
+  }
+  const trigger = compileTrigger(ast, c, when);
+  if (trigger !== undefined) {
+    program.trigger = trigger;
   }
   return new CompiledRuleImpl(definition, ast, program, c.parts);
 }
