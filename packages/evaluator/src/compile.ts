@@ -854,58 +854,155 @@ function ruleTriggerNames(ast: RuleAst): string[] | undefined {
 
 // ------------------------------------------------------------ the trigger (applicability)
 
-/**
- * The trigger of an expression rule: its positive span terms, kept with their refinements, and
- * joined as the body joins them. `trace.has(A).where(x > 1) and not trace.has(B)` → `trace.has(A).where(x > 1)`;
- * `has(A) or has(B)` → the same `or`; a comparison contributes the existence of the spans it
- * aggregates, or counts when the count implies one (`count(S) > 0`, `>= 1`, `== 2`). Terms under
- * `not`, `all(…)` (true without spans), trace fields and counts that hold at zero contribute
- * nothing. Undefined: no positive span term (or an `or` with a branch that has none), so the rule
- * applies to every trace. Whenever the body holds its trigger holds, so a trace the rule fires
- * on is always one it applies to.
- */
-function positiveTrigger(e: TraceExpr, c: Compiler): TracePred | undefined {
-  switch (e.type) {
+/** A clause with its negative parts dropped, and whether anything was dropped or weakened. */
+interface Positive<T> {
+  node: T | undefined;
+  weakened: boolean;
+}
+
+/** A span condition's positive part: `not …` dropped, `and` keeps what is left, `or` needs both sides. */
+function positiveCond(c: Cond): Positive<Cond> {
+  switch (c.type) {
     case 'and': {
-      const l = positiveTrigger(e.left, c);
-      const r = positiveTrigger(e.right, c);
-      return l && r ? (ctx) => l(ctx) && r(ctx) : (l ?? r);
+      const l = positiveCond(c.left);
+      const r = positiveCond(c.right);
+      if (l.node && r.node) {
+        return l.weakened || r.weakened ? { node: { ...c, left: l.node, right: r.node }, weakened: true } : { node: c, weakened: false };
+      }
+      return { node: l.node ?? r.node, weakened: true };
     }
     case 'or': {
-      const l = positiveTrigger(e.left, c);
-      const r = positiveTrigger(e.right, c);
-      return l && r ? (ctx) => l(ctx) || r(ctx) : undefined;
+      const l = positiveCond(c.left);
+      const r = positiveCond(c.right);
+      if (l.node && r.node) {
+        return l.weakened || r.weakened ? { node: { ...c, left: l.node, right: r.node }, weakened: true } : { node: c, weakened: false };
+      }
+      return { node: undefined, weakened: true };
     }
-    case 'exists':
-      return c.parts.traceExprs.get(e)!;
+    case 'not':
+      return { node: undefined, weakened: true };
+    default:
+      return { node: c, weakened: false };
+  }
+}
+
+/** A selector with the positive part of each `where` along its base chain (relations are kept as written). */
+function positiveSelector(sel: Selector): Positive<Selector> & { node: Selector } {
+  switch (sel.type) {
+    case 'where': {
+      const base = positiveSelector(sel.base);
+      const cond = positiveCond(sel.cond);
+      if (cond.node === undefined) {
+        return { node: base.node, weakened: true };
+      }
+      return base.weakened || cond.weakened ? { node: { ...sel, base: base.node, cond: cond.node }, weakened: true } : { node: sel, weakened: false };
+    }
+    case 'relation':
+    case 'order': {
+      const base = positiveSelector(sel.base);
+      return base.weakened ? { node: { ...sel, base: base.node }, weakened: true } : { node: sel, weakened: false };
+    }
+    default:
+      return { node: sel, weakened: false };
+  }
+}
+
+/** The positive span terms of a trace expression (see compileTrigger). */
+function positiveExpr(e: TraceExpr): Positive<TraceExpr> {
+  switch (e.type) {
+    case 'and': {
+      const l = positiveExpr(e.left);
+      const r = positiveExpr(e.right);
+      if (l.node && r.node) {
+        return l.weakened || r.weakened ? { node: { ...e, left: l.node, right: r.node }, weakened: true } : { node: e, weakened: false };
+      }
+      return { node: l.node ?? r.node, weakened: true };
+    }
+    case 'or': {
+      const l = positiveExpr(e.left);
+      const r = positiveExpr(e.right);
+      if (l.node && r.node) {
+        return l.weakened || r.weakened ? { node: { ...e, left: l.node, right: r.node }, weakened: true } : { node: e, weakened: false };
+      }
+      return { node: undefined, weakened: true };
+    }
+    case 'exists': {
+      const sel = positiveSelector(e.selector);
+      return sel.weakened ? { node: { ...e, selector: sel.node }, weakened: true } : { node: e, weakened: false };
+    }
     case 'compare': {
-      const present: CompiledSelector[] = [];
+      // The spans a comparison aggregates, or counts when the count implies one: they must exist.
+      const present: Selector[] = [];
       for (const v of [e.left, e.right]) {
         if (v.type === 'aggregate') {
-          present.push(c.parts.selectors.get(v.selector)!);
+          present.push(positiveSelector(v.selector).node);
         }
       }
       if (e.left.type === 'count' && e.right.type === 'literal' && e.right.kind === 'number' && countImpliesPresence(e.op, e.right.value)) {
-        present.push(c.parts.selectors.get(e.left.selector)!);
+        present.push(positiveSelector(e.left.selector).node);
       }
-      if (present.length === 0) {
-        return undefined;
+      let node: TraceExpr | undefined;
+      for (const selector of present) {
+        const exists: TraceExpr = { type: 'exists', selector, loc: e.loc };
+        node = node === undefined ? exists : { type: 'and', left: node, right: exists, loc: e.loc };
       }
-      return (ctx) => present.every((s) => s.first(ctx) !== undefined);
+      return { node, weakened: true };
     }
     default:
-      return undefined;
+      return { node: undefined, weakened: true };
+  }
+}
+
+/** A predicate for a trigger clause, reusing the closures already compiled for the nodes it shares with the rule. */
+function compileReusing(e: TraceExpr, c: Compiler): TracePred {
+  const compiled = c.parts.traceExprs.get(e);
+  if (compiled !== undefined) {
+    return compiled;
+  }
+  switch (e.type) {
+    case 'and': {
+      const l = compileReusing(e.left, c);
+      const r = compileReusing(e.right, c);
+      return (ctx) => l(ctx) && r(ctx);
+    }
+    case 'or': {
+      const l = compileReusing(e.left, c);
+      const r = compileReusing(e.right, c);
+      return (ctx) => l(ctx) || r(ctx);
+    }
+    case 'exists': {
+      const s = c.selector(e.selector);
+      return (ctx) => s.first(ctx) !== undefined;
+    }
+    default:
+      return c.traceExpr(e);
   }
 }
 
 /**
- * Whether the rule's trigger holds on the trace: for `when` rules, the when clause (for some span
- * bound to the variable, with a binding); for expression rules, positiveTrigger. Undefined: it
- * holds on every trace.
+ * Whether the rule's trigger holds on the trace (whether the trace is evidence for the rule's
+ * compliance controls). Undefined: it holds on every trace.
+ *
+ * - A `when` rule: its when clause as written, negations included; with a binding, for some span
+ *   of the binding's selector (refinements included).
+ * - An expression rule: its positive span terms. Each `trace.has(S)` term is kept with the
+ *   positive part of S's `where` conditions (`not …` dropped, `and` keeps what is left, an `or`
+ *   needs both sides); terms are joined as the body joins them, an `or` needing both sides; a
+ *   comparison contributes the existence of the spans it aggregates, or counts when the count
+ *   implies one (`count(S) > 0`, `>= 1`, `== 2`). Terms under `not`, `all(…)` (true without
+ *   spans), trace fields and counts that hold at zero contribute nothing. So
+ *   `trace.has(A).where(x > 1) and not trace.has(B)` triggers on `trace.has(A).where(x > 1)`,
+ *   `S.where(c and not d)` on `S.where(c)`, `count(S) > 3` on `trace.has(S)`.
+ * - An expression rule with no positive span term, or whose positive terms are the whole body
+ *   (`trace.has(error.span)`, a pure prohibition: nothing separates "applies" from "fails"),
+ *   applies to every trace.
+ *
+ * Whenever a rule fires its trigger holds, so a trace a rule fires on is always one it applies to.
  */
 function compileTrigger(ast: RuleAst, c: Compiler, when: TracePred | undefined): TracePred | undefined {
   if (ast.type === 'expression') {
-    return positiveTrigger(ast.body, c);
+    const positive = positiveExpr(ast.body);
+    return positive.node === undefined || !positive.weakened ? undefined : compileReusing(positive.node, c);
   }
   const binding = c.parts.bindingSelector;
   if (binding === undefined) {

@@ -41,8 +41,11 @@ export function evaluateTrace(rules: readonly CompiledRule[], trace: Trace, opti
   const out: Violation[] = [];
   const wanted = options?.onTriggered === undefined ? undefined : options.triggerRuleIds;
   for (const rule of rules) {
-    // A rule that cannot fire cannot trigger either: its trigger needs the same span names.
     if (!canFire(rule, ix)) {
+      // It cannot trigger either (its trigger needs the same span names), unless it applies to every trace.
+      if (wanted !== undefined && wanted.has(rule.definition.id) && (rule as CompiledRuleImpl).program.trigger === undefined) {
+        options!.onTriggered!(rule.definition.id);
+      }
       continue;
     }
     try {

@@ -102,6 +102,16 @@ describe('applicability of an expression rule: its positive span terms', () => {
     expect(held(either, [{ id: 'x', name: 'x' }])).toBe(false);
   });
 
+  it('keeps the positive part of a where condition: the spans the rule is about', () => {
+    const pci = 'database.query.where("db.statement" matches "(?i)insert into .*card" and not "db.encrypted")';
+    const insert = (encrypted: boolean): SpanSpec => ({ id: 'q', name: 'database.query', attrs: { 'db.statement': 'INSERT INTO cards VALUES (?)', 'db.encrypted': encrypted } });
+    expect(applicable([rule(pci)], makeTrace([insert(true)]))).toEqual({ triggered: ['r'], fired: [] });
+    expect(applicable([rule(pci)], makeTrace([insert(false)]))).toEqual({ triggered: ['r'], fired: ['r'] });
+    expect(held(pci, [{ id: 'q', name: 'database.query', attrs: { 'db.statement': 'SELECT 1' } }])).toBe(false);
+    expect(held('trace.has(a).where(not x) and not trace.has(b)', [{ id: 'a', name: 'a', attrs: { x: true } }])).toBe(true);
+    expect(held('trace.has(a).where(x or not y) and not trace.has(b)', [{ id: 'a', name: 'a' }])).toBe(true);
+  });
+
   it('takes the spans a comparison counts (when the count implies one) or aggregates', () => {
     expect(held('trace.count(http.retry) > 3', [{ id: 'h', name: 'http.retry' }])).toBe(true);
     expect(held('trace.count(http.retry) > 3', [{ id: 'x', name: 'other' }])).toBe(false);
@@ -113,6 +123,13 @@ describe('applicability of an expression rule: its positive span terms', () => {
     for (const r of ['not trace.has(audit.log)', 'trace.count(audit.log) < 1', 'trace.duration > 10s', 'trace.has(a) or not trace.has(b)', 'all(db.query).where(duration < 1s)']) {
       expect([r, held(r, [{ id: 'x', name: 'unrelated', ms: 1 }])]).toEqual([r, true]);
     }
+  });
+
+  it('applies to every trace when its positive terms are the whole rule (a prohibition), also where the names are absent', () => {
+    for (const r of ['trace.has(error.span)', 'db.query.where(duration > 1s)', 'trace.has(a) and trace.has(b)']) {
+      expect([r, held(r, [{ id: 'x', name: 'unrelated', ms: 1 }])]).toEqual([r, true]);
+    }
+    expect(applicable([rule('db.query.where(duration > 1s)')], makeTrace([{ id: 'q', name: 'db.query', ms: 2000 }]))).toEqual({ triggered: ['r'], fired: ['r'] });
   });
 });
 
