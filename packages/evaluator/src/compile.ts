@@ -1040,8 +1040,6 @@ export interface RuleProgram {
   /** Spans that made the rule fire (called only when it fired). */
   matched(ctx: Ctx): Span[];
   message: MessageTemplate;
-  /** Does the rule's trigger hold on the trace (compileTrigger)? Undefined: on every trace. Run only when asked. */
-  trigger?: TracePred;
 }
 
 export class CompiledRuleImpl implements CompiledRule {
@@ -1053,6 +1051,11 @@ export class CompiledRuleImpl implements CompiledRule {
     readonly ast: RuleAst,
     readonly program: RuleProgram,
     readonly parts: RuleParts,
+    /**
+     * Does the rule's trigger hold on the trace (compileTrigger)? Undefined: on every trace. Run
+     * only when asked; kept off `program` so every program keeps the shape the hot path reads.
+     */
+    readonly trigger: TracePred | undefined,
   ) {
     const names = ruleTriggerNames(ast);
     if (names !== undefined) {
@@ -1137,11 +1140,7 @@ function compileProgram(definition: RuleDefinition, ast: RuleAst): CompiledRuleI
       },
       message,
     };
-    const trigger = compileTrigger(ast, c, undefined);
-    if (trigger !== undefined) {
-      program.trigger = trigger;
-    }
-    return new CompiledRuleImpl(definition, ast, program, c.parts);
+    return new CompiledRuleImpl(definition, ast, program, c.parts, compileTrigger(ast, c, undefined));
   }
   const when = ast.when ? c.traceExpr(ast.when) : undefined;
   const always = ast.always ? c.traceExpr(ast.always) : undefined;
@@ -1174,11 +1173,7 @@ function compileProgram(definition: RuleDefinition, ast: RuleAst): CompiledRuleI
   } else {
     program.fires = fires;
   }
-  const trigger = compileTrigger(ast, c, when);
-  if (trigger !== undefined) {
-    program.trigger = trigger;
-  }
-  return new CompiledRuleImpl(definition, ast, program, c.parts);
+  return new CompiledRuleImpl(definition, ast, program, c.parts, compileTrigger(ast, c, when));
 }
 
 /** Compiles an already parsed AST (the parser has checked it). */

@@ -43,7 +43,7 @@ export function evaluateTrace(rules: readonly CompiledRule[], trace: Trace, opti
   for (const rule of rules) {
     if (!canFire(rule, ix)) {
       // It cannot trigger either (its trigger needs the same span names), unless it applies to every trace.
-      if (wanted !== undefined && wanted.has(rule.definition.id) && (rule as CompiledRuleImpl).program.trigger === undefined) {
+      if (wanted !== undefined && wanted.has(rule.definition.id) && (rule as CompiledRuleImpl).trigger === undefined) {
         options!.onTriggered!(rule.definition.id);
       }
       continue;
@@ -81,7 +81,7 @@ export function canFire(rule: CompiledRule, ix: TraceIndex): boolean {
 
 /** Whether the rule's trigger holds on the indexed trace (within the rule's budget). */
 export function triggered(rule: CompiledRuleImpl, ctx: Ctx): boolean {
-  const trigger = rule.program.trigger;
+  const trigger = rule.trigger;
   ctx.bound = undefined;
   return trigger === undefined || trigger(ctx);
 }
