@@ -1,5 +1,5 @@
 import type { EvidencePage, EvidenceRecord } from '../api/evidence';
-import { controlKey, controlRows, verificationByControl } from './evidenceFrames';
+import { controlKey, controlRows, passRateText, verificationByControl } from './evidenceFrames';
 
 const record = (over: Partial<EvidenceRecord>): EvidenceRecord => ({
   seq: 1,
@@ -98,6 +98,7 @@ describe('controlRows', () => {
         fail: 0,
         checkedTraces: 70,
         failedTraces: 0,
+        passRate: 1,
         rules: ['audit-log'],
         samples: [{ traceId: 'dd01', range: { from: T0 - 30 * MIN, to: T0 + 31 * MIN } }],
         lastRecord: { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', at: T0 + MIN },
@@ -111,6 +112,7 @@ describe('controlRows', () => {
         fail: 0,
         checkedTraces: 5,
         failedTraces: 0,
+        passRate: 1,
         rules: [],
         samples: [],
       },
@@ -122,6 +124,7 @@ describe('controlRows', () => {
         fail: 50,
         checkedTraces: 9000,
         failedTraces: 48,
+        passRate: (9000 - 48) / 9000,
         rules: ['auth-check', 'pii-guard'],
         samples: [
           { traceId: 'cc01', range: { from: T0 - 27 * MIN, to: T0 + 33 * MIN } },
@@ -131,6 +134,12 @@ describe('controlRows', () => {
         lastRecord: { traceId: 'cc01', spanId: '00f067aa0ba902b7', at: T0 + 3 * MIN },
       },
     ]);
+  });
+
+  it('has no pass rate for a control whose rules applied to no trace', () => {
+    const [row] = controlRows(page([], [{ framework: 'soc2', control: 'CC6.1', records: 0, pass: 0, fail: 0, checkedTraces: 0, failedTraces: 0 }]));
+    expect(row.passRate).toBeUndefined();
+    expect(passRateText(row.passRate)).toBe('–');
   });
 
   it('lists a trace once, where it failed', () => {
@@ -162,5 +171,11 @@ describe('verificationByControl', () => {
       [controlKey('soc2', 'CC6.1'), { verified: 2, altered: 1, missing: 0, reordered: 0 }],
       [controlKey('soc2', 'CC7.2'), { verified: 0, altered: 0, missing: 1, reordered: 0 }],
     ]);
+  });
+});
+
+describe('passRateText', () => {
+  it('rounds down, so a failure never reads as 100 %', () => {
+    expect([1, 0.982, 0.9999, 0.5, 0].map(passRateText)).toEqual(['100 %', '98.2 %', '99.9 %', '50.0 %', '0.0 %']);
   });
 });

@@ -17,9 +17,15 @@ export interface ControlSummary {
   /** Records whose outcome is `pass` / `fail`. */
   pass: number;
   fail: number;
-  /** Traces the rules checked, and those that failed (from the summary records). */
+  /**
+   * Traces the control's rules applied to (their trigger held), each counted once per window, and
+   * those of them that violated a rule (from the summary records). Traces a rule does not apply to
+   * are not counted at all.
+   */
   checkedTraces: number;
   failedTraces: number;
+  /** Share of the checked traces that passed, 0–1; undefined when no trace was checked. */
+  passRate?: number;
   /** The evaluating rules, sorted. */
   rules: string[];
   /** Up to `maxSamples` traces: failing ones first, newest first. */
@@ -47,6 +53,7 @@ export function controlRows(page: EvidencePage, maxSamples = 5): ControlSummary[
     const newest = records[0];
     return {
       ...c,
+      ...(c.checkedTraces > 0 ? { passRate: (c.checkedTraces - c.failedTraces) / c.checkedTraces } : {}),
       rules: [...new Set(records.map((r) => r.ruleId))].sort(),
       samples: sampleTraces(records, maxSamples),
       ...(newest
@@ -73,6 +80,19 @@ function sampleTraces(newestFirst: EvidenceRecord[], max: number): SampleTrace[]
   }
   const seen = new Set<string>();
   return [...failing, ...others].filter((s) => !seen.has(s.traceId) && seen.add(s.traceId)).slice(0, max);
+}
+
+/** A pass rate as the table shows it: whole percent, one decimal below 100 % so 99.96 % does not read as 100 %. */
+export function passRateText(rate: number | undefined): string {
+  if (rate === undefined) {
+    return '–';
+  }
+  if (rate === 1) {
+    return '100 %';
+  }
+  // Rounded down (a tiny epsilon absorbs binary fractions such as 0.982 * 1000 = 981.99…).
+  const pct = Math.floor(rate * 1000 + 1e-9) / 10;
+  return `${pct.toFixed(1)} %`;
 }
 
 export type VerificationCounts = Record<VerificationStatus, number>;

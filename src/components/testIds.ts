@@ -19,6 +19,7 @@ export const testIds = {
   evidence: {
     container: 'data-testid evidence-container',
     controls: 'data-testid evidence-controls',
+    units: 'data-testid evidence-units',
     loading: 'data-testid evidence-loading',
     empty: 'data-testid evidence-empty',
     error: 'data-testid evidence-error',

@@ -852,6 +852,183 @@ function ruleTriggerNames(ast: RuleAst): string[] | undefined {
   return shortest(fromBinding, fromWhen);
 }
 
+// ------------------------------------------------------------ the trigger (applicability)
+
+/** A clause with its negative parts dropped, and whether anything was dropped or weakened. */
+interface Positive<T> {
+  node: T | undefined;
+  weakened: boolean;
+}
+
+/** A span condition's positive part: `not …` dropped, `and` keeps what is left, `or` needs both sides. */
+function positiveCond(c: Cond): Positive<Cond> {
+  switch (c.type) {
+    case 'and': {
+      const l = positiveCond(c.left);
+      const r = positiveCond(c.right);
+      if (l.node && r.node) {
+        return l.weakened || r.weakened ? { node: { ...c, left: l.node, right: r.node }, weakened: true } : { node: c, weakened: false };
+      }
+      return { node: l.node ?? r.node, weakened: true };
+    }
+    case 'or': {
+      const l = positiveCond(c.left);
+      const r = positiveCond(c.right);
+      if (l.node && r.node) {
+        return l.weakened || r.weakened ? { node: { ...c, left: l.node, right: r.node }, weakened: true } : { node: c, weakened: false };
+      }
+      return { node: undefined, weakened: true };
+    }
+    case 'not':
+      return { node: undefined, weakened: true };
+    default:
+      return { node: c, weakened: false };
+  }
+}
+
+/** A selector with the positive part of each `where` along its base chain (relations are kept as written). */
+function positiveSelector(sel: Selector): Positive<Selector> & { node: Selector } {
+  switch (sel.type) {
+    case 'where': {
+      const base = positiveSelector(sel.base);
+      const cond = positiveCond(sel.cond);
+      if (cond.node === undefined) {
+        return { node: base.node, weakened: true };
+      }
+      return base.weakened || cond.weakened ? { node: { ...sel, base: base.node, cond: cond.node }, weakened: true } : { node: sel, weakened: false };
+    }
+    case 'relation':
+    case 'order': {
+      const base = positiveSelector(sel.base);
+      return base.weakened ? { node: { ...sel, base: base.node }, weakened: true } : { node: sel, weakened: false };
+    }
+    default:
+      return { node: sel, weakened: false };
+  }
+}
+
+/** The positive span terms of a trace expression (see compileTrigger). */
+function positiveExpr(e: TraceExpr): Positive<TraceExpr> {
+  switch (e.type) {
+    case 'and': {
+      const l = positiveExpr(e.left);
+      const r = positiveExpr(e.right);
+      if (l.node && r.node) {
+        return l.weakened || r.weakened ? { node: { ...e, left: l.node, right: r.node }, weakened: true } : { node: e, weakened: false };
+      }
+      return { node: l.node ?? r.node, weakened: true };
+    }
+    case 'or': {
+      const l = positiveExpr(e.left);
+      const r = positiveExpr(e.right);
+      if (l.node && r.node) {
+        return l.weakened || r.weakened ? { node: { ...e, left: l.node, right: r.node }, weakened: true } : { node: e, weakened: false };
+      }
+      return { node: undefined, weakened: true };
+    }
+    case 'exists': {
+      const sel = positiveSelector(e.selector);
+      return sel.weakened ? { node: { ...e, selector: sel.node }, weakened: true } : { node: e, weakened: false };
+    }
+    case 'compare': {
+      // The spans a comparison aggregates, or counts when the count implies one: they must exist.
+      const present: Selector[] = [];
+      for (const v of [e.left, e.right]) {
+        if (v.type === 'aggregate') {
+          present.push(positiveSelector(v.selector).node);
+        }
+      }
+      if (e.left.type === 'count' && e.right.type === 'literal' && e.right.kind === 'number' && countImpliesPresence(e.op, e.right.value)) {
+        present.push(positiveSelector(e.left.selector).node);
+      }
+      let node: TraceExpr | undefined;
+      for (const selector of present) {
+        const exists: TraceExpr = { type: 'exists', selector, loc: e.loc };
+        node = node === undefined ? exists : { type: 'and', left: node, right: exists, loc: e.loc };
+      }
+      return { node, weakened: true };
+    }
+    default:
+      return { node: undefined, weakened: true };
+  }
+}
+
+/** A predicate for a trigger clause, reusing the closures already compiled for the nodes it shares with the rule. */
+function compileReusing(e: TraceExpr, c: Compiler): TracePred {
+  const compiled = c.parts.traceExprs.get(e);
+  if (compiled !== undefined) {
+    return compiled;
+  }
+  switch (e.type) {
+    case 'and': {
+      const l = compileReusing(e.left, c);
+      const r = compileReusing(e.right, c);
+      return (ctx) => l(ctx) && r(ctx);
+    }
+    case 'or': {
+      const l = compileReusing(e.left, c);
+      const r = compileReusing(e.right, c);
+      return (ctx) => l(ctx) || r(ctx);
+    }
+    case 'exists': {
+      const s = c.selector(e.selector);
+      return (ctx) => s.first(ctx) !== undefined;
+    }
+    default:
+      return c.traceExpr(e);
+  }
+}
+
+/**
+ * Whether the rule's trigger holds on the trace (whether the trace is evidence for the rule's
+ * compliance controls). Undefined: it holds on every trace.
+ *
+ * - A `when` rule: its when clause as written, negations included; with a binding, for some span
+ *   of the binding's selector (refinements included).
+ * - An expression rule: its positive span terms. Each `trace.has(S)` term is kept with the
+ *   positive part of S's `where` conditions (`not …` dropped, `and` keeps what is left, an `or`
+ *   needs both sides); terms are joined as the body joins them, an `or` needing both sides; a
+ *   comparison contributes the existence of the spans it aggregates, or counts when the count
+ *   implies one (`count(S) > 0`, `>= 1`, `== 2`). Terms under `not`, `all(…)` (true without
+ *   spans), trace fields and counts that hold at zero contribute nothing. So
+ *   `trace.has(A).where(x > 1) and not trace.has(B)` triggers on `trace.has(A).where(x > 1)`,
+ *   `S.where(c and not d)` on `S.where(c)`, `count(S) > 3` on `trace.has(S)`.
+ * - An expression rule with no positive span term, or whose positive terms are the whole body
+ *   (`trace.has(error.span)`, a pure prohibition: nothing separates "applies" from "fails"),
+ *   applies to every trace.
+ *
+ * Whenever a rule fires its trigger holds, so a trace a rule fires on is always one it applies to.
+ */
+function compileTrigger(ast: RuleAst, c: Compiler, when: TracePred | undefined): TracePred | undefined {
+  if (ast.type === 'expression') {
+    const positive = positiveExpr(ast.body);
+    return positive.node === undefined || !positive.weakened ? undefined : compileReusing(positive.node, c);
+  }
+  const binding = c.parts.bindingSelector;
+  if (binding === undefined) {
+    return when;
+  }
+  const pred = binding.candidatePred;
+  return (ctx) => {
+    try {
+      for (const span of binding.candidates(ctx)) {
+        ctx.budget.spend(1);
+        ctx.bound = undefined;
+        if (pred !== undefined && !pred(span, ctx)) {
+          continue;
+        }
+        ctx.bound = span;
+        if (when === undefined || when(ctx)) {
+          return true;
+        }
+      }
+      return false;
+    } finally {
+      ctx.bound = undefined;
+    }
+  };
+}
+
 // ------------------------------------------------------------ the compiled rule
 
 /** The compiled form evaluate.ts runs. */
@@ -874,6 +1051,11 @@ export class CompiledRuleImpl implements CompiledRule {
     readonly ast: RuleAst,
     readonly program: RuleProgram,
     readonly parts: RuleParts,
+    /**
+     * Does the rule's trigger hold on the trace (compileTrigger)? Undefined: on every trace. Run
+     * only when asked; kept off `program` so every program keeps the shape the hot path reads.
+     */
+    readonly trigger: TracePred | undefined,
   ) {
     const names = ruleTriggerNames(ast);
     if (names !== undefined) {
@@ -949,20 +1131,16 @@ function compileProgram(definition: RuleDefinition, ast: RuleAst): CompiledRuleI
   if (ast.type === 'expression') {
     const fires = c.traceExpr(ast.body);
     const collect = matchedCollector(ast.body, c);
-    return new CompiledRuleImpl(
-      definition,
-      ast,
-      {
-        fires,
-        matched: (ctx) => {
-          const out = new Set<Span>();
-          collect(ctx, out);
-          return [...out];
-        },
-        message,
+    const program: RuleProgram = {
+      fires,
+      matched: (ctx) => {
+        const out = new Set<Span>();
+        collect(ctx, out);
+        return [...out];
       },
-      c.parts,
-    );
+      message,
+    };
+    return new CompiledRuleImpl(definition, ast, program, c.parts, compileTrigger(ast, c, undefined));
   }
   const when = ast.when ? c.traceExpr(ast.when) : undefined;
   const always = ast.always ? c.traceExpr(ast.always) : undefined;
@@ -995,7 +1173,7 @@ function compileProgram(definition: RuleDefinition, ast: RuleAst): CompiledRuleI
   } else {
     program.fires = fires;
   }
-  return new CompiledRuleImpl(definition, ast, program, c.parts);
+  return new CompiledRuleImpl(definition, ast, program, c.parts, compileTrigger(ast, c, when));
 }
 
 /** Compiles an already parsed AST (the parser has checked it). */

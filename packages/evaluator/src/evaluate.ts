@@ -2,7 +2,8 @@
  * Evaluates compiled rules over one normalized trace. The per-trace index is built once and
  * shared by every rule; rules whose trigger span names are absent are skipped without running.
  * Each rule runs within the evaluation budget (budget.ts); a rule that runs out is reported
- * through onRuleSkipped instead of holding up the others.
+ * through onRuleSkipped instead of holding up the others. On request (triggerRuleIds), it also
+ * says which rules' triggers held: a trace is evidence for a rule's compliance controls only then.
  */
 import { Budget, BudgetExceeded, BudgetOptions, RuleSkipReason } from './budget';
 import type { CompiledRuleImpl, Ctx } from './compile';
@@ -20,6 +21,17 @@ export interface EvaluateOptions extends BudgetOptions {
    * found before it stopped (for earlier bound spans) are returned, further ones may be missing.
    */
   onRuleSkipped?: (ruleId: string, reason: RuleSkipReason) => void;
+  /**
+   * Rules (by id) to report applicability for: whether the rule's trigger held on the trace (the
+   * `when` clause, for some bound span with a binding; for an expression rule, its positive span
+   * terms; see compile.ts compileTrigger). Only these pay for it: others run as without it.
+   */
+  triggerRuleIds?: ReadonlySet<string>;
+  /**
+   * Called once per rule of triggerRuleIds evaluated to its end whose trigger held on the trace
+   * (always for a rule that fired). Not called for the others: the trace is "not applicable" to them.
+   */
+  onTriggered?: (ruleId: string) => void;
 }
 
 export function evaluateTrace(rules: readonly CompiledRule[], trace: Trace, options?: EvaluateOptions): Violation[] {
@@ -27,13 +39,22 @@ export function evaluateTrace(rules: readonly CompiledRule[], trace: Trace, opti
   const budget = new Budget(options);
   const ctx: Ctx = { ix, bound: undefined, budget };
   const out: Violation[] = [];
+  const wanted = options?.onTriggered === undefined ? undefined : options.triggerRuleIds;
   for (const rule of rules) {
     if (!canFire(rule, ix)) {
+      // It cannot trigger either (its trigger needs the same span names), unless it applies to every trace.
+      if (wanted !== undefined && wanted.has(rule.definition.id) && (rule as CompiledRuleImpl).trigger === undefined) {
+        options!.onTriggered!(rule.definition.id);
+      }
       continue;
     }
     try {
       budget.startRule();
+      const before = out.length;
       evaluateRule(rule as CompiledRuleImpl, ctx, out);
+      if (wanted !== undefined && wanted.has(rule.definition.id) && (out.length > before || triggered(rule as CompiledRuleImpl, ctx))) {
+        options!.onTriggered!(rule.definition.id);
+      }
     } catch (e) {
       if (e instanceof BudgetExceeded) {
         options?.onRuleSkipped?.(rule.definition.id, e.reason);
@@ -56,6 +77,13 @@ export function canFire(rule: CompiledRule, ix: TraceIndex): boolean {
     }
   }
   return false;
+}
+
+/** Whether the rule's trigger holds on the indexed trace (within the rule's budget). */
+export function triggered(rule: CompiledRuleImpl, ctx: Ctx): boolean {
+  const trigger = rule.trigger;
+  ctx.bound = undefined;
+  return trigger === undefined || trigger(ctx);
 }
 
 /** Appends the rule's violations on the indexed trace to `out`. `ctx` is reused across rules. */

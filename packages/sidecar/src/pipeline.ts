@@ -94,7 +94,7 @@ export class Pipeline {
     const violations = outcome.violations.filter((v) => byId.has(v.ruleId));
     if (violations.length === 0) {
       this.usage?.count(tenant, { traces: 1 });
-      this.recordEvidence(tenant, trace, checked, violations, []);
+      this.recordEvidence(tenant, trace, checked, outcome.applicable, violations, []);
       return [];
     }
     const spansById = new Map(trace.spans.map((s) => [s.spanId, s]));
@@ -118,7 +118,7 @@ export class Pipeline {
       this.metrics.signals.inc({ tenant, rule: s.ruleId, severity: s.severity });
       this.log.info({ tenant, signalId: s.id, ruleId: s.ruleId, traceId: s.traceId, severity: s.severity }, `signal: ${s.ruleName}: ${s.message}`);
     }
-    this.recordEvidence(tenant, trace, checked, violations, added);
+    this.recordEvidence(tenant, trace, checked, outcome.applicable, violations, added);
     return added;
   }
 
@@ -149,9 +149,9 @@ export class Pipeline {
   }
 
   /** Evidence never stops signals: a failure here is logged, and the signals stand. */
-  private recordEvidence(tenant: string, trace: Trace, active: readonly ActiveRule[], violations: Violation[], added: Signal[]): void {
+  private recordEvidence(tenant: string, trace: Trace, active: readonly ActiveRule[], applicable: readonly string[], violations: Violation[], added: Signal[]): void {
     try {
-      this.evidence?.observe(tenant, trace, active, violations, added);
+      this.evidence?.observe(tenant, trace, active, applicable, violations, added);
     } catch (e) {
       this.log.error({ err: e, tenant, traceId: trace.traceId }, 'recording evidence failed');
     }

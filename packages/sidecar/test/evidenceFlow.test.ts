@@ -18,12 +18,16 @@ import { HttpDouble } from './support/doubles';
 
 const root = path.join(__dirname, '../../..');
 const RULE = 'soc2-cc7-2-payment-failures-audited';
-const example = (verdict: 'violates' | 'satisfies', traceId?: string) => {
-  const json = fs.readFileSync(path.join(root, 'examples/traces', RULE, `${verdict}-1.json`), 'utf8');
+const HIPAA = 'hipaa-164-312-b-phi-audit';
+const example = (verdict: 'violates' | 'satisfies', traceId?: string, rule = RULE) => {
+  const json = fs.readFileSync(path.join(root, 'examples/traces', rule, `${verdict}-1.json`), 'utf8');
   return traceId === undefined ? json : json.replace(/"traceId": "[0-9a-f]{32}"/g, `"traceId": "${traceId}"`);
 };
 const VIOLATING = '9b847ba9b21b1c2a0f399ec747fde0fd';
 const SATISFYING = '948551235a8026dd4ff3c1dbf41aef00';
+/** The example PHI traces: a PHI read without an audit log, and one with it. */
+const PHI_VIOLATING = 'd3056a818b9ef4b05009bb771e96e67f';
+const PHI_SATISFYING = '89a24f43458031035909d4efde95c02f';
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const SECRET = 'flow-key-0123456789abcdef0123456789';
 
@@ -43,11 +47,11 @@ afterEach(async () => {
   }
 });
 
-async function push(): Promise<Push> {
+async function push(workers = '0'): Promise<Push> {
   const sink = new HttpDouble();
   const o = await sink.start();
   cleanups.push(() => sink.stop());
-  const config = loadConfig({ EVAL_WORKERS: '0',
+  const config = loadConfig({ EVAL_WORKERS: workers,
     DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-evidence-')),
     RULES_DIR: path.join(root, 'examples/rules'),
     OTLP_PORT: '0',
@@ -99,9 +103,9 @@ describe('evidence from push mode', () => {
     expect(rest).toEqual([]);
     expect(perTrace).toMatchObject({ evidenceType: 'trace', outcome: 'fail', framework: 'soc2', control: 'CC7.2', checkedTraces: 1, failedTraces: 1, traceId: VIOLATING, sampleTraceIds: [VIOLATING], windowStart: T0 + 10_001 });
     expect(first).toMatchObject({ evidenceType: 'summary', outcome: 'fail', checkedTraces: 2, failedTraces: 1, windowStart: T0, windowEnd: T0 + 60_000, sampleTraceIds: [VIOLATING, SATISFYING] });
-    // Every compliance rule saw both traces of the first window; push mode checks every trace against every rule.
+    // Only the payment rule applies to payment traces: the other compliance rules have no record for the window.
     const summaries = p.evidence.all('default').filter((r) => r.evidenceType === 'summary');
-    expect(summaries.map((r) => `${r.framework}/${r.control}:${r.checkedTraces}`).sort()).toEqual(['hipaa/164.312(b):2', 'pci-dss/3.5:2', 'soc2/CC6.1:2', 'soc2/CC7.2:2']);
+    expect(summaries.map((r) => `${r.framework}/${r.control}:${r.checkedTraces}`).sort()).toEqual(['soc2/CC7.2:2']);
 
     p.clock.now = T0 + 120_000;
     p.sidecar.evidence.seal();
@@ -111,6 +115,29 @@ describe('evidence from push mode', () => {
     expect(all.map((r) => r.seq)).toEqual(all.map((_, i) => i + 1));
     expect(all.every((r) => r.keyId === 'k1' && r.signature === signRecord(r, SECRET))).toBe(true);
   });
+
+  it.each([
+    ['on the main thread', '0'],
+    ['on shard workers', '2'],
+  ])('counts and samples only the traces a rule applies to (its trigger held), evaluated %s', async (_where, workers) => {
+    const p = await push(workers);
+    await ingest(p, example('violates'));
+    await ingest(p, example('satisfies'));
+    await ingest(p, example('violates', undefined, HIPAA));
+    await ingest(p, example('satisfies', undefined, HIPAA));
+    p.clock.now = T0 + 60_000;
+    p.sidecar.evidence.seal();
+    const summaries = p.evidence.all('default').filter((r) => r.evidenceType === 'summary');
+    expect(summaries.map((r) => [r.ruleId, r.checkedTraces, r.failedTraces, r.sampleTraceIds]).sort()).toEqual([
+      [HIPAA, 2, 1, [PHI_VIOLATING, PHI_SATISFYING]],
+      [RULE, 2, 1, [VIOLATING, SATISFYING]],
+    ]);
+    // The access-control and card-data rules applied to none of the four traces: no record, neither pass nor fail.
+    expect(p.evidence.all('default').filter((r) => r.ruleId !== HIPAA && r.ruleId !== RULE)).toEqual([]);
+    const auth = { authorization: `Bearer ${p.sidecar.token}` };
+    const body = (await (await fetch(`${p.api}/api/v1/evidence?framework=hipaa`, { headers: auth })).json()) as { summary: { controls: unknown[] } };
+    expect(body.summary.controls).toEqual([{ framework: 'hipaa', control: '164.312(b)', records: 2, pass: 0, fail: 2, checkedTraces: 2, failedTraces: 1 }]);
+  }, 30_000);
 
   it('evaluating a trace again counts it once and adds no second per-trace record', async () => {
     const p = await push();
@@ -210,8 +237,8 @@ describe('evidence from push mode', () => {
 
 describe('evidence from pull mode and replay', () => {
   const MINUTE = 60_000;
-  function spansAt(verdict: 'violates' | 'satisfies', traceId: string, atMs: number): Span[] {
-    const [trace] = decodeOtlpJsonText(example(verdict));
+  function spansAt(verdict: 'violates' | 'satisfies', traceId: string, atMs: number, rule = RULE): Span[] {
+    const [trace] = decodeOtlpJsonText(example(verdict, undefined, rule));
     const shift = BigInt(atMs) * 1_000_000n - trace.startNs;
     return trace.spans.map((s) => ({ ...s, traceId, startNs: s.startNs + shift, endNs: s.endNs + shift }));
   }
@@ -236,6 +263,7 @@ describe('evidence from pull mode and replay', () => {
     const violating = 'ab'.repeat(16);
     tempo.ingest('single-tenant', spansAt('violates', violating, T0 - 9.5 * MINUTE));
     tempo.ingest('single-tenant', spansAt('satisfies', 'cd'.repeat(16), T0 - 8.5 * MINUTE));
+    tempo.ingest('single-tenant', spansAt('satisfies', 'ef'.repeat(16), T0 - 8 * MINUTE, HIPAA));
 
     await sidecar.poller!.pollOnce();
     const afterPull = evidence.all('default').filter((r) => r.ruleId === RULE);
@@ -246,6 +274,15 @@ describe('evidence from pull mode and replay', () => {
     };
     const counted = openTraces();
     expect(counted).toBeGreaterThan(0);
+    // Each rule counted only the traces it applies to.
+    const countedBy = () => {
+      sidecar.evidence.flush();
+      return sidecar.store.db.prepare('SELECT rule_id AS rule, group_concat(trace_id) AS traces FROM (SELECT * FROM evidence_window_traces ORDER BY trace_id) GROUP BY rule_id ORDER BY rule_id').all();
+    };
+    expect(countedBy()).toEqual([
+      { rule: HIPAA, traces: 'ef'.repeat(16) },
+      { rule: RULE, traces: `${violating},${'cd'.repeat(16)}` },
+    ]);
 
     const replay = (body: object) =>
       fetch(`http://127.0.0.1:${apiPort}/api/v1/replay`, {
@@ -262,12 +299,19 @@ describe('evidence from pull mode and replay', () => {
 
     sidecar.evidence.seal();
     const sealed = evidence.head('default').seq;
-    expect((await replay({ ruleIds: [RULE] })).status).toBe(202);
+    expect((await replay({ ruleIds: [RULE, HIPAA] })).status).toBe(202);
     await sidecar.replay!.idle();
+    expect(countedBy()).toEqual([
+      { rule: HIPAA, traces: 'ef'.repeat(16) },
+      { rule: RULE, traces: `${violating},${'cd'.repeat(16)}` },
+    ]);
     clock.now = T0 + 125_000;
     sidecar.evidence.seal();
     const fromReplay = evidence.all('default').filter((r) => r.seq > sealed);
-    // The replayed traces were counted into the window of the replay; the violation's per-trace record exists already.
-    expect(fromReplay.map((r) => [r.ruleId, r.evidenceType, r.failedTraces, r.windowStart])).toEqual([[RULE, 'summary', 1, T0 + 60_000]]);
+    // The replayed traces were counted into the window of the replay, each for the rule it applies to; the violation's per-trace record exists already.
+    expect(fromReplay.map((r) => [r.ruleId, r.evidenceType, r.checkedTraces, r.failedTraces, r.windowStart]).sort()).toEqual([
+      [HIPAA, 'summary', 1, 0, T0 + 60_000],
+      [RULE, 'summary', 2, 1, T0 + 60_000],
+    ]);
   }, 30_000);
 });

@@ -18,6 +18,7 @@ import { listEvidence, type EvidenceFilters, type EvidencePage } from '../../api
 import {
   controlKey,
   controlRows,
+  passRateText,
   verificationByControl,
   type ControlSummary,
   type VerificationCounts,
@@ -38,8 +39,9 @@ export interface EvidenceControlsState extends SceneObjectState {
 }
 
 /**
- * Per control, from the sidecar: pass/fail records and traces checked and failed (counted over
- * the whole range), the evaluating rules, sample traces, and its verdict on the signed records.
+ * Per control, from the sidecar: traces checked (those the rules applied to: their trigger held)
+ * and failed, the pass rate, the signed records by outcome (counted over the whole range), the
+ * evaluating rules, sample traces, and its verdict on the signed records.
  * Links open the traces and evidence spans in Tempo.
  */
 export class EvidenceControls extends SceneObjectBase<EvidenceControlsState> {
@@ -104,6 +106,11 @@ function EvidenceControlsRenderer({ model }: SceneComponentProps<EvidenceControl
     body = (
       <div data-testid={testIds.evidence.controls}>
         <InteractiveTable columns={columns} data={rows} getRowId={(s) => controlKey(s.framework, s.control)} />
+        <Text color="secondary" data-testid={testIds.evidence.units}>
+          Traces are counted once per window, and only where a rule applies (its trigger held: the when clause, or
+          the spans an expression rule is about); other traces are neither passed nor failed. Records are the signed
+          evidence records: one summary per rule and window, plus one per failing trace.
+        </Text>
         {evidence.page.records.length < evidence.page.total && (
           <Text color="secondary" italic>
             {`The counts cover all ${evidence.page.total} records; the rules, sample traces and signature checks come from the first ${evidence.page.records.length}. Narrow the range or pick a control to see them all.`}
@@ -175,14 +182,19 @@ function controlColumns(
   return [
     { id: 'control', header: 'Control', cell: ({ row }) => <Text weight="medium">{row.original.control}</Text> },
     { id: 'framework', header: 'Framework' },
-    { id: 'pass', header: 'Pass', cell: ({ row }) => <Badge color="green" text={String(row.original.pass)} /> },
+    { id: 'checkedTraces', header: 'Traces checked (trigger held)' },
+    { id: 'failedTraces', header: 'Failed traces' },
+    { id: 'passRate', header: 'Pass rate', cell: ({ row }) => passRateText(row.original.passRate) },
     {
-      id: 'fail',
-      header: 'Fail',
-      cell: ({ row }) => <Badge color={row.original.fail > 0 ? 'red' : 'darkgrey'} text={String(row.original.fail)} />,
+      id: 'records',
+      header: 'Records: pass / fail',
+      cell: ({ row }) => (
+        <Stack gap={0.5}>
+          <Badge color="green" text={`${row.original.pass} pass`} />
+          <Badge color={row.original.fail > 0 ? 'red' : 'darkgrey'} text={`${row.original.fail} fail`} />
+        </Stack>
+      ),
     },
-    { id: 'checkedTraces', header: 'Traces checked' },
-    { id: 'failedTraces', header: 'Traces failed' },
     {
       id: 'rules',
       header: 'Evaluating rules',

@@ -176,6 +176,16 @@ describe('Evidence page', () => {
     });
     expect(tempoTargets().map((t) => t.refId)).toEqual(expect.not.arrayContaining(['evidence']));
 
+    // every column says its unit: traces (where a rule applied) apart from signed records
+    expect(
+      within(table)
+        .getAllByRole('columnheader')
+        .slice(0, 6)
+        .map((c) => c.textContent)
+    ).toEqual(['Control', 'Framework', 'Traces checked (trigger held)', 'Failed traces', 'Pass rate', 'Records: pass / fail']);
+    expect(screen.getByTestId(testIds.evidence.units)).toHaveTextContent(
+      'Traces are counted once per window, and only where a rule applies'
+    );
     const row = within(table).getAllByRole('row')[1];
     // the sidecar's exact counts, not the two records of the page
     expect(
@@ -183,7 +193,7 @@ describe('Evidence page', () => {
         .getAllByRole('cell')
         .slice(0, 6)
         .map((c) => c.textContent)
-    ).toEqual(['CC6.1', 'soc2', '80', '40', '5000', '90']);
+    ).toEqual(['CC6.1', 'soc2', '5000', '90', '98.2 %', '80 pass40 fail']);
     expect(within(row).getByRole('link', { name: 'pii-guard' })).toHaveAttribute(
       'href',
       '/a/betrace-app/rules/pii-guard'

@@ -25,6 +25,12 @@ export interface Outcome {
   evaluated: Array<{ id: string; version: number }>;
   skipped: RuleSkip[];
   /**
+   * The rules with compliance mappings that the trace is evidence for: evaluated to their end,
+   * with their trigger held (the `when` clause; an expression rule's positive span terms). Only
+   * these count the trace as checked; to the others it is "not applicable".
+   */
+  applicable: string[];
+  /**
    * The trace as signals and evidence need it (digestTrace): its id and bounds; with violations,
    * the spans they point at (bound span, else first matched span) copied to plain objects, and the
    * root's identity. Not the whole trace: that stays where it was assembled.
@@ -109,14 +115,31 @@ function identity(s: Span): Omit<Span, 'attrs' | 'resource' | 'events' | 'links'
   return out;
 }
 
+const mappedCache = new WeakMap<readonly ActiveRule[], ReadonlySet<string> | undefined>();
+
+/** Ids of the rules with compliance mappings, once per rule list (the registry hands out the same array until the rules change). */
+function mappedRuleIds(rules: readonly ActiveRule[]): ReadonlySet<string> | undefined {
+  if (mappedCache.has(rules)) {
+    return mappedCache.get(rules);
+  }
+  const ids = new Set(rules.filter((r) => (r.compiled.definition.compliance?.length ?? 0) > 0).map((r) => r.compiled.definition.id));
+  const out = ids.size === 0 ? undefined : ids;
+  mappedCache.set(rules, out);
+  return out;
+}
+
 /**
  * Evaluates the trace against the rules within the per-trace budget (`budgetMs`: wall-clock for
  * all rules together; the evaluator's step limit applies per rule regardless). A rule that ran
- * out of budget or threw is skipped: its result is "not evaluated", never a pass.
+ * out of budget or threw is skipped: its result is "not evaluated", never a pass. For rules with
+ * compliance mappings (only those: it costs a second look at the trigger), it also notes whether
+ * their trigger held.
  */
 export function evaluateOutcome(rules: readonly ActiveRule[], trace: Trace, budgetMs: number | undefined): Outcome {
   const started = performance.now();
   const skipped: RuleSkip[] = [];
+  const applicable: string[] = [];
+  const mapped = mappedRuleIds(rules);
   const violations = evaluateTrace(
     rules.map((r) => r.compiled),
     trace,
@@ -124,6 +147,7 @@ export function evaluateOutcome(rules: readonly ActiveRule[], trace: Trace, budg
       timeBudgetMs: budgetMs,
       onRuleSkipped: (ruleId, reason) => skipped.push({ ruleId, reason }),
       onRuleError: (ruleId, e) => skipped.push({ ruleId, reason: 'error', detail: e instanceof Error ? e.message : String(e) }),
+      ...(mapped === undefined ? {} : { triggerRuleIds: mapped, onTriggered: (ruleId: string) => applicable.push(ruleId) }),
     },
   );
   const notRun = new Set(skipped.map((s) => s.ruleId));
@@ -133,6 +157,7 @@ export function evaluateOutcome(rules: readonly ActiveRule[], trace: Trace, budg
     violations,
     evaluated: rules.filter((r) => !notRun.has(r.compiled.definition.id)).map((r) => ({ id: r.compiled.definition.id, version: r.version })),
     skipped,
+    applicable,
     trace: digestTrace(trace, violations),
     spanCount: trace.spans.length,
     seconds: (performance.now() - started) / 1000,

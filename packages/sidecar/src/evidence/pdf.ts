@@ -70,14 +70,19 @@ export function renderPdf(report: EvidenceReport, options: { compress?: boolean 
     [
       { title: 'Framework', width: 90 },
       { title: 'Control', width: 110 },
-      { title: 'Records', width: 70 },
-      { title: 'Pass', width: 70 },
-      { title: 'Fail', width: 70 },
-      { title: 'Traces checked', width: 100 },
-      { title: 'Traces failed', width: 100 },
+      { title: 'Traces checked (trigger held)', width: 110 },
+      { title: 'Failed traces', width: 80 },
+      { title: 'Records', width: 60 },
+      { title: 'Pass records', width: 60 },
+      { title: 'Fail records', width: 100 },
     ],
-    report.controls.map((c) => [c.framework, c.control, String(c.records), String(c.pass), String(c.fail), String(c.checkedTraces), String(c.failedTraces)]),
+    report.controls.map((c) => [c.framework, c.control, String(c.checkedTraces), String(c.failedTraces), String(c.records), String(c.pass), String(c.fail)]),
   );
+  doc.font('Helvetica').fontSize(8).text(
+    'Traces are counted once per window, and only where a rule applies (its trigger held); other traces are neither passed nor failed. ' +
+      'Records are the signed evidence records: one summary per rule and window, plus one per failing trace.',
+  );
+  doc.fontSize(9);
 
   heading('Verification of the evidence chain');
   const v = report.verification;

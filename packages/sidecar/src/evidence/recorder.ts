@@ -1,8 +1,9 @@
 /**
  * Turns evaluations of rules with `compliance` mappings into evidence. Summary mode (always on):
- * every evaluated trace is counted, once, into its rule's window (evaluation time, WINDOW long);
- * when a window has passed, one record per mapping states how many traces were checked, passed
- * and failed, with sample trace ids. Per-trace mode (on by default): a record per mapping for
+ * every evaluated trace the rule applies to (its trigger held: the `when` clause, or an expression
+ * rule's positive span terms) is counted, once, into its rule's window (evaluation time, WINDOW
+ * long); a trace the rule does not apply to is not counted at all. When a window has passed, one
+ * record per mapping states how many traces were checked, passed and failed, with sample trace ids. Per-trace mode (on by default): a record per mapping for
  * each trace that newly fails, written into that trace at once.
  *
  * Counting is on the hot path of every trace, so observations collect in memory and are flushed
@@ -43,15 +44,24 @@ export class EvidenceRecorder {
     private readonly now: () => number,
   ) {}
 
-  /** Counts one evaluation; `added` are the signals it newly stored (per-trace records follow those, so a re-evaluation adds none). */
-  observe(tenant: string, trace: Trace, active: readonly ActiveRule[], violations: readonly Violation[], added: readonly Signal[]): void {
-    const mapped = active.filter((r) => r.version > 0 && (r.compiled.definition.compliance?.length ?? 0) > 0);
+  /**
+   * Counts one evaluation. `active`: the rules evaluated to their end; `applicable`: those whose
+   * trigger held on the trace (Outcome.applicable), the only ones that count it; `added`: the
+   * signals it newly stored (per-trace records follow those, so a re-evaluation adds none).
+   */
+  observe(tenant: string, trace: Trace, active: readonly ActiveRule[], applicable: readonly string[], violations: readonly Violation[], added: readonly Signal[]): void {
+    if (applicable.length === 0 && violations.length === 0) {
+      return;
+    }
+    const failing = new Set(violations.map((v) => v.ruleId));
+    // A rule that fired applies (the evaluator guarantees it; a violation is never left uncounted).
+    const applies = new Set([...applicable, ...failing]);
+    const mapped = active.filter((r) => r.version > 0 && (r.compiled.definition.compliance?.length ?? 0) > 0 && applies.has(r.compiled.definition.id));
     if (mapped.length === 0) {
       return;
     }
     const now = this.now();
     const windowStart = Math.floor(now / this.options.windowMs) * this.options.windowMs;
-    const failing = new Set(violations.map((v) => v.ruleId));
     for (const r of mapped) {
       const { id, compliance } = r.compiled.definition;
       const key = `${tenant}\u0000${id}\u0000${windowStart}`;
