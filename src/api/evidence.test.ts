@@ -18,8 +18,8 @@ describe('the sidecar evidence answer, as the Evidence page reads it', () => {
       total: 9,
       limit: 100,
       offset: 0,
-      verification: { records: 9, verified: 4, altered: [2], brokenLinks: [3], missing: [5, 6], reordered: [8], unknownKey: [2, 9], duplicates: [], ok: false },
-      summary: { controls: [] },
+      verification: { records: 9, verified: 4, altered: [2], brokenLinks: [3], missing: [5, 6], reordered: [8], unknownKey: [2, 9], duplicates: [], ok: false, scope: 'full', checkedAt: '2026-11-28T10:00:00.000Z', head: 9 },
+      summary: { scope: { framework: null, control: null }, period: { from: null, to: null }, controls: [] },
     });
     expect(page.summary).toEqual({ records: 9, verified: 4, altered: 3, missing: 2, reordered: 1 });
   });
@@ -33,8 +33,8 @@ describe('the sidecar evidence answer, as the Evidence page reads it', () => {
       total: 700,
       limit: 100,
       offset: 0,
-      verification: { records: 700, verified: 700, altered: [], brokenLinks: [], missing: [], reordered: [], unknownKey: [], duplicates: [], ok: true },
-      summary: { controls },
+      verification: { records: 700, verified: 700, altered: [], brokenLinks: [], missing: [], reordered: [], unknownKey: [], duplicates: [], ok: true, scope: 'full', checkedAt: '2026-11-28T10:00:00.000Z', head: 700 },
+      summary: { scope: { framework: null, control: null }, period: { from: null, to: null }, controls },
     });
     expect(page.controls).toEqual(controls);
   });

@@ -1,13 +1,16 @@
 import { lastValueFrom } from 'rxjs';
 import { getBackendSrv, type FetchError } from '@grafana/runtime';
 import { SIDECAR_PROXY, SidecarError, sidecarFetch } from './client';
+import type { components } from './generated/sidecar';
 
 /**
- * The sidecar's evidence API (`/api/v1/evidence`, `/api/v1/evidence/export`). Every type of its
- * answers lives here, so a change of the API is a change of this file only.
+ * The sidecar's evidence API (`/api/v1/evidence`, `/api/v1/evidence/export`). Its answers are
+ * typed by the OpenAPI document (src/api/generated/sidecar.ts, `npm run api:types`); the page's
+ * own view of them (one verification status per record) is derived here.
  */
+type Schemas = components['schemas'];
 
-export type EvidenceOutcome = 'pass' | 'fail';
+export type EvidenceOutcome = Schemas['EvidenceRecord']['outcome'];
 
 /**
  * What the sidecar found checking one record: its HMAC signature, and its place in the tenant's
@@ -21,25 +24,8 @@ export interface EvidenceVerification {
   reason?: string;
 }
 
-export interface EvidenceRecord {
-  seq: number;
-  traceId: string;
-  spanId: string;
-  framework: string;
-  control: string;
-  outcome: EvidenceOutcome;
-  ruleId: string;
-  checkedTraces: number;
-  failedTraces: number;
-  /** ISO 8601. */
-  windowStart: string;
-  /** ISO 8601. */
-  windowEnd: string;
-  sampleTraceIds: string[];
-  keyId: string;
-  signature: string;
-  verification: EvidenceVerification;
-}
+/** A record as the page shows it: the sidecar's, with one verification status. */
+export type EvidenceRecord = Omit<Schemas['EvidenceRecord'], 'verification'> & { verification: EvidenceVerification };
 
 /** Counts over every record the filter matched (not only the returned page). */
 export interface EvidenceSummary {
@@ -50,17 +36,8 @@ export interface EvidenceSummary {
   reordered: number;
 }
 
-/** Pass/fail of one control over every record the filter matched (the sidecar's `ControlSummary`). */
-export interface EvidenceControlCounts {
-  framework: string;
-  control: string;
-  records: number;
-  pass: number;
-  fail: number;
-  /** From the summary records: per-trace records repeat traces a summary already counts. */
-  checkedTraces: number;
-  failedTraces: number;
-}
+/** Pass/fail of one control over every record the filter matched. */
+export type EvidenceControlCounts = Schemas['ControlSummary'];
 
 export interface EvidencePage {
   records: EvidenceRecord[];
@@ -84,37 +61,14 @@ export interface EvidenceFilters {
 export const EXPORT_FORMATS = ['csv', 'json', 'pdf'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** One record's check as the sidecar answers it (`verify.ts`: signature, chain link, order). */
-export interface WireRecordVerification {
-  seq: number;
-  signature: 'valid' | 'invalid' | 'unknown_key';
-  link: 'valid' | 'broken' | 'unchecked';
-  reordered: boolean;
-  ok: boolean;
-}
+/** One record's check as the sidecar answers it (signature, chain link, order). */
+export type WireRecordVerification = Schemas['RecordVerification'];
 
 /** The whole chain's check as the sidecar answers it: the seqs of each kind of problem. */
-export interface WireVerificationSummary {
-  records: number;
-  verified: number;
-  altered: number[];
-  brokenLinks: number[];
-  missing: number[];
-  reordered: number[];
-  unknownKey: number[];
-  duplicates: number[];
-  ok: boolean;
-}
+export type WireVerificationSummary = Schemas['ChainVerification'];
 
 /** `GET /api/v1/evidence` as sent. */
-export interface EvidenceWirePage {
-  records: Array<Omit<EvidenceRecord, 'verification'> & { verification: WireRecordVerification }>;
-  total: number;
-  limit: number;
-  offset: number;
-  verification: WireVerificationSummary;
-  summary: { controls: EvidenceControlCounts[] };
-}
+export type EvidenceWirePage = Schemas['EvidencePage'];
 
 /** The page's view of one record's check: one status, and why when it is not verified. */
 export function recordVerification(v: WireRecordVerification): EvidenceVerification {

@@ -1,77 +1,34 @@
-import type { ComplianceMapping, Explanation, RuleDefinition, Severity, Violation } from '@betrace/evaluator';
+import type { Explanation, Violation } from '@betrace/evaluator';
 import { sidecarFetch } from './client';
+import type { components } from './generated/sidecar';
 
-/** Why a rule was not evaluated on a trace (`RuleSkipReason` in packages/sidecar/src/ruleSkips.ts). */
-export type RuleSkipReason = 'step-budget' | 'time-budget' | 'error';
+/**
+ * The rule, replay and test answers of the sidecar's API, as its OpenAPI document states them
+ * (src/api/generated/sidecar.ts, `npm run api:types`): aliases, never hand-written copies.
+ */
+type Schemas = components['schemas'];
 
-/** A rule's evaluations not completed on a trace (`RuleSkipView` in packages/sidecar/src/ruleSkips.ts). */
-export interface RuleSkipView {
-  count: number;
-  byReason: Partial<Record<RuleSkipReason, number>>;
-  /** The latest skip (ISO 8601), its reason and its trace; absent while count is 0. */
-  lastSkippedAt?: string;
-  lastReason?: RuleSkipReason;
-  lastTraceId?: string;
-}
-
-/** A rule as the sidecar's API returns it (`ruleView` in packages/sidecar/src/api.ts). */
-export interface RuleView extends RuleDefinition {
-  version: number;
-  provisioned: boolean;
-  updatedAt: string;
-  updatedBy: string;
-  /** Absent from sidecars older than the field. */
-  skipped?: RuleSkipView;
-}
-
-export interface RuleVersionView {
-  version: number;
-  definition: RuleDefinition;
-  createdAt: string;
-  createdBy: string;
-  note: string;
-}
-
-/** What the editor sends: the definition's fields (without `version`) and the change note. */
-export interface RuleInput {
-  id: string;
-  name: string;
-  severity: Severity;
-  description?: string;
-  message?: string;
-  compliance?: ComplianceMapping[];
-  enabled: boolean;
-  condition: string;
-  note?: string;
-}
-
-export type ReplayStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-
-/** A replay job (`ReplayJob` in packages/sidecar/src/replay.ts); times are epoch milliseconds. */
-export interface ReplayJob {
-  id: string;
-  ruleIds: string[];
-  from: number;
-  to: number;
-  dryRun: boolean;
-  status: ReplayStatus;
-  windowsDone: number;
-  windowsTotal: number;
-  searches: number;
-  tracesFetched: number;
-  violationsFound: number;
-  signalsCreated: number;
-  violations: Violation[];
-  error?: string;
-  createdAt: number;
-  finishedAt?: number;
-}
-
-export interface RuleTestResult {
-  ruleId: string;
-  results: Explanation[];
-  fired: number;
-}
+/** A rule's evaluations not completed on a trace (the "not evaluated" marker). */
+export type RuleSkipView = Schemas['RuleSkips'];
+/** Why a rule was not evaluated on a trace. */
+export type RuleSkipReason = NonNullable<RuleSkipView['lastReason']>;
+/** A rule as the sidecar's API returns it; `skipped` is absent from sidecars older than the field. */
+export type RuleView = Omit<Schemas['Rule'], 'skipped'> & { skipped?: RuleSkipView };
+export type RuleVersionView = Schemas['RuleVersion'];
+/**
+ * What the editor sends: the definition's fields (without `version`) and the change note. The API
+ * also takes a legacy severity `warning` and a missing `enabled`; the editor always sends both.
+ */
+export type RuleInput = Omit<Schemas['RuleInput'], 'severity' | 'enabled'> & { severity: RuleView['severity']; enabled: boolean };
+/** The fields PATCH changes (null removes description, message or compliance). */
+export type RulePatch = Schemas['RulePatch'];
+/** A replay job; its times are epoch milliseconds. The document leaves violations loose: the evaluator's type. */
+export type ReplayJob = Omit<Schemas['ReplayJob'], 'violations'> & { violations: Violation[] };
+export type ReplayStatus = ReplayJob['status'];
+/** The document leaves the explanations loose: the evaluator's type. */
+export type RuleTestResult = Omit<Schemas['RuleTestResult'], 'results'> & { results: Explanation[] };
+/** One rule's signals in a range (`GET /api/v1/signals/summary`): how many, and the newest's time (ISO 8601). */
+export type RuleSignalCount = Schemas['RuleSignalCount'];
 
 const path = (id: string) => `/api/v1/rules/${encodeURIComponent(id)}`;
 
@@ -92,6 +49,11 @@ export function updateRule(rule: RuleInput): Promise<RuleView> {
   return sidecarFetch<RuleView>('PUT', path(rule.id), { data: rule });
 }
 
+/** Changes some fields of a rule (enable, disable, rename …) as a new version, without resending it. */
+export function patchRule(id: string, patch: RulePatch): Promise<RuleView> {
+  return sidecarFetch<RuleView>('PATCH', path(id), { data: patch });
+}
+
 export async function ruleHistory(id: string): Promise<RuleVersionView[]> {
   return (await sidecarFetch<{ versions: RuleVersionView[] }>('GET', `${path(id)}/history`)).versions;
 }
@@ -99,13 +61,6 @@ export async function ruleHistory(id: string): Promise<RuleVersionView[]> {
 /** Makes an earlier version current again, as a new version. */
 export function rollbackRule(id: string, version: number): Promise<RuleView> {
   return sidecarFetch<RuleView>('POST', `${path(id)}/rollback`, { data: { version } });
-}
-
-/** One rule's signals in a range (`GET /api/v1/signals/summary`): how many, and the newest's time (ISO 8601). */
-export interface RuleSignalCount {
-  ruleId: string;
-  total: number;
-  lastAt: string;
 }
 
 /** Every rule's signal count in [from, to) in one call; rules without a signal in the range are absent. */

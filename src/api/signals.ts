@@ -1,56 +1,24 @@
 import { sidecarFetch } from './client';
+import type { components } from './generated/sidecar';
 
-/** The sidecar's signal API (`/api/v1/signals`), typed as the sidecar answers it. */
+/**
+ * The sidecar's signal API (`/api/v1/signals`), typed as its OpenAPI document states it
+ * (src/api/generated/sidecar.ts, `npm run api:types`).
+ */
+type Schemas = components['schemas'];
 
-export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-export const SIGNAL_STATUSES = ['open', 'acknowledged', 'resolved', 'false_positive'] as const;
-export type SignalStatus = (typeof SIGNAL_STATUSES)[number];
-
-/** Where a signal came from: OTLP pushed to the sidecar, Tempo polled, or a replay. */
-export type SignalSource = 'push' | 'pull' | 'replay';
-
-export interface Signal {
-  id: string;
-  tenant: string;
-  ruleId: string;
-  ruleVersion: number;
-  ruleName: string;
-  traceId: string;
-  boundSpanId?: string;
-  matchedSpanIds: string[];
-  message: string;
-  severity: Severity;
-  status: SignalStatus;
-  source: SignalSource;
-  service?: string;
-  /** ISO 8601. */
-  createdAt: string;
-  /** ISO 8601. */
-  updatedAt: string;
-}
-
+export type Signal = Schemas['Signal'];
 /** One status change: who moved the signal, when (ISO 8601), and why. */
-export interface SignalChange {
-  /** ISO 8601. */
-  at: string;
-  who: string;
-  from: SignalStatus;
-  to: SignalStatus;
-  note: string;
-}
+export type SignalChange = Schemas['SignalChange'];
+export type SignalWithChanges = Schemas['SignalDetail'];
+export type SignalPage = Schemas['SignalPage'];
+export type Severity = Signal['severity'];
+export type SignalStatus = Signal['status'];
+/** Where a signal came from: OTLP pushed to the sidecar, Tempo polled, or a replay. */
+export type SignalSource = Signal['source'];
 
-export interface SignalWithChanges extends Signal {
-  changes: SignalChange[];
-}
-
-export interface SignalPage {
-  signals: Signal[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const satisfies readonly Severity[];
+export const SIGNAL_STATUSES = ['open', 'acknowledged', 'resolved', 'false_positive'] as const satisfies readonly SignalStatus[];
 
 /** The list filters; an empty or missing value means "any". */
 export interface SignalFilters {

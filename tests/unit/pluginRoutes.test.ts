@@ -75,6 +75,7 @@ describe('the sidecar proxy routes', () => {
     ['POST', 'sidecar/api/v1/rules/test', A('rules:read'), '/api/v1/rules/test'],
     ['POST', 'sidecar/api/v1/rules', A('rules:write'), '/api/v1/rules'],
     ['PUT', 'sidecar/api/v1/rules/r1', A('rules:write'), '/api/v1/rules/r1'],
+    ['PATCH', 'sidecar/api/v1/rules/r1', A('rules:write'), '/api/v1/rules/r1'],
     ['DELETE', 'sidecar/api/v1/rules/r1', A('rules:write'), '/api/v1/rules/r1'],
     ['POST', 'sidecar/api/v1/rules/r1/rollback', A('rules:write'), '/api/v1/rules/r1/rollback'],
     ['POST', 'sidecar/api/v1/replay', A('rules:write'), '/api/v1/replay'],

@@ -16,16 +16,17 @@ import {
   Trace,
   validateRuleDefinition,
 } from '@betrace/evaluator';
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import { registerDiscoveryRoutes } from './discovery/api';
 import type { DiscoveryJobs } from './discovery/jobs';
 import { registerEvidenceRoutes } from './evidence/api';
-import type { Metrics } from './metrics';
+import { Metrics } from './metrics';
+import { err, named, ok, okInline, openApi, ResponsesDoc, RouteDoc } from './openapi';
 import { ReplayBusy, type ReplayRunner } from './replay';
 import { redactExplanation, Redactor } from './redact';
 import type { TempoClient } from './tempo/client';
-import type { RuleRegistry } from './rules';
-import type { RuleSkips, RuleSkipView } from './ruleSkips';
+import { RuleRegistry } from './rules';
+import { RuleSkips, type RuleSkipView } from './ruleSkips';
 import { AuditFilter, SIGNAL_STATUSES, Signal, SignalFilter, SignalStatus, Store, StoreError, StoredRule, utcDay } from './store';
 import { HashedSecret, matchSecret, sha256Hex, Tenant } from './tenants';
 import type { UsageMeter } from './usage';
@@ -34,6 +35,14 @@ declare module 'fastify' {
   interface FastifySchema {
     /** One line for the OpenAPI document. */
     summary?: string;
+    /** The answers of the route, by status, for the OpenAPI document only (never used to serialize). */
+    responses?: ResponsesDoc;
+    /** The body may be left out (documented as an optional request body). */
+    bodyOptional?: boolean;
+  }
+  interface FastifyInstance {
+    /** The OpenAPI document of the routes registered (what GET /api/v1/openapi.json answers). */
+    openApiDocument(): ReturnType<typeof openApi>;
   }
   interface FastifyRequest {
     /** The tenant whose API token the request carries (set for every /api/v1 request). */
@@ -59,8 +68,11 @@ const PAGING = {
   offset: { type: 'integer', minimum: 0, maximum: MAX_PAGE_OFFSET, default: 0 },
 } as const;
 
-/** Routes answered without a token: liveness, readiness and Prometheus metrics. */
-const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+/**
+ * Routes answered without an API token: liveness, readiness, Prometheus metrics (behind
+ * METRICS_TOKEN when set) and the OpenAPI document, which describes the API and holds no data.
+ */
+const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/api/v1/openapi.json']);
 
 export interface ApiOptions {
   /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>` (METRICS_TOKEN). */
@@ -91,7 +103,7 @@ export interface ApiOptions {
   redactorOf: (tenant: string) => Redactor;
 }
 
-const ruleSchema = {
+const ruleSchema = named('RuleInput', {
   type: 'object',
   required: ['id', 'name', 'severity', 'condition'],
   properties: {
@@ -108,7 +120,25 @@ const ruleSchema = {
     condition: { type: 'string', maxLength: 65536 },
     note: { type: 'string', maxLength: 2000 },
   },
-} as const;
+} as const);
+
+/** The fields PATCH /api/v1/rules/:id may change (the id is the path's). */
+const PATCHABLE = ['name', 'severity', 'description', 'message', 'compliance', 'enabled', 'condition'] as const;
+
+const rulePatchSchema = named('RulePatch', {
+  type: 'object',
+  description: 'The fields to change (at least one); null removes description, message or compliance. The note goes with the new version.',
+  properties: {
+    name: ruleSchema.properties.name,
+    severity: ruleSchema.properties.severity,
+    description: { type: ['string', 'null'] },
+    message: { type: ['string', 'null'] },
+    compliance: { anyOf: [ruleSchema.properties.compliance, { type: 'null' }] },
+    enabled: ruleSchema.properties.enabled,
+    condition: ruleSchema.properties.condition,
+    note: ruleSchema.properties.note,
+  },
+} as const);
 
 /** A rule as every rule route answers it, with its skipped evaluations (the "not evaluated" marker). */
 function ruleView(r: StoredRule, skipped: RuleSkipView) {
@@ -155,12 +185,6 @@ function signalRange(q: Record<string, string | number | undefined>): { from?: n
     range[name] = n;
   }
   return range;
-}
-
-interface RouteDoc {
-  method: string;
-  url: string;
-  schema?: Record<string, unknown>;
 }
 
 export function buildApi(options: ApiOptions): FastifyInstance {
@@ -252,7 +276,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     return res.code(500).send({ error: 'internal', message: 'internal error' });
   });
 
-  app.get('/healthz', { schema: { summary: 'Liveness' } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { summary: 'Liveness', responses: { 200: ok('Health', 'The process is up') } } }, async () => ({ status: 'ok' }));
   // In pull mode /readyz also reports Tempo (its /ready and build version), checked at most every
   // 10 s. A Tempo outage does not make the sidecar unready: push mode still works, and the poller
   // catches up once Tempo is back — the answer says so instead.
@@ -270,11 +294,24 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     }
     return { ready: tempoState.ready, version: tempoState.version };
   };
-  app.get('/readyz', { schema: { summary: 'Readiness: the store is open and the rules are loaded (and, in pull mode, whether Tempo answers)' } }, async (_req, res) => {
+  app.get('/readyz', {
+      schema: {
+        summary: 'Readiness: the store is open and the rules are loaded (and, in pull mode, whether Tempo answers)',
+        responses: { 200: ok('Readiness', 'Ready (a Tempo outage is reported, not a reason to be unready)'), 503: ok('Readiness', 'Not ready yet, or the store or ingest is unhealthy') },
+      },
+    }, async (_req, res) => {
     const tempo = await tempoReadiness();
     return options.ready() ? { ready: true, ...(tempo ? { tempo } : {}) } : res.code(503).send({ ready: false, ...(tempo ? { tempo } : {}) });
   });
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics (with METRICS_TOKEN set, behind that bearer token)' } }, async (req, res) => {
+  app.get('/metrics', {
+      schema: {
+        summary: 'Prometheus metrics (with METRICS_TOKEN set, behind that bearer token)',
+        responses: {
+          200: { description: 'The Prometheus text exposition format', content: { 'text/plain': { type: 'string' } } },
+          401: err('METRICS_TOKEN is set and the request does not carry it'),
+        },
+      },
+    }, async (req, res) => {
     if (metricsToken !== undefined) {
       const presented = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim() ?? '';
       if (matchSecret(presented, metricsToken) === undefined) {
@@ -303,7 +340,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     return rule;
   };
 
-  app.get('/api/v1/rules', { schema: { summary: 'List rules' } }, async (req) => {
+  app.get('/api/v1/rules', { schema: { summary: 'List rules', responses: { 200: ok('RuleList', 'The tenant’s rules') } } }, async (req) => {
     const skips = options.ruleSkips.ofAll(req.tenant);
     return { rules: store.listRules(req.tenant).map((r) => ruleView(r, skips.get(r.definition.id) ?? { count: 0, byReason: {} })) };
   });
@@ -334,7 +371,17 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     }
   };
 
-  app.post('/api/v1/rules', { schema: { summary: 'Create a rule', body: ruleSchema } }, async (req, res) => {
+  app.post('/api/v1/rules', {
+      schema: {
+        summary: 'Create a rule',
+        body: ruleSchema,
+        responses: {
+          201: ok('Rule', 'The rule, version 1, in force at once'),
+          400: err('Invalid request, or an invalid rule (invalid_rule, with diagnostics)'),
+          409: err('A rule with this id exists'),
+        },
+      },
+    }, async (req, res) => {
     const body = req.body as Record<string, unknown>;
     const created = createRule(req, body, String(body.note ?? 'created'));
     return res.code(created.code).send(created.body);
@@ -342,12 +389,24 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } as const;
 
-  app.get('/api/v1/rules/:id', { schema: { summary: 'Get a rule', params: idParams } }, async (req, res) => {
+  app.get('/api/v1/rules/:id', { schema: { summary: 'Get a rule', params: idParams, responses: { 200: ok('Rule', 'The rule'), 404: err('No such rule') } } }, async (req, res) => {
     const r = store.getRule(req.tenant, (req.params as { id: string }).id);
     return r ? viewOf(req.tenant, r) : res.code(404).send({ error: 'not_found', message: `no rule ${(req.params as { id: string }).id}` });
   });
 
-  app.put('/api/v1/rules/:id', { schema: { summary: 'Update a rule (a new version)', params: idParams, body: ruleSchema } }, async (req, res) => {
+  app.put('/api/v1/rules/:id', {
+      schema: {
+        summary: 'Update a rule (a new version)',
+        params: idParams,
+        body: ruleSchema,
+        responses: {
+          200: ok('Rule', 'The rule’s new version (the same version when nothing changed)'),
+          400: err('Invalid request, body.id not the path’s id, or an invalid rule (invalid_rule, with diagnostics)'),
+          404: err('No such rule'),
+          409: err('The rule is provisioned from a rule file (read-only here)'),
+        },
+      },
+    }, async (req, res) => {
     const { id } = req.params as { id: string };
     const body = req.body as Record<string, unknown>;
     if (body.id !== id) {
@@ -366,7 +425,62 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     }
   });
 
-  app.delete('/api/v1/rules/:id', { schema: { summary: 'Delete a rule', params: idParams } }, async (req, res) => {
+  // PATCH: the fields sent replace the rule's (null removes an optional one, as in a JSON merge
+  // patch); the result is validated like a PUT and saved as a new version, with its note.
+  app.patch(
+    '/api/v1/rules/:id',
+    {
+      schema: {
+        summary: 'Change some fields of a rule (enable, disable, rename, severity …) without resending it: a new version',
+        params: idParams,
+        body: rulePatchSchema,
+        responses: {
+          200: ok('Rule', 'The rule’s new version (the same version when nothing changed)'),
+          400: err('Invalid request, an unknown field, no field to change, or a rule the change makes invalid (invalid_rule, with diagnostics)'),
+          404: err('No such rule'),
+          409: err('The rule is provisioned from a rule file (read-only here)'),
+        },
+      },
+    },
+    async (req, res) => {
+      const { id } = req.params as { id: string };
+      const { note, ...changes } = req.body as Record<string, unknown>;
+      const fields = Object.keys(changes);
+      // Checked here, not by the schema: fastify's validator drops unknown properties silently.
+      const unknown = fields.filter((f) => !(PATCHABLE as readonly string[]).includes(f));
+      if (unknown.length > 0) {
+        return res.code(400).send({ error: 'invalid_request', message: `body/${unknown[0]} is not a field PATCH changes (${PATCHABLE.join(', ')}; the id is the path’s)` });
+      }
+      if (fields.length === 0) {
+        return res.code(400).send({ error: 'invalid_request', message: `send at least one field to change (${PATCHABLE.join(', ')})` });
+      }
+      const current = store.getRule(req.tenant, id);
+      if (!current) {
+        return res.code(404).send({ error: 'not_found', message: `no rule ${id}` });
+      }
+      const { version: _version, ...merged } = current.definition as RuleDefinition & Record<string, unknown>;
+      for (const [k, v] of Object.entries(changes)) {
+        if (v === null) {
+          delete merged[k];
+        } else {
+          merged[k] = v;
+        }
+      }
+      const rule = validated(merged, res);
+      if (!rule) {
+        return res;
+      }
+      try {
+        const saved = store.saveRule(req.tenant, rule, who(req), typeof note === 'string' ? note : `changed ${fields.join(', ')}`, options.now());
+        options.rules.invalidate(req.tenant);
+        return viewOf(req.tenant, saved);
+      } catch (e) {
+        return fail(res, e);
+      }
+    },
+  );
+
+  app.delete('/api/v1/rules/:id', { schema: { summary: 'Delete a rule', params: idParams, responses: { 204: { description: 'Deleted' }, 404: err('No such rule'), 409: err('The rule is provisioned from a rule file (read-only here)') } } }, async (req, res) => {
     try {
       store.deleteRule(req.tenant, (req.params as { id: string }).id, who(req), options.now());
       options.rules.invalidate(req.tenant);
@@ -376,13 +490,20 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     }
   });
 
-  app.get('/api/v1/rules/:id/history', { schema: { summary: 'Versions of a rule, newest first', params: idParams } }, async (req) => ({
+  app.get('/api/v1/rules/:id/history', { schema: { summary: 'Versions of a rule, newest first (none for an unknown rule)', params: idParams, responses: { 200: ok('RuleHistory', 'The versions') } } }, async (req) => ({
     versions: store.ruleHistory(req.tenant, (req.params as { id: string }).id).map((v) => ({ ...v, createdAt: new Date(v.createdAt).toISOString() })),
   }));
 
   app.post(
     '/api/v1/rules/:id/rollback',
-    { schema: { summary: 'Make an earlier version current (as a new version)', params: idParams, body: { type: 'object', required: ['version'], properties: { version: { type: 'integer', minimum: 1 } } } } },
+    {
+      schema: {
+        summary: 'Make an earlier version current (as a new version)',
+        params: idParams,
+        body: { type: 'object', required: ['version'], properties: { version: { type: 'integer', minimum: 1 } } },
+        responses: { 200: ok('Rule', 'The rule’s new version'), 404: err('No such rule or version'), 409: err('The rule is provisioned from a rule file (read-only here)') },
+      },
+    },
     async (req, res) => {
       try {
         const saved = store.rollbackRule(req.tenant, (req.params as { id: string }).id, (req.body as { version: number }).version, who(req), options.now());
@@ -396,7 +517,13 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   app.post(
     '/api/v1/rules/validate',
-    { schema: { summary: 'Diagnostics and TraceQL pushdown of a rule condition', body: { type: 'object', required: ['condition'], properties: { condition: { type: 'string', maxLength: 65536 } } } } },
+    {
+      schema: {
+        summary: 'Diagnostics and TraceQL pushdown of a rule condition',
+        body: { type: 'object', required: ['condition'], properties: { condition: { type: 'string', maxLength: 65536 } } },
+        responses: { 200: ok('Validation', 'The diagnostics (with line and column); valid when none is an error') },
+      },
+    },
     async (req) => {
       const parsed = parseRule((req.body as { condition: string }).condition);
       return { valid: parsed.ast !== undefined, diagnostics: parsed.diagnostics, pushdown: parsed.ast ? pushdownRule(parsed.ast) : undefined };
@@ -417,6 +544,12 @@ export function buildApi(options: ApiOptions): FastifyInstance {
             traces: { type: 'array', items: { type: 'object', additionalProperties: true }, maxItems: 1000 },
             traceIds: { type: 'array', items: { type: 'string', pattern: '^[0-9a-fA-F]{1,32}$' }, maxItems: 100 },
           },
+        },
+        responses: {
+          200: ok('RuleTestResult', 'Per trace, whether the rule fired and why'),
+          400: err('Invalid request, an invalid rule (invalid_rule, with diagnostics) or an undecodable trace (invalid_trace)'),
+          404: err('No such saved rule, or a trace id Tempo does not know'),
+          409: err('Trace ids need pull mode (no_tempo)'),
         },
       },
     },
@@ -494,6 +627,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
             ...PAGING,
           },
         },
+        responses: { 200: ok('SignalPage', 'One page of signals and the total'), 400: err('A bad filter (invalid_request, naming it)') },
       },
     },
     async (req, res) => {
@@ -524,6 +658,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       schema: {
         summary: 'Per rule, the number of signals in [from, to) and when the newest was created (rules without one are left out)',
         querystring: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' } } },
+        responses: { 200: ok('SignalSummary', 'Per rule, its count and newest signal'), 400: err('from or to is not a time') },
       },
     },
     async (req, res) => {
@@ -536,7 +671,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     },
   );
 
-  app.get('/api/v1/signals/:id', { schema: { summary: 'A signal with its status changes', params: idParams } }, async (req, res) => {
+  app.get('/api/v1/signals/:id', { schema: { summary: 'A signal with its status changes', params: idParams, responses: { 200: ok('SignalDetail', 'The signal and its status changes'), 404: err('No such signal') } } }, async (req, res) => {
     const { id } = req.params as { id: string };
     const s = store.getSignal(req.tenant, id);
     if (!s) {
@@ -552,6 +687,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
         summary: 'Change a signal’s status (who and when are recorded)',
         params: idParams,
         body: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: [...SIGNAL_STATUSES] }, note: { type: 'string', maxLength: 2000 } } },
+        responses: { 200: ok('Signal', 'The signal with its new status'), 404: err('No such signal'), 409: err('A move its lifecycle does not allow (the message lists the allowed ones)') },
       },
     },
     async (req, res) => {
@@ -581,6 +717,13 @@ export function buildApi(options: ApiOptions): FastifyInstance {
             to: { type: 'string' },
             dryRun: { type: 'boolean' },
           },
+        },
+        responses: {
+          202: ok('ReplayJob', 'The job, started (poll GET /api/v1/replay/{id})'),
+          400: err('Invalid request, a bad range, or an invalid draft rule (invalid_rule, with diagnostics)'),
+          404: err('No such rule'),
+          409: err('No traces to replay: neither Tempo nor a history (no_tempo)'),
+          429: err('Too many replays running (Retry-After)'),
         },
       },
     },
@@ -634,12 +777,12 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     },
   );
 
-  app.get('/api/v1/replay/:id', { schema: { summary: 'A replay job: progress, and the violations of a dry run', params: idParams } }, async (req, res) => {
+  app.get('/api/v1/replay/:id', { schema: { summary: 'A replay job: progress, and the violations of a dry run', params: idParams, responses: { 200: ok('ReplayJob', 'The job'), 404: err('No such replay') } } }, async (req, res) => {
     const job = options.replay?.get(req.tenant)?.get(req.tenant, (req.params as { id: string }).id);
     return job ?? res.code(404).send({ error: 'not_found', message: 'no such replay' });
   });
 
-  app.delete('/api/v1/replay/:id', { schema: { summary: 'Cancel a replay job', params: idParams } }, async (req, res) => {
+  app.delete('/api/v1/replay/:id', { schema: { summary: 'Cancel a replay job', params: idParams, responses: { 200: ok('ReplayJob', 'The job, cancelled (or already finished)'), 404: err('No such replay') } } }, async (req, res) => {
     const job = options.replay?.get(req.tenant)?.cancel(req.tenant, (req.params as { id: string }).id);
     return job ?? res.code(404).send({ error: 'not_found', message: 'no such replay' });
   });
@@ -660,6 +803,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
             ...PAGING,
           },
         },
+        responses: { 200: ok('AuditPage', 'One page of audit entries and the total'), 400: err('A bad filter (invalid_request, naming it)') },
       },
     },
     async (req, res) => {
@@ -686,6 +830,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       schema: {
         summary: 'Daily usage totals (UTC days) of the caller’s tenant: spans, bytes, traces evaluated, signals, evidence records',
         querystring: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' } } },
+        responses: { 200: ok('Usage', 'The days of the range and their totals'), 400: err('from or to is not a date, or from is after to') },
       },
     },
     async (req, res) => {
@@ -735,7 +880,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     createRule,
   });
 
-  app.get('/api/v1/openapi.json', { schema: { summary: 'This document' } }, async () => openApi(routes, options.version));
+  app.decorate('openApiDocument', () => openApi(routes, options.version));
+  app.get('/api/v1/openapi.json', { schema: { summary: 'This document (no token needed)', responses: { 200: okInline({ type: 'object', description: 'OpenAPI 3.1' }, 'The OpenAPI document') } } }, async () => app.openApiDocument());
 
   return app;
 }
@@ -746,36 +892,36 @@ function parseTime(v: string): number | undefined {
   return Number.isNaN(n) ? undefined : n;
 }
 
-/** An OpenAPI 3 document from the route schemas: the schemas that validate requests document them. */
-function openApi(routes: RouteDoc[], version: string) {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of routes) {
-    const url = r.url.replace(/:([A-Za-z_]+)/g, '{$1}');
-    const s = r.schema ?? {};
-    const parameters: unknown[] = [];
-    for (const [where, key] of [
-      ['path', 'params'],
-      ['query', 'querystring'],
-    ] as const) {
-      const props = (s[key] as { properties?: Record<string, unknown>; required?: string[] } | undefined)?.properties ?? {};
-      const required = (s[key] as { required?: string[] } | undefined)?.required ?? [];
-      for (const [name, schema] of Object.entries(props)) {
-        parameters.push({ name, in: where, required: where === 'path' || required.includes(name), schema });
-      }
-    }
-    const op: Record<string, unknown> = {
-      summary: s.summary ?? '',
-      responses: { 200: { description: 'OK' }, 400: { description: 'Invalid request' }, 401: { description: 'Missing or wrong bearer token' } },
-    };
-    if (parameters.length > 0) op.parameters = parameters;
-    if (s.body) op.requestBody = { required: true, content: { 'application/json': { schema: s.body } } };
-    if (url.startsWith('/api/v1')) op.security = [{ bearer: [] }];
-    paths[url] = { ...(paths[url] ?? {}), [r.method]: op };
+/**
+ * The API's OpenAPI document without a server listening: the app is built on a throwaway
+ * in-memory store and asked for the document (`npm run api:types` generates the plugin's API
+ * types from it; a test checks the committed ones are current).
+ */
+export async function apiDocument(version: string): Promise<Record<string, unknown>> {
+  // No app.inject here: its request library is ESM-only under jest, and nothing needs a request.
+  const store = new Store(':memory:');
+  const metrics = new Metrics();
+  const app = buildApi({
+    tenants: [],
+    store,
+    rules: new RuleRegistry(store),
+    ruleSkips: new RuleSkips(store.db, metrics.ruleSkipped),
+    metrics,
+    writers: [],
+    log: pino({ enabled: false }),
+    now: Date.now,
+    ready: () => false,
+    version,
+    redactorOf: () => {
+      throw new Error('no tenant here: the document only');
+    },
+  });
+  try {
+    await app.ready();
+    // Through JSON, as the route serves it.
+    return JSON.parse(JSON.stringify(app.openApiDocument())) as Record<string, unknown>;
+  } finally {
+    await app.close();
+    store.close();
   }
-  return {
-    openapi: '3.0.3',
-    info: { title: 'BeTrace sidecar API', version },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    paths,
-  };
 }

@@ -262,6 +262,62 @@ describe('the API', () => {
     expect((await call('GET', '/api/v1/rules/slow-checkout')).status).toBe(404);
   });
 
+  it('PATCH changes some fields of a rule as a new version: validated like PUT, audited, in force at once', async () => {
+    const r = await sidecar();
+    const call = async (method: string, url: string, body?: unknown) => {
+      const res = await fetch(`${r.api}${url}`, { method, headers: { ...r.auth, 'content-type': 'application/json', 'x-grafana-user': 'ana' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const active = () => r.sidecar.rules.active('default').map((a) => a.compiled.definition.id);
+    const rule = { id: 'slow-checkout', name: 'Slow checkout', severity: 'high', description: 'why', message: 'slow {trace.root.name}', compliance: [{ framework: 'soc2', control: 'CC7.2' }], condition: 'checkout.where(duration > 2s)', note: 'first' };
+    expect((await call('POST', '/api/v1/rules', rule)).status).toBe(201);
+    expect(active()).toContain('slow-checkout');
+
+    const off = await call('PATCH', '/api/v1/rules/slow-checkout', { enabled: false });
+    expect(off.status).toBe(200);
+    const { note: _note, ...unchanged } = rule;
+    expect(off.body).toMatchObject({ ...unchanged, enabled: false, version: 2, updatedBy: 'ana', provisioned: false });
+    expect(active()).not.toContain('slow-checkout');
+    // The same value again: nothing to change, no new version.
+    expect((await call('PATCH', '/api/v1/rules/slow-checkout', { enabled: false })).body.version).toBe(2);
+    const renamed = await call('PATCH', '/api/v1/rules/slow-checkout', { enabled: true, name: 'Slow checkouts', severity: 'critical', description: null, note: 'renamed' });
+    expect(renamed.body).toMatchObject({ name: 'Slow checkouts', severity: 'critical', enabled: true, version: 3, condition: rule.condition });
+    expect(renamed.body.description).toBeUndefined();
+    expect(active()).toContain('slow-checkout');
+
+    // A changed condition is validated with diagnostics; the rule stays as it was.
+    const bad = await call('PATCH', '/api/v1/rules/slow-checkout', { condition: 'checkout.where(duration > )' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ error: 'invalid_rule', diagnostics: [expect.objectContaining({ field: 'condition', startLine: 1, startColumn: 27 })] });
+    expect((await call('PATCH', '/api/v1/rules/slow-checkout', { condition: 'checkout.where(duration > 5s)' })).body).toMatchObject({ version: 4, condition: 'checkout.where(duration > 5s)' });
+
+    const history = (await call('GET', '/api/v1/rules/slow-checkout/history')).body as { versions: Array<{ version: number; note: string; createdBy: string }> };
+    expect(history.versions.map((v) => [v.version, v.note, v.createdBy])).toEqual([
+      [4, 'changed condition', 'ana'],
+      [3, 'renamed', 'ana'],
+      [2, 'changed enabled', 'ana'],
+      [1, 'first', 'ana'],
+    ]);
+    const audit = (await call('GET', '/api/v1/audit?action=rule.*')).body as { entries: Array<{ action: string; target: string; before: { enabled: boolean } | null; after: { enabled: boolean } }> };
+    expect(audit.entries.filter((e) => e.target === 'rule:slow-checkout').map((e) => e.action)).toEqual(['rule.update', 'rule.update', 'rule.disable', 'rule.create']);
+
+    for (const [body, message] of [
+      [{}, /^send at least one field to change \(name, severity, description, message, compliance, enabled, condition\)$/],
+      [{ note: 'only a note' }, /^send at least one field to change/],
+      [{ id: 'other', enabled: true }, /^body\/id is not a field PATCH changes/],
+      [{ enabld: true }, /^body\/enabld is not a field PATCH changes/],
+      [{ severity: 'severe' }, /^body\/severity must be equal to one of the allowed values/],
+      [{ name: '' }, /^body\/name must NOT have fewer than 1 characters/],
+    ] as const) {
+      const res = await call('PATCH', '/api/v1/rules/slow-checkout', body);
+      expect([body, res.status, res.body.error]).toEqual([body, 400, 'invalid_request']);
+      expect(res.body.message).toMatch(message);
+    }
+    expect((await call('PATCH', '/api/v1/rules/nope', { enabled: false })).status).toBe(404);
+    expect((await call('PATCH', '/api/v1/rules/no-auto-approve', { enabled: false })).body).toMatchObject({ error: 'conflict', message: expect.stringContaining('provisioned') });
+    expect((await call('GET', '/api/v1/rules/slow-checkout')).body.version).toBe(4);
+  });
+
   it('validates bodies and names the field', async () => {
     const r = await sidecar();
     const res = await fetch(`${r.api}/api/v1/rules`, { method: 'POST', headers: { ...r.auth, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'x', name: 'n', condition: 'a' }) });
@@ -358,10 +414,14 @@ describe('the API', () => {
     expect((await fetch(`${r.api}/api/v1/signals/summary`)).status).toBe(401);
   });
 
-  it('serves an OpenAPI document built from the route schemas', async () => {
+  it('serves an OpenAPI document built from the route schemas, without a token', async () => {
     const r = await sidecar();
-    const doc = (await (await fetch(`${r.api}/api/v1/openapi.json`, { headers: r.auth })).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> };
-    expect(doc.openapi).toBe('3.0.3');
+    const res = await fetch(`${r.api}/api/v1/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths['/api/v1/rules'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '409']));
+    expect(doc.paths['/api/v1/rules'].post.responses['200']).toBeUndefined();
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/rules', '/api/v1/rules/{id}', '/api/v1/rules/{id}/rollback', '/api/v1/signals', '/api/v1/signals/{id}', '/healthz', '/readyz', '/metrics']));
     expect(doc.paths['/api/v1/signals/{id}'].patch.requestBody).toBeDefined();
   });

@@ -15,6 +15,7 @@ import { createSidecar, Sidecar } from '../src/sidecar';
 import { Store } from '../src/store';
 import { UsageMeter } from '../src/usage';
 import { loadTenantsFile, parseTenants, sha256Hex, TenantsFileError } from '../src/tenants';
+import { ApiContract } from './support/apiContract';
 import { shopCorpus, spansOf } from './support/discoverCorpus';
 import { grafanaDouble, HttpDouble } from './support/doubles';
 
@@ -417,6 +418,8 @@ interface Two {
   otlp: string;
   tempo: TempoDouble;
   clock: { now: number };
+  /** The OpenAPI document's check of an answer. */
+  contract: ApiContract;
   call: (
     token: string,
     method: string,
@@ -468,6 +471,8 @@ async function twoTenants(): Promise<Two> {
   const { otlpPort, apiPort } = await sidecar.start();
   cleanups.push(() => sidecar.stop());
   const api = `http://127.0.0.1:${apiPort}`;
+  // Every answer is checked against the OpenAPI document: documented status, media type and schema.
+  const contract = await ApiContract.of(api);
   const call = async (token: string, method: string, url: string, body?: unknown, user?: string) => {
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -478,6 +483,7 @@ async function twoTenants(): Promise<Two> {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
+    contract.check(method, url, res.status, res.headers.get('content-type'), text);
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -486,7 +492,7 @@ async function twoTenants(): Promise<Two> {
     }
     return { status: res.status, text, json: json as any };
   };
-  return { sidecar, api, otlp: `http://127.0.0.1:${otlpPort}/v1/traces`, tempo, clock, call };
+  return { sidecar, api, otlp: `http://127.0.0.1:${otlpPort}/v1/traces`, tempo, clock, call, contract };
 }
 
 describe('tenant isolation', () => {
@@ -645,6 +651,9 @@ describe('tenant isolation', () => {
         { method: 'GET', url: '/api/v1/rules/b-rule/history', check: (r) => expect(r.json).toEqual({ versions: [] }) },
       ],
       'PUT /api/v1/rules/{id}': [{ method: 'PUT', url: '/api/v1/rules/b-rule', body: aRule, check: notFound }],
+      'PATCH /api/v1/rules/{id}': [
+        { method: 'PATCH', url: '/api/v1/rules/b-rule', body: { enabled: false, note: 'a was here' }, check: notFound },
+      ],
       'DELETE /api/v1/rules/{id}': [{ method: 'DELETE', url: '/api/v1/rules/b-rule', check: notFound }],
       'POST /api/v1/rules/{id}/rollback': [
         { method: 'POST', url: '/api/v1/rules/b-rule/rollback', body: { version: 1 }, check: notFound },
@@ -811,7 +820,8 @@ describe('tenant isolation', () => {
           }
         }
         a.check(r);
-        // Without a token, with a wrong one, or with a token's hash as the token: 401.
+        // Without a token, with a wrong one, or with a token's hash as the token: 401 (but for the
+        // OpenAPI document, which describes the API and holds no tenant's data).
         for (const auth of [undefined, 'Bearer nope', `Bearer ${H(TOKEN_A)}`]) {
           const res = await fetch(`${t.api}${a.url}`, {
             method: a.method,
@@ -821,7 +831,8 @@ describe('tenant isolation', () => {
             },
             body: a.body ? JSON.stringify(a.body) : undefined,
           });
-          expect([route, res.status]).toEqual([route, 401]);
+          t.contract.check(a.method, a.url, res.status, res.headers.get('content-type'), await res.text());
+          expect([route, res.status]).toEqual([route, route === 'GET /api/v1/openapi.json' ? 200 : 401]);
         }
       }
     }
@@ -993,6 +1004,7 @@ async function single(env: Record<string, string> = {}) {
   const { otlpPort, apiPort } = await sidecar.start();
   cleanups.push(() => sidecar.stop());
   const api = `http://127.0.0.1:${apiPort}`;
+  const contract = await ApiContract.of(api);
   const call = async (method: string, url: string, body?: unknown) => {
     const res = await fetch(`${api}${url}`, {
       method,
@@ -1003,7 +1015,9 @@ async function single(env: Record<string, string> = {}) {
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, json: (res.status === 204 ? undefined : await res.json()) as any };
+    const text = await res.text();
+    contract.check(method, url, res.status, res.headers.get('content-type'), text);
+    return { status: res.status, json: (res.status === 204 ? undefined : JSON.parse(text)) as any };
   };
   return { sidecar, clock, call, otlp: `http://127.0.0.1:${otlpPort}/v1/traces`, api };
 }

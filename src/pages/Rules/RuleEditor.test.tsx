@@ -201,14 +201,13 @@ describe('RuleEditor: saving', () => {
     expect(screen.getByTestId(ids.editor.note)).toHaveValue('');
   });
 
-  it('disables a saved rule at once, as a new version noted "disabled"', async () => {
-    routes[`PUT /api/v1/rules/${rule.id}`] = (req) => ({ ...rule, ...req.data, version: 3 });
+  it('disables a saved rule at once, as a new version noted "disabled", with a PATCH (the rule is not resent)', async () => {
+    routes[`PATCH /api/v1/rules/${rule.id}`] = (req) => ({ ...rule, ...req.data, version: 3 });
     renderEditor();
     fireEvent.click(await screen.findByTestId(ids.editor.toggle));
     await waitFor(() => expect(screen.getByTestId(ids.editor.toggle)).toHaveTextContent('Enable rule'));
-    expect(calls('PUT', `/api/v1/rules/${rule.id}`).map((r) => [r.data?.enabled, r.data?.note])).toEqual([
-      [false, 'disabled'],
-    ]);
+    expect(calls('PATCH', `/api/v1/rules/${rule.id}`).map((r) => r.data)).toEqual([{ enabled: false, note: 'disabled' }]);
+    expect(calls('PUT', `/api/v1/rules/${rule.id}`)).toEqual([]);
     // With unsaved edits the quick toggle waits for Save.
     fireEvent.change(screen.getByTestId(ids.editor.name), { target: { value: 'changed' } });
     // (A disabled @grafana/ui Button with a tooltip is aria-disabled, so the tooltip still shows.)
@@ -408,6 +407,8 @@ describe('RuleEditor: Test', () => {
 describe('RuleEditor: Replay', () => {
   const job = (over: Partial<ReplayJob>): ReplayJob => ({
     id: 'job-1',
+    tenant: 'default',
+    source: 'tempo',
     ruleIds: ['payment-fraud-check'],
     from: 0,
     to: 3600_000,

@@ -4,7 +4,7 @@ import type { GrafanaTheme2 } from '@grafana/data';
 import { locationService } from '@grafana/runtime';
 import { SceneAppPage, SceneComponentProps, SceneObjectBase, SceneObjectState } from '@grafana/scenes';
 import { Alert, Badge, Button, Stack, Tab, TabContent, TabsBar, TextLink, useStyles2 } from '@grafana/ui';
-import { createRule, getRule, rollbackRule, updateRule, type RuleView } from '../../api/rules';
+import { createRule, getRule, patchRule, rollbackRule, updateRule, type RuleView } from '../../api/rules';
 import { adoptSuggestion } from '../../api/discover';
 import { ACTIONS, can } from '../../utils/permissions';
 import { RuleCodeEditor } from '../../editor/RuleCodeEditor';
@@ -277,7 +277,7 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
     }
   }
 
-  /** Enables or disables the saved rule at once, as a new version (the form's other fields stay as saved). */
+  /** Enables or disables the saved rule at once, as a new version (PATCH: the rule is not resent). */
   async setEnabled(enabled: boolean) {
     const { saved } = this.state;
     if (this.readOnly() || !saved || this.isDirty()) {
@@ -285,7 +285,7 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
     }
     this.setState({ saving: true, saveError: undefined });
     try {
-      this.loaded(await updateRule(toInput({ ...draftOf(saved), enabled }, enabled ? 'enabled' : 'disabled')));
+      this.loaded(await patchRule(saved.id, { enabled, note: enabled ? 'enabled' : 'disabled' }));
       this.setState({ saving: false });
     } catch (e) {
       this.setState({ saving: false, saveError: e instanceof Error ? e.message : String(e) });

@@ -10,6 +10,7 @@ import { SEVERITIES, Severity, SUGGESTION_KINDS, SuggestionKind } from '@betrace
 import type { Redactor } from '../redact';
 import type { NewAuditEntry, StoredRule } from '../store';
 import { DiscoveryBusy, DiscoveryJobs, JobSuggestion, NoSource, RequestedSource } from './jobs';
+import { err, ok } from '../openapi';
 import { encodeOtlpJson } from './otlp';
 import type { JobRecord } from './store';
 
@@ -106,6 +107,12 @@ export function registerDiscoveryRoutes(app: FastifyInstance, o: DiscoveryRouteO
             kinds: { type: 'array', items: { type: 'string', enum: [...SUGGESTION_KINDS] }, minItems: 1, uniqueItems: true },
           },
         },
+        responses: {
+          202: ok('DiscoveryJob', 'The job, started (poll GET /api/v1/discover/{id})'),
+          400: err('Invalid request or a bad range'),
+          409: err('No traces to read: neither Tempo nor a history (no_source)'),
+          429: err('Too many discoveries running (Retry-After)'),
+        },
       },
     },
     async (req, res) => {
@@ -148,16 +155,28 @@ export function registerDiscoveryRoutes(app: FastifyInstance, o: DiscoveryRouteO
     },
   );
 
-  app.get('/api/v1/discover', { schema: { summary: 'The tenant’s discovery jobs, newest first (without their suggestions)' } }, async (req) => ({
+  app.get('/api/v1/discover', { schema: { summary: 'The tenant’s discovery jobs, newest first (without their suggestions)', responses: { 200: ok('DiscoveryJobs', 'The jobs') } } }, async (req) => ({
     jobs: (o.jobs?.list(req.tenant) ?? []).map((j) => jobView(j)),
   }));
 
-  app.get('/api/v1/discover/:id', { schema: { summary: 'A discovery job with its suggestions, best first (dismissed ones included)', params: jobParams } }, async (req, res) => {
+  app.get('/api/v1/discover/:id', {
+      schema: {
+        summary: 'A discovery job with its suggestions, best first (dismissed ones included)',
+        params: jobParams,
+        responses: { 200: ok('DiscoveryJob', 'The job with its suggestions'), 404: err('No such discovery job') },
+      },
+    }, async (req, res) => {
     const job = jobOf(req);
     return job ? jobView(job, o.jobs!.suggestions(req.tenant, job.id)) : notFound(res, 'such discovery job');
   });
 
-  app.delete('/api/v1/discover/:id', { schema: { summary: 'Cancel a running discovery job, or delete a finished one with its results', params: jobParams } }, async (req, res) => {
+  app.delete('/api/v1/discover/:id', {
+      schema: {
+        summary: 'Cancel a running discovery job, or delete a finished one with its results',
+        params: jobParams,
+        responses: { 200: ok('DiscoveryJob', 'The job as it was cancelled or deleted'), 404: err('No such discovery job') },
+      },
+    }, async (req, res) => {
     const done = o.jobs?.cancelOrDelete(req.tenant, (req.params as { id: string }).id, o.who(req));
     return done ? jobView(done.job) : notFound(res, 'such discovery job');
   });
@@ -179,6 +198,12 @@ export function registerDiscoveryRoutes(app: FastifyInstance, o: DiscoveryRouteO
             condition: { type: 'string', maxLength: 65536 },
             message: { type: 'string', maxLength: 10_000 },
           },
+        },
+        responses: {
+          201: ok('Adopted', 'The rule created (version 1) and the suggestion, adopted'),
+          400: err('Invalid request, or an invalid rule (invalid_rule, with diagnostics)'),
+          404: err('No such discovery job or suggestion'),
+          409: err('The suggestion is adopted or dismissed already, or a rule with the id exists'),
         },
       },
     },
@@ -224,7 +249,13 @@ export function registerDiscoveryRoutes(app: FastifyInstance, o: DiscoveryRouteO
 
   app.post(
     '/api/v1/discover/:id/suggestions/:sid/dismiss',
-    { schema: { summary: 'Dismiss a suggestion: this tenant’s later discoveries do not propose it again', params: suggestionParams } },
+    {
+      schema: {
+        summary: 'Dismiss a suggestion: this tenant’s later discoveries do not propose it again',
+        params: suggestionParams,
+        responses: { 200: ok('Dismissed', 'The suggestion, dismissed'), 404: err('No such discovery job or suggestion'), 409: err('The suggestion is adopted (delete or disable the rule instead)') },
+      },
+    },
     async (req, res) => {
       const { sid } = req.params as { id: string; sid: string };
       const job = jobOf(req);
@@ -254,6 +285,7 @@ export function registerDiscoveryRoutes(app: FastifyInstance, o: DiscoveryRouteO
           required: ['id', 'traceId'],
           properties: { id: { type: 'string', maxLength: 100 }, traceId: { type: 'string', pattern: '^[0-9a-fA-F]{1,32}$' } },
         },
+        responses: { 200: ok('OtlpTraces', 'The trace as OTLP/JSON, redacted'), 404: err('No such discovery job, or no such trace in its range') },
       },
     },
     async (req, res) => {

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Store } from '../store';
 import { StoreError } from '../store';
+import { err, ok, ref } from '../openapi';
 import { renderPdf } from './pdf';
 import { ChainVerifier, verifyRecords } from './chain';
 import { EvidenceReport, recordView, sortControls, toCsv } from './report';
@@ -138,6 +139,7 @@ export function registerEvidenceRoutes(app: FastifyInstance, options: EvidenceRo
             offset: { type: 'integer', minimum: 0, default: 0 },
           },
         },
+        responses: { 200: ok('EvidencePage', 'One page of records in scope, the chain’s verification and pass/fail per control'), 400: err('A bad scope (invalid_request, naming it)') },
       },
     },
     async (req, res) => {
@@ -166,6 +168,13 @@ export function registerEvidenceRoutes(app: FastifyInstance, options: EvidenceRo
         querystring: {
           type: 'object',
           properties: { format: { type: 'string', enum: ['csv', 'json', 'pdf'], default: 'json' }, ...scopeProperties },
+        },
+        responses: {
+          200: {
+            description: 'The export as an attachment (Content-Disposition names the file)',
+            content: { 'application/json': ref('EvidenceReport'), 'text/csv': { type: 'string' }, 'application/pdf': { type: 'string', format: 'binary' } },
+          },
+          400: err('A bad scope or format (invalid_request, naming it)'),
         },
       },
     },
@@ -201,7 +210,7 @@ export function registerEvidenceRoutes(app: FastifyInstance, options: EvidenceRo
     },
   );
 
-  app.get('/api/v1/evidence/keys', { schema: { summary: 'The tenant’s evidence keys (ids and state, never the secrets)' } }, async (req) => ({
+  app.get('/api/v1/evidence/keys', { schema: { summary: 'The tenant’s evidence keys (ids and state, never the secrets)', responses: { 200: ok('EvidenceKeys', 'The keys, oldest first') } } }, async (req) => ({
     keys: evidence.keys(options.tenantOf(req)).map((k) => ({
       id: k.id,
       current: k.retiredAt === undefined,
@@ -224,6 +233,8 @@ export function registerEvidenceRoutes(app: FastifyInstance, options: EvidenceRo
           },
           additionalProperties: false,
         },
+        bodyOptional: true,
+        responses: { 201: ok('RotatedKey', 'The new current key'), 400: err('A bad key id or secret'), 409: err('A key with this id exists') },
       },
       // A rotation with no body at all generates the key.
       preValidation: async (req: FastifyRequest) => {
