@@ -25,6 +25,8 @@ export class PairTable {
   /** Times pairs were pruned, and how many. */
   prunes = 0;
   prunedPairs = 0;
+  /** Told when the pair with details `ext` moves to another slot (the table grew or was pruned). */
+  onMove: ((ext: number, slot: number) => void) | undefined;
   private pruneLevel = 0;
   private pruned: Uint8Array | undefined;
 
@@ -53,7 +55,7 @@ export class PairTable {
 
   /**
    * The slot of the pair, created (count 0) when absent. Slots move when the table grows or is
-   * pruned: `onMove(from, to)` is not needed by callers, which look slots up per trace.
+   * pruned (`onMove` tells where pairs with details went).
    */
   upsert(a: number, b: number, onPrune: (slot: number) => void): number {
     const key = PairTable.key(a, b);
@@ -131,6 +133,9 @@ export class PairTable {
       this.cooc[i] = cooc[s];
       this.ext[i] = ext[s];
       this.size++;
+      if (ext[s] >= 0 && this.onMove !== undefined) {
+        this.onMove(ext[s], i);
+      }
     }
   }
 
