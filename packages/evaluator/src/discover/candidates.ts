@@ -106,7 +106,7 @@ export function buildCandidates(m: Miner, t: Thresholds, text: RuleText, counts:
     let A_: string | undefined;
     let B_: string | undefined;
     const names2 = (): [string, string] => [(A_ ??= sel(a)), (B_ ??= sel(b))];
-    if (want('implication') && rate <= MAX_CONSEQUENCE_RATE && consider(sa, sa - m.pairs.cooc[slot])) {
+    if (want('implication') && rate <= MAX_CONSEQUENCE_RATE && consider(sa, sa - m.pairs.cooc(slot))) {
       const [A, B] = names2();
       out.push({
         kind: 'implication',
@@ -118,11 +118,11 @@ export function buildCandidates(m: Miner, t: Thresholds, text: RuleText, counts:
         b,
         key: -1,
         support: sa,
-        violations: sa - m.pairs.cooc[slot],
+        violations: sa - m.pairs.cooc(slot),
         baseRate: rate,
       });
     }
-    const e = m.pairs.ext[slot];
+    const e = m.pairs.ext(slot);
     if (e < 0) {
       return;
     }
@@ -299,7 +299,7 @@ export function buildCandidates(m: Miner, t: Thresholds, text: RuleText, counts:
           continue;
         }
         const slot = m.pairs.find(a, b);
-        const together = slot < 0 ? 0 : m.pairs.cooc[slot];
+        const together = slot < 0 ? 0 : m.pairs.cooc(slot);
         if (consider(sa, together)) {
           out.push({
             kind: 'absence',

@@ -54,7 +54,7 @@ export class PairDetails {
   a = new Int32Array(1024);
   b = new Int32Array(1024);
   /** The pair's slot in the PairTable (kept up to date through PairTable.onMove). */
-  slot = new Int32Array(1024);
+  slot = new Float64Array(1024);
   /** traceCount[a] before the trace in which the pair was promoted: its traces since are traceCount[a] - start. */
   start = new Uint32Array(1024);
   cooc = new Uint32Array(1024);
@@ -112,7 +112,7 @@ export class PairDetails {
 
   private grow(): void {
     const n = this.a.length * 2;
-    const g = <T extends Int32Array | Uint32Array>(x: T, size = n): T => {
+    const g = <T extends Int32Array | Uint32Array | Float64Array>(x: T, size = n): T => {
       const y = new (x.constructor as new (n: number) => T)(size);
       y.set(x);
       return y;
@@ -328,16 +328,15 @@ export class Miner {
         continue;
       }
       const slot = details.slot[e];
-      if (!this.hopeful(this.traceCount[a] - pairs.cooc[slot], this.traceCount[a])) {
+      if (!this.hopeful(this.traceCount[a] - pairs.cooc(slot), this.traceCount[a])) {
         details.release(e);
-        pairs.ext[slot] = -1;
+        pairs.setExt(slot, -1);
       }
     }
   }
 
   private pairsOf(spans: readonly Span[]): void {
     const { distinct, members, pairs, details } = this;
-    const noop = (): void => undefined;
     for (let x = 0; x < distinct.length; x++) {
       const a = distinct[x];
       if (a >= MAX_PAIRED_NAMES) {
@@ -349,9 +348,9 @@ export class Miner {
         if (x === y || b >= MAX_PAIRED_NAMES) {
           continue;
         }
-        const slot = pairs.upsert(a, b, noop);
-        const c = ++pairs.cooc[slot];
-        let e = pairs.ext[slot];
+        const slot = pairs.upsert(a, b);
+        const c = pairs.together(slot);
+        let e = pairs.ext(slot);
         const hope = this.hopeful(sa - c, sa);
         if (e < 0) {
           // While details are plentiful a pair gets them when first seen together (so small
@@ -368,10 +367,10 @@ export class Miner {
             continue;
           }
           e = details.alloc(a, b, sa - 1, slot);
-          pairs.ext[slot] = e;
+          pairs.setExt(slot, e);
         } else if (!hope) {
           details.release(e);
-          pairs.ext[slot] = -1;
+          pairs.setExt(slot, -1);
           continue;
         }
         this.detail(e, members[x], members[y], spans);
