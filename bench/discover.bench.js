@@ -14,10 +14,15 @@
 // vocabulary 50, 500 and 5 000, each 3×: wall time (also of generating the traces alone, which
 // the source does on both passes) and peak RSS (process.resourceUsage().maxRSS).
 //
-//   npm run bench discover        BENCH_DISCOVER_TRACES=20000 BENCH_DISCOVER_COST_TRACES=100000 BENCH_DISCOVER_REPEATS=3
+// The generator's own time (measured around each trace it yields, in the same run) is not
+// mining: it is subtracted. The 1-minute load average (os.loadavg) before and after each run is
+// printed: the machine may be shared, and a loaded machine is slower.
 //
-// Writes bench/results/discover.json.
+//   npm run bench discover [-- --save]   BENCH_DISCOVER_TRACES=20000 BENCH_DISCOVER_COST_TRACES=100000 BENCH_DISCOVER_REPEATS=3
+//
+// Writes bench/results/discover.json only with --save.
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const { saveResult } = require('./save');
@@ -119,19 +124,34 @@ async function quality() {
 
 function costChild() {
   // In the child: mine COST_TRACES traces at the given vocabulary; print the figures as JSON.
+  // The generator runs inside discovery's two passes (the traces are made afresh on each, never
+  // held in memory); the time spent in it is measured where it is spent — around every next()
+  // of the source's iterator — and subtracted, so "mining" is discovery's own time.
   const evaluator = require(DIST);
   const { syntheticCorpus } = require(path.join(DIST, 'discover/synthetic'));
+  const { performance } = require('perf_hooks');
   const vocabulary = Number(process.argv[3]);
   const corpus = syntheticCorpus({ seed: 21, traces: COST_TRACES, vocabulary, noise: 0.005 });
-  const { performance } = require('perf_hooks');
-  let t0 = performance.now();
-  let spans = 0;
-  for (const t of corpus.traces()) spans += t.spans.length;
-  const generateMs = performance.now() - t0;
-  t0 = performance.now();
-  evaluator.discoverInvariants(corpus.traces).then((r) => {
+  let generateMs = 0;
+  const timed = () => {
+    const it = corpus.traces()[Symbol.iterator]();
+    return {
+      [Symbol.iterator]() {
+        return this;
+      },
+      next() {
+        const t = performance.now();
+        const r = it.next();
+        generateMs += performance.now() - t;
+        return r;
+      },
+    };
+  };
+  const load = os.loadavg()[0];
+  const t0 = performance.now();
+  evaluator.discoverInvariants(timed).then((r) => {
     const totalMs = performance.now() - t0;
-    process.stdout.write(JSON.stringify({ vocabulary, traces: r.traces, spans, spanNames: r.spanNames, suggestions: r.suggestions.length, generateMs, totalMs, miningMs: totalMs - 2 * generateMs, maxRssBytes: process.resourceUsage().maxRSS * 1024 }) + '\n');
+    process.stdout.write(JSON.stringify({ vocabulary, traces: r.traces, spans: r.spans, spanNames: r.spanNames, suggestions: r.suggestions.length, generateMs, totalMs, miningMs: totalMs - generateMs, maxRssBytes: process.resourceUsage().maxRSS * 1024, load: [load, os.loadavg()[0]] }) + '\n');
   });
 }
 
@@ -156,6 +176,7 @@ function cost() {
       totalSecondsMedian: +(median(pick('totalMs')) / 1e3).toFixed(2),
       totalSecondsSpread: spread(pick('totalMs')).map((x) => +(x / 1e3).toFixed(2)),
       generateSecondsMedian: +(median(pick('generateMs')) / 1e3).toFixed(2),
+      loadAverage: spread(runs.flatMap((x) => x.load)).map((x) => +x.toFixed(2)),
       maxRssMiBMedian: Math.round(median(pick('maxRssBytes')) / 2 ** 20),
       maxRssMiBSpread: spread(pick('maxRssBytes')).map((x) => Math.round(x / 2 ** 20)),
     });
@@ -176,16 +197,17 @@ async function main() {
     lines.push([`distractors suggested, noise ${r.noise * 100} %`, String(r.distractorsSuggested), '0', verdict(r.distractorsSuggested === 0)]);
   }
   for (const r of c) {
-    lines.push([`mine ${r.traces} traces (${(r.spans / 1e6).toFixed(2)} M spans), ${r.spanNames} names`, `${r.miningSecondsMedian} s (${r.miningSecondsSpread.join('–')}); with generation ${r.totalSecondsMedian} s`, '<= 60 s', verdict(r.miningSecondsMedian <= 60)]);
+    lines.push([`mine ${r.traces} traces (${(r.spans / 1e6).toFixed(2)} M spans), ${r.spanNames} names`, `${r.miningSecondsMedian} s (${r.miningSecondsSpread.join('–')}); with generation ${r.totalSecondsMedian} s; load ${r.loadAverage.join('–')}`, '<= 60 s', verdict(r.miningSecondsMedian <= 60)]);
     lines.push([`peak RSS, ${r.spanNames} names`, `${r.maxRssMiBMedian} MiB (${r.maxRssMiBSpread.join('–')})`, '<= 1024 MiB', verdict(r.maxRssMiBMedian <= 1024)]);
   }
-  console.log(`\nDiscovery benchmark — quality on ${CORPORA.length} corpora × ${QUALITY_TRACES} traces (vocabulary 500; clean held-out ${CLEAN_TRACES}), cost on ${COST_TRACES} traces, ${REPEATS} runs (median, min–max), ${process.version}\n`);
+  const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  console.log(`\nDiscovery benchmark — quality on ${CORPORA.length} corpora × ${QUALITY_TRACES} traces (vocabulary 500; clean held-out ${CLEAN_TRACES}), cost on ${COST_TRACES} traces, ${REPEATS} runs (median, min–max), ${process.version}, ${os.cpus().length} cores, load average now ${load} (1, 5, 15 min)${os.loadavg()[0] > os.cpus().length / 2 ? ' — LOADED: cost figures are slower than on an idle machine' : ''}\n`);
   const w = [0, 1, 2, 3].map((i) => Math.max(...lines.map((l) => l[i].length), ['measure', 'result', 'target', ''][i].length));
   console.log(['measure', 'result', 'target', ''].map((h, i) => h.padEnd(w[i])).join('  '));
   for (const l of lines) console.log(l.map((x, i) => x.padEnd(w[i])).join('  '));
   for (const r of q) console.log(`\nper kind, noise ${r.noise * 100} %: ${Object.entries(r.perKind).map(([k, v]) => `${k} ${v.found}/${v.planted}`).join(', ')}`);
   const out = path.join(__dirname, 'results', 'discover.json');
-  saveResult(out, { node: process.version, date: new Date().toISOString(), qualityTraces: QUALITY_TRACES, cleanTraces: CLEAN_TRACES, costTraces: COST_TRACES, repeats: REPEATS, quality: q, cost: c });
+  saveResult(out, { node: process.version, date: new Date().toISOString(), loadAverage: os.loadavg(), qualityTraces: QUALITY_TRACES, cleanTraces: CLEAN_TRACES, costTraces: COST_TRACES, repeats: REPEATS, quality: q, cost: c });
   process.exitCode = lines.every((l) => l[3] !== 'FAIL') ? 0 : 1;
 }
 

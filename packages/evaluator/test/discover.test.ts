@@ -152,7 +152,7 @@ describe('discovery, one kind at a time', () => {
 });
 
 describe('discovery on synthetic corpora', () => {
-  const model = { seed: 5, vocabulary: 300, planted: 21, traces: 3000, noise: 0.005 };
+  const model = { seed: 5, vocabulary: 300, planted: 21, traces: 2000, noise: 0.005 };
   let result: Awaited<ReturnType<typeof discoverInvariants>>;
   const synth = syntheticCorpus(model);
 

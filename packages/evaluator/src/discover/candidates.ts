@@ -5,7 +5,7 @@
  */
 import type { SuggestionKind } from './types';
 import { COUNT_CAP, GAP_BINS, gapBinEdge, Miner } from './miner';
-import { AttrStats, POSITIVE_BINS, VALUE_CAP } from './stats';
+import { AttrScalar, AttrStats, POSITIVE_BINS, VALUE_CAP } from './stats';
 import { durationText, literal, numberText, q, RuleText } from './text';
 
 export interface Candidate {
@@ -106,7 +106,7 @@ export function buildCandidates(m: Miner, t: Thresholds, text: RuleText, counts:
     let A_: string | undefined;
     let B_: string | undefined;
     const names2 = (): [string, string] => [(A_ ??= sel(a)), (B_ ??= sel(b))];
-    if (want('implication') && rate <= MAX_CONSEQUENCE_RATE && consider(sa, sa - m.pairs.cooc[slot])) {
+    if (want('implication') && rate <= MAX_CONSEQUENCE_RATE && consider(sa, sa - m.pairs.cooc(slot))) {
       const [A, B] = names2();
       out.push({
         kind: 'implication',
@@ -118,11 +118,11 @@ export function buildCandidates(m: Miner, t: Thresholds, text: RuleText, counts:
         b,
         key: -1,
         support: sa,
-        violations: sa - m.pairs.cooc[slot],
+        violations: sa - m.pairs.cooc(slot),
         baseRate: rate,
       });
     }
-    const e = m.pairs.ext[slot];
+    const e = m.pairs.ext(slot);
     if (e < 0) {
       return;
     }
@@ -188,7 +188,7 @@ export function buildCandidates(m: Miner, t: Thresholds, text: RuleText, counts:
       for (const [k, holds] of shared) {
         const st = m.attrs[a]?.get(k);
         // A shared value says something only when the value varies (an id), not a constant.
-        if (st === undefined || !(st.valueOverflow || st.values.size >= VALUE_CAP / 2)) {
+        if (st === undefined || !(st.valueOverflow || st.values.size >= VALUE_CAP)) {
           continue;
         }
         const v = est(holds);
@@ -299,7 +299,7 @@ export function buildCandidates(m: Miner, t: Thresholds, text: RuleText, counts:
           continue;
         }
         const slot = m.pairs.find(a, b);
-        const together = slot < 0 ? 0 : m.pairs.cooc[slot];
+        const together = slot < 0 ? 0 : m.pairs.cooc(slot);
         if (consider(sa, together)) {
           out.push({
             kind: 'absence',
@@ -419,8 +419,8 @@ function attributeCandidates(
   }
 }
 
-function enumSet(st: AttrStats, spans: number): { values: Array<string | number | boolean>; covered: number } | undefined {
-  const picked: Array<[string, number]> = [];
+function enumSet(st: AttrStats, spans: number): { values: AttrScalar[]; covered: number } | undefined {
+  const picked: Array<[AttrScalar, number]> = [];
   for (const [v, c] of st.values) {
     if (c >= Math.max(2, ENUM_MIN_VALUE_SHARE * spans)) {
       picked.push([v, c]);
@@ -429,20 +429,18 @@ function enumSet(st: AttrStats, spans: number): { values: Array<string | number 
   if (picked.length === 0 || picked.length > MAX_ENUM_VALUES) {
     return undefined;
   }
-  const types = new Set(picked.map(([v]) => v[0]));
+  const types = new Set(picked.map(([v]) => typeof v));
   if (types.size !== 1) {
     return undefined;
   }
   // true/false both: that is "required" for a boolean, not a set worth naming.
-  if (types.has('b') && picked.length === 2) {
+  if (types.has('boolean') && picked.length === 2) {
     return undefined;
   }
-  picked.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-  const values = picked.map(([v]) => {
-    const raw = v.slice(2);
-    return v[0] === 's' ? raw : v[0] === 'n' ? Number(raw) : raw === 'true';
-  });
-  return { values, covered: picked.reduce((s, [, c]) => s + c, 0) };
+  // In the order of their text (numbers too: 10 before 9), so the rule text is stable.
+  const text = (v: AttrScalar): string => String(v);
+  picked.sort((x, y) => (text(x[0]) < text(y[0]) ? -1 : text(x[0]) > text(y[0]) ? 1 : 0));
+  return { values: picked.map(([v]) => v), covered: picked.reduce((s, [, c]) => s + c, 0) };
 }
 
 /** The largest count k that is reached often (a limit), with the traces above it rare; undefined when none. */
@@ -470,16 +468,14 @@ function tail(hist: Float64Array, k: number): number {
 
 /** The upper limit of positive values: the largest value in the highest bin that holds enough of them. */
 function upperLimit(st: AttrStats): { limit: number; over: number } | undefined {
-  const bins = st.bins!;
-  const max = st.binMax!;
   let over = 0;
   for (let i = POSITIVE_BINS - 1; i >= 0; i--) {
-    const c = bins[i];
+    const c = st.bin(i);
     if (c >= RANGE_MIN_BIN_MASS * st.numbers) {
       if (c < RANGE_MIN_AT_LIMIT * st.numbers) {
         return undefined;
       }
-      return { limit: roundUp2(max[i]), over };
+      return { limit: roundUp2(st.binMaxOf(i)), over };
     }
     over += c;
   }

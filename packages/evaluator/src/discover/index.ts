@@ -158,7 +158,7 @@ export async function discoverInvariants(source: TraceSource, options: DiscoverO
   const heldOut = (traceId: string): boolean => opt.holdout > 0 && fnv1a32(traceId, seedBasis) / 0x100000000 < opt.holdout;
 
   // ---------------------------------------------------------------- pass 1: mining
-  const miner = new Miner();
+  const miner = new Miner({ minConfidence: opt.minConfidence });
   let traces = 0;
   let spans = 0;
   let truncated = 0;

@@ -1,9 +1,12 @@
 /**
  * Pass 1 of discovery: statistics of the training traces, one trace at a time. Nothing of a
  * trace is kept once it is counted: span names are interned to integers, co-occurring name
- * pairs are counted sparsely (pairs.ts), and only pairs that look like an implication so far
- * ("promoted": co-occurring in at least half of the traces of the first name) get the detailed
- * statistics the refined kinds need (ordering gaps, structure, shared attribute values).
+ * pairs are counted sparsely (pairs.ts), and only pairs that can still make a candidate
+ * ("promoted": B missing from few enough of A's traces for the minimum confidence, see
+ * `hopeful`) get the detailed statistics the refined kinds need (ordering gaps, structure,
+ * shared attribute values). Every refined kind needs B in the trace, so a pair missing B in more
+ * of A's traces than the confidence allows cannot make one: its details are released when it is
+ * next seen, or by a sweep (pairs whose B stopped coming would otherwise hold a slot forever).
  */
 import type { AttrValue, Span, Trace } from '../model';
 import { BETRACE_SERVICE_NAME } from '../model';
@@ -17,10 +20,21 @@ export const COUNT_CAP = 64;
 export const GAP_BINS = 161;
 /** At most this many promoted pairs at once. */
 export const MAX_DETAILED_PAIRS = 1 << 17;
-/** A promoted pair with this many traces of its first name… */
-const DEMOTE_AFTER = 40;
-/** …is demoted when it co-occurred in fewer than this fraction of them. */
-const DEMOTE_BELOW = 0.8;
+/** Beyond this many promoted pairs, a pair is promoted only once seen together CROWDED_MIN_COOC times. */
+const CROWDED = MAX_DETAILED_PAIRS >>> 2;
+const CROWDED_MIN_COOC = 3;
+/** Promoted pairs are swept for ones that lost hope every this many traces. */
+const SWEEP_EVERY = 2048;
+/** …and when they are all in use, at most every this many traces. */
+const FORCED_SWEEP_GAP = 64;
+/** Misses (traces of A without B) a pair may have and stay promoted: SLACK_MISSES + (1 - minConfidence + SLACK_RATE) × traces of A. */
+const SLACK_MISSES = 2;
+const SLACK_RATE = 0.03;
+
+export interface MinerOptions {
+  /** The lowest confidence discovery will suggest (pairs below it get no detailed statistics). */
+  minConfidence?: number;
+}
 
 export function gapBin(ns: number): number {
   if (ns <= 1000) {
@@ -39,6 +53,8 @@ export function gapBinEdge(i: number): number {
 export class PairDetails {
   a = new Int32Array(1024);
   b = new Int32Array(1024);
+  /** The pair's slot in the PairTable (kept up to date through PairTable.onMove). */
+  slot = new Float64Array(1024);
   /** traceCount[a] before the trace in which the pair was promoted: its traces since are traceCount[a] - start. */
   start = new Uint32Array(1024);
   cooc = new Uint32Array(1024);
@@ -59,7 +75,7 @@ export class PairDetails {
   free: number[] = [];
   live = 0;
 
-  alloc(a: number, b: number, start: number): number {
+  alloc(a: number, b: number, start: number, slot: number): number {
     let i: number;
     if (this.free.length > 0) {
       i = this.free.pop()!;
@@ -72,6 +88,7 @@ export class PairDetails {
     this.live++;
     this.a[i] = a;
     this.b[i] = b;
+    this.slot[i] = slot;
     this.start[i] = start;
     this.cooc[i] = 0;
     this.ordered[i] = 0;
@@ -95,13 +112,14 @@ export class PairDetails {
 
   private grow(): void {
     const n = this.a.length * 2;
-    const g = <T extends Int32Array | Uint32Array>(x: T, size = n): T => {
+    const g = <T extends Int32Array | Uint32Array | Float64Array>(x: T, size = n): T => {
       const y = new (x.constructor as new (n: number) => T)(size);
       y.set(x);
       return y;
     };
     this.a = g(this.a);
     this.b = g(this.b);
+    this.slot = g(this.slot);
     this.start = g(this.start);
     this.cooc = g(this.cooc);
     this.ordered = g(this.ordered);
@@ -183,6 +201,26 @@ export class Miner {
   private spansOf: Span[] = [];
   private touched: AttrStats[] = [];
   private readonly index = new Map<string, number>();
+  private belowCount = new Int32Array(64);
+  private lastSweep = 0;
+  /** Share of A's traces that may lack B for the pair to keep its details (see SLACK_RATE). */
+  private readonly missRate: number;
+  /** Lowest share of a name's spans its remembered attribute values must cover to make an enum. */
+  readonly enumFloor: number;
+
+  constructor(options: MinerOptions = {}) {
+    this.pairs.onMove = (e, slot) => {
+      this.details.slot[e] = slot;
+    };
+    const minConfidence = options.minConfidence ?? 0.97;
+    this.missRate = Math.min(1, 1 - minConfidence + SLACK_RATE);
+    this.enumFloor = Math.max(0, minConfidence - SLACK_RATE);
+  }
+
+  /** Whether a pair whose first name is in `traces` traces, missing its second in `misses` of them, can still make a candidate. */
+  hopeful(misses: number, traces: number): boolean {
+    return misses <= SLACK_MISSES + this.missRate * traces;
+  }
 
   nameId(name: string): number {
     let id = this.nameIds.get(name);
@@ -235,6 +273,7 @@ export class Miner {
       this.par = new Int32Array(m);
       this.st = new Float64Array(m);
       this.mark = new Int32Array(m);
+      this.belowCount = new Int32Array(m);
       this.markStamp = 0;
     }
     const { nm, par, st } = this;
@@ -274,11 +313,30 @@ export class Miner {
     this.pairsOf(spans);
     this.attributesOf(spans, T);
     index.clear();
+    if (this.traces % SWEEP_EVERY === 0) {
+      this.sweep();
+    }
+  }
+
+  /** Releases the details of every promoted pair that can no longer make a candidate. */
+  sweep(): void {
+    this.lastSweep = this.traces;
+    const { details, pairs } = this;
+    for (let e = 0; e < details.used; e++) {
+      const a = details.a[e];
+      if (a < 0) {
+        continue;
+      }
+      const slot = details.slot[e];
+      if (!this.hopeful(this.traceCount[a] - pairs.cooc(slot), this.traceCount[a])) {
+        details.release(e);
+        pairs.setExt(slot, -1);
+      }
+    }
   }
 
   private pairsOf(spans: readonly Span[]): void {
     const { distinct, members, pairs, details } = this;
-    const noop = (): void => undefined;
     for (let x = 0; x < distinct.length; x++) {
       const a = distinct[x];
       if (a >= MAX_PAIRED_NAMES) {
@@ -290,26 +348,30 @@ export class Miner {
         if (x === y || b >= MAX_PAIRED_NAMES) {
           continue;
         }
-        const slot = pairs.upsert(a, b, noop);
-        const c = ++pairs.cooc[slot];
-        let e = pairs.ext[slot];
+        const slot = pairs.upsert(a, b);
+        const c = pairs.together(slot);
+        let e = pairs.ext(slot);
+        const hope = this.hopeful(sa - c, sa);
         if (e < 0) {
-          if (c * 2 < sa) {
+          // While details are plentiful a pair gets them when first seen together (so small
+          // corpora lose nothing); when crowded (large vocabularies: every new pair is hopeful at
+          // first), only after CROWDED_MIN_COOC traces together.
+          if (!hope || (c < CROWDED_MIN_COOC && details.live >= CROWDED)) {
             continue;
+          }
+          if (details.live >= MAX_DETAILED_PAIRS && this.traces - this.lastSweep >= FORCED_SWEEP_GAP) {
+            this.sweep();
           }
           if (details.live >= MAX_DETAILED_PAIRS) {
             this.detailsRefused++;
             continue;
           }
-          e = details.alloc(a, b, sa - 1);
-          pairs.ext[slot] = e;
-        } else {
-          const since = sa - details.start[e];
-          if (since >= DEMOTE_AFTER && details.cooc[e] < DEMOTE_BELOW * since) {
-            details.release(e);
-            pairs.ext[slot] = -1;
-            continue;
-          }
+          e = details.alloc(a, b, sa - 1, slot);
+          pairs.setExt(slot, e);
+        } else if (!hope) {
+          details.release(e);
+          pairs.setExt(slot, -1);
+          continue;
         }
         this.detail(e, members[x], members[y], spans);
       }
@@ -401,18 +463,21 @@ export class Miner {
       mark[la[i]] = aMark;
     }
     // For each b, walk up and count it for every a above it.
-    const counts = new Map<number, number>();
+    const counts = this.belowCount;
+    for (let i = 0; i < la.length; i++) {
+      counts[la[i]] = 0;
+    }
     for (let j = 0; j < lb.length; j++) {
       for (let u = par[lb[j]], steps = 0; u >= 0 && steps < n; u = par[u], steps++) {
         if (mark[u] === aMark) {
-          counts.set(u, (counts.get(u) ?? 0) + 1);
+          counts[u]++;
         }
       }
     }
     let max = 0;
     let all = true;
     for (let i = 0; i < la.length; i++) {
-      const c = counts.get(la[i]) ?? 0;
+      const c = counts[la[i]];
       if (c === 0) {
         all = false;
       }
@@ -470,7 +535,7 @@ export class Miner {
         const k = this.keyId(key);
         let st = byKey.get(k);
         if (st === undefined) {
-          st = new AttrStats();
+          st = new AttrStats(this.enumFloor);
           byKey.set(k, st);
         }
         st.add(attrs[key]);

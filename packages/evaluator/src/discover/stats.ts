@@ -1,19 +1,30 @@
 /**
  * Per-attribute statistics of one span name (pass 1): how often the attribute is there, its
- * values (the first VALUE_CAP distinct ones), a log histogram of numeric values with the extreme
- * value of each bin, and the "shapes" of string values (runs of character classes).
+ * values (the first VALUE_CAP distinct ones, forgotten once no enum can come of them), a log
+ * histogram of positive numeric values with the largest value of each bin (only the bins in use
+ * are kept), and the "shapes" of string values (runs of character classes).
  */
 
-/** Distinct values remembered per (span name, attribute); later new values only count as "other". */
-export const VALUE_CAP = 32;
+/**
+ * Distinct values remembered per (span name, attribute); later new values only count as "other".
+ * An enum has at most 8 values (candidates.ts), so 16 leave room for a little noise; an attribute
+ * with 16 distinct values or more "varies" (a correlation on it says something).
+ */
+export const VALUE_CAP = 16;
 /** Distinct string shapes remembered per (span name, attribute). */
 export const SHAPE_CAP = 8;
 /** String values longer than this are neither remembered nor shaped. */
 export const MAX_VALUE_LENGTH = 256;
+/** Values are forgotten once more than this many spans, plus a share, fall outside the remembered ones. */
+const DEAD_SLACK_SPANS = 8;
+const DEAD_SLACK_RATE = 0.05;
 
-/** Numeric bins: two per octave, from 2^-20 to 2^50 in magnitude, per sign. */
+/** Numeric bins of positive values: two per octave, from 2^-20 to 2^50. */
 const BIN_MIN_EXP = -20;
 const BINS_PER_SIGN = (50 - BIN_MIN_EXP) * 2 + 2;
+
+/** A remembered value: strings, numbers and booleans are distinct keys of a Map as they are. */
+export type AttrScalar = string | number | boolean;
 
 export class AttrStats {
   /** Spans of the name that carry the attribute. */
@@ -21,18 +32,30 @@ export class AttrStats {
   /** Traces in which every span of the name carries it / some span does. */
   tracesAll = 0;
   tracesAny = 0;
-  /** Values stopped being counted: too many, and the counted ones too few to make an enum. */
+  /**
+   * Values stopped being counted (and were forgotten): too many, and the remembered ones cover
+   * too few spans for an enum to come of them (below `enumFloor` with a margin).
+   */
   valuesDead = false;
   strings = 0;
   numbers = 0;
   booleans = 0;
   others = 0;
-  values = new Map<string, number>();
+  /** The first VALUE_CAP distinct values and their span counts (empty once valuesDead). */
+  values = new Map<AttrScalar, number>();
+  /** Spans whose value is one of `values`. */
+  private covered = 0;
   valueOverflow = false;
   shapes: Map<string, number> | undefined = new Map();
-  /** Positive and negative magnitudes: counts and the largest / smallest value per bin. */
+  private lastString: string | undefined;
+  private lastShape = '';
+  /**
+   * Positive values: counts and the largest value per bin, for bins binLo … binLo + length - 1
+   * (grown as values arrive; see bin() and binMaxOf()). Undefined until a positive value.
+   */
   bins: Uint32Array | undefined;
-  binMax: Float64Array | undefined;
+  private binMax: Float64Array | undefined;
+  private binLo = 0;
   zeros = 0;
   negatives = 0;
   // per-trace scratch: the span name (set on first use) and the spans of it carrying the key
@@ -40,14 +63,19 @@ export class AttrStats {
   stamp = -1;
   inTrace = 0;
 
+  /** @param enumFloor the lowest share of spans an enum's values must cover (Miner.enumFloor). */
+  constructor(private readonly enumFloor = 0.94) {}
+
   add(v: unknown): void {
     this.spans++;
     if (typeof v === 'string') {
       this.strings++;
       if (v.length <= MAX_VALUE_LENGTH) {
-        this.value(`s:${v}`);
+        this.value(v);
         if (this.shapes !== undefined) {
-          const shape = shapeOf(v);
+          const shape = v === this.lastString ? this.lastShape : shapeOf(v);
+          this.lastString = v;
+          this.lastShape = shape;
           const n = this.shapes.get(shape);
           if (n !== undefined) {
             this.shapes.set(shape, n + 1);
@@ -63,34 +91,35 @@ export class AttrStats {
     } else if (typeof v === 'number' || typeof v === 'bigint') {
       this.numbers++;
       const n = Number(v);
-      this.value(`n:${String(n)}`);
+      this.value(n);
       this.number(n);
     } else if (typeof v === 'boolean') {
       this.booleans++;
-      this.value(`b:${String(v)}`);
+      this.value(v);
     } else {
       this.others++;
     }
   }
 
-  private value(key: string): void {
+  private value(key: AttrScalar): void {
     if (this.valuesDead) {
       return;
     }
     const n = this.values.get(key);
     if (n !== undefined) {
       this.values.set(key, n + 1);
+      this.covered++;
     } else if (this.values.size < VALUE_CAP) {
       this.values.set(key, 1);
+      this.covered++;
     } else {
       this.valueOverflow = true;
-      // Once the values remembered cover less than half of the spans, no enum can come of them.
-      if ((this.spans & 63) === 0) {
-        let covered = 0;
-        for (const c of this.values.values()) {
-          covered += c;
-        }
-        this.valuesDead = covered * 2 < this.spans;
+      // No enum can come of values that miss this many spans (the share only shrinks when later
+      // spans all carry a remembered value, so the margin keeps one that recovers).
+      const missed = this.spans - this.covered;
+      if (missed > DEAD_SLACK_SPANS + (1 - this.enumFloor + DEAD_SLACK_RATE) * this.spans) {
+        this.valuesDead = true;
+        this.values = new Map();
       }
     }
   }
@@ -105,16 +134,49 @@ export class AttrStats {
     }
     if (n < 0) {
       this.negatives++;
+      return; // ranges are bounded above by positive values only (candidates.ts, upperLimit)
     }
-    this.bins ??= new Uint32Array(BINS_PER_SIGN * 2);
-    this.binMax ??= new Float64Array(BINS_PER_SIGN * 2);
     const b = numberBin(n);
-    this.bins[b]++;
-    // For positive bins the largest value, for negative bins the most negative one.
-    const m = this.binMax[b];
-    if (this.bins[b] === 1 || (n > 0 ? n > m : n < m)) {
-      this.binMax[b] = n;
+    if (this.bins === undefined || this.binMax === undefined) {
+      this.bins = new Uint32Array(4);
+      this.binMax = new Float64Array(4);
+      this.binLo = b;
+    } else if (b < this.binLo || b >= this.binLo + this.bins.length) {
+      this.regrow(b);
     }
+    const i = b - this.binLo;
+    const bins = this.bins!;
+    const max = this.binMax!;
+    bins[i]++;
+    if (bins[i] === 1 || n > max[i]) {
+      max[i] = n;
+    }
+  }
+
+  private regrow(b: number): void {
+    const lo = Math.min(this.binLo, b);
+    const hi = Math.max(this.binLo + this.bins!.length, b + 1);
+    const size = Math.min(BINS_PER_SIGN, Math.max(hi - lo, this.bins!.length * 2));
+    const from = Math.max(0, Math.min(lo, BINS_PER_SIGN - size));
+    const bins = new Uint32Array(size);
+    const max = new Float64Array(size);
+    bins.set(this.bins!, this.binLo - from);
+    max.set(this.binMax!, this.binLo - from);
+    this.bins = bins;
+    this.binMax = max;
+    this.binLo = from;
+  }
+
+  /** Positive values in numeric bin b (0 … POSITIVE_BINS - 1). */
+  bin(b: number): number {
+    const i = b - this.binLo;
+    return this.bins === undefined || i < 0 || i >= this.bins.length ? 0 : this.bins[i];
+  }
+
+  /** The largest value in numeric bin b (0 when the bin is empty). */
+  binMaxOf(b: number): number {
+    const i = b - this.binLo;
+    return this.binMax === undefined || i < 0 || i >= this.binMax.length ? 0 : this.binMax[i];
   }
 }
 
