@@ -15,6 +15,7 @@ import {
   SEVERITIES,
   Trace,
   validateRuleDefinition,
+  spanNamesOfConditions,
 } from '@betrace/evaluator';
 import type { Logger } from 'pino';
 import { registerDiscoveryRoutes } from './discovery/api';
@@ -242,7 +243,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   app.setErrorHandler((error: FastifyError, _req, res) => {
     if (error.validation) {
-      return res.code(400).send({ error: 'invalid_request', message: error.message });
+      return res.code(400).send({ error: 'invalid_request', message: validationMessage(error) });
     }
     if (error.statusCode !== undefined && error.statusCode < 500) {
       return res.code(error.statusCode).send({ error: 'invalid_request', message: error.message });
@@ -395,9 +396,25 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   app.post(
     '/api/v1/rules/validate',
-    { schema: { summary: 'Diagnostics and TraceQL pushdown of a rule condition', body: { type: 'object', required: ['condition'], properties: { condition: { type: 'string', maxLength: 65536 } } } } },
+    {
+      schema: {
+        summary: "Diagnostics and TraceQL pushdown of a rule condition, checked against the span names of the tenant's other rules",
+        body: {
+          type: 'object',
+          required: ['condition'],
+          properties: {
+            condition: { type: 'string', maxLength: 65536 },
+            ruleId: { type: 'string', description: 'The rule being edited, left out of the vocabulary' },
+          },
+        },
+      },
+    },
     async (req) => {
-      const parsed = parseRule((req.body as { condition: string }).condition);
+      const body = req.body as { condition: string; ruleId?: string };
+      // A one-letter selector that is no span name the tenant's rules use is more likely a mistyped variable.
+      const others = store.listRules(req.tenant).filter((r) => r.definition.id !== body.ruleId);
+      const spanNames = spanNamesOfConditions(others.map((r) => r.definition.condition));
+      const parsed = parseRule(body.condition, { vocabulary: { spanNames } });
       return { valid: parsed.ast !== undefined, diagnostics: parsed.diagnostics, pushdown: parsed.ast ? pushdownRule(parsed.ast) : undefined };
     },
   );
@@ -743,6 +760,22 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 function parseTime(v: string): number | undefined {
   const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
   return Number.isNaN(n) ? undefined : n;
+}
+
+/**
+ * A request validation failure in words: an enum failure names the allowed values (ajv says only
+ * "must be equal to one of the allowed values").
+ */
+export function validationMessage(error: FastifyError): string {
+  const parts = (error.validation ?? []).map((v) => {
+    const where = `${error.validationContext ?? 'body'}${v.instancePath ?? ''}`;
+    const allowed = (v.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
+    if (v.keyword === 'enum' && Array.isArray(allowed)) {
+      return `${where} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
+    }
+    return `${where} ${v.message ?? 'is invalid'}`;
+  });
+  return parts.length > 0 ? parts.join('; ') : error.message;
 }
 
 /** An OpenAPI 3 document from the route schemas: the schemas that validate requests document them. */
