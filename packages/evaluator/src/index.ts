@@ -14,6 +14,9 @@ export { evaluateTrace } from './evaluate';
 export { explainRule } from './explain';
 export { pushdownRule } from './pushdown';
 export { parseRuleFile, validateRuleDefinition } from './rulefile';
+export { spanNamesOf, spanNamesOfConditions } from './vocabulary';
+export { checkMessageTemplate, MESSAGE_PLACEHOLDERS } from './message';
+export type { TemplateProblem } from './message';
 export {
   decodeOtlpJson,
   decodeOtlpJsonText,

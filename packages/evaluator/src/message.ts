@@ -3,6 +3,7 @@
  * Compiled once per rule version into literal parts and getters.
  */
 import type { Span, Trace } from './model';
+import { closest } from './resolve';
 import type { RuleDefinition } from './types';
 
 export interface MessageInput {
@@ -66,6 +67,60 @@ function spanField(span: Span | undefined, path: string): unknown {
 
 function own(o: Record<string, unknown>, k: string): unknown {
   return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
+}
+
+/** The placeholders a template may use besides `{<variable>.<field>}`. */
+export const MESSAGE_PLACEHOLDERS = [
+  'rule.id',
+  'rule.name',
+  'rule.severity',
+  'trace.id',
+  'trace.root.name',
+  'trace.root.service',
+  'trace.duration',
+  'trace.span_count',
+] as const;
+
+/** A problem in a message template: offsets into the template, end exclusive. */
+export interface TemplateProblem {
+  message: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * Checks a template's placeholders against what it can render: the fixed placeholders and the
+ * fields of the rule's bound variable. A placeholder that can never render (`{nope.x}`, `{p.x}`
+ * in a rule that binds no span) would print `?` in every signal: an error, not a surprise later.
+ * @param variable the rule's bound variable; `undefined` when the condition binds none
+ */
+export function checkMessageTemplate(template: string, variable: string | undefined): TemplateProblem[] {
+  const problems: TemplateProblem[] = [];
+  const re = /\{([^{}]*)\}/g;
+  for (let m = re.exec(template); m !== null; m = re.exec(template)) {
+    const expr = m[1].trim();
+    const at = { start: m.index, end: m.index + m[0].length };
+    if ((MESSAGE_PLACEHOLDERS as readonly string[]).includes(expr)) {
+      continue;
+    }
+    const dot = expr.indexOf('.');
+    const head = dot > 0 ? expr.slice(0, dot) : expr;
+    if (head === 'rule' || head === 'trace') {
+      const options = MESSAGE_PLACEHOLDERS.filter((p) => p.startsWith(`${head}.`));
+      const near = closest(expr, options);
+      problems.push({
+        message: `unknown placeholder \`{${expr}}\`${near ? `; did you mean \`{${near}}\`?` : `; ${head} placeholders are ${options.map((o) => `\`{${o}}\``).join(', ')}`}`,
+        ...at,
+      });
+      continue;
+    }
+    if (dot > 0 && head === variable && expr.length > dot + 1) {
+      continue;
+    }
+    const bound = variable === undefined ? 'the condition binds no span (`when { p: … }`)' : `the bound span is \`${variable}\`${dot > 0 && closest(head, [variable]) ? `; did you mean \`{${variable}${expr.slice(dot)}}\`?` : ''}`;
+    problems.push({ message: `unknown variable in placeholder \`{${expr}}\`: ${bound}`, ...at });
+  }
+  return problems;
 }
 
 export function compileMessage(definition: RuleDefinition): MessageTemplate {

@@ -29,36 +29,40 @@ import {
 import { MAX_SELECTORS } from './limits';
 import { LineMap } from './positions';
 import type { SyntaxClause, SyntaxNode, SyntaxRule } from './syntax';
-import type { Diagnostic, DiagnosticSeverity } from './types';
+import type { Diagnostic, DiagnosticSeverity, RuleVocabulary } from './types';
 
 const METHODS = ['where', ...RELATIONS, 'before', 'after'] as const;
 const FUNCTIONS = ['count', 'min', 'max', 'sum', 'avg', 'all', 'exists', 'span'] as const;
 const STATUS_VALUES = ['ok', 'error', 'unset'];
 const KIND_VALUES = ['server', 'client', 'producer', 'consumer', 'internal', 'unspecified'];
 
-/** Levenshtein distance, for did-you-mean suggestions. */
+/**
+ * Damerau–Levenshtein distance (optimal string alignment: a swap of two neighbours counts as
+ * one edit, so `fraud_chekc` is one edit from `fraud_check`), for did-you-mean suggestions.
+ */
 export function editDistance(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) {
-    prev[j] = j;
-  }
+  let before = new Array<number>(b.length + 1).fill(0);
+  let prev = Array.from({ length: b.length + 1 }, (_v, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
+    const row = new Array<number>(b.length + 1);
+    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const above = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = above;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        row[j] = Math.min(row[j], before[j - 2] + 1);
+      }
     }
+    before = prev;
+    prev = row;
   }
   return prev[b.length];
 }
 
 /** The closest candidate within a small distance, or undefined. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
+export function closest(word: string, candidates: Iterable<string>, limit = word.length <= 4 ? 1 : 2): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
-  const limit = word.length <= 4 ? 1 : 2;
   for (const c of candidates) {
     const d = editDistance(word.toLowerCase(), c);
     if (d < bestDistance && d <= limit) {
@@ -69,7 +73,7 @@ export function closest(word: string, candidates: readonly string[]): string | u
   return best;
 }
 
-function didYouMean(word: string, candidates: readonly string[]): string {
+function didYouMean(word: string, candidates: Iterable<string>): string {
   const c = closest(word, candidates);
   return c === undefined ? '' : `; did you mean \`${c}\`?`;
 }
@@ -101,7 +105,17 @@ class Resolver {
   /** The bound variable visible in the clause being resolved. */
   private bound: string | undefined;
 
-  constructor(private readonly lines: LineMap) {}
+  private readonly spanNames: ReadonlySet<string>;
+  /** First segments of the known dotted span names (`payment` of `payment.charge`). */
+  private readonly spanNamePrefixes: ReadonlySet<string>;
+
+  constructor(
+    private readonly lines: LineMap,
+    private readonly vocabulary: RuleVocabulary = {},
+  ) {
+    this.spanNames = new Set(vocabulary.spanNames ?? []);
+    this.spanNamePrefixes = new Set([...this.spanNames].filter((n) => n.includes('.')).map((n) => n.slice(0, n.indexOf('.'))));
+  }
 
   report(severity: DiagnosticSeverity, message: string, at: Loc, code: string): void {
     this.diagnostics.push(this.lines.diagnostic(severity, message, at, code));
@@ -141,8 +155,9 @@ class Resolver {
     }
     let binding: Binding | undefined;
     if (bindNode !== undefined) {
-      this.bound = bindNode.name;
+      // The binding's own selector cannot read the variable it binds.
       const selector = this.selector(bindNode.target);
+      this.bound = bindNode.name;
       if (selector) {
         binding = { name: bindNode.name, selector, loc: bindNode.loc };
       }
@@ -361,6 +376,18 @@ class Resolver {
       this.report('error', `unknown function \`${node.name}\`${didYouMean(node.name, FUNCTIONS)}`, node.nameLoc, 'unknown-function');
       return undefined;
     }
+    if (node.k === 'method' && isTracePath(node.target)) {
+      if (node.name === 'has') {
+        this.report('error', '`trace.has(…)` is a condition and cannot be compared; to count spans write `trace.count(…)`', node.loc, 'not-a-value');
+      } else {
+        this.unknownTraceFunction(node);
+      }
+      return undefined;
+    }
+    if (node.k === 'method' && !METHODS.includes(node.name as (typeof METHODS)[number])) {
+      this.unknownMethod(node);
+      return undefined;
+    }
     // A selector on either side of a comparison: BeTrace v2 read `payment.amount > 1000` as a span name.
     this.report('error', `a span selector cannot be compared directly${this.whereSuggestion(node, cmp)}`, node.loc, 'selector-compared');
     return undefined;
@@ -399,7 +426,51 @@ class Resolver {
     }
     const rest = node.parts.slice(1);
     const fieldLoc = { start: node.loc.start + node.parts[0].length + 1, end: node.loc.end };
-    return { type: 'boundField', variable: this.bound, field: this.fieldFromParts(rest, fieldLoc), loc: node.loc };
+    const field = this.fieldFromParts(rest, fieldLoc);
+    this.checkAttribute(field, `${this.bound}.`, node.loc);
+    return { type: 'boundField', variable: this.bound, field, loc: node.loc };
+  }
+
+  /**
+   * Warns about an attribute that looks mistyped: an unscoped name one or two edits from a span
+   * field (`durration`), or — when the vocabulary knows the traces' attributes — a name none of
+   * them carries but one closely resembles. Attributes are open-ended: with no close match, or
+   * without a vocabulary, nothing is said.
+   * @param prefix how the reference is written before the field (`p.` for a bound span, `span.`)
+   * @param scoped whether the author scoped the name (`span.x`, `resource.x`): then it is meant as an attribute
+   */
+  private checkAttribute(field: FieldRef, prefix: string, at: Loc, scoped = false): void {
+    if (field.scope === 'intrinsic') {
+      return;
+    }
+    const written = this.lines.text(at);
+    const unscoped = !scoped && written === `${prefix}${field.name}`;
+    const near = unscoped && !field.name.includes('.') && field.name.length >= 4 ? closest(field.name, INTRINSICS) : undefined;
+    if (near !== undefined) {
+      this.report(
+        'warning',
+        `\`${written}\` is read as the span attribute \`${field.name}\`; did you mean the span field \`${prefix}${near}\`?`,
+        at,
+        'unknown-field',
+      );
+      return;
+    }
+    const known = field.scope === 'span' ? this.vocabulary.spanAttributes : this.vocabulary.resourceAttributes;
+    if (known === undefined || known.length === 0 || known.includes(field.name)) {
+      return;
+    }
+    const suggestion = closest(field.name, known);
+    if (suggestion === undefined) {
+      return;
+    }
+    const quoted = written.startsWith('"') || written.startsWith("'");
+    const as = quoted || (prefix === '' && suggestion.includes('.')) ? `"${suggestion}"` : `${prefix}${suggestion}`;
+    this.report(
+      'warning',
+      `no ${field.scope === 'span' ? 'span' : 'resource'} is known to carry the attribute \`${field.name}\`; did you mean \`${as}\`?`,
+      at,
+      'unknown-attribute',
+    );
   }
 
   private fieldFromParts(parts: string[], at: Loc): FieldRef {
@@ -457,6 +528,7 @@ class Resolver {
           this.report('error', `\`${this.text(node)}\` is a trace field, not a span selector`, node.loc, 'not-a-selector');
           return undefined;
         }
+        this.checkSpanName(node);
         return { type: 'name', name: node.parts.join('.'), loc: node.loc };
       case 'call':
         if (node.name === 'span') {
@@ -480,6 +552,67 @@ class Resolver {
     }
   }
 
+  /**
+   * A name used as a selector that looks like a mistyped variable rather than a span name: a
+   * one-word name near the bound variable or a known span name, a one- or two-letter word, or
+   * `l.x` with a one-letter first part. Dotted names and longer words are span names as written
+   * (`checkout`, `GET`), so valid rules stay quiet; `span("…")` says a name is meant.
+   */
+  private checkSpanName(node: Extract<SyntaxNode, { k: 'path' }>): void {
+    const name = node.parts.join('.');
+    if (this.spanNames.has(name)) {
+      return;
+    }
+    const bound = this.bound === undefined ? [] : [this.bound];
+    if (node.parts.length === 1) {
+      const toVariable = closest(name, bound);
+      const toName = toVariable === undefined && name.length >= 3 ? closest(name, this.spanNames) : undefined;
+      if (toVariable === undefined && toName === undefined && name.length > 2 && !this.vocabulary.spanNamesComplete) {
+        return;
+      }
+      const hint =
+        toVariable !== undefined
+          ? `; did you mean the bound span \`${toVariable}\`?`
+          : toName !== undefined
+            ? `; did you mean \`${toName}\`?`
+            : `; bind it first (\`when { ${name}: … }\`) if it is meant as a variable, or write \`span("${name}")\` for a span of that name`;
+      this.report('warning', `\`${name}\` is read as a span name, and no known span has that name${hint}`, node.loc, 'unknown-span-name');
+      return;
+    }
+    const [first, rest] = [node.parts[0], node.parts.slice(1).join('.')];
+    if (this.spanNamePrefixes.has(first)) {
+      return;
+    }
+    if (first === this.bound) {
+      this.report(
+        'warning',
+        `\`${name}\` is read as a span name, not as the field \`${rest}\` of the bound span \`${first}\`: a selector picks spans by name`,
+        node.loc,
+        'unknown-span-name',
+      );
+    } else if (first.length === 1) {
+      const variable = closest(first, bound);
+      const hint = variable !== undefined ? `; did you mean \`${variable}.${rest}\`?` : '';
+      this.report('warning', `\`${name}\` is read as a span name; \`${first}\` is not a bound span${hint}`, node.loc, 'unknown-span-name');
+    }
+  }
+
+  private unknownMethod(node: Extract<SyntaxNode, { k: 'method' }>): void {
+    // `payment.count()`: a trace function written as a method.
+    const hint =
+      node.name === 'count' || node.name === 'exists' || node.name === 'has'
+        ? `; write \`${node.name === 'count' ? 'count' : 'trace.has'}(${this.text(node.target)})\``
+        : didYouMean(node.name, METHODS);
+    this.report('error', `unknown selector method \`${node.name}\`${hint}`, node.nameLoc, 'unknown-method');
+  }
+
+  private unknownTraceFunction(node: Extract<SyntaxNode, { k: 'method' }>): void {
+    // Two candidates only: a looser match (`cnt` → `count`) cannot mislead.
+    const near = closest(node.name, ['has', 'count'], 2);
+    const hint = near === undefined ? '; the trace functions are `trace.has(…)` and `trace.count(…)`' : `; did you mean \`trace.${near}\`?`;
+    this.report('error', `unknown function \`trace.${node.name}\`${hint}`, node.nameLoc, 'unknown-function');
+  }
+
   private methodSelector(node: Extract<SyntaxNode, { k: 'method' }>): Selector | undefined {
     if (isTracePath(node.target)) {
       if (node.name === 'has') {
@@ -489,11 +622,11 @@ class Resolver {
         }
         return this.selector(node.args[0]);
       }
-      this.report('error', `unknown trace function \`trace.${node.name}\`${didYouMean(node.name, ['has', 'count'])}`, node.nameLoc, 'unknown-function');
+      this.unknownTraceFunction(node);
       return undefined;
     }
     if (!METHODS.includes(node.name as (typeof METHODS)[number])) {
-      this.report('error', `unknown selector method \`${node.name}\`${didYouMean(node.name, METHODS)}`, node.nameLoc, 'unknown-method');
+      this.unknownMethod(node);
       return undefined;
     }
     const base = this.selector(node.target);
@@ -624,9 +757,12 @@ class Resolver {
   private operand(node: SyntaxNode, side: 'left' | 'right'): Operand | undefined {
     if (node.k === 'string') {
       // A quoted name on the left is an attribute (`"http.status_code" >= 500`); on the right, a string.
-      return side === 'left'
-        ? { type: 'field', scope: 'span', name: node.value, loc: node.loc }
-        : { type: 'literal', kind: 'string', value: node.value, loc: node.loc };
+      if (side === 'right') {
+        return { type: 'literal', kind: 'string', value: node.value, loc: node.loc };
+      }
+      const field: FieldRef = { type: 'field', scope: 'span', name: node.value, loc: node.loc };
+      this.checkAttribute(field, '', node.loc);
+      return field;
     }
     if (node.k === 'path') {
       const parts = node.parts;
@@ -638,19 +774,14 @@ class Resolver {
         if (INTRINSICS.includes(name as Intrinsic)) {
           return { type: 'field', scope: 'intrinsic', name: name as Intrinsic, loc: node.loc };
         }
-        const near = closest(name, INTRINSICS);
-        if (near !== undefined && name.length >= 4) {
-          this.report(
-            'warning',
-            `\`${name}\` is read as the span attribute \`${name}\`; did you mean the span field \`${near}\`?`,
-            node.loc,
-            'unknown-field',
-          );
-        }
-        return { type: 'field', scope: 'span', name, loc: node.loc };
+        const field: FieldRef = { type: 'field', scope: 'span', name, loc: node.loc };
+        this.checkAttribute(field, '', node.loc);
+        return field;
       }
       if (parts[0] === 'span' || parts[0] === 'resource') {
-        return { type: 'field', scope: parts[0], name: parts.slice(1).join('.'), loc: node.loc };
+        const field: FieldRef = { type: 'field', scope: parts[0], name: parts.slice(1).join('.'), loc: node.loc };
+        this.checkAttribute(field, `${parts[0]}.`, node.loc, true);
+        return field;
       }
       const bound = this.boundFieldOf(node);
       if (bound) {
@@ -772,6 +903,17 @@ class Resolver {
       );
       return;
     }
+    if (pair('duration', 'number')) {
+      const number = [left, right].find((v) => v.type === 'literal' && v.kind === 'number') as Literal | undefined;
+      if (number !== undefined && number.value !== 0) {
+        this.report(
+          'warning',
+          `\`${this.lines.text(number.loc)}\` has no unit and is read as nanoseconds; write the unit, e.g. \`${this.lines.text(number.loc)}ms\` or \`${this.lines.text(number.loc)}s\``,
+          number.loc,
+          'duration-unit',
+        );
+      }
+    }
     if (ordering && (leftType === 'bool' || rightType === 'bool' || leftType === 'list' || rightType === 'list')) {
       this.report('error', `\`${node.op}\` orders numbers, durations and strings; \`${leftText}\` cannot be ordered that way`, node.opLoc, 'type-mismatch');
       return;
@@ -843,8 +985,8 @@ function flattenAnd(node: SyntaxNode): SyntaxNode[] {
   return [...flattenAnd(node.left), ...flattenAnd(node.right)];
 }
 
-export function resolveRule(rule: SyntaxRule, lines: LineMap): { ast?: RuleAst; diagnostics: Diagnostic[] } {
-  const resolver = new Resolver(lines);
+export function resolveRule(rule: SyntaxRule, lines: LineMap, vocabulary?: RuleVocabulary): { ast?: RuleAst; diagnostics: Diagnostic[] } {
+  const resolver = new Resolver(lines, vocabulary);
   const ast = resolver.rule(rule);
   const hasError = resolver.diagnostics.some((d) => d.severity === 'error');
   return { ast: hasError ? undefined : ast, diagnostics: resolver.diagnostics };

@@ -4,10 +4,12 @@
  * diagnostics included, mapped from the condition text to its place in the YAML.
  */
 import { isMap, isScalar, isSeq, LineCounter, Node, parseAllDocuments, Scalar, YAMLMap } from 'yaml';
+import { checkMessageTemplate } from './message';
 import { parseRule } from './parse';
+import { spanNamesOfConditions } from './vocabulary';
 import { LineMap } from './positions';
 import { MAX_COMPLIANCE_MAPPINGS } from './limits';
-import { ComplianceMapping, Diagnostic, FileDiagnostic, RuleDefinition, SEVERITIES, Severity } from './types';
+import { ComplianceMapping, Diagnostic, FileDiagnostic, RuleDefinition, RuleVocabulary, SEVERITIES, Severity } from './types';
 
 export const RULE_ID_PATTERN = /^[a-z0-9][a-z0-9\-_.]*$/;
 const KNOWN_FIELDS = ['id', 'name', 'severity', 'description', 'message', 'compliance', 'enabled', 'condition'];
@@ -24,11 +26,27 @@ interface FieldSource {
 type RuleSource = Map<string, FieldSource>;
 
 interface Reporter {
-  (d: Omit<FileDiagnostic, 'startLine' | 'startColumn' | 'endLine' | 'endColumn'>, range?: [number, number], conditionDiagnostic?: Diagnostic): void;
+  /**
+   * @param range where in the file (offsets), when known
+   * @param conditionDiagnostic a diagnostic of the condition text, positioned in that text
+   * @param inValue offsets into the value of the field `d.field` (a message placeholder)
+   */
+  (
+    d: Omit<FileDiagnostic, 'startLine' | 'startColumn' | 'endLine' | 'endColumn'>,
+    range?: [number, number],
+    conditionDiagnostic?: Diagnostic,
+    inValue?: [number, number],
+  ): void;
 }
 
 /** Validates one rule's fields; returns the definition when it has no errors. */
-function validateRule(source: RuleSource, index: number, report: Reporter, wholeRange?: [number, number]): RuleDefinition | undefined {
+function validateRule(
+  source: RuleSource,
+  index: number,
+  report: Reporter,
+  wholeRange?: [number, number],
+  vocabulary?: RuleVocabulary,
+): RuleDefinition | undefined {
   const idField = source.get('id');
   const ruleId = typeof idField?.value === 'string' ? idField.value : undefined;
   let errors = 0;
@@ -40,7 +58,7 @@ function validateRule(source: RuleSource, index: number, report: Reporter, whole
     const f = source.get(field);
     if (f === undefined || f.value === undefined || f.value === null) {
       if (required) {
-        err(field, `rule ${ruleId ? `\`${ruleId}\`` : `#${index + 1}`} needs a \`${field}\``);
+        err(field, `rule ${ruleId ? `\`${ruleId}\`` : `#${index + 1}`} needs ${/^[aeio]/.test(field) ? 'an' : 'a'} \`${field}\``);
       }
       return undefined;
     }
@@ -111,12 +129,25 @@ function validateRule(source: RuleSource, index: number, report: Reporter, whole
   }
   const condition = str('condition', true);
   if (condition !== undefined) {
-    const parsed = parseRule(condition);
+    const parsed = parseRule(condition, { vocabulary });
     for (const d of parsed.diagnostics) {
       if (d.severity === 'error') {
         errors++;
       }
       report({ severity: d.severity, message: d.message, code: d.code, ruleId, ruleIndex: index, field: 'condition' }, undefined, d);
+    }
+    // Placeholders are checked against the condition's binding; an invalid condition has none to check against.
+    if (message !== undefined && parsed.ast !== undefined) {
+      const variable = parsed.ast.type === 'when' ? parsed.ast.binding?.name : undefined;
+      for (const problem of checkMessageTemplate(message, variable)) {
+        errors++;
+        report(
+          { severity: 'error', message: problem.message, code: 'unknown-placeholder', ruleId, ruleIndex: index, field: 'message' },
+          source.get('message')?.range,
+          undefined,
+          [problem.start, problem.end],
+        );
+      }
     }
   }
   if (errors > 0 || id === undefined || name === undefined || severity === undefined || condition === undefined) {
@@ -139,24 +170,53 @@ function validateRule(source: RuleSource, index: number, report: Reporter, whole
  * Validates a rule definition received as JSON (the REST API). Positions of condition
  * diagnostics are those of the condition text; other diagnostics point at 1:1.
  */
-export function validateRuleDefinition(value: unknown): { rule?: RuleDefinition; diagnostics: FileDiagnostic[] } {
+export function validateRuleDefinition(value: unknown, vocabulary?: RuleVocabulary): { rule?: RuleDefinition; diagnostics: FileDiagnostic[] } {
   const diagnostics: FileDiagnostic[] = [];
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { diagnostics: [{ severity: 'error', message: 'a rule must be an object', startLine: 1, startColumn: 1, endLine: 1, endColumn: 2 }] };
   }
   const source: RuleSource = new Map(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, { value: v }]));
-  const rule = validateRule(source, 0, (d, _range, cond) => {
-    const pos = cond ?? { startLine: 1, startColumn: 1, endLine: 1, endColumn: 2 };
-    diagnostics.push({ ...d, startLine: pos.startLine, startColumn: pos.startColumn, endLine: pos.endLine, endColumn: pos.endColumn });
-  });
+  const rule = validateRule(
+    source,
+    0,
+    (d, _range, cond, inValue) => {
+      // A placeholder's position is its place in the message text, as a condition's is in the condition.
+      const pos = cond ?? (inValue ? new LineMap(String(source.get(d.field ?? '')?.value ?? '')).diagnostic('error', '', { start: inValue[0], end: inValue[1] }) : undefined) ?? { startLine: 1, startColumn: 1, endLine: 1, endColumn: 2 };
+      diagnostics.push({ ...d, startLine: pos.startLine, startColumn: pos.startColumn, endLine: pos.endLine, endColumn: pos.endColumn });
+    },
+    undefined,
+    vocabulary,
+  );
   return rule ? { rule, diagnostics } : { diagnostics };
 }
 
-/** Parses a rule file: `rules: [...]` (one or more YAML documents), or a bare list of rules. Never throws. */
-export function parseRuleFile(text: string, _fileName?: string): { rules: RuleDefinition[]; diagnostics: FileDiagnostic[] } {
+export interface RuleFileOptions {
+  /**
+   * What is known about the traces (Tempo's tag values, the span names of rules in other files).
+   * The span names the file's other rules use are added to it for each rule.
+   */
+  vocabulary?: RuleVocabulary;
+}
+
+export interface RuleFileResult {
+  rules: RuleDefinition[];
+  /** Every problem found, sorted by line and column. */
+  diagnostics: FileDiagnostic[];
+  /** Where each valid rule's `id` stands (1-based), for diagnostics about a rule as a whole. */
+  idPositions: Map<string, { line: number; column: number }>;
+}
+
+/**
+ * Parses a rule file: `rules: [...]` (one or more YAML documents), or a bare list of rules.
+ * Never throws. Reports every problem, not the first: each rule is validated whatever the
+ * others hold, and a YAML error only keeps the rule it stands in (or its document, when it
+ * stands outside any rule) from being read.
+ */
+export function parseRuleFile(text: string, _fileName?: string, options: RuleFileOptions = {}): RuleFileResult {
   const lines = new LineMap(text);
   const diagnostics: FileDiagnostic[] = [];
   const rules: RuleDefinition[] = [];
+  const idPositions = new Map<string, { line: number; column: number }>();
   const at = (range: [number, number] | undefined) => {
     const r = range ?? [0, 0];
     const d = lines.diagnostic('error', '', { start: r[0], end: r[1] });
@@ -166,17 +226,16 @@ export function parseRuleFile(text: string, _fileName?: string): { rules: RuleDe
   try {
     docs = parseAllDocuments(text, { lineCounter: new LineCounter(), prettyErrors: false });
   } catch (e) {
-    return { rules, diagnostics: [{ severity: 'error', message: `not YAML: ${String(e)}`, ...at(undefined) }] };
+    return { rules, diagnostics: [{ severity: 'error', message: `not YAML: ${String(e)}`, ...at(undefined) }], idPositions };
   }
   const docList = Array.isArray(docs) ? docs : [docs];
   let ruleIndex = 0;
-  const seenIds = new Map<string, number>();
+  const items: Array<{ index: number; source: RuleSource; range?: [number, number] }> = [];
   for (const doc of docList) {
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        diagnostics.push({ severity: 'error', message: `YAML: ${e.message.split('\n')[0]}`, ...at([e.pos[0], e.pos[1]]) });
-      }
-      continue;
+    const errorAt: number[] = [];
+    for (const e of doc.errors) {
+      diagnostics.push({ severity: 'error', message: `YAML: ${e.message.split('\n')[0]}`, ...at([e.pos[0], e.pos[1]]) });
+      errorAt.push(e.pos[0]);
     }
     const contents = doc.contents as Node | null;
     if (contents === null) {
@@ -188,17 +247,31 @@ export function parseRuleFile(text: string, _fileName?: string): { rules: RuleDe
     } else if (isMap(contents)) {
       const r = (contents as YAMLMap).get('rules', true) as Node | undefined;
       if (!r || !isSeq(r)) {
-        diagnostics.push({ severity: 'error', message: 'a rule file holds `rules:` with a list of rules', ...at(contents.range ? [contents.range[0], contents.range[1]] : undefined) });
+        if (errorAt.length === 0) {
+          diagnostics.push({ severity: 'error', message: 'a rule file holds `rules:` with a list of rules', ...at(contents.range ? [contents.range[0], contents.range[1]] : undefined) });
+        }
         continue;
       }
       list = r;
     } else {
-      diagnostics.push({ severity: 'error', message: 'a rule file holds `rules:` with a list of rules', ...at(contents.range ? [contents.range[0], contents.range[1]] : undefined) });
+      if (errorAt.length === 0) {
+        diagnostics.push({ severity: 'error', message: 'a rule file holds `rules:` with a list of rules', ...at(contents.range ? [contents.range[0], contents.range[1]] : undefined) });
+      }
       continue;
     }
-    for (const item of (list as unknown as { items: Node[] }).items) {
+    const listItems = (list as unknown as { items: Node[] }).items;
+    // A YAML error outside every rule (the list itself is broken): its rules cannot be trusted.
+    const inside = (pos: number) => listItems.some((item) => item.range && pos >= item.range[0] && pos <= item.range[2]);
+    if (errorAt.some((pos) => !inside(pos))) {
+      ruleIndex += listItems.length;
+      continue;
+    }
+    for (const item of listItems) {
       const index = ruleIndex++;
       const itemRange: [number, number] | undefined = item.range ? [item.range[0], item.range[1]] : undefined;
+      if (item.range && errorAt.some((pos) => pos >= item.range![0] && pos <= item.range![2])) {
+        continue; // reported as a YAML error above
+      }
       if (!isMap(item)) {
         diagnostics.push({ severity: 'error', message: `rule #${index + 1} must be a mapping of fields`, ruleIndex: index, ...at(itemRange) });
         continue;
@@ -218,41 +291,60 @@ export function parseRuleFile(text: string, _fileName?: string): { rules: RuleDe
         }
         source.set(key, field);
       }
-      const rule = validateRule(
-        source,
-        index,
-        (d, range, cond) => {
-          if (cond !== undefined) {
-            const f = source.get('condition')!;
-            const map = f.offsetMap ?? ((o: number) => (f.range ? f.range[0] : 0) + o);
-            const start = map(offsetOf(String(f.value), cond.startLine, cond.startColumn));
-            const end = map(offsetOf(String(f.value), cond.endLine, cond.endColumn));
-            diagnostics.push({ ...d, ...at([start, Math.max(end, start)]) });
-          } else {
-            diagnostics.push({ ...d, ...at(range ?? itemRange) });
-          }
-        },
-        itemRange,
-      );
-      if (rule) {
-        const first = seenIds.get(rule.id);
-        if (first !== undefined) {
-          diagnostics.push({
-            severity: 'error',
-            message: `rule id \`${rule.id}\` is used twice (rules #${first + 1} and #${index + 1}); ids are unique per tenant`,
-            ruleId: rule.id,
-            ruleIndex: index,
-            field: 'id',
-            ...at(source.get('id')?.range),
-          });
-          continue;
-        }
-        seenIds.set(rule.id, index);
-        rules.push(rule);
-      }
+      items.push({ index, source, range: itemRange });
     }
   }
-  return { rules, diagnostics };
+
+  // Each rule is checked against the span names the file's other rules use (and the caller's).
+  const namesOf = items.map(({ source }) => {
+    const condition = source.get('condition')?.value;
+    return typeof condition === 'string' ? spanNamesOfConditions([condition]) : [];
+  });
+  const seenIds = new Map<string, number>();
+  items.forEach(({ index, source, range: itemRange }, i) => {
+    const spanNames = new Set(options.vocabulary?.spanNames ?? []);
+    namesOf.forEach((names, j) => j !== i && names.forEach((n) => spanNames.add(n)));
+    const rule = validateRule(
+      source,
+      index,
+      (d, range, cond, inValue) => {
+        if (cond !== undefined || inValue !== undefined) {
+          const f = source.get(cond !== undefined ? 'condition' : d.field!)!;
+          const map = f.offsetMap ?? ((o: number) => (f.range ? f.range[0] : 0) + o);
+          const value = String(f.value);
+          const [start, end] = cond !== undefined
+            ? [map(offsetOf(value, cond.startLine, cond.startColumn)), map(offsetOf(value, cond.endLine, cond.endColumn))]
+            : [map(inValue![0]), map(inValue![1])];
+          diagnostics.push({ ...d, ...at([start, Math.max(end, start)]) });
+        } else {
+          diagnostics.push({ ...d, ...at(range ?? itemRange) });
+        }
+      },
+      itemRange,
+      { ...options.vocabulary, spanNames: [...spanNames] },
+    );
+    if (rule) {
+      const idRange = source.get('id')?.range;
+      const first = seenIds.get(rule.id);
+      if (first !== undefined) {
+        diagnostics.push({
+          severity: 'error',
+          message: `rule id \`${rule.id}\` is used twice (rules #${first + 1} and #${index + 1}); ids are unique per tenant`,
+          ruleId: rule.id,
+          ruleIndex: index,
+          field: 'id',
+          ...at(idRange),
+        });
+        return;
+      }
+      seenIds.set(rule.id, index);
+      const pos = at(idRange);
+      idPositions.set(rule.id, { line: pos.startLine, column: pos.startColumn });
+      rules.push(rule);
+    }
+  });
+  diagnostics.sort((a, b) => a.startLine - b.startLine || a.startColumn - b.startColumn);
+  return { rules, diagnostics, idPositions };
 }
 
 /** Offset in `text` of a 1-based line/column. */

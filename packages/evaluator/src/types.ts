@@ -56,6 +56,29 @@ export interface FileDiagnostic extends Diagnostic {
   field?: string;
 }
 
+/**
+ * What validation may know about the traces a rule will see, to catch typos; every field is
+ * optional and validation without it is the same minus those warnings. The editor passes Tempo's
+ * tag values; the sidecar and `betrace check` pass the span names the other rules use.
+ */
+export interface RuleVocabulary {
+  /** Span names known to exist (used by other rules, or Tempo's `name` tag values). */
+  spanNames?: readonly string[];
+  /** Span attribute names the traces carry (Tempo's span-scope tags). */
+  spanAttributes?: readonly string[];
+  /** Resource attribute names the traces carry (Tempo's resource-scope tags). */
+  resourceAttributes?: readonly string[];
+  /**
+   * True when `spanNames` lists every span name of the traces (Tempo's values, not truncated):
+   * a one-word selector outside it is then warned about even when nothing resembles it.
+   */
+  spanNamesComplete?: boolean;
+}
+
+export interface ParseOptions {
+  vocabulary?: RuleVocabulary;
+}
+
 export interface ParseResult {
   /** Present when the rule has no error diagnostics (warnings may accompany it). */
   ast?: RuleAst;

@@ -198,7 +198,7 @@ describe('rule-text bounds at the limit', () => {
   });
 
   it('accepts exactly MAX_SELECTORS selectors', () => {
-    const at = Array.from({ length: MAX_SELECTORS }, (_v, i) => `s${i}`).join(' and ');
+    const at = Array.from({ length: MAX_SELECTORS }, (_v, i) => `span${i}`).join(' and ');
     expect(parseRule(at).diagnostics).toEqual([]);
   });
 });

@@ -101,13 +101,13 @@ describe('parseRuleFile', () => {
   });
 
   it('warns about unknown fields and keeps the rule', () => {
-    const { rules, diagnostics } = parseRuleFile('rules:\n  - id: x\n    name: n\n    severity: low\n    conditon: b\n    condition: a\n');
+    const { rules, diagnostics } = parseRuleFile('rules:\n  - id: x\n    name: n\n    severity: low\n    conditon: b\n    condition: checkout\n');
     expect(rules).toHaveLength(1);
     expect(diagnostics).toEqual([expect.objectContaining({ severity: 'warning', field: 'conditon', startLine: 5, startColumn: 15 })]);
   });
 
   it('refuses duplicate ids', () => {
-    const { rules, diagnostics } = parseRuleFile('- { id: x, name: n, severity: low, condition: a }\n- { id: x, name: m, severity: low, condition: b }\n');
+    const { rules, diagnostics } = parseRuleFile('- { id: x, name: n, severity: low, condition: checkout }\n- { id: x, name: m, severity: low, condition: payment.charge }\n');
     expect(rules).toHaveLength(1);
     expect(diagnostics).toEqual([expect.objectContaining({ message: 'rule id `x` is used twice (rules #1 and #2); ids are unique per tenant', startLine: 2 })]);
   });
@@ -134,5 +134,80 @@ describe('validateRuleDefinition', () => {
     expect(bad.rule).toBeUndefined();
     expect(bad.diagnostics).toEqual([expect.objectContaining({ field: 'condition', startLine: 1, startColumn: 12 })]);
     expect(validateRuleDefinition('nope').diagnostics[0].message).toBe('a rule must be an object');
+  });
+
+  it('reports every problem of every rule, sorted by line, whatever the order of the fields', () => {
+    const text = [
+      'rules:',
+      '  - id: Bad_Id',
+      '    condition: "trace.cnt(http.retry) > 3"',
+      '    name: 5',
+      '    severity: urgent',
+      '  - id: two',
+      '    condition: "a.before(b, within 5 s)"',
+      '    enabled: yes',
+      '  - name: three',
+      '    severity: low',
+      '    compliance: soc2',
+      '    condition: checkout',
+    ].join('\n');
+    const { rules, diagnostics } = parseRuleFile(text);
+    expect(rules).toEqual([]);
+    expect(diagnostics.map((d) => `${d.startLine}:${d.startColumn} ${d.severity} ${d.message}`)).toEqual([
+      "2:9 error rule id `Bad_Id` must match [a-z0-9][a-z0-9-_.]* (lowercase letters, digits, '-', '_', '.')",
+      '3:23 error unknown function `trace.cnt`; did you mean `trace.count`?',
+      '4:11 error `name` must be a string',
+      '5:15 error severity must be one of info, low, medium, high, critical; got "urgent"',
+      '6:5 error rule `two` needs a `name`',
+      '6:5 error rule `two` needs a `severity` (info, low, medium, high, critical)',
+      '7:36 error a duration is written without a space before its unit: `5s`',
+      '8:14 error `enabled` must be true or false',
+      '9:5 error rule #3 needs an `id`',
+      '11:17 error `compliance` must be a list of { framework, control }',
+    ]);
+  });
+
+  it('a YAML error keeps only its own rule from being read', () => {
+    const text = 'rules:\n  - { id: a, name: n, severity: low, condition: checkout }\n  - { id: b, name: n, severity: low, condition: x: y }\n  - { id: c, severity: low, condition: checkout }\n';
+    const { rules, diagnostics } = parseRuleFile(text);
+    expect(rules.map((r) => r.id)).toEqual(['a']);
+    expect(diagnostics.map((d) => `${d.startLine} ${d.message.slice(0, 5)}`)).toEqual(['3 YAML:', '4 rule ']);
+  });
+
+  it('a message placeholder that can never render is an error at its place in the file', () => {
+    const text = [
+      'rules:',
+      '  - id: charge',
+      '    name: n',
+      '    severity: low',
+      '    message: "charge {p.amount} by {nope.user} in {trace.root.nam}"',
+      '    condition: "when { p: payment.charge } always { fraud.check }"',
+      '  - id: unbound',
+      '    name: n',
+      '    severity: low',
+      '    message: "{p.amount}"',
+      '    condition: payment.charge',
+    ].join('\n');
+    const { rules, diagnostics } = parseRuleFile(text);
+    expect(rules).toEqual([]);
+    expect(diagnostics).toEqual([
+      expect.objectContaining({ severity: 'error', code: 'unknown-placeholder', field: 'message', ruleId: 'charge', message: 'unknown variable in placeholder `{nope.user}`: the bound span is `p`', startLine: 5, startColumn: 36, endLine: 5, endColumn: 47 }),
+      expect.objectContaining({ message: 'unknown placeholder `{trace.root.nam}`; did you mean `{trace.root.name}`?', startLine: 5, startColumn: 51, endLine: 5, endColumn: 67 }),
+      expect.objectContaining({ ruleId: 'unbound', message: 'unknown variable in placeholder `{p.amount}`: the condition binds no span (`when { p: … }`)', startLine: 10, startColumn: 15, endLine: 10, endColumn: 25 }),
+    ]);
+    const json = validateRuleDefinition({ id: 'x', name: 'n', severity: 'low', message: 'by {q.user}', condition: 'when { p: payment.charge } always { fraud.check }' });
+    expect(json.rule).toBeUndefined();
+    expect(json.diagnostics).toEqual([expect.objectContaining({ message: 'unknown variable in placeholder `{q.user}`: the bound span is `p`; did you mean `{p.user}`?', startLine: 1, startColumn: 4, endColumn: 12 })]);
+  });
+
+  it("checks each rule's one-letter names against the span names of the file's other rules", () => {
+    const text = 'rules:\n  - { id: a, name: n, severity: low, condition: "when { p: x } always { y }" }\n  - { id: b, name: n, severity: low, condition: "x and z" }\n';
+    const { diagnostics } = parseRuleFile(text);
+    // `x` is used by both rules; `y` and `z` by one only.
+    expect(diagnostics.map((d) => `${d.ruleId} ${d.message.split(';')[0]}`)).toEqual([
+      'a `y` is read as a span name, and no known span has that name',
+      'b `z` is read as a span name, and no known span has that name',
+    ]);
+    expect(parseRuleFile(text, undefined, { vocabulary: { spanNames: ['y', 'z'] } }).diagnostics).toEqual([]);
   });
 });

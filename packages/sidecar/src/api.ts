@@ -15,6 +15,7 @@ import {
   SEVERITIES,
   Trace,
   validateRuleDefinition,
+  spanNamesOfConditions,
 } from '@betrace/evaluator';
 import pino, { type Logger } from 'pino';
 import { registerDiscoveryRoutes } from './discovery/api';
@@ -267,7 +268,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   app.setErrorHandler((error: FastifyError, _req, res) => {
     if (error.validation) {
-      return res.code(400).send({ error: 'invalid_request', message: error.message });
+      return res.code(400).send({ error: 'invalid_request', message: validationMessage(error) });
     }
     if (error.statusCode !== undefined && error.statusCode < 500) {
       return res.code(error.statusCode).send({ error: 'invalid_request', message: error.message });
@@ -519,13 +520,24 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     '/api/v1/rules/validate',
     {
       schema: {
-        summary: 'Diagnostics and TraceQL pushdown of a rule condition',
-        body: { type: 'object', required: ['condition'], properties: { condition: { type: 'string', maxLength: 65536 } } },
+        summary: "Diagnostics and TraceQL pushdown of a rule condition, checked against the span names of the tenant's other rules",
+        body: {
+          type: 'object',
+          required: ['condition'],
+          properties: {
+            condition: { type: 'string', maxLength: 65536 },
+            ruleId: { type: 'string', description: 'The rule being edited, left out of the vocabulary' },
+          },
+        },
         responses: { 200: ok('Validation', 'The diagnostics (with line and column); valid when none is an error') },
       },
     },
     async (req) => {
-      const parsed = parseRule((req.body as { condition: string }).condition);
+      const body = req.body as { condition: string; ruleId?: string };
+      // A one-letter selector that is no span name the tenant's rules use is more likely a mistyped variable.
+      const others = store.listRules(req.tenant).filter((r) => r.definition.id !== body.ruleId);
+      const spanNames = spanNamesOfConditions(others.map((r) => r.definition.condition));
+      const parsed = parseRule(body.condition, { vocabulary: { spanNames } });
       return { valid: parsed.ast !== undefined, diagnostics: parsed.diagnostics, pushdown: parsed.ast ? pushdownRule(parsed.ast) : undefined };
     },
   );
@@ -924,4 +936,20 @@ export async function apiDocument(version: string): Promise<Record<string, unkno
     await app.close();
     store.close();
   }
+}
+
+/**
+ * A request validation failure in words: an enum failure names the allowed values (ajv says only
+ * "must be equal to one of the allowed values").
+ */
+export function validationMessage(error: FastifyError): string {
+  const parts = (error.validation ?? []).map((v) => {
+    const where = `${error.validationContext ?? 'body'}${v.instancePath ?? ''}`;
+    const allowed = (v.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
+    if (v.keyword === 'enum' && Array.isArray(allowed)) {
+      return `${where} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
+    }
+    return `${where} ${v.message ?? 'is invalid'}`;
+  });
+  return parts.length > 0 ? parts.join('; ') : error.message;
 }

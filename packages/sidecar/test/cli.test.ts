@@ -65,7 +65,7 @@ describe('betrace check', () => {
   it('prints file:line:col: severity: message and exits 1 on errors', async () => {
     const dir = tmpDir({
       'rules/a.yaml': 'rules:\n  - id: big-payment\n    name: Big payment\n    severity: high\n    condition: |\n      payment.amount > 1000\n',
-      'rules/b.yml': 'rules:\n  - id: ok\n    name: Fine\n    severity: low\n    condtion: x\n    condition: a\n',
+      'rules/b.yml': 'rules:\n  - id: ok\n    name: Fine\n    severity: low\n    condtion: x\n    condition: checkout\n',
     });
     const r = await run(['check', 'rules'], dir);
     expect(r.code).toBe(1);
@@ -81,7 +81,54 @@ describe('betrace check', () => {
     const dir = tmpDir({ 'a.yaml': rule, 'b.yaml': rule });
     const r = await run(['check', '.'], dir);
     expect(r.code).toBe(1);
-    expect(r.out).toBe('b.yaml:1:1: error: rule id `same` is already defined in a.yaml\n');
+    expect(r.out).toBe('b.yaml:2:11: error: rule id `same` is already defined in a.yaml [same.id]\n');
+  });
+
+  it('reports every schema error of every rule and file, sorted by file and line', async () => {
+    const dir = tmpDir({
+      'rules/a.yaml': [
+        'rules:',
+        '  - id: Bad_Id',
+        '    condition: "trace.cnt(http.retry) > 3"',
+        '    name: 5',
+        '    severity: urgent',
+        '  - id: two',
+        '    severity: high',
+        '    enabled: yes',
+        '    condition: "when { p: payment.charge } always { fraud.check.before(q) }"',
+        '',
+      ].join('\n'),
+      'rules/b.yaml': [
+        'rules:',
+        '  - name: three',
+        '    severity: low',
+        '    condition: "payment.charge.before(fraud.check, within 5 s)"',
+        '  - id: four',
+        '    name: four',
+        '    severity: low',
+        '    message: "{nope.x}"',
+        '    compliance: soc2',
+        '    condition: payment.charge',
+        '',
+      ].join('\n'),
+    });
+    const r = await run(['check', 'rules'], dir);
+    expect(r.code).toBe(1);
+    expect(r.out.split('\n')).toEqual([
+      "rules/a.yaml:2:9: error: rule id `Bad_Id` must match [a-z0-9][a-z0-9-_.]* (lowercase letters, digits, '-', '_', '.') [Bad_Id.id]",
+      'rules/a.yaml:3:23: error: unknown function `trace.cnt`; did you mean `trace.count`? [Bad_Id.condition]',
+      'rules/a.yaml:4:11: error: `name` must be a string [Bad_Id.name]',
+      'rules/a.yaml:5:15: error: severity must be one of info, low, medium, high, critical; got "urgent" [Bad_Id.severity]',
+      'rules/a.yaml:6:5: error: rule `two` needs a `name` [two.name]',
+      'rules/a.yaml:8:14: error: `enabled` must be true or false [two.enabled]',
+      'rules/a.yaml:9:72: warning: `q` is read as a span name, and no known span has that name; did you mean the bound span `p`? [two.condition]',
+      'rules/b.yaml:2:5: error: rule #1 needs an `id` [id]',
+      'rules/b.yaml:4:59: error: a duration is written without a space before its unit: `5s` [condition]',
+      'rules/b.yaml:8:15: error: unknown variable in placeholder `{nope.x}`: the condition binds no span (`when { p: … }`) [four.message]',
+      'rules/b.yaml:9:17: error: `compliance` must be a list of { framework, control } [four.compliance]',
+      '',
+    ]);
+    expect(r.err).toBe('2 file(s), 0 valid rule(s): 10 error(s), 1 warning(s)\n');
   });
 
   it('exits 2 on usage errors and missing files', async () => {

@@ -323,6 +323,14 @@ describe('the API', () => {
     const res = await fetch(`${r.api}/api/v1/rules`, { method: 'POST', headers: { ...r.auth, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'x', name: 'n', condition: 'a' }) });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { message: string }).message).toBe("body must have required property 'severity'");
+    const bad = await fetch(`${r.api}/api/v1/rules`, {
+      method: 'POST',
+      headers: { ...r.auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'x', name: 'n', severity: 'urgent', condition: 'checkout' }),
+    });
+    expect(bad.status).toBe(400);
+    // An enum failure lists the allowed values.
+    expect(((await bad.json()) as { message: string }).message).toBe('body/severity must be one of "info", "low", "medium", "high", "critical", "warning"');
   });
 
   it('validates and test-runs a rule over inline OTLP traces, with the explanation', async () => {
@@ -331,6 +339,15 @@ describe('the API', () => {
     expect(await (await post('/api/v1/rules/validate', { condition: 'payment.amount > 1000' })).json()).toMatchObject({
       valid: false,
       diagnostics: [{ code: 'selector-compared', startLine: 1, startColumn: 1 }],
+    });
+    // Checked against the span names of the tenant's other rules: `chekout` is near `checkout` of checkout-reserves-inventory.
+    expect(await (await post('/api/v1/rules/validate', { condition: 'chekout' })).json()).toMatchObject({
+      valid: true,
+      diagnostics: [{ severity: 'warning', code: 'unknown-span-name', message: '`chekout` is read as a span name, and no known span has that name; did you mean `checkout`?' }],
+    });
+    expect(await (await post('/api/v1/rules/validate', { condition: 'chekout', ruleId: 'checkout-reserves-inventory' })).json()).toMatchObject({ valid: true, diagnostics: [] });
+    expect(await (await post('/api/v1/rules/validate', { condition: 'when { p: payment.charge } always { fraud.check.before(q) }' })).json()).toMatchObject({
+      diagnostics: [{ severity: 'warning', message: '`q` is read as a span name, and no known span has that name; did you mean the bound span `p`?', startColumn: 56 }],
     });
     const ok = (await (await post('/api/v1/rules/validate', { condition: 'payment.charge.where(currency == "EUR")' })).json()) as { pushdown: { query: string } };
     expect(ok.pushdown.query).toBe('{ name = "payment.charge" && span.currency = "EUR" }');

@@ -136,7 +136,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Diagnostics and TraceQL pushdown of a rule condition */
+        /** Diagnostics and TraceQL pushdown of a rule condition, checked against the span names of the tenant's other rules */
         post: operations["postApiV1RulesValidate"];
         delete?: never;
         options?: never;
@@ -1603,6 +1603,8 @@ export interface operations {
             content: {
                 "application/json": {
                     condition: string;
+                    /** @description The rule being edited, left out of the vocabulary */
+                    ruleId?: string;
                 };
             };
         };
