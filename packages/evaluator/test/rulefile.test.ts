@@ -77,7 +77,7 @@ describe('parseRuleFile', () => {
 
   it('limits compliance mappings per rule: at the limit fine, one past it refused, a control listed twice refused', () => {
     const mappings = (n: number) => `[${Array.from({ length: n }, (_v, i) => `{ framework: soc2, control: CC${i} }`).join(', ')}]`;
-    const rule = (compliance: string) => `rules:\n  - id: x\n    name: n\n    severity: low\n    compliance: ${compliance}\n    condition: a\n`;
+    const rule = (compliance: string) => `rules:\n  - id: x\n    name: n\n    severity: low\n    compliance: ${compliance}\n    condition: payment.charge\n`;
     const at = parseRuleFile(rule(mappings(MAX_COMPLIANCE_MAPPINGS)));
     expect([at.rules.length, at.diagnostics]).toEqual([1, []]);
     expect(at.rules[0].compliance).toHaveLength(MAX_COMPLIANCE_MAPPINGS);
@@ -95,7 +95,7 @@ describe('parseRuleFile', () => {
     expect(twice.rules).toEqual([]);
     expect(twice.diagnostics).toEqual([expect.objectContaining({ field: 'compliance', message: 'compliance[1] maps soc2 CC7.2 again; each control is listed once' })]);
     // The API speaks the same schema.
-    expect(validateRuleDefinition({ id: 'x', name: 'n', severity: 'low', condition: 'a', compliance: Array.from({ length: MAX_COMPLIANCE_MAPPINGS + 1 }, (_v, i) => ({ framework: 'soc2', control: `CC${i}` })) }).diagnostics).toEqual([
+    expect(validateRuleDefinition({ id: 'x', name: 'n', severity: 'low', condition: 'payment.charge', compliance: Array.from({ length: MAX_COMPLIANCE_MAPPINGS + 1 }, (_v, i) => ({ framework: 'soc2', control: `CC${i}` })) }).diagnostics).toEqual([
       expect.objectContaining({ severity: 'error', field: 'compliance' }),
     ]);
   });
