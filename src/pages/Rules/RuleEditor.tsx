@@ -7,6 +7,7 @@ import { Alert, Badge, Button, Stack, Tab, TabContent, TabsBar, useStyles2 } fro
 import { createRule, getRule, rollbackRule, updateRule, type RuleView } from '../../api/rules';
 import { ACTIONS, can } from '../../utils/permissions';
 import { RuleCodeEditor } from '../../editor/RuleCodeEditor';
+import type { TraceVocabulary } from '../../editor/vocabulary';
 import {
   analyse,
   draftOf,
@@ -47,6 +48,8 @@ export interface RuleEditorState extends SceneObjectState {
   tab: EditorTab;
   /** Milliseconds between the last keystroke and the evaluator's diagnostics. */
   analysisDelayMs: number;
+  /** Tempo's span and attribute names, once loaded: diagnostics check the condition against them. */
+  vocabulary?: TraceVocabulary;
   /** Milliseconds between polls of a running replay. */
   replayPollMs: number;
 }
@@ -95,7 +98,7 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
       saved: rule,
       baseline: draft,
       draft,
-      analysis: analyse(draft.condition),
+      analysis: analyse(draft.condition, this.state.vocabulary),
       note: '',
       saveError: undefined,
     });
@@ -132,9 +135,14 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
     this.updateDraft({ condition });
     clearTimeout(this.analysisTimer);
     this.analysisTimer = setTimeout(
-      () => this.setState({ analysis: analyse(this.state.draft.condition) }),
+      () => this.setState({ analysis: analyse(this.state.draft.condition, this.state.vocabulary) }),
       this.state.analysisDelayMs
     );
+  }
+
+  /** Tempo's names arrived: the condition is checked again against them. */
+  setVocabulary(vocabulary: TraceVocabulary) {
+    this.setState({ vocabulary, analysis: analyse(this.state.draft.condition, vocabulary) });
   }
 
   /** Whether Save is possible: writable, a valid rule and fields, and (for a saved rule) something changed. */
@@ -265,6 +273,7 @@ function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
               readOnly={readOnly}
               diagnostics={analysis.diagnostics}
               tempoUid={tempoUid}
+              onVocabulary={(v) => model.setVocabulary(v)}
               onSave={() => model.saveIfReady()}
             />
           </div>
