@@ -5,6 +5,7 @@ import { diagnosticsToMarkers } from './markers';
 import { LANGUAGE_ID } from './monarch';
 import { registerRuleLanguage, setVocabulary } from './register';
 import { loadTempoVocabulary } from './tempoVocabulary';
+import type { TraceVocabulary } from './vocabulary';
 
 export const MARKER_OWNER = 'betrace';
 
@@ -19,6 +20,8 @@ export interface RuleCodeEditorProps {
   height?: number;
   /** Ctrl/Cmd+S in the editor. */
   onSave?: () => void;
+  /** Tempo's span and attribute names, once loaded: the caller checks the condition against them too. */
+  onVocabulary?: (vocabulary: TraceVocabulary) => void;
 }
 
 /** Monaco (through @grafana/ui's CodeEditor) with the rule language: highlighting, markers, completion, hover. */
@@ -30,9 +33,15 @@ export function RuleCodeEditor({
   readOnly,
   height = 220,
   onSave,
+  onVocabulary,
 }: RuleCodeEditorProps) {
   const mounted = useRef<{ editor: MonacoEditor; monaco: Monaco } | undefined>(undefined);
   const diagnosticsRef = useRef(diagnostics);
+  // A ref: the callback may change on every render, the vocabulary loads once per mount.
+  const onVocabularyRef = useRef(onVocabulary);
+  useEffect(() => {
+    onVocabularyRef.current = onVocabulary;
+  }, [onVocabulary]);
 
   const drawMarkers = useCallback(() => {
     const m = mounted.current;
@@ -51,7 +60,10 @@ export function RuleCodeEditor({
     (monaco: Monaco) => {
       registerRuleLanguage(monaco);
       loadTempoVocabulary(tempoUid).then(
-        (v) => setVocabulary(monaco, v),
+        (v) => {
+          setVocabulary(monaco, v);
+          onVocabularyRef.current?.(v);
+        },
         // Without Tempo, completion still offers the language's own words.
         () => undefined
       );

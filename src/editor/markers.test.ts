@@ -1,5 +1,6 @@
 import { parseRule } from '@betrace/evaluator';
 import { diagnosticsToMarkers } from './markers';
+import { vocabularyFromTempo } from './tempoVocabulary';
 
 describe('diagnosticsToMarkers', () => {
   it('turns the evaluator’s diagnostics into markers at the same line and column', () => {
@@ -44,6 +45,20 @@ describe('diagnosticsToMarkers', () => {
         source: 'betrace',
         code: 'x',
       },
+    ]);
+  });
+
+  it('draws the warnings about mistyped names as warnings, with the did-you-mean from Tempo’s vocabulary', () => {
+    const vocabulary = vocabularyFromTempo(
+      { scopes: [{ name: 'span', tags: ['amount', 'user'] }, { name: 'resource', tags: ['service.name'] }] },
+      { tagValues: [{ type: 'string', value: 'fraud.check' }, { type: 'string', value: 'payment.charge' }] }
+    );
+    const rule = 'when { p: payment.charge.where(amout > 1000) }\nalways { fraud.chek.before(q) and p.usr == "x" }';
+    const { diagnostics } = parseRule(rule, { vocabulary });
+    expect(diagnosticsToMarkers(diagnostics).map((m) => [m.severity, m.message, m.startLineNumber, m.startColumn, m.endColumn])).toEqual([
+      [4, 'no span is known to carry the attribute `amout`; did you mean `amount`?', 1, 32, 37],
+      [4, '`q` is read as a span name, and no known span has that name; did you mean the bound span `p`?', 2, 28, 29],
+      [4, 'no span is known to carry the attribute `usr`; did you mean `p.user`?', 2, 35, 40],
     ]);
   });
 });

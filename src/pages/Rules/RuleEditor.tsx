@@ -8,6 +8,7 @@ import { createRule, getRule, patchRule, rollbackRule, updateRule, type RuleView
 import { adoptSuggestion } from '../../api/discover';
 import { ACTIONS, can } from '../../utils/permissions';
 import { RuleCodeEditor } from '../../editor/RuleCodeEditor';
+import type { TraceVocabulary } from '../../editor/vocabulary';
 import {
   analyse,
   draftOf,
@@ -57,6 +58,8 @@ export interface RuleEditorState extends SceneObjectState {
   tab: EditorTab;
   /** Milliseconds between the last keystroke and the evaluator's diagnostics. */
   analysisDelayMs: number;
+  /** Tempo's span and attribute names, once loaded: diagnostics check the condition against them. */
+  vocabulary?: TraceVocabulary;
   /** Milliseconds between polls of a running replay. */
   replayPollMs: number;
   /**
@@ -189,7 +192,7 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
       saved: rule,
       baseline: draft,
       draft,
-      analysis: analyse(draft.condition),
+      analysis: analyse(draft.condition, this.state.vocabulary),
       note: '',
       saveError: undefined,
     });
@@ -226,9 +229,14 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
     this.updateDraft({ condition });
     clearTimeout(this.analysisTimer);
     this.analysisTimer = setTimeout(
-      () => this.setState({ analysis: analyse(this.state.draft.condition) }),
+      () => this.setState({ analysis: analyse(this.state.draft.condition, this.state.vocabulary) }),
       this.state.analysisDelayMs
     );
+  }
+
+  /** Tempo's names arrived: the condition is checked again against them. */
+  setVocabulary(vocabulary: TraceVocabulary) {
+    this.setState({ vocabulary, analysis: analyse(this.state.draft.condition, vocabulary) });
   }
 
   /** Whether Save is possible: writable, a valid rule and fields, and (for a saved rule) something changed. */
@@ -377,6 +385,7 @@ function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
               readOnly={readOnly}
               diagnostics={analysis.diagnostics}
               tempoUid={tempoUid}
+              onVocabulary={(v) => model.setVocabulary(v)}
               onSave={() => model.saveIfReady()}
             />
           </div>

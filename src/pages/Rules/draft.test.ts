@@ -59,6 +59,15 @@ describe('draft', () => {
     expect(analyse('count(x) >').pushdown).toBeUndefined();
   });
 
+  it('checks the condition against the vocabulary when it has one', () => {
+    const vocabulary = { spanNames: ['checkout'], spanAttributes: ['amount'], resourceAttributes: [] };
+    expect(analyse('chekout.where(amout > 1)').diagnostics).toEqual([]);
+    expect(analyse('chekout.where(amout > 1)', vocabulary).diagnostics.map((d) => [d.severity, d.message])).toEqual([
+      ['warning', '`chekout` is read as a span name, and no known span has that name; did you mean `checkout`?'],
+      ['warning', 'no span is known to carry the attribute `amout`; did you mean `amount`?'],
+    ]);
+  });
+
   it('renders a version as text for the history diff', () => {
     expect(versionText(rule)).toBe(
       [

@@ -1,4 +1,4 @@
-import { parseRule, pushdownRule, type Diagnostic, type Pushdown, type RuleDefinition } from '@betrace/evaluator';
+import { parseRule, pushdownRule, type Diagnostic, type Pushdown, type RuleDefinition, type RuleVocabulary } from '@betrace/evaluator';
 import type { RuleInput, RuleView } from '../../api/rules';
 import { EXAMPLE_RULE } from './rulesScene';
 
@@ -82,8 +82,12 @@ export interface Analysis {
   pushdown?: Pushdown;
 }
 
-export function analyse(condition: string): Analysis {
-  const parsed = parseRule(condition);
+/**
+ * The evaluator's diagnostics of a condition. With the vocabulary (Tempo's span and attribute
+ * names, from the code editor) a mistyped variable or attribute gets a did-you-mean warning.
+ */
+export function analyse(condition: string, vocabulary?: RuleVocabulary): Analysis {
+  const parsed = parseRule(condition, { vocabulary });
   return { diagnostics: parsed.diagnostics, pushdown: parsed.ast ? pushdownRule(parsed.ast) : undefined };
 }
 
