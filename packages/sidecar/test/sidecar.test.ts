@@ -306,7 +306,7 @@ describe('the API', () => {
       [{ note: 'only a note' }, /^send at least one field to change/],
       [{ id: 'other', enabled: true }, /^body\/id is not a field PATCH changes/],
       [{ enabld: true }, /^body\/enabld is not a field PATCH changes/],
-      [{ severity: 'severe' }, /^body\/severity must be equal to one of the allowed values/],
+      [{ severity: 'severe' }, /^body\/severity must be one of "info", "low", "medium", "high", "critical", "warning"$/],
       [{ name: '' }, /^body\/name must NOT have fewer than 1 characters/],
     ] as const) {
       const res = await call('PATCH', '/api/v1/rules/slow-checkout', body);
