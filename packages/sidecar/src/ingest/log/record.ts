@@ -90,8 +90,12 @@ export interface RecordHeader {
   bodyOffset: number;
 }
 
-/** The header of a payload whose checksum held (history reads records of every tenant and decodes only one's bodies). */
-export function readHeader(p: Buffer): RecordHeader {
+/**
+ * The fixed part of a payload whose checksum held: version, receive time, media type, tenant and
+ * the remembered keys, which are collected into `remember` when given (and only skipped otherwise:
+ * history reads records of every tenant and decodes only one's bodies).
+ */
+function parseHeader(p: Buffer, remember?: SeenKey[]): RecordHeader {
   try {
     let at = 0;
     const version = p.readUInt8(at++);
@@ -107,39 +111,11 @@ export function readHeader(p: Buffer): RecordHeader {
     at += tenantLength;
     const count = p.readUInt8(at++);
     for (let i = 0; i < count; i++) {
-      at += 1 + 8;
-      at += 2 + p.readUInt16LE(at);
-    }
-    if (at > p.length) {
-      throw new CorruptRecord('ingest log record shorter than its header');
-    }
-    return { tenant, receivedAt, protobuf, bodyOffset: at };
-  } catch (e) {
-    if (e instanceof RangeError) {
-      throw new CorruptRecord(`ingest log record shorter than its header: ${e.message}`);
-    }
-    throw e;
-  }
-}
-
-/** Decodes a payload whose checksum held; a CorruptRecord means a version or layout we cannot read. */
-export function decodePayload(p: Buffer): BatchRecord {
-  try {
-    let at = 0;
-    const version = p.readUInt8(at++);
-    if (version !== VERSION) {
-      throw new CorruptRecord(`unknown ingest log record version ${version}`);
-    }
-    const receivedAt = p.readDoubleLE(at);
-    at += 8;
-    const protobuf = p.readUInt8(at++) === 1;
-    const tenantLength = p.readUInt16LE(at);
-    at += 2;
-    const tenant = p.toString('utf8', at, at + tenantLength);
-    at += tenantLength;
-    const count = p.readUInt8(at++);
-    const remember: SeenKey[] = [];
-    for (let i = 0; i < count; i++) {
+      if (remember === undefined) {
+        at += 1 + 8;
+        at += 2 + p.readUInt16LE(at);
+        continue;
+      }
       const kind = KINDS[p.readUInt8(at++)];
       const expiresAt = p.readDoubleLE(at);
       at += 8;
@@ -154,11 +130,23 @@ export function decodePayload(p: Buffer): BatchRecord {
     if (at > p.length) {
       throw new CorruptRecord('ingest log record shorter than its header');
     }
-    return { tenant, receivedAt, protobuf, body: Buffer.from(p.subarray(at)), remember };
+    return { tenant, receivedAt, protobuf, bodyOffset: at };
   } catch (e) {
     if (e instanceof RangeError) {
       throw new CorruptRecord(`ingest log record shorter than its header: ${e.message}`);
     }
     throw e;
   }
+}
+
+/** The header of a payload whose checksum held, without reading its remembered keys or body. */
+export function readHeader(p: Buffer): RecordHeader {
+  return parseHeader(p);
+}
+
+/** Decodes a payload whose checksum held; a CorruptRecord means a version or layout we cannot read. */
+export function decodePayload(p: Buffer): BatchRecord {
+  const remember: SeenKey[] = [];
+  const { tenant, receivedAt, protobuf, bodyOffset } = parseHeader(p, remember);
+  return { tenant, receivedAt, protobuf, body: Buffer.from(p.subarray(bodyOffset)), remember };
 }
