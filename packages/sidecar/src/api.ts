@@ -21,6 +21,8 @@ import pino, { type Logger } from 'pino';
 import { registerDiscoveryRoutes } from './discovery/api';
 import type { DiscoveryJobs } from './discovery/jobs';
 import { registerEvidenceRoutes } from './evidence/api';
+import type { AnchorLog } from './evidence/anchor';
+import type { EvidenceStore } from './evidence/store';
 import { Metrics } from './metrics';
 import { err, named, ok, okInline, openApi, ResponsesDoc, RouteDoc } from './openapi';
 import { ReplayBusy, type ReplayRunner } from './replay';
@@ -102,6 +104,10 @@ export interface ApiOptions {
   usage?: UsageMeter;
   /** Each tenant's redaction policy, for responses that echo span data. */
   redactorOf: (tenant: string) => Redactor;
+  /** The evidence store (with the keys' secrets, held outside the data folder); default: one over `store` with keys in memory. */
+  evidence?: EvidenceStore;
+  /** The anchors published outside the data folder, that verification checks the chain against. */
+  anchorLog?: AnchorLog;
 }
 
 const ruleSchema = named('RuleInput', {

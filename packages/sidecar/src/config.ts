@@ -1,4 +1,5 @@
 import { availableParallelism } from 'os';
+import { isInside } from './evidence/keys';
 import type { FsyncPolicy } from './ingest/log/log';
 
 /** The most shard workers EVAL_WORKERS may ask for. */
@@ -68,6 +69,16 @@ export interface SidecarConfig {
   evidenceWindowMs: number;
   evidenceSamples: number;
   evidencePerTrace: boolean;
+  /** Per-trace evidence records one trace may add (EVIDENCE_MAX_RECORDS_PER_TRACE); more are not written, the summaries still count the trace. */
+  evidenceMaxRecordsPerTrace: number;
+  /** Where generated and rotated evidence keys are kept (EVIDENCE_KEY_DIR; default: DATA_DIR-keys beside the data folder; undefined: in memory, for DATA_DIR=:memory:). Never inside the data folder. */
+  evidenceKeyDir: string | undefined;
+  /** Where chain-head anchors are appended (EVIDENCE_ANCHOR_DIR; default DATA_DIR-anchors); undefined: not written (DATA_DIR=:memory:). Never inside the data folder. */
+  evidenceAnchorDir: string | undefined;
+  /** How often a tenant's chain head is anchored when it moved (EVIDENCE_ANCHOR_INTERVAL). */
+  evidenceAnchorIntervalMs: number;
+  /** EVIDENCE_KMS=transit: keys made by the Vault/OpenBao transit engine (VAULT_ADDR, VAULT_TOKEN). */
+  evidenceKms: { kind: 'transit'; url: string; token: string; mount: string; keyPrefix: string; namespace: string | undefined } | undefined;
   /** The ingest log (docs/ingest.md): when accepted batches are forced to disk, its bound, its segment size. */
   ingestFsync: FsyncPolicy;
   ingestLogMaxBytes: number;
@@ -149,6 +160,10 @@ export const DEFAULTS = {
   EVIDENCE_WINDOW: '1m',
   EVIDENCE_SAMPLES: 10,
   EVIDENCE_PER_TRACE: 'failures',
+  EVIDENCE_MAX_RECORDS_PER_TRACE: 64,
+  EVIDENCE_ANCHOR_INTERVAL: '1m',
+  EVIDENCE_TRANSIT_MOUNT: 'transit',
+  EVIDENCE_TRANSIT_KEY: 'betrace-evidence',
   INGEST_FSYNC: 'always',
   INGEST_LOG_MAX_BYTES: '1GiB',
   INGEST_LOG_SEGMENT_BYTES: '16MiB',
@@ -342,6 +357,11 @@ export function loadConfig(env: Env): SidecarConfig {
     evidenceWindowMs: duration('EVIDENCE_WINDOW', DEFAULTS.EVIDENCE_WINDOW),
     evidenceSamples: int('EVIDENCE_SAMPLES', DEFAULTS.EVIDENCE_SAMPLES, 0, 1000),
     evidencePerTrace: oneOf('EVIDENCE_PER_TRACE', ['failures', 'off'] as const, DEFAULTS.EVIDENCE_PER_TRACE) === 'failures',
+    evidenceMaxRecordsPerTrace: int('EVIDENCE_MAX_RECORDS_PER_TRACE', DEFAULTS.EVIDENCE_MAX_RECORDS_PER_TRACE, 1, 10_000),
+    evidenceKeyDir: undefined,
+    evidenceAnchorDir: undefined,
+    evidenceAnchorIntervalMs: duration('EVIDENCE_ANCHOR_INTERVAL', DEFAULTS.EVIDENCE_ANCHOR_INTERVAL),
+    evidenceKms: undefined,
     ingestFsync: { mode: 'always' },
     ingestLogMaxBytes: bytes('INGEST_LOG_MAX_BYTES', DEFAULTS.INGEST_LOG_MAX_BYTES),
     ingestLogSegmentBytes: bytes('INGEST_LOG_SEGMENT_BYTES', DEFAULTS.INGEST_LOG_SEGMENT_BYTES),
@@ -367,6 +387,42 @@ export function loadConfig(env: Env): SidecarConfig {
   }
   if (config.maxTraceAgeMs < config.decisionWaitMs) {
     throw new ConfigError('MAX_TRACE_AGE', `must be at least DECISION_WAIT (${config.decisionWaitMs} ms), got ${config.maxTraceAgeMs} ms`);
+  }
+  // Evidence keys and anchors are what a copy or a writer of the data folder must not have or rewrite.
+  const beside = (variable: string, suffix: string): string | undefined => {
+    const given = str(variable);
+    if (given === undefined) {
+      return config.dataDir === ':memory:' ? undefined : `${config.dataDir.replace(/[/\\]+$/, '')}-${suffix}`;
+    }
+    if (config.dataDir !== ':memory:' && isInside(given, config.dataDir)) {
+      throw new ConfigError(variable, `must be outside DATA_DIR (${config.dataDir}): whoever can write the data folder must not reach it`);
+    }
+    return given;
+  };
+  config.evidenceKeyDir = beside('EVIDENCE_KEY_DIR', 'keys');
+  config.evidenceAnchorDir = beside('EVIDENCE_ANCHOR_DIR', 'anchors');
+  const kms = oneOf('EVIDENCE_KMS', ['none', 'transit'] as const, 'none');
+  if (kms === 'transit') {
+    const addr = url('VAULT_ADDR');
+    const vaultToken = str('VAULT_TOKEN');
+    if (addr === undefined) {
+      throw new ConfigError('VAULT_ADDR', 'is required with EVIDENCE_KMS=transit (the Vault or OpenBao address, e.g. https://vault.example:8200)');
+    }
+    if (vaultToken === undefined) {
+      throw new ConfigError('VAULT_TOKEN', 'is required with EVIDENCE_KMS=transit (a token allowed to create, read, rotate and hmac with the transit keys)');
+    }
+    const keyPrefix = str('EVIDENCE_TRANSIT_KEY') ?? DEFAULTS.EVIDENCE_TRANSIT_KEY;
+    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$/.test(keyPrefix)) {
+      throw new ConfigError('EVIDENCE_TRANSIT_KEY', `expected letters, digits, '-' and '_' (at most 41), got ${JSON.stringify(keyPrefix)}`);
+    }
+    config.evidenceKms = {
+      kind: 'transit',
+      url: addr.replace(/\/+$/, ''),
+      token: vaultToken,
+      mount: str('EVIDENCE_TRANSIT_MOUNT') ?? DEFAULTS.EVIDENCE_TRANSIT_MOUNT,
+      keyPrefix,
+      namespace: str('VAULT_NAMESPACE'),
+    };
   }
   if (config.grafanaUrl !== undefined && config.grafanaToken === undefined) {
     throw new ConfigError('GRAFANA_TOKEN', 'is required when GRAFANA_URL is set (a service-account token with annotations:create)');

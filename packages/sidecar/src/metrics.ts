@@ -24,6 +24,13 @@ export class Metrics {
   readonly pollUnavailable = new Counter({ name: 'betrace_poll_unavailable_traces_total', help: 'Traces Tempo search listed but trace-by-id never returned, after every retry of their window, by tenant.', labelNames: ['tenant'], registers: [this.registry] });
   readonly pollLag = new Gauge({ name: 'betrace_poll_lag_seconds', help: 'How far behind real time pull mode is, by tenant.', labelNames: ['tenant'], registers: [this.registry] });
   readonly evidenceRecords = new Counter({ name: 'betrace_evidence_records_total', help: 'Compliance evidence records written, by tenant (usage).', labelNames: ['tenant'], registers: [this.registry] });
+  readonly evidenceRecordsCut = new Counter({
+    name: 'betrace_evidence_records_cut_total',
+    help: 'Per-trace evidence records not written because one trace would add more than EVIDENCE_MAX_RECORDS_PER_TRACE (the summaries still count the trace), by tenant.',
+    labelNames: ['tenant'],
+    registers: [this.registry],
+  });
+  readonly evidenceAnchors = new Counter({ name: 'betrace_evidence_anchors_total', help: 'Chain-head anchors published (anchor log, and spans with OTLP_EXPORT_URL), by tenant.', labelNames: ['tenant'], registers: [this.registry] });
   readonly writerQueue = new Gauge({ name: 'betrace_writer_queue', help: 'Signals waiting in a writer’s outbox (configured writers only).', labelNames: ['writer'], registers: [this.registry] });
 
   constructor() {

@@ -46,6 +46,8 @@ const object = (properties: Json, required: readonly string[] = Object.keys(prop
   properties,
   additionalProperties: false,
 });
+/** The same, or null. */
+const nullableObject = (properties: Json) => ({ ...object(properties), type: ['object', 'null'] });
 /** JSON of any shape (audit before/after, span attributes). */
 const anyJson = {};
 
@@ -105,6 +107,20 @@ const verificationSummaryProps = {
   reordered: { ...arrayOf(int), description: 'Seqs presented after a record with a higher seq' },
   unknownKey: { ...arrayOf(int), description: 'Seqs signed by a key this sidecar does not hold' },
   duplicates: { ...arrayOf(int), description: 'Seqs that occur more than once' },
+  headMismatch: { type: 'boolean', description: 'The stored head (seq, hash) does not match the stored record with that seq' },
+  anchors: {
+    ...object({
+      anchors: { type: 'integer', description: 'Anchors checked (published outside the data folder)' },
+      latest: { ...nullableObject({ seq: int, anchoredAt: time }), description: 'The latest anchor: its head seq and when it was published' },
+      altered: { ...arrayOf(int), description: 'Head seqs of anchors whose signature does not match' },
+      unknownKey: { ...arrayOf(int), description: 'Head seqs of anchors signed by a key this sidecar does not hold' },
+      truncated: { ...arrayOf(int), description: 'Anchored head seqs the stored chain no longer reaches (records deleted from the end)' },
+      mismatched: { ...arrayOf(int), description: 'Anchored head seqs whose stored record does not hash to the anchored hash (the chain was rewritten or replaced)' },
+      outOfOrder: { ...arrayOf(int), description: 'Head seqs of anchors published after an anchor with a higher head' },
+      unreadable: { type: 'integer', description: 'Lines of the anchor log that are not anchors' },
+    }),
+    description: 'The stored chain checked against the anchors published outside the data folder',
+  },
   ok: bool,
   scope: {
     type: 'string',
@@ -409,6 +425,11 @@ const COMPONENTS = {
     verification: ref('ChainVerification'),
     controls: arrayOf(ref('ControlSummary')),
     records: arrayOf(ref('EvidenceRecord')),
+    head: { ...object({ seq: int, hash: str }), description: 'The stored chain head: its seq and the hash the next record will carry as prev' },
+    anchors: {
+      ...arrayOf(object({ traceId: str, spanId: str, attributes: { type: 'object', additionalProperties: anyJson } })),
+      description: 'The anchors published outside the data folder, oldest first, as their spans carry them',
+    },
   }),
   EvidenceKeys: object({
     keys: arrayOf(

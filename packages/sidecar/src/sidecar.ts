@@ -15,7 +15,10 @@ import type { TraceHistory } from './discovery/sources';
 import { DiscoveryStore } from './discovery/store';
 import { EvidenceRecorder } from './evidence/recorder';
 import { EvidenceStore } from './evidence/store';
-import { OtlpEvidenceWriter } from './evidence/writer';
+import { AnchorLog } from './evidence/anchor';
+import { EvidenceSecrets, KeyBackend, KeyDir, MemoryKeys, TransitKeys } from './evidence/keys';
+import { TransitClient } from './evidence/kms/transit';
+import { OtlpAnchorWriter, OtlpEvidenceWriter } from './evidence/writer';
 import { gatewayUrl, RedactHook, TempoForwarder } from './ingest/gateway';
 import { crashHookFrom, DurableIngest } from './ingest/log/durable';
 import { startGrpcReceiver, type GrpcReceiver } from './ingest/grpc';
@@ -31,7 +34,7 @@ import { Store } from './store';
 import { TempoClient, TempoMetrics } from './tempo/client';
 import { TempoPoller } from './tempo/poller';
 import { ReplayRunner } from './replay';
-import { defaultTenant, EvidenceKey, loadTenantsFile, sha256Hex, Tenant } from './tenants';
+import { defaultTenant, loadTenantsFile, sha256Hex, Tenant } from './tenants';
 import { UsageMeter } from './usage';
 import { GrafanaAnnotationWriter, OtlpExportTarget, OtlpSignalWriter, OutboxDispatcher, QueuedItem, SignalWriter, WebhookWriter } from './writers';
 
@@ -187,16 +190,10 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       }
       hash = stored;
     }
-    tenants = [defaultTenant(config, hash, storedEvidenceKey(store, DEFAULT_TENANT))];
+    tenants = [defaultTenant(config, hash)];
   }
   if (deps.tenants !== undefined) {
     tenants = deps.tenants.map((t) => ({ ...t })); // tests build tenants in code instead of a file
-  }
-  // A tenant that lists no evidence key gets one generated once and kept in the data folder.
-  for (const t of tenants) {
-    if (t.evidenceKeys.length === 0) {
-      t.evidenceKeys = [storedEvidenceKey(store, t.id)];
-    }
   }
 
   // One redaction policy per tenant, applied by the pipeline, every writer, the API's echoes of span
@@ -247,17 +244,43 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const dispatchers: Array<OutboxDispatcher<QueuedItem>> = writerList.map((w) => new OutboxDispatcher(store, w, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }));
 
   // Evidence is always recorded; with OTLP_EXPORT_URL it also leaves as compliance.evidence spans, through the same outbox.
-  const evidenceStore = new EvidenceStore(store.db);
+  // Evidence secrets never sit in the data folder (evidence/keys.ts): the tenants file's come from
+  // env:/file: references, generated and rotated ones from EVIDENCE_KEY_DIR or the KMS.
+  const keyBackend: KeyBackend =
+    config.evidenceKms !== undefined
+      ? new TransitKeys(
+          new TransitClient({ url: config.evidenceKms.url, token: config.evidenceKms.token, mount: config.evidenceKms.mount, namespace: config.evidenceKms.namespace }),
+          config.evidenceKms.keyPrefix,
+          `${config.evidenceKms.url} (${config.evidenceKms.mount})`,
+        )
+      : config.evidenceKeyDir !== undefined
+        ? new KeyDir(config.evidenceKeyDir)
+        : new MemoryKeys();
+  const evidenceStore = new EvidenceStore(store.db, new EvidenceSecrets(keyBackend));
+  const anchorLog = config.evidenceAnchorDir === undefined ? undefined : new AnchorLog(config.evidenceAnchorDir);
   // Frameworks and controls are free text from rule files: redacted like everything else that leaves.
   evidenceStore.redact = (t, d) => ({ ...d, framework: redactorOf(t).text(d.framework), control: redactorOf(t).text(d.control) });
   evidenceStore.onAppend = (t, n) => {
     usage.count(t, { evidence: n });
     metrics.evidenceRecords.inc({ tenant: t }, n);
   };
-  // The tenants' evidence keys (from the file, or generated once) are seeded before anything is signed;
-  // a key id reused with another secret stops the start.
+  // Secrets an older version kept in the data folder move out first; then the tenants file's keys
+  // are seeded (a key id reused with another secret stops the start), then every stored key's
+  // secret is loaded and each tenant gets a current key (with a KMS: in start(), it is a network call).
+  const movedOut = evidenceStore.moveSecretsOut();
+  if (movedOut > 0) {
+    log.warn({ keys: movedOut, to: keyBackend.where }, 'evidence secrets moved out of the data folder');
+  }
   for (const t of tenants) {
     evidenceStore.seedKeys(t.id, t.evidenceKeys, now());
+  }
+  const reportLostKeys = (lost: ReadonlyMap<string, readonly string[]>) => {
+    for (const [tenant, ids] of lost) {
+      log.warn({ tenant, keys: ids, where: keyBackend.where }, 'evidence keys not found where they are kept: the records they signed verify as unknown_key');
+    }
+  };
+  if (keyBackend.secretsSync !== undefined) {
+    reportLostKeys(evidenceStore.prepareSync(tenants.map((t) => t.id), now()));
   }
   const evidenceWriters: string[] = [];
   if (otlpExport) {
@@ -265,13 +288,27 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     evidenceWriters.push(writer.name);
     dispatchers.push(new OutboxDispatcher(store, writer, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }, (w, at, limit) => evidenceStore.dueOutbox(w, at, limit)));
   }
+  const anchorWriters: string[] = [];
+  if (otlpExport) {
+    const writer = new OtlpAnchorWriter(otlpExport, VERSION, orgIdOf);
+    anchorWriters.push(writer.name);
+    dispatchers.push(new OutboxDispatcher(store, writer, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }, (w, at, limit) => evidenceStore.dueAnchors(w, at, limit)));
+  }
   const evidence = new EvidenceRecorder(
     evidenceStore,
     evidenceWriters,
-    { windowMs: config.evidenceWindowMs, samples: config.evidenceSamples, perTraceFailures: config.evidencePerTrace },
+    {
+      windowMs: config.evidenceWindowMs,
+      samples: config.evidenceSamples,
+      perTraceFailures: config.evidencePerTrace,
+      maxRecordsPerTrace: config.evidenceMaxRecordsPerTrace,
+      anchorIntervalMs: config.evidenceAnchorIntervalMs,
+    },
     log,
     now,
+    { log: anchorLog, writers: anchorWriters, onAnchor: (a) => metrics.evidenceAnchors.inc({ tenant: a.tenant }) },
   );
+  evidence.onCut = (t, n) => metrics.evidenceRecordsCut.inc({ tenant: t }, n);
 
   const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, redactorOf, usage, evidence, config.evalBudgetMs, (tenant, skip, traceId) =>
     ruleSkips.record(tenant, skip.ruleId, skip.reason, traceId, now()),
@@ -463,6 +500,9 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         log.warn({ rulesDir: config.rulesDir }, 'RULES_DIR is ignored: the tenants file lists no tenant `default`; give each tenant a rulesDir');
       }
       rulesLoaded = true;
+      if (keyBackend.secretsSync === undefined) {
+        reportLostKeys(await evidenceStore.prepare(tenants.map((t) => t.id), now()));
+      }
       await history?.open();
       history?.start();
       await ingest.recover(
@@ -503,6 +543,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         replayMissing,
         usage,
         redactorOf,
+        evidence: evidenceStore,
+        anchorLog,
       });
       await receiver.listen({ port: config.otlpPort, host: config.host });
       if (config.otlpGrpcPort !== undefined) {
@@ -569,13 +611,3 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
 }
 
 /** A tenant's generated evidence key: made once, kept in the data folder's settings. */
-function storedEvidenceKey(store: Store, tenant: string): EvidenceKey {
-  const setting = `evidence_key:${tenant}`;
-  const kept = store.getSetting(setting);
-  if (kept !== undefined) {
-    return JSON.parse(kept) as EvidenceKey;
-  }
-  const key: EvidenceKey = { id: `${tenant}-${randomBytes(4).toString('hex')}`, secret: randomBytes(32).toString('hex') };
-  store.setSetting(setting, JSON.stringify(key));
-  return key;
-}

@@ -132,7 +132,7 @@ export class TenantWhere {
 
 export class StoreError extends Error {
   constructor(
-    readonly code: 'not_found' | 'conflict' | 'invalid',
+    readonly code: 'not_found' | 'conflict' | 'invalid' | 'unavailable',
     message: string,
   ) {
     super(message);
@@ -260,6 +260,13 @@ const MIGRATIONS: string[] = [
   // Where a signal's span goes in its trace: the end of the span it points at (decimal unix ns),
   // so the signal span sits inside the violating trace instead of stretching it to detection time.
   `ALTER TABLE signals ADD COLUMN anchor_ns TEXT;`,
+  // Evidence secrets leave the data folder (evidence/keys.ts): a key keeps its id and a check
+  // value (an HMAC of a fixed label under the secret: it tells whether a secret is the one that
+  // signed, and gives nothing to sign with). Anchors: the chain heads published outside it.
+  `ALTER TABLE evidence_keys ADD COLUMN check_value TEXT;
+   CREATE TABLE evidence_anchors (
+     tenant TEXT NOT NULL, id INTEGER NOT NULL, head_seq INTEGER NOT NULL, head_hash TEXT NOT NULL, anchored_at INTEGER NOT NULL,
+     trace_id TEXT NOT NULL, span_id TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL, PRIMARY KEY (tenant, id));`,
 ];
 
 /** One change, as the audit log keeps it: who did what to which thing, with the state before and after. */

@@ -121,14 +121,14 @@ export function matchSecret(presented: string, stored: readonly HashedSecret[]):
 }
 
 /** The single tenant of a sidecar without TENANTS_FILE, from the plain variables; `apiTokenSha256`: hex SHA-256 of its token. */
-export function defaultTenant(config: SidecarConfig, apiTokenSha256: string, evidenceKey: EvidenceKey): Tenant {
+export function defaultTenant(config: SidecarConfig, apiTokenSha256: string): Tenant {
   return {
     id: 'default',
     apiTokens: [{ name: 'BETRACE_API_TOKEN', sha256: apiTokenSha256, forwardsUser: true }],
     ingestKeys: [],
     openIngest: true,
     tempoOrgId: config.tempoOrgId,
-    evidenceKeys: [evidenceKey],
+    evidenceKeys: [],
     redaction: { ...DEFAULT_REDACTION },
     grafana: config.grafanaUrl && config.grafanaToken ? { url: config.grafanaUrl, token: config.grafanaToken } : undefined,
   };
@@ -174,8 +174,8 @@ type Env = Record<string, string | undefined>;
  *
  * Tokens and ingest keys are stored only as SHA-256 hex (`betrace tenants hash-token`); a
  * plaintext `token`/`key` is refused. Secrets that must be usable (HMAC and evidence keys,
- * Grafana tokens) may be `env:VAR` references, so the file itself holds no secret. A relative
- * `rulesDir` is relative to the file. All problems are reported at once.
+ * Grafana tokens) may be `env:VAR` or `file:PATH` references (a relative path is relative to the
+ * file), so the file itself holds no secret. A relative `rulesDir` is relative to the file. All problems are reported at once.
  */
 export function loadTenantsFile(file: string, env: Env = process.env): Tenant[] {
   let text: string;
@@ -287,7 +287,7 @@ export function parseTenants(text: string, file: string, env: Env = process.env)
         return undefined;
       }
       if (typeof value !== 'string' || value === '') {
-        problem(field, 'expected a secret (a string, or env:VARIABLE to read it from the environment)');
+        problem(field, 'expected a secret (a string, env:VARIABLE to read it from the environment, or file:PATH to read it from a file)');
         return undefined;
       }
       if (value.startsWith('env:')) {
@@ -298,6 +298,21 @@ export function parseTenants(text: string, file: string, env: Env = process.env)
           return undefined;
         }
         return v;
+      }
+      if (value.startsWith('file:')) {
+        // A key file (a mounted secret, say): its contents without the trailing newline. Relative to the tenants file.
+        const at = path.resolve(path.dirname(path.resolve(file)), value.slice(5));
+        try {
+          const v = fs.readFileSync(at, 'utf8').replace(/\r?\n$/, '');
+          if (v === '') {
+            problem(field, `the file ${at} (referenced as ${value}) is empty`);
+            return undefined;
+          }
+          return v;
+        } catch (e) {
+          problem(field, `cannot read ${at} (referenced as ${value}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+          return undefined;
+        }
       }
       return value;
     };

@@ -10,6 +10,7 @@ import { err, ok, ref } from '../openapi';
 import { renderPdf } from './pdf';
 import { ChainVerifier, verifyRecords } from './chain';
 import { EvidenceReport, recordView, sortControls, toCsv } from './report';
+import { AnchorLog, anchorView } from './anchor';
 import { EvidenceFilter, EvidenceStore } from './store';
 
 export interface AuditEntry {
@@ -29,6 +30,10 @@ export interface EvidenceRouteOptions {
   who: (req: FastifyRequest) => string;
   /** Records exports and key rotations in the audit log (wired by the sidecar). */
   onAudit?: (entry: AuditEntry, tenant: string) => void;
+  /** The evidence store (its secrets come from outside the data folder); default: one over `store` with keys in memory. */
+  evidence?: EvidenceStore;
+  /** The anchors published outside the data folder. */
+  anchorLog?: AnchorLog;
   /** How old the cached full walk of a tenant's chain may get before the records route walks it again (default 10 min). */
   verificationMaxAgeMs?: number;
 }
@@ -81,6 +86,8 @@ export function evidenceReport(
     verification: summary,
     controls: sortControls(evidence.controls(tenant, filter)),
     records: page.records.map((r) => recordView(r, bySeq.get(r.seq))),
+    head: evidence.head(tenant),
+    anchors: verifier.anchors(tenant).map(anchorView),
     total: page.total,
   };
 }
@@ -104,8 +111,8 @@ export function evidencePage(evidence: EvidenceStore, verifier: ChainVerifier, t
 }
 
 export function registerEvidenceRoutes(app: FastifyInstance, options: EvidenceRouteOptions): void {
-  const evidence = new EvidenceStore(options.store.db);
-  const verifier = new ChainVerifier(evidence, options.verificationMaxAgeMs);
+  const evidence = options.evidence ?? new EvidenceStore(options.store.db);
+  const verifier = new ChainVerifier(evidence, options.verificationMaxAgeMs, options.anchorLog);
 
   const scope = (q: ScopeQuery, res: FastifyReply): EvidenceFilter | undefined => {
     const from = parseTime(q.from);
@@ -245,7 +252,7 @@ export function registerEvidenceRoutes(app: FastifyInstance, options: EvidenceRo
       const tenant = options.tenantOf(req);
       const body = (req.body ?? {}) as { id?: string; secret?: string };
       try {
-        const { key, previous } = evidence.rotateKey(tenant, options.now(), body);
+        const { key, previous } = await evidence.rotateKey(tenant, options.now(), body);
         options.onAudit?.(
           { who: options.who(req), action: 'evidence.key.rotate', target: `evidence-key:${key.id}`, before: previous === undefined ? null : { keyId: previous }, after: { keyId: key.id } },
           tenant,
@@ -259,6 +266,9 @@ export function registerEvidenceRoutes(app: FastifyInstance, options: EvidenceRo
         });
       } catch (e) {
         if (e instanceof StoreError) {
+          if (e.code === 'unavailable') {
+            return res.code(503).header('retry-after', '30').send({ error: e.code, message: e.message });
+          }
           return res.code(e.code === 'conflict' ? 409 : 400).send({ error: e.code, message: e.message });
         }
         throw e;

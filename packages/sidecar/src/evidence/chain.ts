@@ -7,7 +7,8 @@
  * head; a walk older than `maxAgeMs` is redone in full (a stored record changed in between shows
  * there, or at once on the page that holds it). Exports always walk in full and refresh the cache.
  */
-import type { EvidenceRecord } from './record';
+import { Anchor, AnchorLog, checkAnchors, hashesBySeq } from './anchor';
+import { chainHash, EvidenceRecord, GENESIS_PREV } from './record';
 import type { EvidenceStore, StoredEvidence } from './store';
 import { count, listSeq, RecordVerification, settle, VerificationSummary, verifyChain, verifyRecord } from './verify';
 
@@ -35,6 +36,9 @@ interface Walk {
   maxSeq: number;
   /** The last record walked: the usual predecessor of the next. */
   last: EvidenceRecord | undefined;
+  /** Anchors checked so far (the log's first n), and the highest head they anchored (order). */
+  anchors: number;
+  anchorHighest: number;
 }
 
 export class ChainVerifier {
@@ -44,15 +48,33 @@ export class ChainVerifier {
     private readonly evidence: EvidenceStore,
     /** A cached full walk older than this is redone in full. */
     private readonly maxAgeMs = DEFAULT_VERIFICATION_MAX_AGE_MS,
+    /** The anchors published outside the data folder; none: nothing to check against (DATA_DIR=:memory:). */
+    private readonly anchorLog?: AnchorLog,
   ) {}
+
+  /** The tenant's published anchors (oldest first). */
+  anchors(tenant: string): readonly Anchor[] {
+    return this.anchorLog?.read(tenant).anchors ?? [];
+  }
 
   /** Walks the tenant's whole chain now (exports), with each record's check; refreshes the cache. */
   full(tenant: string, now: number): { summary: ChainVerification; bySeq: Map<number, RecordVerification> } {
     const rowid = this.evidence.lastRowid();
     const records = this.evidence.all(tenant);
-    const head = this.evidence.head(tenant).seq;
-    const { summary, bySeq, highest, maxSeq } = verifyChain(records, this.evidence.keyring(tenant), head);
-    const walk: Walk = { summary, checkedAt: now, head, rowid, highest, maxSeq, last: records[records.length - 1] };
+    const stored = this.evidence.head(tenant);
+    const head = stored.seq;
+    const keys = this.evidence.keyring(tenant);
+    const { summary, bySeq, highest, maxSeq } = verifyChain(records, keys, head);
+    const hashAt = hashesBySeq(records, chainHash);
+    const atHead = hashAt(head);
+    summary.headMismatch = head === 0 ? stored.hash !== GENESIS_PREV : atHead !== undefined && atHead !== stored.hash;
+    const log = this.anchorLog?.read(tenant) ?? { anchors: [], unreadable: 0 };
+    summary.anchors = checkAnchors(log.anchors, keys, highest, hashAt, log.unreadable);
+    settle(summary);
+    const walk: Walk = { summary, checkedAt: now, head, rowid, highest, maxSeq, last: records[records.length - 1],
+      anchors: log.anchors.length,
+      anchorHighest: log.anchors.reduce((m, a) => Math.max(m, a.headSeq), 0),
+    };
     this.walks.set(tenant, walk);
     return { summary: view(walk, 'full'), bySeq };
   }
@@ -69,6 +91,7 @@ export class ChainVerifier {
       return this.full(tenant, now).summary;
     }
     this.extend(tenant, walk, head);
+    this.extendAnchors(tenant, walk);
     return view(walk, 'cached');
   }
 
@@ -112,6 +135,39 @@ export class ChainVerifier {
     walk.head = head;
     settle(s);
   }
+
+  /** Checks the anchors published since the walk (their records by one indexed query). */
+  private extendAnchors(tenant: string, walk: Walk): void {
+    const log = this.anchorLog?.read(tenant);
+    if (log === undefined || (log.anchors.length === walk.anchors && log.unreadable === walk.summary.anchors.unreadable)) {
+      return;
+    }
+    if (log.anchors.length < walk.anchors) {
+      walk.checkedAt = -Infinity; // the log was rewritten: the next request walks in full
+      return;
+    }
+    const added = log.anchors.slice(walk.anchors);
+    const found = new Map<number, string>();
+    for (const { record } of this.evidence.bySeqs(
+      tenant,
+      added.map((a) => a.headSeq),
+    )) {
+      if (!found.has(record.seq)) found.set(record.seq, chainHash(record));
+    }
+    const c = checkAnchors(added, this.evidence.keyring(tenant), walk.highest, (seq) => found.get(seq), 0, walk.anchorHighest);
+    walk.anchorHighest = Math.max(walk.anchorHighest, ...added.map((a) => a.headSeq));
+    const s = walk.summary.anchors;
+    s.anchors += c.anchors;
+    s.latest = c.latest;
+    s.altered.push(...c.altered);
+    s.unknownKey.push(...c.unknownKey);
+    s.truncated.push(...c.truncated);
+    s.mismatched.push(...c.mismatched);
+    s.outOfOrder.push(...c.outOfOrder);
+    s.unreadable = log.unreadable;
+    walk.anchors = log.anchors.length;
+    settle(walk.summary);
+  }
 }
 
 function view(walk: Walk, scope: ChainVerification['scope']): ChainVerification {
@@ -124,6 +180,7 @@ function view(walk: Walk, scope: ChainVerification['scope']): ChainVerification 
     reordered: [...s.reordered],
     unknownKey: [...s.unknownKey],
     duplicates: [...s.duplicates],
+    anchors: { ...s.anchors, altered: [...s.anchors.altered], unknownKey: [...s.anchors.unknownKey], truncated: [...s.anchors.truncated], mismatched: [...s.anchors.mismatched], outOfOrder: [...s.anchors.outOfOrder] },
     scope,
     checkedAt: new Date(walk.checkedAt).toISOString(),
     head: walk.head,

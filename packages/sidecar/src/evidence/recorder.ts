@@ -17,6 +17,7 @@ import type { ActiveRule } from '../rules';
 import type { Signal } from '../store';
 import type { EvidenceDraft } from './record';
 import { summaryTraceId } from './record';
+import type { Anchor, AnchorLog } from './anchor';
 import type { EvidenceStore, OpenWindow } from './store';
 
 export interface EvidenceOptions {
@@ -26,14 +27,28 @@ export interface EvidenceOptions {
   samples: number;
   /** A record per failing trace, besides the summaries. */
   perTraceFailures: boolean;
+  /** Per-trace records one trace may add (rules × mappings); the rest are cut, counted and logged. */
+  maxRecordsPerTrace: number;
+  /** How often each tenant's head is anchored when it moved. */
+  anchorIntervalMs: number;
 }
 
-export const DEFAULT_EVIDENCE_OPTIONS: EvidenceOptions = { windowMs: 60_000, samples: 10, perTraceFailures: true };
+export const DEFAULT_EVIDENCE_OPTIONS: EvidenceOptions = { windowMs: 60_000, samples: 10, perTraceFailures: true, maxRecordsPerTrace: 64, anchorIntervalMs: 60_000 };
+
+/** Where anchors go: the log outside the data folder, and the writers' outbox (the anchor span). */
+export interface Anchoring {
+  log: AnchorLog | undefined;
+  writers: readonly string[];
+  onAnchor?: (anchor: Anchor) => void;
+}
 
 export class EvidenceRecorder {
   private timer: NodeJS.Timeout | undefined;
   /** Observations not yet in SQLite: per tenant, rule and window, trace id → failed. */
   private pending = new Map<string, { window: OpenWindow; traces: Map<string, boolean> }>();
+  private lastAnchorAt = -Infinity;
+  /** Per-trace records cut by maxRecordsPerTrace, by tenant (the sidecar counts them in a metric). */
+  onCut?: (tenant: string, records: number, traceId: string) => void;
 
   constructor(
     readonly store: EvidenceStore,
@@ -42,6 +57,7 @@ export class EvidenceRecorder {
     private readonly options: EvidenceOptions,
     private readonly log: Logger,
     private readonly now: () => number,
+    private readonly anchoring: Anchoring = { log: undefined, writers: [] },
   ) {}
 
   /**
@@ -102,7 +118,30 @@ export class EvidenceRecorder {
         drafts.push(d);
       }
     }
+    const max = this.options.maxRecordsPerTrace;
+    if (drafts.length > max) {
+      // A trace that violates many mapped rules would add rules × mappings records; the summaries count it as failed either way.
+      const cut = drafts.length - max;
+      drafts.length = max;
+      this.log.warn({ tenant, traceId: trace.traceId, written: max, cut }, 'a trace would add more per-trace evidence records than EVIDENCE_MAX_RECORDS_PER_TRACE; the rest are not written (the summaries count the trace)');
+      this.onCut?.(tenant, cut, trace.traceId);
+    }
     this.store.append(tenant, drafts, this.writers, now);
+  }
+
+  /** Anchors every tenant's head that moved since its last anchor; returns how many anchors were published. */
+  anchor(): number {
+    const now = this.now();
+    this.lastAnchorAt = now;
+    let published = 0;
+    for (const tenant of this.store.chainTenants()) {
+      const a = this.store.anchorHead(tenant, now, this.anchoring.writers, this.anchoring.log);
+      if (a !== undefined) {
+        published++;
+        this.anchoring.onAnchor?.(a);
+      }
+    }
+    return published;
   }
 
   /** Writes the observations collected since the last flush to SQLite. */
@@ -150,6 +189,13 @@ export class EvidenceRecorder {
       } catch (e) {
         this.log.error({ err: e }, 'sealing evidence windows failed; the next round retries');
       }
+      if (this.now() - this.lastAnchorAt >= this.options.anchorIntervalMs) {
+        try {
+          this.anchor();
+        } catch (e) {
+          this.log.error({ err: e }, 'anchoring the evidence chain heads failed; the next round retries');
+        }
+      }
       this.timer = setTimeout(loop, intervalMs);
       this.timer.unref();
     };
@@ -163,6 +209,11 @@ export class EvidenceRecorder {
     this.timer = undefined;
     if (this.store.db.open) {
       this.seal();
+      try {
+        this.anchor();
+      } catch (e) {
+        this.log.error({ err: e }, 'anchoring the evidence chain heads at stop failed');
+      }
     }
   }
 }

@@ -4,6 +4,7 @@
  * exactly as signed, so docs/evidence.md's script can re-verify it without BeTrace.
  */
 import { AnyValue, evidenceAttributes, EvidenceRecord } from './record';
+import type { AnchorView } from './anchor';
 import type { ChainVerification } from './chain';
 import type { RecordVerification } from './verify';
 
@@ -49,6 +50,10 @@ export interface EvidenceReport {
   verification: ChainVerification;
   controls: ControlSummary[];
   records: RecordView[];
+  /** Exports: the stored chain head (what the next record's prev will be). */
+  head?: { seq: number; hash: string };
+  /** Exports: the anchors published outside the data folder, oldest first (what the auditor's script checks the chain against). */
+  anchors?: AnchorView[];
 }
 
 const UNCHECKED: RecordVerification = { seq: 0, signature: 'unknown_key', link: 'unchecked', reordered: false, ok: false };

@@ -4,21 +4,23 @@
  * shared outbox. Appending a record allocates its seq, links it to the head, signs it and queues
  * it for the writers in one transaction, so the chain has no gaps and a crash loses nothing.
  */
-import { randomBytes } from 'crypto';
 import type Database from 'better-sqlite3';
 import type { ComplianceMapping } from '@betrace/evaluator';
 import { StoreError, TenantWhere } from '../store';
 import type { EvidenceKey } from '../tenants';
+import { Anchor, anchorIds, AnchorLog, signAnchor } from './anchor';
+import { EvidenceSecrets, keyCheck, KeyError, KeySource, MadeKey } from './keys';
 import type { ControlSummary } from './report';
 import { chainHash, EvidenceDraft, EvidenceOutcome, EvidenceRecord, evidenceSpanId, EvidenceType, GENESIS_PREV, signRecord } from './record';
 
 export interface StoredEvidenceKey {
   id: string;
-  secret: string;
-  /** `tenants-file`, `generated` (first use, no key configured) or `rotated` (the API). */
+  /** `tenants-file`, `generated` (first use, no key configured) or `rotated` (the API); see keys.ts. */
   source: string;
   createdAt: number;
   retiredAt?: number;
+  /** keyCheck(secret): whether a secret is the one this id signed with. */
+  check?: string;
 }
 
 export interface EvidenceFilter {
@@ -37,6 +39,14 @@ export interface EvidenceOutboxItem {
   writer: string;
   attempts: number;
   evidence: EvidenceRecord;
+}
+
+export interface AnchorOutboxItem {
+  id: number;
+  tenant: string;
+  writer: string;
+  attempts: number;
+  anchor: Anchor;
 }
 
 export interface OpenWindow {
@@ -117,7 +127,11 @@ export class EvidenceStore {
   /** Applied to each draft before it is signed (PII redaction): signatures cover what leaves. */
   redact?: (tenant: string, draft: EvidenceDraft) => EvidenceDraft;
 
-  constructor(readonly db: Database.Database) {}
+  constructor(
+    readonly db: Database.Database,
+    /** The secrets, held in memory from outside the data folder (keys.ts). */
+    readonly secrets: EvidenceSecrets = new EvidenceSecrets(),
+  ) {}
 
   /** Prepared once per SQL text: preparing is the expensive part of a small query. */
   private sql(text: string): Database.Statement {
@@ -131,83 +145,232 @@ export class EvidenceStore {
 
   // ---------------------------------------------------------------- keys
 
+  /** The tenant's keys as the data folder knows them: ids and state, never a secret (`secrets` holds those). */
   keys(tenant: string): StoredEvidenceKey[] {
     return (
-      this.sql('SELECT id, secret, source, created_at, retired_at FROM evidence_keys WHERE tenant = ? ORDER BY created_at, rowid').all(tenant) as Array<{
+      this.sql('SELECT id, source, check_value, created_at, retired_at FROM evidence_keys WHERE tenant = ? ORDER BY created_at, rowid').all(tenant) as Array<{
         id: string;
-        secret: string;
         source: string;
+        check_value: string | null;
         created_at: number;
         retired_at: number | null;
       }>
-    ).map((k) => ({ id: k.id, secret: k.secret, source: k.source, createdAt: k.created_at, ...(k.retired_at !== null ? { retiredAt: k.retired_at } : {}) }));
+    ).map((k) => ({
+      id: k.id,
+      source: k.source,
+      createdAt: k.created_at,
+      ...(k.check_value !== null ? { check: k.check_value } : {}),
+      ...(k.retired_at !== null ? { retiredAt: k.retired_at } : {}),
+    }));
   }
 
-  /** Key id → secret, retired keys included: what verification needs. */
-  keyring(tenant: string): Map<string, string> {
-    return new Map(this.keys(tenant).map((k) => [k.id, k.secret]));
+  /** Key id → secret, retired keys included: what verification needs (keys whose secret is not at hand verify as unknown). */
+  keyring(tenant: string): ReadonlyMap<string, string> {
+    return this.secrets.ring(tenant);
   }
 
   /**
-   * Adds the tenants file's keys that the store does not know yet. A new current key from the
-   * file becomes the current one; keys the file marks retired are retired. Keys are never deleted:
-   * older records stay verifiable.
+   * Adds the tenants file's keys that the store does not know yet (their ids; the secrets stay in
+   * memory). A new current key from the file becomes the current one; keys the file marks retired
+   * are retired. Keys are never deleted: older records stay verifiable. A key id the file gives a
+   * different secret than the one its records were signed with is caught by `prepare`'s check.
    */
   seedKeys(tenant: string, keys: readonly EvidenceKey[], now: number): void {
     this.db.transaction(() => {
       const known = new Map(this.keys(tenant).map((k) => [k.id, k]));
       for (const k of keys) {
         const stored = known.get(k.id);
-        if (stored !== undefined && stored.secret !== k.secret) {
-          throw new StoreError('conflict', `tenant ${tenant}: evidence key ${k.id} in the tenants file differs from the stored one; a key id is never reused — give the new key a new id`);
+        const held = this.secrets.get(tenant, k.id);
+        if ((stored?.check !== undefined && stored.check !== keyCheck(k.secret)) || (held !== undefined && held !== k.secret)) {
+          throw new StoreError('conflict', `tenant ${tenant}: evidence key ${k.id} in the tenants file differs from the one that signed with this id; a key id is never reused — give the new key a new id`);
         }
+        this.secrets.put(tenant, k.id, k.secret);
         if (stored === undefined) {
           if (!k.retired) {
             this.sql('UPDATE evidence_keys SET retired_at = ? WHERE tenant = ? AND retired_at IS NULL').run(now, tenant);
           }
-          this.db
-            .prepare('INSERT INTO evidence_keys (tenant, id, secret, source, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?)')
-            .run(tenant, k.id, k.secret, 'tenants-file', now, k.retired ? now : null);
-        } else if (k.retired && stored.retiredAt === undefined) {
+          this.sql("INSERT INTO evidence_keys (tenant, id, secret, source, check_value, created_at, retired_at) VALUES (?, ?, '', ?, ?, ?, ?)").run(
+            tenant,
+            k.id,
+            'tenants-file',
+            keyCheck(k.secret),
+            now,
+            k.retired ? now : null,
+          );
+        } else if (stored.check === undefined) {
+          this.sql('UPDATE evidence_keys SET check_value = ? WHERE tenant = ? AND id = ?').run(keyCheck(k.secret), tenant, k.id);
+        }
+        if (stored !== undefined && k.retired && stored.retiredAt === undefined) {
           this.sql('UPDATE evidence_keys SET retired_at = ? WHERE tenant = ? AND id = ?').run(now, tenant, k.id);
         }
       }
     })();
   }
 
-  /** The key that signs new records; one is generated on first use when none is configured. */
-  currentKey(tenant: string, now: number): StoredEvidenceKey {
-    const current = this.keys(tenant).filter((k) => k.retiredAt === undefined);
-    if (current.length > 0) {
-      return current[current.length - 1];
+  /**
+   * Moves secrets that older versions kept in the data folder (the evidence_keys table, and the
+   * `evidence_key:<tenant>` setting of generated default keys) to the key backend, then overwrites
+   * them in the database (secure_delete, and a WAL checkpoint so no copy stays in the log).
+   * Returns how many secrets moved.
+   */
+  moveSecretsOut(): number {
+    const rows = this.sql("SELECT tenant, id, secret FROM evidence_keys WHERE secret <> ''").all() as Array<{ tenant: string; id: string; secret: string }>;
+    const settings = this.sql("SELECT key, value FROM settings WHERE key LIKE 'evidence\\_key:%' ESCAPE '\\'").all() as Array<{ key: string; value: string }>;
+    if (rows.length === 0 && settings.length === 0) {
+      return 0;
     }
-    return this.addKey(tenant, `k-${randomBytes(4).toString('hex')}`, randomBytes(32).toString('hex'), 'generated', now);
-  }
-
-  private addKey(tenant: string, id: string, secret: string, source: string, now: number): StoredEvidenceKey {
-    this.sql('UPDATE evidence_keys SET retired_at = ? WHERE tenant = ? AND retired_at IS NULL').run(now, tenant);
-    this.sql('INSERT INTO evidence_keys (tenant, id, secret, source, created_at, retired_at) VALUES (?, ?, ?, ?, ?, NULL)').run(tenant, id, secret, source, now);
-    return { id, secret, source, createdAt: now };
-  }
-
-  /** A new current key (given, or generated); the previous one is retired but kept for verification. */
-  rotateKey(tenant: string, now: number, given: { id?: string; secret?: string } = {}): { key: StoredEvidenceKey; previous?: string } {
-    return this.db.transaction(() => {
-      const id = given.id ?? `k-${new Date(now).toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
-      if (!KEY_ID.test(id)) {
-        throw new StoreError('invalid', `key id ${JSON.stringify(id)} must be 1–64 letters, digits, '.', '_' or '-'`);
+    const adopt = this.secrets.backend.adopt?.bind(this.secrets.backend);
+    if (adopt === undefined) {
+      throw new StoreError(
+        'invalid',
+        `the data folder holds ${rows.length + settings.length} evidence secret(s) from an older version; start once without EVIDENCE_KMS so they move to EVIDENCE_KEY_DIR`,
+      );
+    }
+    const moved: Array<{ tenant: string; id: string; secret: string }> = [...rows];
+    for (const s of settings) {
+      const key = JSON.parse(s.value) as { id: string; secret: string };
+      moved.push({ tenant: s.key.slice('evidence_key:'.length), id: key.id, secret: key.secret });
+    }
+    for (const k of moved) {
+      adopt(k.tenant, { id: k.id, secret: k.secret });
+      this.secrets.put(k.tenant, k.id, k.secret);
+    }
+    this.db.pragma('secure_delete = ON');
+    this.db.transaction(() => {
+      for (const k of moved) {
+        this.sql('UPDATE evidence_keys SET check_value = ? WHERE tenant = ? AND id = ?').run(keyCheck(k.secret), k.tenant, k.id);
       }
-      if (given.secret !== undefined && Buffer.byteLength(given.secret, 'utf8') < 32) {
-        throw new StoreError('invalid', 'an evidence key secret must be at least 32 bytes');
+      this.sql("UPDATE evidence_keys SET secret = '' WHERE secret <> ''").run();
+      for (const s of settings) {
+        this.sql('DELETE FROM settings WHERE key = ?').run(s.key);
       }
-      const keys = this.keys(tenant);
-      if (keys.some((k) => k.id === id)) {
-        throw new StoreError('conflict', `evidence key ${id} exists already; key ids are never reused`);
+      // The default key an older version generated was seeded as a tenants-file key: it is a generated one, now in the folder.
+      for (const k of moved.slice(rows.length)) {
+        this.sql("UPDATE evidence_keys SET source = 'generated' WHERE tenant = ? AND id = ? AND source = 'tenants-file'").run(k.tenant, k.id);
       }
-      const previous = keys.filter((k) => k.retiredAt === undefined).pop()?.id;
-      const key = this.addKey(tenant, id, given.secret ?? randomBytes(32).toString('hex'), 'rotated', now);
-      return previous === undefined ? { key } : { key, previous };
     })();
+    if (this.db.name !== ':memory:') {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    }
+    return moved.length;
+  }
+
+  /**
+   * Loads the secrets of every stored key from the backend (a folder, or derived by the KMS), and
+   * makes a current key for each tenant that has none or whose current secret is gone. Returns the
+   * ids whose secret was not found (or is not the one that signed), per tenant: their records
+   * verify as `unknown_key`. `prepareSync` is the same for a folder or memory.
+   */
+  async prepare(tenants: readonly string[], now: number): Promise<Map<string, string[]>> {
+    const backend = this.secrets.backend;
+    const lost = new Map<string, string[]>();
+    for (const tenant of tenants) {
+      const wanted = this.unloaded(tenant);
+      this.accept(tenant, wanted, await backend.secrets(tenant, wanted.map((k) => k.id)), lost);
+      if (this.needsCurrent(tenant)) {
+        this.addKey(tenant, await backend.make(tenant, now, {}, 'generated'), 'generated', now);
+      }
+    }
+    return lost;
+  }
+
+  prepareSync(tenants: readonly string[], now: number): Map<string, string[]> {
+    const backend = this.secrets.backend;
+    if (backend.secretsSync === undefined || backend.makeSync === undefined) {
+      throw new Error(`the ${backend.kind} key backend is asynchronous: use prepare()`);
+    }
+    const lost = new Map<string, string[]>();
+    for (const tenant of tenants) {
+      const wanted = this.unloaded(tenant);
+      this.accept(tenant, wanted, backend.secretsSync(tenant, wanted.map((k) => k.id)), lost);
+      if (this.needsCurrent(tenant)) {
+        this.addKey(tenant, backend.makeSync(tenant, now, {}, 'generated'), 'generated', now);
+      }
+    }
+    return lost;
+  }
+
+  /** Stored keys whose secret is not in memory yet (seedKeys puts the tenants file's there; one the file no longer lists may be in the folder, moved out of an older data folder). */
+  private unloaded(tenant: string): StoredEvidenceKey[] {
+    return this.keys(tenant).filter((k) => this.secrets.get(tenant, k.id) === undefined);
+  }
+
+  private accept(tenant: string, wanted: readonly StoredEvidenceKey[], found: ReadonlyMap<string, string>, lost: Map<string, string[]>): void {
+    const missing: string[] = [];
+    for (const k of wanted) {
+      const secret = found.get(k.id);
+      // A secret that is not the one the id signed with is as good as lost (its records would read as altered).
+      if (secret !== undefined && (k.check === undefined || k.check === keyCheck(secret))) {
+        this.secrets.put(tenant, k.id, secret);
+      } else {
+        missing.push(k.id);
+      }
+    }
+    if (missing.length > 0) {
+      lost.set(tenant, missing);
+    }
+  }
+
+  private needsCurrent(tenant: string): boolean {
+    const current = this.keys(tenant)
+      .filter((k) => k.retiredAt === undefined)
+      .pop();
+    return current === undefined || this.secrets.get(tenant, current.id) === undefined;
+  }
+
+  /** The key that signs new records. One is made on first use when none is configured (a folder or memory; a KMS key is made by `prepare`). */
+  currentKey(tenant: string, now: number): StoredEvidenceKey & { secret: string } {
+    const current = this.keys(tenant)
+      .filter((k) => k.retiredAt === undefined)
+      .pop();
+    const secret = current && this.secrets.get(tenant, current.id);
+    if (current !== undefined && secret !== undefined) {
+      return { ...current, secret };
+    }
+    const backend = this.secrets.backend;
+    if (backend.makeSync === undefined) {
+      throw new StoreError('unavailable', `tenant ${tenant} has no current evidence key: the KMS (${backend.where}) was not reached at start`);
+    }
+    const made = backend.makeSync(tenant, now, {}, 'generated');
+    return { ...this.addKey(tenant, made, 'generated', now), secret: made.secret };
+  }
+
+  private addKey(tenant: string, key: MadeKey, source: KeySource, now: number): StoredEvidenceKey {
+    this.secrets.put(tenant, key.id, key.secret);
+    this.db.transaction(() => {
+      this.sql('UPDATE evidence_keys SET retired_at = ? WHERE tenant = ? AND retired_at IS NULL').run(now, tenant);
+      this.sql("INSERT INTO evidence_keys (tenant, id, secret, source, check_value, created_at, retired_at) VALUES (?, ?, '', ?, ?, ?, NULL)").run(tenant, key.id, source, keyCheck(key.secret), now);
+    })();
+    return { id: key.id, source, createdAt: now, check: keyCheck(key.secret) };
+  }
+
+  /** A new current key (given, or made by the backend); the previous one is retired but kept for verification. */
+  async rotateKey(tenant: string, now: number, given: { id?: string; secret?: string } = {}): Promise<{ key: StoredEvidenceKey & { secret: string }; previous?: string }> {
+    if (given.id !== undefined && !KEY_ID.test(given.id)) {
+      throw new StoreError('invalid', `key id ${JSON.stringify(given.id)} must be 1–64 letters, digits, '.', '_' or '-'`);
+    }
+    if (given.secret !== undefined && Buffer.byteLength(given.secret, 'utf8') < 32) {
+      throw new StoreError('invalid', 'an evidence key secret must be at least 32 bytes');
+    }
+    if (given.id !== undefined && this.keys(tenant).some((k) => k.id === given.id)) {
+      throw new StoreError('conflict', `evidence key ${given.id} exists already; key ids are never reused`);
+    }
+    let made: MadeKey;
+    try {
+      made = await this.secrets.backend.make(tenant, now, given, 'rotated');
+    } catch (e) {
+      if (e instanceof KeyError) {
+        throw new StoreError(e.code, e.message);
+      }
+      throw e;
+    }
+    const keys = this.keys(tenant);
+    if (keys.some((k) => k.id === made.id)) {
+      throw new StoreError('conflict', `evidence key ${made.id} exists already; key ids are never reused`);
+    }
+    const previous = keys.filter((k) => k.retiredAt === undefined).pop()?.id;
+    const key = { ...this.addKey(tenant, made, 'rotated', now), secret: made.secret };
+    return previous === undefined ? { key } : { key, previous };
   }
 
   // ---------------------------------------------------------------- summary windows
@@ -389,6 +552,82 @@ export class EvidenceStore {
          sum(CASE WHEN evidence_type = 'summary' THEN failed_traces ELSE 0 END) AS failedTraces
        FROM evidence WHERE ${clause} GROUP BY framework, control`,
     ).all(params) as ControlSummary[];
+  }
+
+  // ---------------------------------------------------------------- anchors
+
+  /** Tenants with a chain (the ones there is a head to anchor). */
+  chainTenants(): string[] {
+    return (this.sql('SELECT tenant FROM evidence_heads ORDER BY tenant').all() as Array<{ tenant: string }>).map((r) => r.tenant);
+  }
+
+  /**
+   * Anchors the tenant's head when it moved since its last anchor: signs (seq, hash) with the
+   * current key, appends it to the anchor log outside the data folder first (an anchor that did
+   * not leave is not an anchor), then keeps it here and queues it for the writers (the
+   * `compliance.evidence` anchor span). Returns the anchor, or undefined when the head did not move.
+   */
+  anchorHead(tenant: string, now: number, writers: readonly string[], log: AnchorLog | undefined): Anchor | undefined {
+    const head = this.head(tenant);
+    const last = this.sql('SELECT id, head_seq, head_hash FROM evidence_anchors WHERE tenant = ? ORDER BY id DESC LIMIT 1').get(tenant) as
+      | { id: number; head_seq: number; head_hash: string }
+      | undefined;
+    if (last === undefined ? head.seq === 0 : last.head_seq === head.seq && last.head_hash === head.hash) {
+      return undefined;
+    }
+    const key = this.currentKey(tenant, now);
+    const id = (last?.id ?? 0) + 1;
+    const unsigned = { headSeq: head.seq, headHash: head.hash, anchoredAt: now, ...anchorIds(tenant, id, now), keyId: key.id };
+    const anchor: Anchor = { ...unsigned, tenant, id, signature: signAnchor(unsigned, key.secret) };
+    log?.append(anchor);
+    this.db.transaction(() => {
+      this.sql(
+        `INSERT INTO evidence_anchors (tenant, id, head_seq, head_hash, anchored_at, trace_id, span_id, key_id, signature)
+         VALUES (@tenant, @id, @headSeq, @headHash, @anchoredAt, @traceId, @spanId, @keyId, @signature)`,
+      ).run(anchor);
+      for (const writer of writers) {
+        this.sql("INSERT INTO outbox (tenant, writer, signal_id, kind, record_id, next_at) VALUES (?, ?, '', 'anchor', ?, ?)").run(tenant, writer, id, now);
+      }
+    })();
+    return anchor;
+  }
+
+  /** Due anchor rows of the outbox for one writer, oldest first. */
+  dueAnchors(writer: string, now: number, limit: number): AnchorOutboxItem[] {
+    const rows = this.sql(
+      `SELECT o.id AS outbox_id, o.attempts, o.writer, a.* FROM outbox o JOIN evidence_anchors a ON a.tenant = o.tenant AND a.id = o.record_id
+       WHERE o.writer = ? AND o.kind = 'anchor' AND o.next_at <= ? ORDER BY o.id LIMIT ?`,
+    ).all(writer, now, limit) as Array<{
+      outbox_id: number;
+      attempts: number;
+      writer: string;
+      tenant: string;
+      id: number;
+      head_seq: number;
+      head_hash: string;
+      anchored_at: number;
+      trace_id: string;
+      span_id: string;
+      key_id: string;
+      signature: string;
+    }>;
+    return rows.map((r) => ({
+      id: r.outbox_id,
+      tenant: r.tenant,
+      writer: r.writer,
+      attempts: r.attempts,
+      anchor: {
+        tenant: r.tenant,
+        id: r.id,
+        headSeq: r.head_seq,
+        headHash: r.head_hash,
+        anchoredAt: r.anchored_at,
+        traceId: r.trace_id,
+        spanId: r.span_id,
+        keyId: r.key_id,
+        signature: r.signature,
+      },
+    }));
   }
 
   /** Due evidence rows of the outbox for one writer, oldest first. */

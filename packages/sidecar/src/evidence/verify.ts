@@ -6,6 +6,7 @@
  * come after a record with a higher seq.
  */
 import { timingSafeEqual } from 'crypto';
+import { AnchorCheck, anchorProblems, emptyAnchorCheck } from './anchor';
 import { chainHash, EvidenceRecord, GENESIS_PREV, signRecord } from './record';
 
 export type SignatureCheck = 'valid' | 'invalid' | 'unknown_key';
@@ -36,6 +37,10 @@ export interface VerificationSummary {
   unknownKey: number[];
   /** Seqs that occur more than once. */
   duplicates: number[];
+  /** The stored head (seq, hash) does not match the stored record with that seq. */
+  headMismatch: boolean;
+  /** The stored chain against the anchors published outside the data folder (anchor.ts). */
+  anchors: AnchorCheck;
   ok: boolean;
 }
 
@@ -69,7 +74,19 @@ export function verifyChain(
     maxSeq = Math.max(maxSeq, r.seq);
   }
   const results = new Map<number, RecordVerification>();
-  const summary: VerificationSummary = { records: records.length, verified: 0, altered: [], brokenLinks: [], missing: [], reordered: [], unknownKey: [], duplicates, ok: true };
+  const summary: VerificationSummary = {
+    records: records.length,
+    verified: 0,
+    altered: [],
+    brokenLinks: [],
+    missing: [],
+    reordered: [],
+    unknownKey: [],
+    duplicates,
+    headMismatch: false,
+    anchors: emptyAnchorCheck(),
+    ok: true,
+  };
   let highest = 0;
   for (const r of records) {
     const v = verifyRecord(r, keys, r.seq === 1 ? undefined : bySeq.get(r.seq - 1), r.seq < highest);
@@ -121,5 +138,13 @@ export function listSeq(into: number[], seq: number): void {
 /** Sets `ok` from the problem lists. */
 export function settle(summary: VerificationSummary): void {
   summary.ok =
-    summary.altered.length + summary.brokenLinks.length + summary.missing.length + summary.reordered.length + summary.unknownKey.length + summary.duplicates.length === 0;
+    summary.altered.length +
+      summary.brokenLinks.length +
+      summary.missing.length +
+      summary.reordered.length +
+      summary.unknownKey.length +
+      summary.duplicates.length +
+      anchorProblems(summary.anchors) +
+      (summary.headMismatch ? 1 : 0) ===
+    0;
 }

@@ -7,7 +7,8 @@
 import { encodeTraceRequest } from '../ingest/otlpProto';
 import { betraceSpanRequest, exportSpans, OtlpExportTarget, OutboxWriter } from '../writers';
 import { evidenceAttributes, EvidenceRecord } from './record';
-import type { EvidenceOutboxItem } from './store';
+import { Anchor, anchorAttributes } from './anchor';
+import type { AnchorOutboxItem, EvidenceOutboxItem } from './store';
 
 export const EVIDENCE_WRITER = 'evidence';
 
@@ -25,6 +26,36 @@ export function evidenceSpanRequest(r: EvidenceRecord, version: string): object 
     attributes: Object.entries(evidenceAttributes(r)).map(([key, value]) => ({ key, value })),
     status: { code: 0 },
   });
+}
+
+export const ANCHOR_WRITER = 'evidence-anchor';
+
+/** An anchor's `compliance.evidence` span (evidence_type anchor), zero length at its time, in the tenant's anchor trace of the day. */
+export function anchorSpanRequest(a: Anchor, version: string): object {
+  const ns = String(BigInt(a.anchoredAt) * 1_000_000n);
+  return betraceSpanRequest(a.tenant, version, {
+    traceId: Buffer.from(a.traceId, 'hex'),
+    spanId: Buffer.from(a.spanId, 'hex'),
+    name: 'compliance.evidence',
+    kind: 1,
+    startTimeUnixNano: ns,
+    endTimeUnixNano: ns,
+    attributes: Object.entries(anchorAttributes(a)).map(([key, value]) => ({ key, value })),
+    status: { code: 0 },
+  });
+}
+
+export class OtlpAnchorWriter implements OutboxWriter<AnchorOutboxItem> {
+  readonly name = ANCHOR_WRITER;
+  constructor(
+    private readonly target: OtlpExportTarget,
+    private readonly version: string,
+    private readonly orgIdOf: (tenant: string) => string | undefined = () => undefined,
+  ) {}
+
+  async deliver(item: AnchorOutboxItem): Promise<void> {
+    await exportSpans(this.target, this.orgIdOf(item.tenant), encodeTraceRequest(anchorSpanRequest(item.anchor, this.version)));
+  }
 }
 
 export class OtlpEvidenceWriter implements OutboxWriter<EvidenceOutboxItem> {
