@@ -61,7 +61,7 @@ async function main() {
   const evidence = new EvidenceStore(store.db);
   const now = Date.UTC(2026, 10, 28, 12, 0, 0);
   const app = Fastify();
-  registerEvidenceRoutes(app, { store, now: () => now, tenantOf: (req) => String(req.headers['x-tenant']), who: () => 'bench' });
+  registerEvidenceRoutes(app, { store, evidence, now: () => now, tenantOf: (req) => String(req.headers['x-tenant']), who: () => 'bench' });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${app.server.address().port}`;
   const list = async (tenant, query) => {

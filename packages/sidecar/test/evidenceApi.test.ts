@@ -76,7 +76,7 @@ async function setup(): Promise<Setup> {
   evidence.append('globex', [draft('CC6.1', 1, 0)], [], T0);
   const audits: Array<[AuditEntry, string]> = [];
   const app = Fastify();
-  registerEvidenceRoutes(app, { store, now: () => NOW, tenantOf: (req) => String(req.headers['x-tenant'] ?? 'acme'), who: () => 'ana', onAudit: (e, t) => audits.push([e, t]) });
+  registerEvidenceRoutes(app, { store, evidence, now: () => NOW, tenantOf: (req) => String(req.headers['x-tenant'] ?? 'acme'), who: () => 'ana', onAudit: (e, t) => audits.push([e, t]) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   apps.push(app);
   return { app: new Client(`http://127.0.0.1:${(app.server.address() as { port: number }).port}`), evidence, audits };
@@ -125,6 +125,9 @@ describe('evidence export', () => {
         reordered: [],
         unknownKey: [],
         duplicates: [],
+        headMismatch: false,
+        // No anchor log in this setup (anchoring is tested on its own).
+        anchors: { anchors: 0, latest: null, altered: [], unknownKey: [], truncated: [], mismatched: [], outOfOrder: [], unreadable: 0 },
         ok: true,
         // An export walks the whole chain, now, up to the head.
         scope: 'full',
@@ -133,6 +136,9 @@ describe('evidence export', () => {
       },
       controls: [{ framework: 'soc2', control: 'CC6.1', records: 2, pass: 1, fail: 1, checkedTraces: 10, failedTraces: 2 }],
       records: [view(r1, 5), view(r2, 3)],
+      // The stored head: the whole chain's, whatever the filter (seq 3 is the HIPAA record).
+      head: { seq: 3, hash: chainHash(evidence.all('acme')[2]) },
+      anchors: [],
     };
     expect(res.body).toBe(JSON.stringify(expected, null, 2));
     expect([r1.prev, r2.prev]).toEqual([GENESIS_PREV, chainHash(r1)]);
@@ -156,7 +162,7 @@ describe('evidence export', () => {
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     const lines = res.body.split('\r\n');
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toMatch(/^1,soc2,CC6\.1,rule-cc61,summary,fail,5,4,1,2026-11-25T12:00:00\.000Z,2026-11-25T12:01:00\.000Z,f{32},0{32},[0-9a-f]{16},k-[0-9a-f]{8},0{64},[0-9a-f]{64},ok$/);
+    expect(lines[1]).toMatch(/^1,soc2,CC6\.1,rule-cc61,summary,fail,5,4,1,2026-11-25T12:00:00\.000Z,2026-11-25T12:01:00\.000Z,f{32},0{32},[0-9a-f]{16},k-\d{8}-[0-9a-f]{6},0{64},[0-9a-f]{64},ok$/);
     expect(lines[2]).toBe('');
   });
 
@@ -226,7 +232,7 @@ describe('verification per request: the page in full, the chain from a cached fu
     evidence.append('acme', Array.from({ length: records }, (_, i) => draft(i % 3 === 0 ? 'CC7.2' : 'CC6.1', i % 4 === 0 ? 1 : 0, i)), [], T0);
     const clock = { now: NOW };
     const app = Fastify();
-    registerEvidenceRoutes(app, { store, now: () => clock.now, tenantOf: () => 'acme', who: () => 'ana', verificationMaxAgeMs: MAX_AGE });
+    registerEvidenceRoutes(app, { store, evidence, now: () => clock.now, tenantOf: () => 'acme', who: () => 'ana', verificationMaxAgeMs: MAX_AGE });
     await app.listen({ port: 0, host: '127.0.0.1' });
     apps.push(app);
     const client = new Client(`http://127.0.0.1:${(app.server.address() as { port: number }).port}`);
@@ -293,20 +299,22 @@ describe('verification per request: the page in full, the chain from a cached fu
     expect((await get()).verification).toEqual({ ...full, scope: 'full', checkedAt: new Date(NOW + MAX_AGE).toISOString(), head: 14 });
   });
 
-  it('a continued walk says what a full walk says (appends, a foreign key, a duplicate)', () => {
+  it('a continued walk says what a full walk says (appends, a foreign key, a duplicate)', async () => {
     const store = new Store(':memory:');
     const evidence = new EvidenceStore(store.db);
     evidence.seedKeys('acme', [{ id: 'k1', secret: SECRET }], T0);
     evidence.append('acme', [draft('CC6.1', 0, 0), draft('CC6.1', 1, 1)], [], T0);
-    const verifier = new ChainVerifier(evidence, MAX_AGE);
+    // The verifying side holds k1 only: records signed by the k2 rotated in below are foreign to it.
+    const reader = new EvidenceStore(store.db);
+    reader.seedKeys('acme', [{ id: 'k1', secret: SECRET }], T0);
+    const verifier = new ChainVerifier(reader, MAX_AGE);
     verifier.full('acme', NOW);
     evidence.append('acme', [draft('CC6.1', 0, 2), draft('CC7.2', 0, 3)], [], T0);
     // A record copied in again (a duplicate, out of order) and one re-signed by an unknown key.
     store.db.prepare("INSERT INTO evidence SELECT * FROM evidence WHERE tenant = 'acme' AND seq = 2").run();
-    evidence.rotateKey('acme', T0, { id: 'k2', secret: 'k2-secret-0123456789abcdef0123456789' });
+    await evidence.rotateKey('acme', T0, { id: 'k2', secret: 'k2-secret-0123456789abcdef0123456789' });
     evidence.append('acme', [draft('CC6.1', 0, 4)], [], T0);
-    store.db.prepare("DELETE FROM evidence_keys WHERE tenant = 'acme' AND id = 'k2'").run();
-    const { summary: full } = verifyChain(evidence.all('acme'), evidence.keyring('acme'), evidence.head('acme').seq);
+    const { summary: full } = verifyChain(evidence.all('acme'), reader.keyring('acme'), evidence.head('acme').seq);
     expect(full).toMatchObject({ duplicates: [2], reordered: [2], unknownKey: [5], ok: false });
     const { scope, checkedAt, head, ...continued } = verifier.summary('acme', NOW + 1);
     expect([scope, checkedAt, head]).toEqual(['cached', new Date(NOW).toISOString(), 5]);

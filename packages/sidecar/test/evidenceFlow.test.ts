@@ -63,7 +63,7 @@ async function push(workers = '0'): Promise<Push> {
   const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000, writerIntervalMs: 3_600_000, evidenceIntervalMs: 3_600_000 });
   const { otlpPort, apiPort } = await sidecar.start();
   cleanups.push(() => sidecar.stop());
-  const evidence = new EvidenceStore(sidecar.store.db);
+  const evidence = sidecar.evidence.store;
   evidence.seedKeys('default', [{ id: 'k1', secret: SECRET }], T0);
   return { sidecar, otlp: `http://127.0.0.1:${otlpPort}/v1/traces`, api: `http://127.0.0.1:${apiPort}`, clock, sink, evidence };
 }
@@ -259,7 +259,7 @@ describe('evidence from pull mode and replay', () => {
     const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000, pollIntervalMs: 0, evidenceIntervalMs: 3_600_000 });
     const { apiPort } = await sidecar.start();
     cleanups.push(() => sidecar.stop());
-    const evidence = new EvidenceStore(sidecar.store.db);
+    const evidence = sidecar.evidence.store;
     const violating = 'ab'.repeat(16);
     tempo.ingest('single-tenant', spansAt('violates', violating, T0 - 9.5 * MINUTE));
     tempo.ingest('single-tenant', spansAt('satisfies', 'cd'.repeat(16), T0 - 8.5 * MINUTE));

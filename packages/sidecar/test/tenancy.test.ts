@@ -949,7 +949,7 @@ describe('per-tenant settings', () => {
     expect(orgs.filter((o) => o === 'org-b').length).toBe(sidecar.store.listSignals('b').total);
   });
 
-  it('keeps a generated evidence key for a tenant that lists none, across restarts; a listed key is used as is', async () => {
+  it('keeps a generated evidence key for a tenant that lists none across restarts, its secret in the key folder and nowhere in the data folder; a listed key is used as is', async () => {
     const dir = tmp('betrace-keys-');
     fs.writeFileSync(
       path.join(dir, 't.yaml'),
@@ -967,22 +967,35 @@ describe('per-tenant settings', () => {
         env: { B_KEY: 'b-evidence-key-0123456789' },
       });
     const first = open();
-    const keyA = first.tenants[0].evidenceKeys;
-    expect(keyA).toEqual([
-      { id: expect.stringMatching(/^a-[0-9a-f]{8}$/), secret: expect.stringMatching(/^[0-9a-f]{64}$/) },
-    ]);
-    expect(first.tenants[1].evidenceKeys).toEqual([{ id: 'b1', secret: 'b-evidence-key-0123456789' }]);
+    const keysA = first.evidence.store.keys('a');
+    expect(keysA).toEqual([{ id: expect.stringMatching(/^k-\d{8}-[0-9a-f]{6}$/), source: 'generated', createdAt: expect.any(Number), check: expect.any(String) }]);
+    const secretA = first.evidence.store.keyring('a').get(keysA[0].id)!;
+    expect(secretA).toMatch(/^[0-9a-f]{64}$/);
+    expect(first.evidence.store.keyring('b').get('b1')).toBe('b-evidence-key-0123456789');
     first.store.close();
+    // The secret is in the key folder beside the data folder, mode 0600, and nowhere in the data folder.
+    const keyFile = path.join(`${dir}-keys`, 'a.json');
+    expect(JSON.parse(fs.readFileSync(keyFile, 'utf8'))).toEqual({ keys: { [keysA[0].id]: secretA } });
+    expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
+    const inDataFolder = (secret: string) =>
+      fs
+        .readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .some((e) => fs.readFileSync(path.join(e.parentPath, e.name)).includes(secret));
+    expect(inDataFolder(secretA)).toBe(false);
+    expect(inDataFolder('b-evidence-key-0123456789')).toBe(false);
     const second = open();
-    expect(second.tenants[0].evidenceKeys).toEqual(keyA);
+    expect(second.evidence.store.keys('a').map((k) => k.id)).toEqual([keysA[0].id]);
+    expect(second.evidence.store.keyring('a').get(keysA[0].id)).toBe(secretA);
     second.store.close();
     // The single default tenant too.
     const plain = tmp('betrace-keys-');
     const d1 = createSidecar(loadConfig({ EVAL_WORKERS: '0', DATA_DIR: plain }), { logger: pino({ level: 'silent' }) });
-    const k = d1.tenants[0].evidenceKeys;
+    const k = d1.evidence.store.keys('default');
     d1.store.close();
     const d2 = createSidecar(loadConfig({ EVAL_WORKERS: '0', DATA_DIR: plain }), { logger: pino({ level: 'silent' }) });
-    expect([d2.tenants[0].id, d2.tenants[0].evidenceKeys]).toEqual(['default', k]);
+    expect([d2.tenants[0].id, d2.evidence.store.keys('default')]).toEqual(['default', k]);
+    expect(d2.evidence.store.keyring('default').get(k[0].id)).toBe(d1.evidence.store.keyring('default').get(k[0].id));
     d2.store.close();
   });
 });
