@@ -1,4 +1,4 @@
-import { evidencePageFromWire, recordVerification, type WireRecordVerification } from './evidence';
+import { anchorProblemText, evidencePageFromWire, recordVerification, type WireRecordVerification } from './evidence';
 
 const ok: WireRecordVerification = { seq: 1, signature: 'valid', link: 'valid', reordered: false, ok: true };
 
@@ -18,10 +18,20 @@ describe('the sidecar evidence answer, as the Evidence page reads it', () => {
       total: 9,
       limit: 100,
       offset: 0,
-      verification: { records: 9, verified: 4, altered: [2], brokenLinks: [3], missing: [5, 6], reordered: [8], unknownKey: [2, 9], duplicates: [], ok: false, scope: 'full', checkedAt: '2026-11-28T10:00:00.000Z', head: 9 },
+      verification: { records: 9, verified: 4, altered: [2], brokenLinks: [3], missing: [5, 6], reordered: [8], unknownKey: [2, 9], duplicates: [], headMismatch: false, anchors: { anchors: 0, latest: null, altered: [], unknownKey: [], truncated: [], mismatched: [], outOfOrder: [], unreadable: 0 }, ok: false, scope: 'full', checkedAt: '2026-11-28T10:00:00.000Z', head: 9 },
       summary: { scope: { framework: null, control: null }, period: { from: null, to: null }, controls: [] },
     });
-    expect(page.summary).toEqual({ records: 9, verified: 4, altered: 3, missing: 2, reordered: 1 });
+    expect(page.summary).toEqual({ records: 9, verified: 4, altered: 3, missing: 2, reordered: 1, anchorProblems: null });
+  });
+
+  it('says what the anchors found: a cut tail, a replaced chain, a head that does not match', () => {
+    const base = { records: 3, verified: 3, altered: [], brokenLinks: [], missing: [], reordered: [], unknownKey: [], duplicates: [], ok: false, scope: 'full' as const, checkedAt: '2026-11-28T10:00:00.000Z', head: 3 };
+    const anchors = { anchors: 2, latest: { seq: 5, anchoredAt: '2026-11-28T09:00:00.000Z' }, altered: [], unknownKey: [], truncated: [5], mismatched: [], outOfOrder: [], unreadable: 0 };
+    expect(anchorProblemText({ ...base, headMismatch: false, anchors })).toBe('The chain no longer reaches anchored record 5 (records were deleted from its end).');
+    expect(anchorProblemText({ ...base, headMismatch: true, anchors: { ...anchors, truncated: [], mismatched: [2] } })).toBe(
+      'Anchored record 2 no longer matches its anchor (the chain was rewritten or replaced); the stored head does not match the last record.'
+    );
+    expect(anchorProblemText({ ...base, ok: true, headMismatch: false, anchors: { ...anchors, truncated: [] } })).toBeNull();
   });
 
   it('keeps the sidecar’s exact counts per control', () => {
@@ -33,7 +43,7 @@ describe('the sidecar evidence answer, as the Evidence page reads it', () => {
       total: 700,
       limit: 100,
       offset: 0,
-      verification: { records: 700, verified: 700, altered: [], brokenLinks: [], missing: [], reordered: [], unknownKey: [], duplicates: [], ok: true, scope: 'full', checkedAt: '2026-11-28T10:00:00.000Z', head: 700 },
+      verification: { records: 700, verified: 700, altered: [], brokenLinks: [], missing: [], reordered: [], unknownKey: [], duplicates: [], headMismatch: false, anchors: { anchors: 0, latest: null, altered: [], unknownKey: [], truncated: [], mismatched: [], outOfOrder: [], unreadable: 0 }, ok: true, scope: 'full', checkedAt: '2026-11-28T10:00:00.000Z', head: 700 },
       summary: { scope: { framework: null, control: null }, period: { from: null, to: null }, controls },
     });
     expect(page.controls).toEqual(controls);

@@ -34,6 +34,34 @@ export interface EvidenceSummary {
   altered: number;
   missing: number;
   reordered: number;
+  /** What checking the chain against its published anchors (and its stored head) found; null when nothing. */
+  anchorProblems: string | null;
+}
+
+/** The anchor check and the head check in a sentence, or null when they found nothing. */
+export function anchorProblemText(v: EvidenceWirePage['verification']): string | null {
+  const a = v.anchors;
+  const parts: string[] = [];
+  const seqs = (xs: number[]) => xs.slice(0, 5).join(', ') + (xs.length > 5 ? ', …' : '');
+  if (a.truncated.length > 0) {
+    parts.push(`the chain no longer reaches anchored record ${seqs(a.truncated)} (records were deleted from its end)`);
+  }
+  if (a.mismatched.length > 0) {
+    parts.push(`anchored record ${seqs(a.mismatched)} no longer matches its anchor (the chain was rewritten or replaced)`);
+  }
+  if (a.altered.length + a.unknownKey.length > 0) {
+    parts.push(`${a.altered.length + a.unknownKey.length} anchor(s) do not verify`);
+  }
+  if (a.outOfOrder.length > 0) {
+    parts.push(`the anchored head went back at ${seqs(a.outOfOrder)}`);
+  }
+  if (a.unreadable > 0) {
+    parts.push(`${a.unreadable} line(s) of the anchor log are not anchors`);
+  }
+  if (v.headMismatch) {
+    parts.push('the stored head does not match the last record');
+  }
+  return parts.length === 0 ? null : `${parts.join('; ')}.`.replace(/^./, (c) => c.toUpperCase());
 }
 
 /** Pass/fail of one control over every record the filter matched. */
@@ -103,6 +131,7 @@ export function evidencePageFromWire(wire: EvidenceWirePage): EvidencePage {
       altered: new Set([...v.altered, ...v.unknownKey, ...v.brokenLinks]).size,
       missing: v.missing.length,
       reordered: v.reordered.length,
+      anchorProblems: anchorProblemText(v),
     },
     controls: wire.summary.controls,
   };

@@ -29,7 +29,7 @@ const page = (records: EvidenceRecord[], controls: EvidencePage['controls']): Ev
   total: records.length,
   limit: 1000,
   offset: 0,
-  summary: { records: records.length, verified: records.length, altered: 0, missing: 0, reordered: 0 },
+  summary: { records: records.length, verified: records.length, altered: 0, missing: 0, reordered: 0, anchorProblems: null },
   controls,
 });
 

@@ -765,6 +765,34 @@ export interface components {
             unknownKey: number[];
             /** @description Seqs that occur more than once */
             duplicates: number[];
+            /** @description The stored head (seq, hash) does not match the stored record with that seq */
+            headMismatch: boolean;
+            /** @description The stored chain checked against the anchors published outside the data folder */
+            anchors: {
+                /** @description Anchors checked (published outside the data folder) */
+                anchors: number;
+                /** @description The latest anchor: its head seq and when it was published */
+                latest: {
+                    seq: number;
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601
+                     */
+                    anchoredAt: string;
+                } | null;
+                /** @description Head seqs of anchors whose signature does not match */
+                altered: number[];
+                /** @description Head seqs of anchors signed by a key this sidecar does not hold */
+                unknownKey: number[];
+                /** @description Anchored head seqs the stored chain no longer reaches (records deleted from the end) */
+                truncated: number[];
+                /** @description Anchored head seqs whose stored record does not hash to the anchored hash (the chain was rewritten or replaced) */
+                mismatched: number[];
+                /** @description Head seqs of anchors published after an anchor with a higher head */
+                outOfOrder: number[];
+                /** @description Lines of the anchor log that are not anchors */
+                unreadable: number;
+            };
             ok: boolean;
             /**
              * @description full: walked for this answer; cached: the full walk of checkedAt, continued over the records appended since
@@ -861,6 +889,19 @@ export interface components {
             verification: components["schemas"]["ChainVerification"];
             controls: components["schemas"]["ControlSummary"][];
             records: components["schemas"]["EvidenceRecord"][];
+            /** @description The stored chain head: its seq and the hash the next record will carry as prev */
+            head: {
+                seq: number;
+                hash: string;
+            };
+            /** @description The anchors published outside the data folder, oldest first, as their spans carry them */
+            anchors: {
+                traceId: string;
+                spanId: string;
+                attributes: {
+                    [key: string]: unknown;
+                };
+            }[];
         };
         EvidenceKeys: {
             keys: {

@@ -135,8 +135,16 @@ function VerificationSummary({ evidence }: { evidence: Evidence }) {
     // The table says why it has no answer.
     return null;
   }
-  const { records, verified, altered, missing, reordered } = evidence.page.summary;
+  const { records, verified, altered, missing, reordered, anchorProblems } = evidence.page.summary;
   const problems = altered + missing + reordered;
+  if (anchorProblems !== null) {
+    // The anchors are published outside the data folder: a chain cut or replaced inside it shows here.
+    return (
+      <Alert title="The chain does not match its published anchors" severity="error" data-testid={testIds.evidence.verification}>
+        {anchorProblems}
+      </Alert>
+    );
+  }
   if (records === 0) {
     return (
       <Text color="secondary" data-testid={testIds.evidence.verification}>

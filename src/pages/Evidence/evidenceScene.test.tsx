@@ -97,6 +97,8 @@ const evidencePage = (altered: number): EvidenceWirePage => ({
     verified: 2 - altered,
     altered: altered ? [2] : [],
     brokenLinks: [],
+    headMismatch: false,
+    anchors: { anchors: 0, latest: null, altered: [], unknownKey: [], truncated: [], mismatched: [], outOfOrder: [], unreadable: 0 },
     missing: [],
     reordered: [],
     unknownKey: [],

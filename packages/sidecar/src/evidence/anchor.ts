@@ -51,11 +51,11 @@ export function anchorAttributes(a: Omit<Anchor, 'tenant' | 'id' | 'signature'> 
   return attrs;
 }
 
-export function anchorCanonicalForm(a: Omit<Anchor, 'tenant' | 'id' | 'signature'>): string {
-  return canonicalJson({ attributes: anchorAttributes(a), span_id: a.spanId, trace_id: a.traceId });
+export function anchorCanonicalForm(a: Omit<Anchor, 'tenant' | 'id' | 'signature'> & { signature?: string }): string {
+  return canonicalJson({ attributes: anchorAttributes({ ...a, signature: undefined }), span_id: a.spanId, trace_id: a.traceId });
 }
 
-export function signAnchor(a: Omit<Anchor, 'tenant' | 'id' | 'signature'>, secret: string): string {
+export function signAnchor(a: Omit<Anchor, 'tenant' | 'id' | 'signature'> & { signature?: string }, secret: string): string {
   return createHmac('sha256', Buffer.from(secret, 'utf8')).update(anchorCanonicalForm(a), 'utf8').digest('hex');
 }
 
