@@ -25,17 +25,20 @@ COPY --from=build /app/packages/evaluator/dist packages/evaluator/dist
 COPY --from=build /app/packages/sidecar/package.json packages/sidecar/
 COPY --from=build /app/packages/sidecar/dist packages/sidecar/dist
 COPY examples/rules examples/rules
-RUN mkdir -p /data && chown node:node /data
+RUN mkdir -p /data /keys /anchors && chown node:node /data /keys /anchors && chmod 700 /keys
 USER node
 # The documented defaults (README "Configuration"), with the state on a volume and the example
 # rules provisioned read-only.
 ENV DATA_DIR=/data \
+  EVIDENCE_KEY_DIR=/keys \
+  EVIDENCE_ANCHOR_DIR=/anchors \
   RULES_DIR=/app/examples/rules \
   HOST=0.0.0.0 \
   OTLP_PORT=4318 \
   OTLP_GRPC_PORT=4317 \
   API_PORT=3001
-VOLUME /data
+# Evidence secrets and anchors live apart from the data folder (docs/evidence.md, Keys and Anchors).
+VOLUME /data /keys /anchors
 EXPOSE 4318 4317 3001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:3001/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
