@@ -122,11 +122,16 @@ describe('a sidecar killed with signals in flight', () => {
     const attr = (span: (typeof spans)[number], key: string) => span.attributes.find((a) => a.key === key)!.value;
     const spanned = spans.filter((x) => x.name === 'betrace.signal').map((x) => attr(x, 'betrace.signal.id').stringValue);
     expect(spanned.sort()).toEqual(ids);
-    const evidence = spans.filter((x) => x.name === 'compliance.evidence').map((x) => Number(String(attr(x, 'betrace.evidence.seq').intValue)));
+    const evidence = spans.filter((x) => x.name === 'compliance.evidence' && x.attributes.some((a) => a.key === 'betrace.evidence.seq')).map((x) => Number(String(attr(x, 'betrace.evidence.seq').intValue)));
     const records = new EvidenceStore(s.db).all('default').map((r) => r.seq);
     expect(records.length).toBeGreaterThan(0);
     expect(evidence.sort((a, b) => a - b)).toEqual(records);
-    expect(spans).toHaveLength(spanned.length + evidence.length);
+    // Besides the records, the chain-head anchors (docs/evidence.md, Anchors): each names a head that exists.
+    const anchors = spans.filter((x) => x.name === 'compliance.evidence' && !x.attributes.some((a) => a.key === 'betrace.evidence.seq'));
+    for (const a of anchors) {
+      expect(records).toContain(Number(String(attr(a, 'betrace.evidence.head_seq').intValue)));
+    }
+    expect(spans).toHaveLength(spanned.length + evidence.length + anchors.length);
     // Annotations: every signal has one; one POST per (rule, minute), the rest folded in by PATCH.
     for (const x of signals) {
       expect(s.annotationOf('default', x.id)).toBeDefined();

@@ -21,14 +21,19 @@ const CHECKOUTS_PER_MINUTE = (60_000 / TICK_MS) * CHECKOUTS_PER_TICK;
 const VIOLATIONS_PER_MINUTE = CHECKOUTS_PER_MINUTE / VIOLATION_EVERY;
 
 async function main(): Promise<void> {
-  // A data folder of its own, removed on exit, unless DATA_DIR names one to keep.
-  const ownDataDir = process.env.DATA_DIR === undefined || process.env.DATA_DIR.trim() === '' ? fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-demo-')) : undefined;
+  // A folder of its own (the data folder, and the evidence keys and anchors beside it), removed
+  // on exit, unless DATA_DIR names one to keep.
+  const ownRoot = process.env.DATA_DIR === undefined || process.env.DATA_DIR.trim() === '' ? fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-demo-')) : undefined;
   const removeDataDir = () => {
-    if (ownDataDir !== undefined) fs.rmSync(ownDataDir, { recursive: true, force: true });
+    if (ownRoot !== undefined) fs.rmSync(ownRoot, { recursive: true, force: true });
   };
+  const own =
+    ownRoot === undefined
+      ? {}
+      : { DATA_DIR: path.join(ownRoot, 'data'), EVIDENCE_KEY_DIR: path.join(ownRoot, 'keys'), EVIDENCE_ANCHOR_DIR: path.join(ownRoot, 'anchors') };
   let config;
   try {
-    config = loadConfig({ DECISION_WAIT: '2s', MAX_TRACE_AGE: '10s', LOG_LEVEL: 'warn', ...process.env, ...(ownDataDir !== undefined ? { DATA_DIR: ownDataDir } : {}) });
+    config = loadConfig({ DECISION_WAIT: '2s', MAX_TRACE_AGE: '10s', LOG_LEVEL: 'warn', ...process.env, ...own });
   } catch (e) {
     removeDataDir();
     throw e;

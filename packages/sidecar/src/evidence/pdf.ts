@@ -95,6 +95,15 @@ export function renderPdf(report: EvidenceReport, options: { compress?: boolean 
   doc.text(`Reordered: ${seqs(v.reordered)}`);
   doc.text(`Broken links (prev mismatch): ${seqs(v.brokenLinks)}`);
   doc.text(`Signed by an unknown key: ${seqs(v.unknownKey)}`);
+  doc.text(`Stored head matches its record: ${v.headMismatch ? 'NO' : 'yes'}`);
+  const a = v.anchors;
+  doc.text(
+    a.latest === null
+      ? 'Anchors published outside the data folder: none yet (truncation and replacement cannot be detected).'
+      : `Anchors published outside the data folder: ${a.anchors}, the latest at seq ${a.latest.seq} (${a.latest.anchoredAt}).`,
+  );
+  doc.text(`Anchored records the chain no longer reaches (truncated): ${seqs(a.truncated)}; not matching their anchor (rewritten or replaced): ${seqs(a.mismatched)}`);
+  doc.text(`Anchors that do not verify: ${seqs([...a.altered, ...a.unknownKey])}; out of order: ${seqs(a.outOfOrder)}; unreadable lines: ${a.unreadable}`);
   doc.text('Signatures: HMAC-SHA256 over the canonical form (docs/evidence.md); prev: SHA-256 of the previous record.');
 
   heading('Records');
