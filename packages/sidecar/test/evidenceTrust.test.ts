@@ -180,6 +180,42 @@ describe('anchors published outside the data folder', () => {
   });
 });
 
+describe('the anchor log', () => {
+  it('is read incrementally: appended lines, a line still being written, a file rewritten underneath', () => {
+    const dir = tmp('betrace-anchorlog-');
+    const log = new AnchorLog(dir);
+    const anchor = (id: number, headSeq: number) => ({
+      tenant: 't',
+      id,
+      headSeq,
+      headHash: 'a'.repeat(64),
+      anchoredAt: T0 + id,
+      traceId: '1'.repeat(32),
+      spanId: String(id).padStart(16, '0'),
+      keyId: 'k1',
+      signature: 'b'.repeat(64),
+    });
+    expect(log.read('t')).toEqual({ anchors: [], unreadable: 0 });
+    log.append(anchor(1, 3));
+    log.append(anchor(2, 5));
+    expect(log.read('t').anchors.map((a) => a.headSeq)).toEqual([3, 5]);
+    const file = log.file('t');
+    const line = fs.readFileSync(file, 'utf8').split('\n')[0].replace('"3"', '"7"');
+    fs.appendFileSync(file, line.slice(0, 40)); // half a line: not read yet
+    expect(log.read('t').anchors.map((a) => a.headSeq)).toEqual([3, 5]);
+    fs.appendFileSync(file, `${line.slice(40)}\nnot json\n`);
+    expect(log.read('t')).toMatchObject({ unreadable: 1 });
+    expect(log.read('t').anchors.map((a) => a.headSeq)).toEqual([3, 5, 7]);
+    // Rewritten with other content (same length or shorter): read again from the start.
+    fs.writeFileSync(file, `${line.replace('"7"', '"2"')}\n`);
+    expect(log.read('t')).toMatchObject({ unreadable: 0 });
+    expect(log.read('t').anchors.map((a) => a.headSeq)).toEqual([2]);
+    // Rewritten in place, same size, same first bytes: a full read (what a full walk does) sees it.
+    fs.writeFileSync(file, `${line.replace('"7"', '"4"')}\n`);
+    expect(log.read('t', true).anchors.map((a) => a.headSeq)).toEqual([4]);
+  });
+});
+
 describe('anchor spans', () => {
   it('go to OTLP_EXPORT_URL as signed compliance.evidence spans (evidence_type anchor) that verify as read back', async () => {
     const sink = new HttpDouble();

@@ -119,12 +119,16 @@ export class AnchorLog {
     }
   }
 
-  /** The tenant's anchors, oldest first, and how many lines could not be read as anchors. */
-  read(tenant: string): { anchors: readonly Anchor[]; unreadable: number } {
-    const file = this.file(tenant);
-    let text: Buffer;
+  /**
+   * The tenant's anchors, oldest first, and how many lines could not be read as anchors. Costs
+   * what was appended since the last read (a stat, the first 64 bytes, the new bytes), so the
+   * records route can ask on every request. `full`: read it all again (a full walk of the chain,
+   * an export), so a file rewritten underneath in place is seen too.
+   */
+  read(tenant: string, full = false): { anchors: readonly Anchor[]; unreadable: number } {
+    let fd: number;
     try {
-      text = fs.readFileSync(file);
+      fd = fs.openSync(this.file(tenant), 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
         this.cache.delete(tenant);
@@ -132,29 +136,39 @@ export class AnchorLog {
       }
       throw e;
     }
-    let c = this.cache.get(tenant);
-    // The first bytes (up to 64) tell a rewritten file from an appended one cheaply.
-    const head = text.subarray(0, 64).toString('latin1');
-    if (c === undefined || text.length < c.size || head !== c.head) {
-      c = { size: 0, head, anchors: [], unreadable: 0 };
-    }
-    const end = text.lastIndexOf(0x0a) + 1; // a line still being written is read next time
-    if (end > c.size) {
-      for (const line of text.subarray(c.size, end).toString('utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        let parsed: Anchor | undefined;
-        try {
-          parsed = parseAnchorView(tenant, c.anchors.length + 1, JSON.parse(line));
-        } catch {
-          parsed = undefined;
-        }
-        if (parsed === undefined) c.unreadable++;
-        else c.anchors.push(parsed);
+    try {
+      const size = fs.fstatSync(fd).size;
+      // The first bytes tell a rewritten file from an appended one cheaply.
+      const first = Buffer.alloc(Math.min(64, size));
+      fs.readSync(fd, first, 0, first.length, 0);
+      const head = first.toString('latin1');
+      let c = this.cache.get(tenant);
+      if (full || c === undefined || size < c.size || head.slice(0, c.head.length) !== c.head) {
+        c = { size: 0, head, anchors: [], unreadable: 0 };
       }
-      c.size = end;
+      if (size > c.size) {
+        const added = Buffer.alloc(size - c.size);
+        fs.readSync(fd, added, 0, added.length, c.size);
+        const end = added.lastIndexOf(0x0a) + 1; // a line still being written is read next time
+        for (const line of added.subarray(0, end).toString('utf8').split('\n')) {
+          if (line.trim() === '') continue;
+          let parsed: Anchor | undefined;
+          try {
+            parsed = parseAnchorView(tenant, c.anchors.length + 1, JSON.parse(line));
+          } catch {
+            parsed = undefined;
+          }
+          if (parsed === undefined) c.unreadable++;
+          else c.anchors.push(parsed);
+        }
+        c.size += end;
+        c.head = head;
+      }
+      this.cache.set(tenant, c);
+      return { anchors: c.anchors, unreadable: c.unreadable };
+    } finally {
+      fs.closeSync(fd);
     }
-    this.cache.set(tenant, c);
-    return { anchors: c.anchors, unreadable: c.unreadable };
   }
 }
 

@@ -68,7 +68,7 @@ export class ChainVerifier {
     const hashAt = hashesBySeq(records, chainHash);
     const atHead = hashAt(head);
     summary.headMismatch = head === 0 ? stored.hash !== GENESIS_PREV : atHead !== undefined && atHead !== stored.hash;
-    const log = this.anchorLog?.read(tenant) ?? { anchors: [], unreadable: 0 };
+    const log = this.anchorLog?.read(tenant, true) ?? { anchors: [], unreadable: 0 };
     summary.anchors = checkAnchors(log.anchors, keys, highest, hashAt, log.unreadable);
     settle(summary);
     const walk: Walk = { summary, checkedAt: now, head, rowid, highest, maxSeq, last: records[records.length - 1],
