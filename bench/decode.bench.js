@@ -5,7 +5,7 @@
 // protobufjs. Also: the new path with every span's attributes, events and links read (what a
 // rule over all spans costs), and the skim / per-trace partition for worker threads relative to
 // a full decode. Methods take turns in every repeat, so machine noise falls on all of them alike.
-// Writes bench/results/decode.json.
+// Writes bench/results/decode.json with --save.
 const fs = require('fs');
 const path = require('path');
 const { performance } = require('perf_hooks');

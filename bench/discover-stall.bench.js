@@ -7,7 +7,7 @@
 //
 //   npm run bench discover-stall      BENCH_DISCOVER_TRACES=5000 BENCH_DISCOVER_REPEATS=3
 //
-// Writes bench/results/discover-stall.json.
+// Writes bench/results/discover-stall.json with --save.
 const { fork } = require('child_process');
 const fs = require('fs');
 const os = require('os');

@@ -1,7 +1,7 @@
 'use strict';
 // Evaluator benchmark: throughput of compiled rules over a corpus of realistic traces, against
 // the same rules written by hand and the same rules in json-rules-engine, measured in one run.
-// Prints a table and writes bench/results/evaluator.json. One core (this process).
+// Prints a table and writes bench/results/evaluator.json with --save. One core (this process).
 const fs = require('fs');
 const os = require('os');
 const path = require('path');

@@ -4,7 +4,7 @@
 // same run (what every list request cost before: ~1 s per 10 k records). A list request verifies
 // its page in full, takes the chain summary from the cached full walk (continued over appends) and
 // counts per control in SQL. Records look like the recorder's: a summary per rule, mapping and
-// minute, 10 sample trace ids. Writes bench/results/evidence.json.
+// minute, 10 sample trace ids. Writes bench/results/evidence.json with --save.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');

@@ -11,7 +11,7 @@
 //   - the alternative: one SQLite row per batch (better-sqlite3, WAL, synchronous=NORMAL), its
 //     body brotli-compressed per batch — the time it adds to each accepted batch on the HTTP
 //     thread, and its bytes per span.
-// Protobuf and OTLP/JSON bodies are measured separately. Writes bench/results/history.json.
+// Protobuf and OTLP/JSON bodies are measured separately. Writes bench/results/history.json with --save.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');

@@ -4,7 +4,7 @@
 // log, in the same run. Evaluation is kept out of the way (decision_wait 1 h): this measures the
 // accept path alone. A client process posts pre-encoded protobuf batches, CONCURRENCY at a time.
 // Modes are interleaved over REPEATS rounds; reports median and spread (min–max).
-// Writes bench/results/ingest-log.json.
+// Writes bench/results/ingest-log.json with --save.
 const { fork } = require('child_process');
 const fs = require('fs');
 const os = require('os');

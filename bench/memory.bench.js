@@ -12,7 +12,7 @@
 //
 // Targets (issue 11): ≤ 400 bytes RSS per buffered span; RSS ≤ 1.5 × MAX_BUFFER_BYTES + the idle
 // baseline (the bytes the buffer counts against MAX_BUFFER_BYTES: betrace_buffer_bytes).
-// Writes bench/results/memory.json.
+// Writes bench/results/memory.json with --save.
 const crypto = require('crypto');
 const fs = require('fs');
 const http = require('http');

@@ -3,7 +3,7 @@
 // parent chain, or one parent with 20 000 children. Evaluates the example rules (bench/rules.js)
 // plus rules using every structural and ordering operator, against the baseline of the same run:
 // decoding the same OTLP/JSON text into a Trace (decodeOtlpJsonText → buildTrace). Prints median
-// and spread over repeats and the ratio; writes bench/results/pathological.json.
+// and spread over repeats and the ratio; writes bench/results/pathological.json with --save.
 //
 //   npm run bench pathological
 //   BENCH_EVALUATOR_DIST=/path/to/other/packages/evaluator/dist node bench/pathological.bench.js

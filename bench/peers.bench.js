@@ -4,7 +4,7 @@
 // equivalent policies, the same 1 s decision wait. Each system runs pinned to one core, then on
 // all cores, alternating with the other, REPEATS times; printed are both systems' figures and
 // BeTrace/Collector, median [min–max]. The Collector is built here with the official builder
-// into a cache outside the repository (bench/peers/collector.js). Writes bench/results/peers.json.
+// into a cache outside the repository (bench/peers/collector.js). Writes bench/results/peers.json with --save.
 //
 //   npm run bench peers -- [--env NAME=VALUE]… [--repeats N] [--spans N] [--collector-shards N] [--nop]
 //

@@ -2,7 +2,7 @@
 // Pull-mode benchmark: the example rules replayed over a generated day of traffic held in the
 // Tempo test double. Reports Tempo requests per window, traces fetched against traces that
 // produced a violation (pushdown selectivity), and end-to-end replay throughput in traces/s.
-// Writes bench/results/pull.json.
+// Writes bench/results/pull.json with --save.
 require('ts-node').register({ transpileOnly: true, compilerOptions: { module: 'commonjs', moduleResolution: 'node10' } });
 const fs = require('fs');
 const os = require('os');

@@ -2,7 +2,7 @@
 // Redaction benchmark: the cost of passing OTLP spans through the redaction engine (default
 // policy and every detector on), against JSON.stringify of the same spans measured in the same
 // run — the cheapest thing any exit does to a span anyway. Spans are realistic: HTTP/DB attributes,
-// events, links, a nested kvlist; one span in five carries PII. Writes bench/results/redact.json.
+// events, links, a nested kvlist; one span in five carries PII. Writes bench/results/redact.json with --save.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');

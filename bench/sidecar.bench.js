@@ -3,7 +3,7 @@
 // example rules, against the bare decode of the same payloads in the same run; heap bytes per
 // buffered span; latency from a trace's last span to its signal being stored.
 // The sidecar runs here (one process); a light HTTP client posts pre-encoded payloads from a
-// second process. Writes bench/results/sidecar.json.
+// second process. Writes bench/results/sidecar.json with --save.
 const { fork } = require('child_process');
 const fs = require('fs');
 const os = require('os');

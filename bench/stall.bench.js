@@ -9,7 +9,7 @@
 //
 //   npm run bench stall            BENCH_STALL_SPANS=40000 BENCH_STALL_REPEATS=5
 //
-// Target (issue 11): /healthz p99 ≤ 50 ms during the chain. Writes bench/results/stall.json.
+// Target (issue 11): /healthz p99 ≤ 50 ms during the chain. Writes bench/results/stall.json with --save.
 const { fork } = require('child_process');
 const fs = require('fs');
 const os = require('os');
