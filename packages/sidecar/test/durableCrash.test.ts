@@ -179,7 +179,7 @@ async function crashAndRecover(seed: number, point: (typeof POINTS)[number], env
   const first: Served = serve({ ...base, ...crashEnv });
   let outcome: Outcome | undefined;
   try {
-    await until('the sidecar to be ready', ready);
+    await until('the sidecar to be ready', ready, 60_000); // a loaded machine starts slowly
     if (point === 'delivery') {
       webhook.down = false;
       webhook.killOn = {
@@ -209,7 +209,7 @@ async function crashAndRecover(seed: number, point: (typeof POINTS)[number], env
     // Second run: the sender retries what got no 2xx, and some of what did (answers lost on the way).
     const second = serve(base);
     try {
-      await until('the restarted sidecar to be ready', ready);
+      await until('the restarted sidecar to be ready', ready, 60_000);
       const answered = status1.map((s, i) => (s === 200 ? i : -1)).filter((i) => i >= 0);
       const again = new Set([...status1.map((s, i) => (s === 200 ? -1 : i)).filter((i) => i >= 0), ...answered.filter(() => rand() < 0.15).slice(0, 8)]);
       const retried = [...again].map((i) => list[i]);

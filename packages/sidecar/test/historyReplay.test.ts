@@ -114,7 +114,8 @@ describe('history in a served sidecar', () => {
     await until('the traces to reach the history', async () => (await historyTraces(r, t0 - 60_000, t0 + 60_000)).length === 6, 15_000);
     expect(await metric(r, 'betrace_history_segments')).toBeGreaterThan(0);
     expect(await metric(r, 'betrace_history_bytes')).toBeGreaterThan(0);
-    expect(fs.readdirSync(path.join(r.dataDir, 'history')).some((f) => f.endsWith('.seg.br'))).toBe(true);
+    // Compression runs off the HTTP thread, after the segment arrived: wait for it rather than race it.
+    await until('a compressed history segment', () => fs.readdirSync(path.join(r.dataDir, 'history')).some((f) => f.endsWith('.seg.br')), 30_000);
 
     const range = { from: new Date(t0 - 10 * 60_000).toISOString(), to: new Date(t0 + 60_000).toISOString() };
     const dry = await replay(r, { ...range, ruleIds: ['no-auto-approve'], dryRun: true });
