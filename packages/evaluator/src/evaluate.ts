@@ -32,6 +32,19 @@ export interface EvaluateOptions extends BudgetOptions {
    * (always for a rule that fired). Not called for the others: the trace is "not applicable" to them.
    */
   onTriggered?: (ruleId: string) => void;
+  /**
+   * Times some rules on this trace (rule health's sampled cost). The evaluator has no clock of its
+   * own (it runs in browsers too): `clock` is the caller's, in any unit, and `onCost` gets the
+   * difference. `sampled(i)` says whether the rule at index i of `rules` is timed; only rules
+   * evaluated to their end report a cost (a rule the budget stopped reports its skip instead).
+   */
+  cost?: RuleCostSampling;
+}
+
+export interface RuleCostSampling {
+  sampled: (index: number) => boolean;
+  clock: () => number;
+  onCost: (ruleId: string, elapsed: number) => void;
 }
 
 export function evaluateTrace(rules: readonly CompiledRule[], trace: Trace, options?: EvaluateOptions): Violation[] {
@@ -40,11 +53,17 @@ export function evaluateTrace(rules: readonly CompiledRule[], trace: Trace, opti
   const ctx: Ctx = { ix, bound: undefined, budget };
   const out: Violation[] = [];
   const wanted = options?.onTriggered === undefined ? undefined : options.triggerRuleIds;
-  for (const rule of rules) {
+  const cost = options?.cost;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i];
+    const started = cost !== undefined && cost.sampled(i) ? cost.clock() : undefined;
     if (!canFire(rule, ix)) {
       // It cannot trigger either (its trigger needs the same span names), unless it applies to every trace.
       if (wanted !== undefined && wanted.has(rule.definition.id) && (rule as CompiledRuleImpl).trigger === undefined) {
         options!.onTriggered!(rule.definition.id);
+      }
+      if (started !== undefined) {
+        cost!.onCost(rule.definition.id, cost!.clock() - started);
       }
       continue;
     }
@@ -54,6 +73,9 @@ export function evaluateTrace(rules: readonly CompiledRule[], trace: Trace, opti
       evaluateRule(rule as CompiledRuleImpl, ctx, out);
       if (wanted !== undefined && wanted.has(rule.definition.id) && (out.length > before || triggered(rule as CompiledRuleImpl, ctx))) {
         options!.onTriggered!(rule.definition.id);
+      }
+      if (started !== undefined) {
+        cost!.onCost(rule.definition.id, cost!.clock() - started);
       }
     } catch (e) {
       if (e instanceof BudgetExceeded) {

@@ -39,7 +39,7 @@ export {
 } from './decode';
 export type { SkimmedResourceSpans, SkimmedScopeSpans, SkimmedSpan, TraceRequestSkim } from './decode';
 export { compileAst } from './compile';
-export type { EvaluateOptions } from './evaluate';
+export type { EvaluateOptions, RuleCostSampling } from './evaluate';
 export type { BudgetOptions, RuleSkipReason } from './budget';
 export * from './limits';
 export { traceqlString } from './pushdown';

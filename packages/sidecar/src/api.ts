@@ -21,6 +21,8 @@ import pino, { type Logger } from 'pino';
 import { registerDiscoveryRoutes } from './discovery/api';
 import type { DiscoveryJobs } from './discovery/jobs';
 import { registerEvidenceRoutes } from './evidence/api';
+import { registerHealthRoutes } from './health/api';
+import { RuleHealthStore } from './health/store';
 import type { AnchorLog } from './evidence/anchor';
 import type { EvidenceStore } from './evidence/store';
 import { Metrics } from './metrics';
@@ -86,6 +88,8 @@ export interface ApiOptions {
   rules: RuleRegistry;
   /** Each rule's skipped evaluations, shown as `skipped` by GET /api/v1/rules and /api/v1/rules/:id. */
   ruleSkips: RuleSkips;
+  /** Rule health over time (GET /api/v1/rules/health, /api/v1/rules/:id/health); default: one over `store`. */
+  health?: RuleHealthStore;
   metrics: Metrics;
   /** The signal writers configured (`otlp`, `grafana`, `webhook`): /metrics reports a queue for these only. */
   writers: readonly string[];
@@ -888,6 +892,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     who,
     onAudit: (entry, tenant) => store.appendAudit(tenant, entry, options.now()),
   });
+
+  registerHealthRoutes(app, { store, health: options.health ?? new RuleHealthStore(store.db), now: options.now, tenantOf: (req) => req.tenant });
 
   registerDiscoveryRoutes(app, {
     jobs: options.discovery,

@@ -132,6 +132,33 @@ const verificationSummaryProps = {
   head: { type: 'integer', description: 'The highest seq allocated that the summary covers' },
 };
 
+const ruleHealthProps = {
+  ruleId: str,
+  from: { ...time, description: 'The range’s start, rounded down to the hour' },
+  to: time,
+  totals: ref('RuleHealthTotals'),
+  complianceRatio: { type: ['number', 'null'], description: '1 − violations ÷ triggered; null when nothing triggered' },
+  fireRatePerHour: { ...num, description: 'Violations per hour of the range' },
+  falsePositiveRate: {
+    type: ['number', 'null'],
+    description: 'Signals marked false_positive ÷ signals acknowledged, resolved or false_positive (created in the range); null when none',
+  },
+  costUsPerTrace: { type: ['number', 'null'], description: 'Mean sampled evaluation time per trace, microseconds; null when none sampled' },
+  costShare: {
+    type: ['number', 'null'],
+    description: 'The rule’s share of the time the tenant’s rules took (mean sampled cost × traces evaluated, over all rules); null when none sampled',
+  },
+  lastFiredAt: { type: ['string', 'null'], format: 'date-time', description: 'When its newest signal in the range was created' },
+  signals: {
+    ...object({ open: int, acknowledged: int, resolved: int, false_positive: int, total: int }),
+    description: 'The rule’s signals created in the range, by current status',
+  },
+  noisy: {
+    ...nullableObject({ reason: str }),
+    description: 'Why the rule looks noisy (false-positive rate ≥ 30 % of ≥ 5 closed signals, or violations on ≥ 50 % of ≥ 20 triggering traces), or null',
+  },
+};
+
 const evidenceScope = object({ framework: nullable('string'), control: nullable('string') });
 const evidencePeriod = object({
   from: { type: ['string', 'null'], format: 'date-time' },
@@ -464,6 +491,40 @@ const COMPONENTS = {
     properties: { resourceSpans: arrayOf({ type: 'object' }) },
     description: 'OTLP/JSON',
   },
+  RuleHealthTotals: {
+    ...object({
+      evaluated: { type: 'integer', description: 'Traces the rule was evaluated on to their end' },
+      triggered: { type: 'integer', description: 'Of those, traces on which its trigger held (a violating trace always counts)' },
+      violations: { type: 'integer', description: 'Traces that violated the rule' },
+      skipped: { type: 'integer', description: 'Traces the evaluation budget stopped the rule on (not evaluated)' },
+      costUs: { type: 'integer', description: 'Microseconds over the sampled evaluations (1 trace in 16 per rule)' },
+      costSamples: { type: 'integer', description: 'Evaluations sampled' },
+    }),
+    description: 'A rule’s counts over a range (sums of hourly buckets)',
+  },
+  RuleHealthSummary: {
+    ...object(ruleHealthProps),
+    description: 'A rule’s health over a range (docs/rule-health.md)',
+  },
+  RuleHealth: {
+    ...object({
+      ...ruleHealthProps,
+      series: arrayOf(
+        object({
+          bucketStart: { ...time, description: 'The UTC hour this bucket covers (ISO 8601)' },
+          evaluated: int,
+          triggered: int,
+          violations: int,
+          skipped: int,
+          costUs: int,
+          costSamples: int,
+          complianceRatio: { type: ['number', 'null'], description: '1 − violations ÷ triggered; null when nothing triggered' },
+        })
+      ),
+    }),
+    description: 'A rule’s health over a range with every hour of it (empty hours as zeros)',
+  },
+  RuleHealthList: object({ from: time, to: time, rules: arrayOf(ref('RuleHealthSummary')) }),
   Health: object({ status: { type: 'string', enum: ['ok'] } }),
   Readiness: object({ ready: bool, tempo: object({ ready: bool, version: str }, ['ready']) }, ['ready']),
 } as const;

@@ -4,7 +4,8 @@
  * evidence here (replay dry runs never reach the pipeline, so they produce none).
  */
 import type { Span, Trace, Violation } from '@betrace/evaluator';
-import { evaluateOutcome, Outcome, RuleSkip } from './eval/outcome';
+import { CostSampler, evaluateOutcome, Outcome, RuleSkip } from './eval/outcome';
+import type { RuleHealthStore } from './health/store';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { EvidenceRecorder } from './evidence/recorder';
@@ -14,9 +15,13 @@ import type { ActiveRule, RuleRegistry } from './rules';
 import type { NewSignal, Signal, SignalSource, Store } from './store';
 import type { UsageMeter } from './usage';
 
+const NONE: ReadonlySet<string> = new Set();
+
 export class Pipeline {
   private readonly children = new Map<Counter, Map<string, { inc(): void }>>();
   private readonly byIdCache = new WeakMap<readonly ActiveRule[], ReadonlyMap<string, ActiveRule>>();
+  /** Which traces evaluated on this thread time which rules (shard workers have their own). */
+  private readonly sampler = new CostSampler();
 
   constructor(
     private readonly store: Store,
@@ -35,6 +40,8 @@ export class Pipeline {
     private readonly budgetMs?: number,
     /** Called for each rule not evaluated to its end on a trace (the rule's marker and metric). */
     private readonly onSkipped?: (tenant: string, skip: RuleSkip, traceId: string) => void,
+    /** Rule health over time: every evaluation's per-rule counts (flushed by the sidecar's tick). */
+    private readonly health?: RuleHealthStore,
   ) {}
 
   /** A violation as it may leave the sidecar: its message redacted by the tenant's policy (`span`: the span its template read). */
@@ -50,7 +57,7 @@ export class Pipeline {
 
   /** Evaluates a trace against the given rules (replay's, which may be unsaved), storing new signals. */
   evaluateWith(tenant: string, trace: Trace, source: SignalSource, active: readonly ActiveRule[]): Signal[] {
-    return this.record(tenant, evaluateOutcome(active, trace, this.budgetMs), source, active);
+    return this.record(tenant, evaluateOutcome(active, trace, this.budgetMs, this.sampler), source, active);
   }
 
   /**
@@ -80,9 +87,8 @@ export class Pipeline {
       }
       checked = list;
     }
-    for (const r of checked) {
-      this.counter(this.metrics.ruleEvaluations, tenant, r.compiled.definition.id).inc();
-    }
+    const violations = outcome.violations.filter((v) => byId.has(v.ruleId));
+    this.recordHealth(tenant, outcome, checked, byId, violations);
     for (const s of outcome.skipped) {
       this.onSkipped?.(tenant, s, trace.traceId);
       if (s.reason === 'error') {
@@ -91,7 +97,6 @@ export class Pipeline {
         this.log.warn({ tenant, ruleId: s.ruleId, traceId: trace.traceId, reason: s.reason }, 'rule not evaluated on a trace: its evaluation budget ran out');
       }
     }
-    const violations = outcome.violations.filter((v) => byId.has(v.ruleId));
     if (violations.length === 0) {
       this.usage?.count(tenant, { traces: 1 });
       this.recordEvidence(tenant, trace, checked, outcome.applicable, violations, []);
@@ -120,6 +125,43 @@ export class Pipeline {
     }
     this.recordEvidence(tenant, trace, checked, outcome.applicable, violations, added);
     return added;
+  }
+
+  /**
+   * Rule health of one evaluation: per rule evaluated to its end, evaluated, triggered (its
+   * trigger held; a violated rule always), violated; per rule the budget stopped, skipped; the
+   * sampled costs. Metrics at once, the store's hourly counts at its next flush.
+   */
+  private recordHealth(tenant: string, outcome: Outcome, checked: readonly ActiveRule[], byId: ReadonlyMap<string, ActiveRule>, violations: readonly Violation[]): void {
+    const at = this.now();
+    const violated = violations.length === 0 ? NONE : new Set(violations.map((v) => v.ruleId));
+    const triggered = outcome.triggered.length === 0 ? NONE : new Set(outcome.triggered);
+    for (const r of checked) {
+      const rule = r.compiled.definition.id;
+      this.counter(this.metrics.ruleEvaluations, tenant, rule).inc();
+      const fired = violated.has(rule);
+      const held = fired || triggered.has(rule);
+      if (held) {
+        this.counter(this.metrics.ruleTriggered, tenant, rule).inc();
+      }
+      if (fired) {
+        this.counter(this.metrics.ruleViolations, tenant, rule).inc();
+      }
+      this.health?.count(tenant, rule, at, { evaluated: 1, triggered: held ? 1 : 0, violations: fired ? 1 : 0 });
+    }
+    for (const s of outcome.skipped) {
+      if (s.reason !== 'error') {
+        this.health?.count(tenant, s.ruleId, at, { skipped: 1 });
+      }
+    }
+    for (const [rule, micros] of outcome.costs) {
+      if (!byId.has(rule)) {
+        continue; // deleted or disabled since
+      }
+      this.metrics.ruleCostSeconds.inc({ tenant, rule }, micros / 1e6);
+      this.counter(this.metrics.ruleCostSamples, tenant, rule).inc();
+      this.health?.count(tenant, rule, at, { costUs: micros, costSamples: 1 });
+    }
   }
 
   /** The rules by id, made once per rule list (the registry hands out the same array until the rules change). */

@@ -24,6 +24,7 @@ import { crashHookFrom, DurableIngest } from './ingest/log/durable';
 import { startGrpcReceiver, type GrpcReceiver } from './ingest/grpc';
 import { createShards, Shards } from './ingest/shards/shards';
 import { buildReceiver, decodeBody } from './ingest/receiver';
+import { RuleHealthStore } from './health/store';
 import { History, HISTORY_ROLL_MS } from './history';
 import { Metrics } from './metrics';
 import { Pipeline } from './pipeline';
@@ -92,6 +93,8 @@ export interface Sidecar {
   readonly rules: RuleRegistry;
   /** Rule evaluations not completed on a trace (budget or error); record() inside the evaluation's transaction. */
   readonly ruleSkips: RuleSkips;
+  /** Rule health over time (hourly counts per rule); flushed on the tick, before the health API reads and at stop. */
+  readonly health: RuleHealthStore;
   /**
    * The default tenant's plaintext API token when this start knows it: BETRACE_API_TOKEN, or
    * generated now. Empty otherwise: with TENANTS_FILE, and on later starts of a data folder whose
@@ -145,6 +148,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const store = new Store(config.dataDir === ':memory:' ? ':memory:' : path.join(config.dataDir, 'betrace.db'));
   const metrics = new Metrics();
   const ruleSkips = new RuleSkips(store.db, metrics.ruleSkipped);
+  const health = new RuleHealthStore(store.db);
   // A counter series appears at its first increment; Prometheus' increase() and rate() see that
   // first sample as the start, not as a change. Zero every enabled rule's series when its rules
   // compile, so the first signal of a rule counts (and fires an alert on increase()).
@@ -153,6 +157,10 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       const rule = r.compiled.definition.id;
       metrics.signals.inc({ tenant, rule, severity: r.compiled.definition.severity }, 0);
       metrics.ruleEvaluations.inc({ tenant, rule }, 0);
+      metrics.ruleTriggered.inc({ tenant, rule }, 0);
+      metrics.ruleViolations.inc({ tenant, rule }, 0);
+      metrics.ruleCostSeconds.inc({ tenant, rule }, 0);
+      metrics.ruleCostSamples.inc({ tenant, rule }, 0);
       for (const reason of RULE_SKIP_REASONS) {
         metrics.ruleSkipped.inc({ tenant, rule, reason }, 0);
       }
@@ -312,6 +320,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
 
   const pipeline = new Pipeline(store, rules, metrics, writerList.map((w) => w.name), log, now, redactorOf, usage, evidence, config.evalBudgetMs, (tenant, skip, traceId) =>
     ruleSkips.record(tenant, skip.ruleId, skip.reason, traceId, now()),
+    health,
   );
   // The history keeps the ingest log's segments once the log lets them go: no log, no history.
   const logDir = config.dataDir === ':memory:' || deps.ingestLog === false ? undefined : path.join(config.dataDir, 'ingest-log');
@@ -462,6 +471,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   let grpcReceiver: GrpcReceiver | undefined;
   let api: FastifyInstance | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let healthFlushedAt = 0;
 
   return {
     store,
@@ -470,6 +480,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     pipeline,
     rules,
     ruleSkips,
+    health,
     token,
     tenants,
     usage,
@@ -531,6 +542,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         store,
         rules,
         ruleSkips,
+        health,
         metrics,
         writers: writerList.map((w) => w.name),
         log,
@@ -565,6 +577,11 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
             })
             .catch(failed);
           usage.flush();
+          // Rule health's counts are written about once a second, whatever the tick.
+          if (now() - healthFlushedAt >= 1000) {
+            healthFlushedAt = now();
+            health.flush();
+          }
         } catch (e) {
           failed(e);
         }
@@ -605,6 +622,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       await gateway?.stop();
       await api?.close();
       usage.flush();
+      health.flush();
       store.close();
     },
   };

@@ -267,6 +267,13 @@ const MIGRATIONS: string[] = [
    CREATE TABLE evidence_anchors (
      tenant TEXT NOT NULL, id INTEGER NOT NULL, head_seq INTEGER NOT NULL, head_hash TEXT NOT NULL, anchored_at INTEGER NOT NULL,
      trace_id TEXT NOT NULL, span_id TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL, PRIMARY KEY (tenant, id));`,
+  // Rule health (src/health): per tenant, rule and UTC hour (bucket_start, epoch ms), the traces
+  // evaluated, triggered, violated and skipped by budget, and the sampled cost (µs, samples).
+  `CREATE TABLE rule_health (
+     tenant TEXT NOT NULL, rule_id TEXT NOT NULL, bucket_start INTEGER NOT NULL,
+     evaluated INTEGER NOT NULL, triggered INTEGER NOT NULL, violations INTEGER NOT NULL, skipped INTEGER NOT NULL,
+     cost_us INTEGER NOT NULL, cost_samples INTEGER NOT NULL,
+     PRIMARY KEY (tenant, rule_id, bucket_start));`,
 ];
 
 /** One change, as the audit log keeps it: who did what to which thing, with the state before and after. */
@@ -671,6 +678,31 @@ export class Store {
       .stmt(`SELECT rule_id, count(*) AS n, max(created_at) AS last_at FROM signals WHERE ${clause} GROUP BY rule_id ORDER BY rule_id`)
       .all(params) as Array<{ rule_id: string; n: number; last_at: number }>;
     return rows.map((r) => ({ ruleId: r.rule_id, total: r.n, lastAt: r.last_at }));
+  }
+
+  /**
+   * Per rule, its signals created in [from, to) by current status, and when the newest was
+   * created (rule health's lifecycle counts and "last fired"). Rules without a signal are absent.
+   */
+  signalStatusByRule(tenant: string, range: { from?: number; to?: number; ruleId?: string } = {}): Map<string, { byStatus: Record<SignalStatus, number>; lastAt: number }> {
+    const { clause, params } = new TenantWhere(tenant)
+      .add('created_at >= @from', 'from', range.from)
+      .add('created_at < @to', 'to', range.to)
+      .add('rule_id = @ruleId', 'ruleId', range.ruleId);
+    const rows = this
+      .stmt(`SELECT rule_id, status, count(*) AS n, max(created_at) AS last_at FROM signals WHERE ${clause} GROUP BY rule_id, status`)
+      .all(params) as Array<{ rule_id: string; status: SignalStatus; n: number; last_at: number }>;
+    const out = new Map<string, { byStatus: Record<SignalStatus, number>; lastAt: number }>();
+    for (const r of rows) {
+      let entry = out.get(r.rule_id);
+      if (entry === undefined) {
+        entry = { byStatus: { open: 0, acknowledged: 0, resolved: 0, false_positive: 0 }, lastAt: r.last_at };
+        out.set(r.rule_id, entry);
+      }
+      entry.byStatus[r.status] = r.n;
+      entry.lastAt = Math.max(entry.lastAt, r.last_at);
+    }
+    return out;
   }
 
   /** Moves a signal through its lifecycle, recording who, when and why. */

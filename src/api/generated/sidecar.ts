@@ -350,6 +350,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rules/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Health of every rule of the tenant over a range (no series) */
+        get: operations["getApiV1RulesHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rules/{id}/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Health of one rule over a range, with its hourly series */
+        get: operations["getApiV1RulesByIdHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/discover": {
         parameters: {
             query?: never;
@@ -1019,6 +1053,133 @@ export interface components {
         /** @description OTLP/JSON */
         OtlpTraces: {
             resourceSpans: Record<string, never>[];
+        };
+        /** @description A rule’s counts over a range (sums of hourly buckets) */
+        RuleHealthTotals: {
+            /** @description Traces the rule was evaluated on to their end */
+            evaluated: number;
+            /** @description Of those, traces on which its trigger held (a violating trace always counts) */
+            triggered: number;
+            /** @description Traces that violated the rule */
+            violations: number;
+            /** @description Traces the evaluation budget stopped the rule on (not evaluated) */
+            skipped: number;
+            /** @description Microseconds over the sampled evaluations (1 trace in 16 per rule) */
+            costUs: number;
+            /** @description Evaluations sampled */
+            costSamples: number;
+        };
+        /** @description A rule’s health over a range (docs/rule-health.md) */
+        RuleHealthSummary: {
+            ruleId: string;
+            /**
+             * Format: date-time
+             * @description The range’s start, rounded down to the hour
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601
+             */
+            to: string;
+            totals: components["schemas"]["RuleHealthTotals"];
+            /** @description 1 − violations ÷ triggered; null when nothing triggered */
+            complianceRatio: number | null;
+            /** @description Violations per hour of the range */
+            fireRatePerHour: number;
+            /** @description Signals marked false_positive ÷ signals acknowledged, resolved or false_positive (created in the range); null when none */
+            falsePositiveRate: number | null;
+            /** @description Mean sampled evaluation time per trace, microseconds; null when none sampled */
+            costUsPerTrace: number | null;
+            /** @description The rule’s share of the time the tenant’s rules took (mean sampled cost × traces evaluated, over all rules); null when none sampled */
+            costShare: number | null;
+            /**
+             * Format: date-time
+             * @description When its newest signal in the range was created
+             */
+            lastFiredAt: string | null;
+            /** @description The rule’s signals created in the range, by current status */
+            signals: {
+                open: number;
+                acknowledged: number;
+                resolved: number;
+                false_positive: number;
+                total: number;
+            };
+            /** @description Why the rule looks noisy (false-positive rate ≥ 30 % of ≥ 5 closed signals, or violations on ≥ 50 % of ≥ 20 triggering traces), or null */
+            noisy: {
+                reason: string;
+            } | null;
+        };
+        /** @description A rule’s health over a range with every hour of it (empty hours as zeros) */
+        RuleHealth: {
+            ruleId: string;
+            /**
+             * Format: date-time
+             * @description The range’s start, rounded down to the hour
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601
+             */
+            to: string;
+            totals: components["schemas"]["RuleHealthTotals"];
+            /** @description 1 − violations ÷ triggered; null when nothing triggered */
+            complianceRatio: number | null;
+            /** @description Violations per hour of the range */
+            fireRatePerHour: number;
+            /** @description Signals marked false_positive ÷ signals acknowledged, resolved or false_positive (created in the range); null when none */
+            falsePositiveRate: number | null;
+            /** @description Mean sampled evaluation time per trace, microseconds; null when none sampled */
+            costUsPerTrace: number | null;
+            /** @description The rule’s share of the time the tenant’s rules took (mean sampled cost × traces evaluated, over all rules); null when none sampled */
+            costShare: number | null;
+            /**
+             * Format: date-time
+             * @description When its newest signal in the range was created
+             */
+            lastFiredAt: string | null;
+            /** @description The rule’s signals created in the range, by current status */
+            signals: {
+                open: number;
+                acknowledged: number;
+                resolved: number;
+                false_positive: number;
+                total: number;
+            };
+            /** @description Why the rule looks noisy (false-positive rate ≥ 30 % of ≥ 5 closed signals, or violations on ≥ 50 % of ≥ 20 triggering traces), or null */
+            noisy: {
+                reason: string;
+            } | null;
+            series: {
+                /**
+                 * Format: date-time
+                 * @description The UTC hour this bucket covers (ISO 8601)
+                 */
+                bucketStart: string;
+                evaluated: number;
+                triggered: number;
+                violations: number;
+                skipped: number;
+                costUs: number;
+                costSamples: number;
+                /** @description 1 − violations ÷ triggered; null when nothing triggered */
+                complianceRatio: number | null;
+            }[];
+        };
+        RuleHealthList: {
+            /**
+             * Format: date-time
+             * @description ISO 8601
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601
+             */
+            to: string;
+            rules: components["schemas"]["RuleHealthSummary"][];
         };
         Health: {
             /** @enum {string} */
@@ -2468,6 +2629,99 @@ export interface operations {
             };
             /** @description The body is of a media type the API does not read (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiV1RulesHealth: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Each rule’s counts, ratios, cost and noisy hint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleHealthList"];
+                };
+            };
+            /** @description from or to is not a time, from is not before to, or the range is longer than 366 days */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiV1RulesByIdHealth: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rule’s counts, ratios, cost, signal lifecycle and hourly series */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleHealth"];
+                };
+            };
+            /** @description from or to is not a time, from is not before to, or the range is longer than 366 days */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such rule */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

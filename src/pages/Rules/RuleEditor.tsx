@@ -37,10 +37,11 @@ import { RuleTestPanel } from './RuleTestPanel';
 import { SkippedAlert } from './SkippedMarker';
 import { ErrorState, LoadingState } from './States';
 import { useTempoUid } from './tempo';
+import { RuleHealthTab } from './RuleHealthTab';
 import { rulesTestIds } from './testIds';
 import { useUnsavedChangesGuard } from './useUnsavedChangesGuard';
 
-export type EditorTab = 'test' | 'replay' | 'history';
+export type EditorTab = 'test' | 'replay' | 'history' | 'health';
 
 export interface RuleEditorState extends SceneObjectState {
   /** The rule being edited; absent for a new rule. */
@@ -396,6 +397,14 @@ function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
             {ruleId !== undefined && (
               <Tab label="History" active={tab === 'history'} onChangeTab={() => model.setState({ tab: 'history' })} />
             )}
+            {ruleId !== undefined && (
+              <Tab
+                label="Health"
+                data-testid={rulesTestIds.health.tab}
+                active={tab === 'health'}
+                onChangeTab={() => model.setState({ tab: 'health' })}
+              />
+            )}
           </TabsBar>
           <TabContent className={styles.tab}>
             {tab === 'test' && <RuleTestPanel draft={draft} tempoUid={tempoUid} suggestionTraces={adoptionTraces} />}
@@ -414,6 +423,9 @@ function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
                 canRollback={!readOnly && !dirty}
                 onRollback={(v) => model.rollback(v)}
               />
+            )}
+            {tab === 'health' && saved && (
+              <RuleHealthTab ruleId={saved.id} hasSlo={(saved as { slo?: unknown }).slo !== undefined} />
             )}
           </TabContent>
         </div>

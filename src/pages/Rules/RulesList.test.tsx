@@ -2,6 +2,7 @@ import React from 'react';
 import { MemoryRouter } from 'react-router-dom';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { of, throwError } from 'rxjs';
+import type { RuleHealthSummary } from '../../api/health';
 import type { RuleView } from '../../api/rules';
 import { rulesScene } from './rulesScene';
 import { rulesTestIds as ids } from './testIds';
@@ -63,7 +64,39 @@ function serve(routes: (req: Req) => unknown) {
   });
 }
 
+const totals = (evaluated: number, triggered: number, violations: number) => ({ evaluated, triggered, violations, skipped: 0, costUs: 0, costSamples: 0 });
+const health = (ruleId: string, h: Partial<RuleHealthSummary>): RuleHealthSummary => ({
+  ruleId,
+  from: '2026-11-27T10:00:00.000Z',
+  to: '2026-11-28T10:00:00.000Z',
+  totals: totals(0, 0, 0),
+  complianceRatio: null,
+  fireRatePerHour: 0,
+  falsePositiveRate: null,
+  costUsPerTrace: null,
+  costShare: null,
+  lastFiredAt: null,
+  signals: { open: 0, acknowledged: 0, resolved: 0, false_positive: 0, total: 0 },
+  noisy: null,
+  ...h,
+});
+const healths: RuleHealthSummary[] = [
+  health('payment-fraud-check', {
+    totals: totals(640, 32, 20),
+    complianceRatio: 0.375,
+    fireRatePerHour: 20 / 24,
+    falsePositiveRate: 4 / 6,
+    costUsPerTrace: 12.34,
+    costShare: 0.5,
+    noisy: { reason: '67% of its closed signals were marked false positive (4 of 6; flagged from 30%)' },
+  }),
+  health('bounded-retries', {}),
+];
+
 const sidecar = (req: Req) => {
+  if (req.url.endsWith('/api/v1/rules/health')) {
+    return { from: '2026-11-27T10:00:00.000Z', to: '2026-11-28T10:00:00.000Z', rules: healths };
+  }
   if (req.url.endsWith('/api/v1/rules')) {
     return { rules };
   }
@@ -129,6 +162,50 @@ describe('RulesList', () => {
     expect(signalCalls[0].params).toEqual({ from: expect.any(Number), to: expect.any(Number) });
     expect((signalCalls[0].params!.to as number) - (signalCalls[0].params!.from as number)).toBe(24 * 3600_000);
     expect(screen.getByTestId(ids.list.newRule)).toHaveAttribute('href', '/a/betrace-app/rules/new');
+  });
+
+  it('shows each rule’s fire rate, compliance ratio, false positives and cost, and flags a noisy rule with the reason', async () => {
+    serve(sidecar);
+    renderList();
+    await screen.findByTestId(ids.list.row('payment-fraud-check'));
+    const cell = (rule: string, column: string) => screen.getByTestId(ids.list.health(rule, column));
+    await waitFor(() => expect(cell('payment-fraud-check', 'fireRate')).toHaveTextContent('0.83/h'));
+    expect(cell('payment-fraud-check', 'complianceRatio')).toHaveTextContent('37.5 %');
+    expect(cell('payment-fraud-check', 'falsePositives')).toHaveTextContent('66.7 %');
+    expect(cell('payment-fraud-check', 'cost')).toHaveTextContent('12.3 µs (50 %)');
+    // Nothing triggered, nothing closed, nothing timed: unknown, not zero.
+    expect(cell('bounded-retries', 'fireRate')).toHaveTextContent('0/h');
+    expect(cell('bounded-retries', 'complianceRatio')).toHaveTextContent('—');
+    expect(cell('bounded-retries', 'falsePositives')).toHaveTextContent('—');
+    expect(cell('bounded-retries', 'cost')).toHaveTextContent('—');
+    // A rule the sidecar has no health for (absent from its answer) says so too.
+    expect(cell('phi-audit', 'fireRate')).toHaveTextContent('—');
+    expect(screen.queryByTestId(ids.list.noisy('bounded-retries'))).not.toBeInTheDocument();
+    const noisy = screen.getByTestId(ids.list.noisy('payment-fraud-check'));
+    expect(noisy).toHaveTextContent('noisy');
+    fireEvent.mouseEnter(noisy);
+    expect(await screen.findByRole('tooltip')).toHaveTextContent('67% of its closed signals were marked false positive (4 of 6; flagged from 30%)');
+    // One health request for all the rules, over the scene's time range.
+    const healthCalls = mockFetch.mock.calls.map(([r]) => r as Req).filter((r) => r.url.includes('/health'));
+    expect(healthCalls).toHaveLength(1);
+    expect(healthCalls[0].url).toBe('/api/plugin-proxy/betrace-app/sidecar/api/v1/rules/health');
+    expect((healthCalls[0].params!.to as number) - (healthCalls[0].params!.from as number)).toBe(24 * 3600_000);
+  });
+
+  it('shows dashes in the health columns when the sidecar has no health route', async () => {
+    serve((req) => {
+      if (req.url.endsWith('/api/v1/rules/health')) {
+        throw { status: 404, data: { message: 'Route GET:/api/v1/rules/health not found' } };
+      }
+      return sidecar(req);
+    });
+    renderList();
+    await screen.findByTestId(ids.list.row('payment-fraud-check'));
+    await waitFor(() => expect(within(row('payment-fraud-check')).getByText('42')).toBeInTheDocument());
+    for (const column of ['fireRate', 'complianceRatio', 'falsePositives', 'cost']) {
+      expect(screen.getByTestId(ids.list.health('payment-fraud-check', column))).toHaveTextContent('—');
+    }
+    expect(screen.queryByTestId(ids.list.noisy('payment-fraud-check'))).not.toBeInTheDocument();
   });
 
   it('searches and filters by severity and state', async () => {

@@ -20,12 +20,15 @@ import {
   Stack,
   TagList,
   TextLink,
+  Tooltip,
   useStyles2,
 } from '@grafana/ui';
 import { SEVERITIES, type Severity } from '@betrace/evaluator';
+import { listRuleHealth, type RuleHealthSummary } from '../../api/health';
 import { listRules, ruleSignalCounts, type RuleSignalCount, type RuleView } from '../../api/rules';
 import { ACTIONS, can } from '../../utils/permissions';
 import { newRuleUrl, ruleUrl } from '../../builders/exploreUrl';
+import { formatCost, formatFireRate, formatRatio } from './healthFormat';
 import { complianceLabel, filterRules, type RuleStateFilter } from './ruleFilters';
 import { SkippedBadge } from './SkippedMarker';
 import { EmptyRules, ErrorState, LoadingState } from './States';
@@ -42,6 +45,8 @@ export interface RulesListState extends SceneObjectState {
   loading: boolean;
   error?: string;
   summaries: Record<string, RuleSignalSummary | null>;
+  /** Each rule's health in the range; null when the sidecar did not answer (an older sidecar, or an error). */
+  health: Record<string, RuleHealthSummary | null>;
   search: string;
   severity: Severity | '';
   ruleState: RuleStateFilter;
@@ -59,7 +64,7 @@ export class RulesList extends SceneObjectBase<RulesListState> {
   protected _urlSync = new SceneObjectUrlSyncConfig(this, { keys: ['search', 'severity', 'state'] });
 
   constructor(state: Partial<RulesListState> = {}) {
-    super({ loading: true, summaries: {}, search: '', severity: '', ruleState: 'all', ...state });
+    super({ loading: true, summaries: {}, health: {}, search: '', severity: '', ruleState: 'all', ...state });
     this.addActivationHandler(() => {
       this.load();
       const sub = sceneGraph.getTimeRange(this).subscribeToState(() => this.load());
@@ -102,10 +107,14 @@ export class RulesList extends SceneObjectBase<RulesListState> {
     const rules = this.state.rules ?? [];
     const { from, to } = sceneGraph.getTimeRange(this).state.value;
     let counts: Map<string, RuleSignalCount> | undefined;
-    try {
-      counts = new Map((await ruleSignalCounts(from.valueOf(), to.valueOf())).map((c) => [c.ruleId, c]));
-    } catch {
-      // No signals:read, or the signals API failed: the columns say they do not know.
+    let health: Map<string, RuleHealthSummary> | undefined;
+    const [signalCounts, healths] = await Promise.allSettled([ruleSignalCounts(from.valueOf(), to.valueOf()), listRuleHealth(from.valueOf(), to.valueOf())]);
+    // No signals:read, or an API failed (an older sidecar has no health route): the columns say they do not know.
+    if (signalCounts.status === 'fulfilled') {
+      counts = new Map(signalCounts.value.map((c) => [c.ruleId, c]));
+    }
+    if (healths.status === 'fulfilled') {
+      health = new Map(healths.value.map((h) => [h.ruleId, h]));
     }
     const summary = (id: string): RuleSignalSummary | null => {
       if (counts === undefined) {
@@ -114,7 +123,10 @@ export class RulesList extends SceneObjectBase<RulesListState> {
       const c = counts.get(id);
       return c === undefined ? { total: 0 } : { total: c.total, lastAt: c.lastAt };
     };
-    this.setState({ summaries: Object.fromEntries(rules.map((r) => [r.id, summary(r.id)])) });
+    this.setState({
+      summaries: Object.fromEntries(rules.map((r) => [r.id, summary(r.id)])),
+      health: Object.fromEntries(rules.map((r) => [r.id, health?.get(r.id) ?? null])),
+    });
   }
 
   static Component = RulesListRenderer;
@@ -132,13 +144,13 @@ const SEVERITY_OPTIONS: Array<SelectableValue<Severity | ''>> = [
 ];
 
 function RulesListRenderer({ model }: SceneComponentProps<RulesList>) {
-  const { rules, loading, error, summaries, search, severity, ruleState } = model.useState();
+  const { rules, loading, error, summaries, health, search, severity, ruleState } = model.useState();
   const styles = useStyles2(getStyles);
   const shown = useMemo(
     () => filterRules(rules ?? [], { search, severity, state: ruleState }),
     [rules, search, severity, ruleState]
   );
-  const columns = useMemo(() => buildColumns(summaries), [summaries]);
+  const columns = useMemo(() => buildColumns(summaries, health), [summaries, health]);
   const filtered = search !== '' || severity !== '' || ruleState !== 'all';
 
   return (
@@ -188,7 +200,33 @@ function RulesListRenderer({ model }: SceneComponentProps<RulesList>) {
   );
 }
 
-function buildColumns(summaries: Record<string, RuleSignalSummary | null>): Array<Column<RuleView>> {
+/** A health column: the value the rule's health gives, an em dash without one. */
+function healthColumn(id: string, header: string, health: Record<string, RuleHealthSummary | null>, text: (h: RuleHealthSummary) => string): Column<RuleView> {
+  return {
+    id,
+    header,
+    cell: ({ row: { original: r } }) => {
+      const h = health[r.id];
+      return <span data-testid={rulesTestIds.list.health(r.id, id)}>{h === undefined || h === null ? '—' : text(h)}</span>;
+    },
+  };
+}
+
+/** The noisy-rule hint: a badge whose tooltip gives the reason. */
+function NoisyBadge({ rule, health }: { rule: string; health: RuleHealthSummary | null | undefined }) {
+  if (!health?.noisy) {
+    return null;
+  }
+  return (
+    <Tooltip content={health.noisy.reason}>
+      <span data-testid={rulesTestIds.list.noisy(rule)}>
+        <Badge color="orange" icon="exclamation-triangle" text="noisy" />
+      </span>
+    </Tooltip>
+  );
+}
+
+function buildColumns(summaries: Record<string, RuleSignalSummary | null>, health: Record<string, RuleHealthSummary | null>): Array<Column<RuleView>> {
   return [
     {
       id: 'name',
@@ -202,7 +240,8 @@ function buildColumns(summaries: Record<string, RuleSignalSummary | null>): Arra
           {r.provisioned && (
             <Badge color="purple" icon="lock" text="provisioned" tooltip="From a rule file: read-only here" />
           )}{' '}
-          <SkippedBadge skipped={r.skipped} testId={rulesTestIds.list.skipped(r.id)} />
+          <SkippedBadge skipped={r.skipped} testId={rulesTestIds.list.skipped(r.id)} />{' '}
+          <NoisyBadge rule={r.id} health={health[r.id]} />
         </span>
       ),
     },
@@ -239,6 +278,10 @@ function buildColumns(summaries: Record<string, RuleSignalSummary | null>): Arra
         return s === undefined || s === null ? '—' : String(s.total);
       },
     },
+    healthColumn('fireRate', 'Fire rate', health, (h) => formatFireRate(h.fireRatePerHour)),
+    healthColumn('complianceRatio', 'Compliance ratio', health, (h) => formatRatio(h.complianceRatio)),
+    healthColumn('falsePositives', 'False positives', health, (h) => formatRatio(h.falsePositiveRate)),
+    healthColumn('cost', 'Cost / trace', health, (h) => formatCost(h.costUsPerTrace, h.costShare)),
   ];
 }
 

@@ -31,6 +31,13 @@ export interface Outcome {
    */
   applicable: string[];
   /**
+   * Every rule evaluated to its end whose trigger held on the trace (a superset of `applicable`;
+   * a rule that fired is always here): rule health's "triggered" count.
+   */
+  triggered: string[];
+  /** The rules timed on this trace (1 trace in COST_SAMPLE_EVERY per rule), with their time in microseconds. */
+  costs: Array<[ruleId: string, micros: number]>;
+  /**
    * The trace as signals and evidence need it (digestTrace): its id and bounds; with violations,
    * the spans they point at (bound span, else first matched span) copied to plain objects, and the
    * root's identity. Not the whole trace: that stays where it was assembled.
@@ -115,6 +122,41 @@ function identity(s: Span): Omit<Span, 'attrs' | 'resource' | 'events' | 'links'
   return out;
 }
 
+/** Rule health times each rule on one trace in this many (rule i on trace n when (n + i) % 16 is 0: spread over traces). */
+export const COST_SAMPLE_EVERY = 16;
+
+/**
+ * Which traces each rule is timed on: a count of traces per rule list (the registry hands out a
+ * new list when the rules change, and the count starts again). One per thread that evaluates.
+ */
+export class CostSampler {
+  private readonly counts = new WeakMap<readonly ActiveRule[], { n: number }>();
+
+  /** This trace's number for the rule list (0, 1, 2, …). */
+  next(rules: readonly ActiveRule[]): number {
+    let c = this.counts.get(rules);
+    if (c === undefined) {
+      c = { n: 0 };
+      this.counts.set(rules, c);
+    }
+    const n = c.n;
+    c.n = (n + 1) % COST_SAMPLE_EVERY;
+    return n;
+  }
+}
+
+const idsCache = new WeakMap<readonly ActiveRule[], ReadonlySet<string>>();
+
+/** Ids of every rule of the list, once per rule list: each rule's trigger is reported. */
+function allRuleIds(rules: readonly ActiveRule[]): ReadonlySet<string> {
+  let ids = idsCache.get(rules);
+  if (ids === undefined) {
+    ids = new Set(rules.map((r) => r.compiled.definition.id));
+    idsCache.set(rules, ids);
+  }
+  return ids;
+}
+
 const mappedCache = new WeakMap<readonly ActiveRule[], ReadonlySet<string> | undefined>();
 
 /** Ids of the rules with compliance mappings, once per rule list (the registry hands out the same array until the rules change). */
@@ -131,15 +173,18 @@ function mappedRuleIds(rules: readonly ActiveRule[]): ReadonlySet<string> | unde
 /**
  * Evaluates the trace against the rules within the per-trace budget (`budgetMs`: wall-clock for
  * all rules together; the evaluator's step limit applies per rule regardless). A rule that ran
- * out of budget or threw is skipped: its result is "not evaluated", never a pass. For rules with
- * compliance mappings (only those: it costs a second look at the trigger), it also notes whether
- * their trigger held.
+ * out of budget or threw is skipped: its result is "not evaluated", never a pass. For every rule
+ * that ran to its end it notes whether its trigger held (rule health; for rules with compliance
+ * mappings, evidence too). With a sampler, some rules are timed (rule health's sampled cost).
  */
-export function evaluateOutcome(rules: readonly ActiveRule[], trace: Trace, budgetMs: number | undefined): Outcome {
+export function evaluateOutcome(rules: readonly ActiveRule[], trace: Trace, budgetMs: number | undefined, sampler?: CostSampler): Outcome {
   const started = performance.now();
   const skipped: RuleSkip[] = [];
   const applicable: string[] = [];
+  const triggered: string[] = [];
+  const costs: Array<[string, number]> = [];
   const mapped = mappedRuleIds(rules);
+  const phase = sampler?.next(rules);
   const violations = evaluateTrace(
     rules.map((r) => r.compiled),
     trace,
@@ -147,7 +192,15 @@ export function evaluateOutcome(rules: readonly ActiveRule[], trace: Trace, budg
       timeBudgetMs: budgetMs,
       onRuleSkipped: (ruleId, reason) => skipped.push({ ruleId, reason }),
       onRuleError: (ruleId, e) => skipped.push({ ruleId, reason: 'error', detail: e instanceof Error ? e.message : String(e) }),
-      ...(mapped === undefined ? {} : { triggerRuleIds: mapped, onTriggered: (ruleId: string) => applicable.push(ruleId) }),
+      triggerRuleIds: allRuleIds(rules),
+      onTriggered: (ruleId: string) => {
+        triggered.push(ruleId);
+        if (mapped !== undefined && mapped.has(ruleId)) {
+          applicable.push(ruleId);
+        }
+      },
+      // performance.now(): monotonic, sub-microsecond in Node (process.hrtime's clock), in milliseconds.
+      ...(phase === undefined ? {} : { cost: { sampled: (i: number) => (phase + i) % COST_SAMPLE_EVERY === 0, clock: () => performance.now(), onCost: (ruleId: string, ms: number) => costs.push([ruleId, ms * 1000]) } }),
     },
   );
   const notRun = new Set(skipped.map((s) => s.ruleId));
@@ -158,6 +211,8 @@ export function evaluateOutcome(rules: readonly ActiveRule[], trace: Trace, budg
     evaluated: rules.filter((r) => !notRun.has(r.compiled.definition.id)).map((r) => ({ id: r.compiled.definition.id, version: r.version })),
     skipped,
     applicable,
+    triggered,
+    costs,
     trace: digestTrace(trace, violations),
     spanCount: trace.spans.length,
     seconds: (performance.now() - started) / 1000,

@@ -7,7 +7,7 @@
  */
 import { decodeOtlpProtobuf, Trace } from '@betrace/evaluator';
 import type { ActiveRule } from '../../rules';
-import { evaluateOutcome, Outcome } from '../../eval/outcome';
+import { CostSampler, evaluateOutcome, Outcome } from '../../eval/outcome';
 import { DropReason, TraceAssembler } from '../assembler';
 
 export interface Decision {
@@ -51,6 +51,8 @@ export interface ShardCoreOptions extends ShardLimits {
 export class ShardCore {
   readonly assembler: TraceAssembler;
   private decisions: Decision[] = [];
+  /** Which of this shard's traces time which rules (rule health's sampled cost). */
+  private readonly sampler = new CostSampler();
 
   constructor(private readonly options: ShardCoreOptions) {
     this.assembler = new TraceAssembler({
@@ -108,7 +110,7 @@ export class ShardCore {
   }
 
   private decide(tenant: string, trace: Trace, position: number | undefined): void {
-    const outcome = evaluateOutcome(this.options.rulesOf(tenant), trace, this.options.budgetMs);
+    const outcome = evaluateOutcome(this.options.rulesOf(tenant), trace, this.options.budgetMs, this.sampler);
     this.decisions.push({ tenant, position, outcome });
   }
 
