@@ -21,6 +21,8 @@ import pino, { type Logger } from 'pino';
 import { registerDiscoveryRoutes } from './discovery/api';
 import type { DiscoveryJobs } from './discovery/jobs';
 import { registerEvidenceRoutes } from './evidence/api';
+import { RuleHealthStore } from './health/store';
+import { registerSloRoutes } from './slo/api';
 import type { AnchorLog } from './evidence/anchor';
 import type { EvidenceStore } from './evidence/store';
 import { Metrics } from './metrics';
@@ -108,6 +110,8 @@ export interface ApiOptions {
   evidence?: EvidenceStore;
   /** The anchors published outside the data folder, that verification checks the chain against. */
   anchorLog?: AnchorLog;
+  /** Rule health over time (the sidecar's); default: one over `store`. */
+  health?: RuleHealthStore;
 }
 
 const ruleSchema = named('RuleInput', {
@@ -123,6 +127,15 @@ const ruleSchema = named('RuleInput', {
       type: 'array',
       items: { type: 'object', required: ['framework', 'control'], properties: { framework: { type: 'string' }, control: { type: 'string' } } },
     },
+    slo: {
+      type: 'object',
+      description: 'An objective: { objective: "99.9%", window: "30d" } (or { objective: 0.999, windowMs } as the API answers it)',
+      properties: {
+        objective: { type: ['string', 'number'] },
+        window: { type: 'string' },
+        windowMs: { type: 'integer' },
+      },
+    },
     enabled: { type: 'boolean' },
     condition: { type: 'string', maxLength: 65536 },
     note: { type: 'string', maxLength: 2000 },
@@ -130,17 +143,18 @@ const ruleSchema = named('RuleInput', {
 } as const);
 
 /** The fields PATCH /api/v1/rules/:id may change (the id is the path's). */
-const PATCHABLE = ['name', 'severity', 'description', 'message', 'compliance', 'enabled', 'condition'] as const;
+const PATCHABLE = ['name', 'severity', 'description', 'message', 'compliance', 'slo', 'enabled', 'condition'] as const;
 
 const rulePatchSchema = named('RulePatch', {
   type: 'object',
-  description: 'The fields to change (at least one); null removes description, message or compliance. The note goes with the new version.',
+  description: 'The fields to change (at least one); null removes description, message, compliance or slo. The note goes with the new version.',
   properties: {
     name: ruleSchema.properties.name,
     severity: ruleSchema.properties.severity,
     description: { type: ['string', 'null'] },
     message: { type: ['string', 'null'] },
     compliance: { anyOf: [ruleSchema.properties.compliance, { type: 'null' }] },
+    slo: { anyOf: [ruleSchema.properties.slo, { type: 'null' }] },
     enabled: ruleSchema.properties.enabled,
     condition: ruleSchema.properties.condition,
     note: ruleSchema.properties.note,
@@ -888,6 +902,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     who,
     onAudit: (entry, tenant) => store.appendAudit(tenant, entry, options.now()),
   });
+
+  registerSloRoutes(app, { store, health: options.health ?? new RuleHealthStore(store.db), now: options.now });
 
   registerDiscoveryRoutes(app, {
     jobs: options.discovery,

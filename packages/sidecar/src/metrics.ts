@@ -11,6 +11,8 @@ export class Metrics {
   readonly tracesEvaluated = new Counter({ name: 'betrace_traces_evaluated_total', help: 'Traces evaluated, by tenant.', labelNames: ['tenant'], registers: [this.registry] });
   readonly ruleEvaluations = new Counter({ name: 'betrace_rule_evaluations_total', help: 'Rule evaluations, by tenant and rule.', labelNames: ['tenant', 'rule'], registers: [this.registry] });
   readonly ruleSkipped = new Counter({ name: 'betrace_rule_skipped_total', help: 'Rule evaluations not completed on a trace, by tenant, rule and reason (step-budget, time-budget, error).', labelNames: ['tenant', 'rule', 'reason'], registers: [this.registry] });
+  readonly ruleTriggered = new Counter({ name: 'betrace_rule_triggered_total', help: 'Traces evaluated to their end on which the rule’s trigger held (a violating trace always counts), by tenant and rule.', labelNames: ['tenant', 'rule'], registers: [this.registry] });
+  readonly ruleViolations = new Counter({ name: 'betrace_rule_violations_total', help: 'Traces evaluated to their end that violated the rule, by tenant and rule.', labelNames: ['tenant', 'rule'], registers: [this.registry] });
   readonly signals = new Counter({ name: 'betrace_signals_total', help: 'Signals raised (new ones only), by tenant, rule and severity.', labelNames: ['tenant', 'rule', 'severity'], registers: [this.registry] });
   readonly evaluationSeconds = new Histogram({
     name: 'betrace_evaluation_seconds',

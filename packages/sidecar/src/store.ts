@@ -267,6 +267,12 @@ const MIGRATIONS: string[] = [
    CREATE TABLE evidence_anchors (
      tenant TEXT NOT NULL, id INTEGER NOT NULL, head_seq INTEGER NOT NULL, head_hash TEXT NOT NULL, anchored_at INTEGER NOT NULL,
      trace_id TEXT NOT NULL, span_id TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL, PRIMARY KEY (tenant, id));`,
+  // Rule health over time (health/store.ts): per tenant, rule and UTC hour, what the rule did.
+  `CREATE TABLE rule_health (
+     tenant TEXT NOT NULL, rule_id TEXT NOT NULL, bucket_start INTEGER NOT NULL,
+     evaluated INTEGER NOT NULL DEFAULT 0, triggered INTEGER NOT NULL DEFAULT 0, violations INTEGER NOT NULL DEFAULT 0,
+     skipped INTEGER NOT NULL DEFAULT 0, cost_us INTEGER NOT NULL DEFAULT 0, cost_samples INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (tenant, rule_id, bucket_start));`,
 ];
 
 /** One change, as the audit log keeps it: who did what to which thing, with the state before and after. */
