@@ -1,12 +1,9 @@
+/** The rule form's objective fields, through the whole editor as the user meets them (mocks as in RuleEditor.test.tsx). */
 import React from 'react';
-
-
 import { MemoryRouter } from 'react-router-dom';
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { of, throwError } from 'rxjs';
 import type { RuleView } from '../../api/rules';
-
-
 import { RuleEditor } from './RuleEditor';
 import { rulesTestIds as ids } from './testIds';
 
@@ -106,7 +103,6 @@ function renderEditor(ruleId: string | null = rule.id) {
   return editor;
 }
 
-const code = () => screen.getByLabelText('Rule condition');
 
 beforeEach(() => {
   mockFetch.mockReset();
