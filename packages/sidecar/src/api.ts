@@ -131,7 +131,7 @@ const ruleSchema = named('RuleInput', {
       type: 'object',
       description: 'An objective: { objective: "99.9%", window: "30d" } (or { objective: 0.999, windowMs } as the API answers it)',
       properties: {
-        objective: { anyOf: [{ type: 'string' }, { type: 'number' }] },
+        objective: { description: 'A percentage such as "99.9%", or the fraction the API answers (0.999) with windowMs' },
         window: { type: 'string' },
         windowMs: { type: 'integer' },
       },

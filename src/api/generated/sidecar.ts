@@ -1131,7 +1131,8 @@ export interface components {
             }[];
             /** @description An objective: { objective: "99.9%", window: "30d" } (or { objective: 0.999, windowMs } as the API answers it) */
             slo?: {
-                objective?: string | number;
+                /** @description A percentage such as "99.9%", or the fraction the API answers (0.999) with windowMs */
+                objective?: unknown;
                 window?: string;
                 windowMs?: number;
             };
@@ -1151,7 +1152,8 @@ export interface components {
                 control: string;
             }[] | null;
             slo?: {
-                objective?: string | number;
+                /** @description A percentage such as "99.9%", or the fraction the API answers (0.999) with windowMs */
+                objective?: unknown;
                 window?: string;
                 windowMs?: number;
             } | null;
