@@ -152,8 +152,8 @@ describe('provisioned dashboards', () => {
     expect(providers[0].options.path).toBe('/etc/grafana/provisioning/dashboards/betrace');
   });
 
-  it('are the three of the issue, with unique uids and panel ids', () => {
-    expect(dashboards.map(({ d }) => d.title).sort()).toEqual(['BeTrace / Evidence', 'BeTrace / Signals overview', 'BeTrace / Usage']);
+  it('are those of the issues, with unique uids and panel ids', () => {
+    expect(dashboards.map(({ d }) => d.title).sort()).toEqual(['BeTrace / Evidence', 'BeTrace / SLOs', 'BeTrace / Signals overview', 'BeTrace / Usage']);
     expect(new Set(dashboards.map(({ d }) => d.uid)).size).toBe(dashboards.length);
     for (const { d } of dashboards) {
       const ids = d.panels.map((p) => p.id);
@@ -242,6 +242,35 @@ describe('provisioned dashboards', () => {
         }
       }
     }
+  });
+});
+
+describe('the provisioned SLO alert rules', () => {
+  const groups = readYaml('alerting/slo.yaml').groups as Array<{
+    folder: string;
+    rules: Array<{ uid: string; condition: string; labels: Record<string, string>; data: Array<{ refId: string; datasourceUid: string; model: { expr?: string; expression?: string; type?: string } }> }>;
+  }>;
+
+  it('page and ticket for each example rule with an objective, over metrics the sidecar registers, from the provisioned Prometheus', async () => {
+    const rules = groups[0].rules;
+    expect(groups[0].folder).toBe('BeTrace');
+    expect(rules.map((r) => `${r.labels.rule} ${r.labels.severity}`)).toEqual([
+      'payment-fraud-check page',
+      'payment-fraud-check ticket',
+      'checkout-reserves-inventory page',
+      'checkout-reserves-inventory ticket',
+    ]);
+    const known = await sidecarMetricNames();
+    for (const r of rules) {
+      const query = r.data.find((d) => d.refId === 'A')!;
+      expect(dsByUid.get(query.datasourceUid)?.type).toBe('prometheus');
+      expect((query.model.expr!.match(/\bbetrace_[a-z_]+/g) ?? []).filter((n) => !known.has(n))).toEqual([]);
+      expect(r.data.find((d) => d.refId === r.condition)).toMatchObject({ datasourceUid: '__expr__', model: { type: 'threshold', expression: 'A' } });
+    }
+    // Grafana keeps alert rules by uid: one uid, one rule, across every alerting file.
+    const other = (readYaml('alerting/betrace.yaml').groups as Array<{ rules: Array<{ uid: string }> }>).flatMap((g) => g.rules.map((r) => r.uid));
+    const uids = [...other, ...rules.map((r) => r.uid)];
+    expect(new Set(uids).size).toBe(uids.length);
   });
 });
 

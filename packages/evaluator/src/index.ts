@@ -14,6 +14,7 @@ export { evaluateTrace } from './evaluate';
 export { explainRule } from './explain';
 export { pushdownRule } from './pushdown';
 export { parseRuleFile, validateRuleDefinition } from './rulefile';
+export { formatObjective, formatWindow, parseObjective, parseWindow, sloText, validateSlo } from './slo';
 export { spanNamesOf, spanNamesOfConditions } from './vocabulary';
 export { checkMessageTemplate, MESSAGE_PLACEHOLDERS } from './message';
 export type { TemplateProblem } from './message';

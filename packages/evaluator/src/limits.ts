@@ -24,6 +24,14 @@ export const MAX_SELECTORS = 64;
  */
 export const MAX_COMPLIANCE_MAPPINGS = 16;
 
+/**
+ * Shortest and longest SLO window (`slo.window`). Below a day the fast-burn alert's 1 h window is
+ * a large share of the budget window; past 90 days the sidecar's hourly rule health buckets make
+ * the budget a sum over more than 2000 rows per read.
+ */
+export const MIN_SLO_WINDOW_MS = 86_400_000;
+export const MAX_SLO_WINDOW_MS = 90 * 86_400_000;
+
 // ---------------------------------------------------------------- traces (model.ts)
 
 /**

@@ -8,11 +8,12 @@ import { checkMessageTemplate } from './message';
 import { parseRule } from './parse';
 import { spanNamesOfConditions } from './vocabulary';
 import { LineMap } from './positions';
+import { validateSlo } from './slo';
 import { MAX_COMPLIANCE_MAPPINGS } from './limits';
-import { ComplianceMapping, Diagnostic, FileDiagnostic, RuleDefinition, RuleVocabulary, SEVERITIES, Severity } from './types';
+import { ComplianceMapping, Diagnostic, FileDiagnostic, RuleDefinition, RuleSlo, RuleVocabulary, SEVERITIES, Severity } from './types';
 
 export const RULE_ID_PATTERN = /^[a-z0-9][a-z0-9\-_.]*$/;
-const KNOWN_FIELDS = ['id', 'name', 'severity', 'description', 'message', 'compliance', 'enabled', 'condition'];
+const KNOWN_FIELDS = ['id', 'name', 'severity', 'description', 'message', 'compliance', 'slo', 'enabled', 'condition'];
 
 interface FieldSource {
   /** The value as data. */
@@ -127,6 +128,13 @@ function validateRule(
       });
     }
   }
+  let slo: RuleSlo | undefined;
+  const sloField = source.get('slo');
+  if (sloField !== undefined && sloField.value !== undefined && sloField.value !== null) {
+    const checked = validateSlo(sloField.value);
+    checked.problems.forEach((p) => err('slo', p, sloField.range));
+    slo = checked.slo;
+  }
   const condition = str('condition', true);
   if (condition !== undefined) {
     const parsed = parseRule(condition, { vocabulary });
@@ -162,6 +170,9 @@ function validateRule(
   }
   if (compliance !== undefined) {
     rule.compliance = compliance;
+  }
+  if (slo !== undefined) {
+    rule.slo = slo;
   }
   return rule;
 }

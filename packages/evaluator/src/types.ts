@@ -17,6 +17,17 @@ export interface ComplianceMapping {
 }
 
 /** One rule as rule files (YAML), the REST API and the editor speak it. */
+/**
+ * A rule's objective, parsed: `slo: { objective: "99.9%", window: 30d }` in a rule file is
+ * `{ objective: 0.999, windowMs: 2592000000 }`. The error budget is `1 - objective`.
+ */
+export interface RuleSlo {
+  /** The fraction of triggering traces that must comply, strictly between 0 and 1. */
+  objective: number;
+  /** The window the objective is measured over, in milliseconds (1 d to 90 d). */
+  windowMs: number;
+}
+
 export interface RuleDefinition {
   /** Stable, unique per tenant: `[a-z0-9][a-z0-9-_.]*`. */
   id: string;
@@ -26,6 +37,8 @@ export interface RuleDefinition {
   /** Optional message template: `{p.amount}`, `{trace.root.name}`, `{rule.name}` … */
   message?: string;
   compliance?: ComplianceMapping[];
+  /** A service level objective on the rule: the share of triggering traces that comply (docs/slo.md). */
+  slo?: RuleSlo;
   enabled: boolean;
   /** The rule text in the BeTrace rule language. */
   condition: string;

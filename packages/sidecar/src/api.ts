@@ -23,6 +23,7 @@ import type { DiscoveryJobs } from './discovery/jobs';
 import { registerEvidenceRoutes } from './evidence/api';
 import { registerHealthRoutes } from './health/api';
 import { RuleHealthStore } from './health/store';
+import { registerSloRoutes } from './slo/api';
 import type { AnchorLog } from './evidence/anchor';
 import type { EvidenceStore } from './evidence/store';
 import { Metrics } from './metrics';
@@ -127,6 +128,15 @@ const ruleSchema = named('RuleInput', {
       type: 'array',
       items: { type: 'object', required: ['framework', 'control'], properties: { framework: { type: 'string' }, control: { type: 'string' } } },
     },
+    slo: {
+      type: 'object',
+      description: 'An objective: { objective: "99.9%", window: "30d" } (or { objective: 0.999, windowMs } as the API answers it)',
+      properties: {
+        objective: { description: 'A percentage such as "99.9%", or the fraction the API answers (0.999) with windowMs' },
+        window: { type: 'string' },
+        windowMs: { type: 'integer' },
+      },
+    },
     enabled: { type: 'boolean' },
     condition: { type: 'string', maxLength: 65536 },
     note: { type: 'string', maxLength: 2000 },
@@ -134,17 +144,18 @@ const ruleSchema = named('RuleInput', {
 } as const);
 
 /** The fields PATCH /api/v1/rules/:id may change (the id is the path's). */
-const PATCHABLE = ['name', 'severity', 'description', 'message', 'compliance', 'enabled', 'condition'] as const;
+const PATCHABLE = ['name', 'severity', 'description', 'message', 'compliance', 'slo', 'enabled', 'condition'] as const;
 
 const rulePatchSchema = named('RulePatch', {
   type: 'object',
-  description: 'The fields to change (at least one); null removes description, message or compliance. The note goes with the new version.',
+  description: 'The fields to change (at least one); null removes description, message, compliance or slo. The note goes with the new version.',
   properties: {
     name: ruleSchema.properties.name,
     severity: ruleSchema.properties.severity,
     description: { type: ['string', 'null'] },
     message: { type: ['string', 'null'] },
     compliance: { anyOf: [ruleSchema.properties.compliance, { type: 'null' }] },
+    slo: { anyOf: [ruleSchema.properties.slo, { type: 'null' }] },
     enabled: ruleSchema.properties.enabled,
     condition: ruleSchema.properties.condition,
     note: ruleSchema.properties.note,
@@ -893,7 +904,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     onAudit: (entry, tenant) => store.appendAudit(tenant, entry, options.now()),
   });
 
-  registerHealthRoutes(app, { store, health: options.health ?? new RuleHealthStore(store.db), now: options.now, tenantOf: (req) => req.tenant });
+  const health = options.health ?? new RuleHealthStore(store.db);
+  registerHealthRoutes(app, { store, health, now: options.now, tenantOf: (req) => req.tenant });
+  registerSloRoutes(app, { store, health, now: options.now });
 
   registerDiscoveryRoutes(app, {
     jobs: options.discovery,

@@ -63,9 +63,12 @@ const ruleDefinitionProps = {
   description: str,
   message: str,
   compliance: arrayOf(ref('ComplianceMapping')),
+  slo: ref('RuleSlo'),
   enabled: bool,
   condition: { type: 'string', description: 'The rule text in the BeTrace rule language' },
 };
+
+const nullableNum = { type: ['number', 'null'] } as const;
 
 const signalProps = {
   id: str,
@@ -261,6 +264,41 @@ const COMPONENTS = {
     additionalProperties: false,
   },
   ComplianceMapping: complianceMapping,
+  RuleSlo: {
+    ...object({
+      objective: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'The fraction of triggering traces that must comply (99.9% is 0.999)' },
+      windowMs: { type: 'integer', description: 'The window the objective is measured over, in milliseconds' },
+    }),
+    description: 'A rule’s objective (docs/slo.md); rule bodies may also send { objective: "99.9%", window: "30d" }',
+  },
+  SloBurnRate: object({
+    window: { type: 'string', enum: ['5m', '30m', '1h', '6h'] },
+    errorRatio: { ...nullableNum, description: 'Violations / triggered over the window; null without triggers' },
+    burnRate: { ...nullableNum, description: 'The error ratio over the error budget (1 spends the budget exactly over the SLO window)' },
+    resolution: {
+      type: 'string',
+      enum: ['current-hour', 'hours'],
+      description: 'current-hour: the window lies inside the current hour and is answered by that hour so far; hours: the hours it covers, the oldest prorated',
+    },
+  }),
+  SloStatus: {
+    ...object({
+      ruleId: str,
+      objective: num,
+      windowMs: int,
+      window: { type: 'string', description: 'The window as a rule file writes it, e.g. 30d' },
+      triggered: { type: 'integer', description: 'Traces the rule’s trigger held on over the window' },
+      violations: { type: 'integer', description: 'Traces that violated the rule over the window' },
+      compliance: { ...nullableNum, description: '1 − violations / triggered; null without triggers' },
+      errorBudget: { type: 'number', description: '1 − objective' },
+      budgetRemaining: { type: 'number', description: 'The fraction of the error budget left: 1 untouched, 0 spent, negative overspent' },
+      burnRates: arrayOf(ref('SloBurnRate')),
+      alerts: object({ page: bool, ticket: bool }),
+      state: { type: 'string', enum: ['ok', 'ticket', 'page'], description: 'The most severe burn-rate alert that holds, as the generated alert rules compute it' },
+    }),
+    description: 'A rule’s objective against what it did, from the sidecar’s hourly rule health',
+  },
+  SloList: object({ slos: arrayOf(ref('SloStatus')) }),
   RuleSkips: {
     ...object(
       {

@@ -71,7 +71,7 @@ describe('betrace check', () => {
     expect(r.code).toBe(1);
     expect(r.out).toBe(
       'rules/a.yaml:6:7: error: a span selector cannot be compared directly; did you mean `payment.where(amount > 1000)`? [big-payment.condition]\n' +
-        'rules/b.yml:5:15: warning: unknown field `condtion` is ignored (known: id, name, severity, description, message, compliance, enabled, condition) [ok.condtion]\n',
+        'rules/b.yml:5:15: warning: unknown field `condtion` is ignored (known: id, name, severity, description, message, compliance, slo, enabled, condition) [ok.condtion]\n',
     );
     expect(r.err).toBe('2 file(s), 1 valid rule(s): 1 error(s), 1 warning(s)\n');
   });

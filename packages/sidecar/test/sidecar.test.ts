@@ -302,7 +302,7 @@ describe('the API', () => {
     expect(audit.entries.filter((e) => e.target === 'rule:slow-checkout').map((e) => e.action)).toEqual(['rule.update', 'rule.update', 'rule.disable', 'rule.create']);
 
     for (const [body, message] of [
-      [{}, /^send at least one field to change \(name, severity, description, message, compliance, enabled, condition\)$/],
+      [{}, /^send at least one field to change \(name, severity, description, message, compliance, slo, enabled, condition\)$/],
       [{ note: 'only a note' }, /^send at least one field to change/],
       [{ id: 'other', enabled: true }, /^body\/id is not a field PATCH changes/],
       [{ enabld: true }, /^body\/enabld is not a field PATCH changes/],

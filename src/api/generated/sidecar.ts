@@ -384,6 +384,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rules/{id}/slo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A rule’s objective: compliance over its window, error budget remaining, burn rates and alert state */
+        get: operations["getApiV1RulesByIdSlo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/slos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every rule with an objective, with its budget and burn rates */
+        get: operations["getApiV1Slos"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/discover": {
         parameters: {
             query?: never;
@@ -516,6 +550,57 @@ export interface components {
             framework: string;
             control: string;
         };
+        /** @description A rule’s objective (docs/slo.md); rule bodies may also send { objective: "99.9%", window: "30d" } */
+        RuleSlo: {
+            /** @description The fraction of triggering traces that must comply (99.9% is 0.999) */
+            objective: number;
+            /** @description The window the objective is measured over, in milliseconds */
+            windowMs: number;
+        };
+        SloBurnRate: {
+            /** @enum {string} */
+            window: "5m" | "30m" | "1h" | "6h";
+            /** @description Violations / triggered over the window; null without triggers */
+            errorRatio: number | null;
+            /** @description The error ratio over the error budget (1 spends the budget exactly over the SLO window) */
+            burnRate: number | null;
+            /**
+             * @description current-hour: the window lies inside the current hour and is answered by that hour so far; hours: the hours it covers, the oldest prorated
+             * @enum {string}
+             */
+            resolution: "current-hour" | "hours";
+        };
+        /** @description A rule’s objective against what it did, from the sidecar’s hourly rule health */
+        SloStatus: {
+            ruleId: string;
+            objective: number;
+            windowMs: number;
+            /** @description The window as a rule file writes it, e.g. 30d */
+            window: string;
+            /** @description Traces the rule’s trigger held on over the window */
+            triggered: number;
+            /** @description Traces that violated the rule over the window */
+            violations: number;
+            /** @description 1 − violations / triggered; null without triggers */
+            compliance: number | null;
+            /** @description 1 − objective */
+            errorBudget: number;
+            /** @description The fraction of the error budget left: 1 untouched, 0 spent, negative overspent */
+            budgetRemaining: number;
+            burnRates: components["schemas"]["SloBurnRate"][];
+            alerts: {
+                page: boolean;
+                ticket: boolean;
+            };
+            /**
+             * @description The most severe burn-rate alert that holds, as the generated alert rules compute it
+             * @enum {string}
+             */
+            state: "ok" | "ticket" | "page";
+        };
+        SloList: {
+            slos: components["schemas"]["SloStatus"][];
+        };
         /** @description A rule’s evaluations not completed on a trace (the "not evaluated" marker) */
         RuleSkips: {
             /** @description Traces on which the rule was not evaluated, all reasons together */
@@ -542,6 +627,7 @@ export interface components {
             description?: string;
             message?: string;
             compliance?: components["schemas"]["ComplianceMapping"][];
+            slo?: components["schemas"]["RuleSlo"];
             enabled: boolean;
             /** @description The rule text in the BeTrace rule language */
             condition: string;
@@ -556,6 +642,7 @@ export interface components {
             description?: string;
             message?: string;
             compliance?: components["schemas"]["ComplianceMapping"][];
+            slo?: components["schemas"]["RuleSlo"];
             enabled: boolean;
             /** @description The rule text in the BeTrace rule language */
             condition: string;
@@ -1203,11 +1290,18 @@ export interface components {
                 framework: string;
                 control: string;
             }[];
+            /** @description An objective: { objective: "99.9%", window: "30d" } (or { objective: 0.999, windowMs } as the API answers it) */
+            slo?: {
+                /** @description A percentage such as "99.9%", or the fraction the API answers (0.999) with windowMs */
+                objective?: unknown;
+                window?: string;
+                windowMs?: number;
+            };
             enabled?: boolean;
             condition: string;
             note?: string;
         };
-        /** @description The fields to change (at least one); null removes description, message or compliance. The note goes with the new version. */
+        /** @description The fields to change (at least one); null removes description, message, compliance or slo. The note goes with the new version. */
         RulePatch: {
             name?: string;
             /** @enum {string} */
@@ -1218,6 +1312,12 @@ export interface components {
                 framework: string;
                 control: string;
             }[] | null;
+            slo?: {
+                /** @description A percentage such as "99.9%", or the fraction the API answers (0.999) with windowMs */
+                objective?: unknown;
+                window?: string;
+                windowMs?: number;
+            } | null;
             enabled?: boolean;
             condition?: string;
             note?: string;
@@ -2722,6 +2822,84 @@ export interface operations {
             };
             /** @description No such rule */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiV1RulesByIdSlo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rule’s objective against what it did */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SloStatus"];
+                };
+            };
+            /** @description A request that does not match this schema (invalid_request, naming the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such rule, or the rule has no objective (slo) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiV1Slos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenant’s rules with an objective, by id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SloList"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

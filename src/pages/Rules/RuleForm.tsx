@@ -147,6 +147,34 @@ export function RuleForm({ model, readOnly }: { model: RuleEditor; readOnly: boo
           </Stack>
         </div>
       </Field>
+      <Field
+        label="Objective (SLO)"
+        description="The share of triggering traces that must comply, over a window: e.g. 99.9% over 30d. Leave both empty for none. BeTrace reports the error budget and burn rates, and generates burn-rate alerts (docs/slo.md)"
+        invalid={!!problems.slo}
+        error={problems.slo}
+      >
+        <Stack gap={1} alignItems="center">
+          <Input
+            data-testid={rulesTestIds.editor.sloObjective}
+            aria-label="Objective"
+            placeholder="99.9%"
+            width={12}
+            value={draft.slo.objective}
+            disabled={readOnly}
+            onChange={(e) => model.updateDraft({ slo: { ...draft.slo, objective: e.currentTarget.value } })}
+          />
+          <span>over</span>
+          <Input
+            data-testid={rulesTestIds.editor.sloWindow}
+            aria-label="Window"
+            placeholder="30d"
+            width={10}
+            value={draft.slo.window}
+            disabled={readOnly}
+            onChange={(e) => model.updateDraft({ slo: { ...draft.slo, window: e.currentTarget.value } })}
+          />
+        </Stack>
+      </Field>
       {!readOnly && (
         <>
           {!adopting && (

@@ -1,9 +1,17 @@
-import { parseRule, pushdownRule, type Diagnostic, type Pushdown, type RuleDefinition, type RuleVocabulary } from '@betrace/evaluator';
+import { parseRule, pushdownRule, sloText, validateSlo, type Diagnostic, type Pushdown, type RuleDefinition, type RuleSlo, type RuleVocabulary } from '@betrace/evaluator';
 import type { RuleInput, RuleView } from '../../api/rules';
 import { EXAMPLE_RULE } from './rulesScene';
 
-/** The editor's working copy of a rule: every field the form and the code editor change. */
-export type RuleDraft = Omit<RuleInput, 'note'>;
+/**
+ * The editor's working copy of a rule: every field the form and the code editor change. The
+ * objective is kept as a rule file writes it (`99.9%`, `30d`); both empty: no objective.
+ */
+export type RuleDraft = Omit<RuleInput, 'note' | 'slo'> & { slo: { objective: string; window: string } };
+
+/** The objective as the API answers it (a fraction and milliseconds), or as a draft sent it (text). */
+function sloFields(slo: RuleDefinition['slo'] | RuleView['slo'] | undefined): { objective: string; window: string } {
+  return slo === undefined ? { objective: '', window: '' } : sloText(slo as RuleSlo);
+}
 
 export function emptyDraft(): RuleDraft {
   return {
@@ -13,6 +21,7 @@ export function emptyDraft(): RuleDraft {
     description: '',
     message: '',
     compliance: [],
+    slo: { objective: '', window: '' },
     enabled: true,
     condition: EXAMPLE_RULE,
   };
@@ -26,6 +35,7 @@ export function draftOf(rule: RuleDefinition | RuleView): RuleDraft {
     description: rule.description ?? '',
     message: rule.message ?? '',
     compliance: (rule.compliance ?? []).map((c) => ({ framework: c.framework, control: c.control })),
+    slo: sloFields(rule.slo),
     enabled: rule.enabled,
     condition: rule.condition,
   };
@@ -50,6 +60,9 @@ export function toInput(draft: RuleDraft, note: string): RuleInput {
   if (compliance.length > 0) {
     input.compliance = compliance.map((c) => ({ framework: c.framework.trim(), control: c.control.trim() }));
   }
+  if (draft.slo.objective.trim() !== '' || draft.slo.window.trim() !== '') {
+    input.slo = { objective: draft.slo.objective.trim(), window: draft.slo.window.trim() };
+  }
   if (note.trim() !== '') {
     input.note = note.trim();
   }
@@ -63,8 +76,16 @@ export function sameDraft(a: RuleDraft, b: RuleDraft): boolean {
 export const RULE_ID_PATTERN = /^[a-z0-9][a-z0-9\-_.]*$/;
 
 /** Problems with the form's fields that the sidecar would refuse, in the form's words. */
-export function draftProblems(draft: RuleDraft): Partial<Record<'id' | 'name' | 'compliance', string>> {
-  const problems: Partial<Record<'id' | 'name' | 'compliance', string>> = {};
+export function draftProblems(draft: RuleDraft): Partial<Record<'id' | 'name' | 'compliance' | 'slo', string>> {
+  const problems: Partial<Record<'id' | 'name' | 'compliance' | 'slo', string>> = {};
+  const slo = toInput(draft, '').slo;
+  if (slo !== undefined) {
+    // The evaluator's own check, in its words (the sidecar would refuse the same).
+    const checked = validateSlo(slo);
+    if (checked.problems.length > 0) {
+      problems.slo = checked.problems.join('; ');
+    }
+  }
   if (!RULE_ID_PATTERN.test(draft.id.trim())) {
     problems.id = 'An id is lowercase letters, digits, "-", "_" and ".", starting with a letter or digit';
   }
@@ -101,6 +122,7 @@ export function versionText(rule: RuleDefinition): string {
     ...(d.description ? [`description: ${d.description}`] : []),
     ...(d.message ? [`message: ${d.message}`] : []),
     ...(d.compliance ?? []).map((c) => `compliance: ${c.framework} ${c.control}`),
+    ...(d.slo.objective !== '' ? [`slo: { objective: ${d.slo.objective}, window: ${d.slo.window} }`] : []),
     'condition:',
     ...d.condition.split('\n').map((l) => `  ${l}`),
   ];

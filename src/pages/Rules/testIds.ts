@@ -34,6 +34,16 @@ export const rulesTestIds = {
     toggle: 'data-testid rule-editor-toggle',
     skipped: 'data-testid rule-editor-skipped',
     adoption: 'data-testid rule-editor-adoption',
+    sloObjective: 'data-testid rule-editor-slo-objective',
+    sloWindow: 'data-testid rule-editor-slo-window',
+  },
+  slo: {
+    panel: 'data-testid rule-slo',
+    loading: 'data-testid rule-slo-loading',
+    error: 'data-testid rule-slo-error',
+    state: 'data-testid rule-slo-state',
+    budget: 'data-testid rule-slo-budget',
+    burnRates: 'data-testid rule-slo-burn-rates',
   },
   test: {
     traceId: 'data-testid rule-test-trace-id',

@@ -71,7 +71,7 @@ export function parsePastedTraces(text: string): Trace[] {
 /** Runs the draft (saved or not) over the traces with the evaluator in the browser. */
 export function explainDraft(draft: RuleDraft, traces: readonly Trace[]): Explanation[] {
   const input = toInput({ ...draft, id: draft.id.trim() || 'unsaved', name: draft.name.trim() || 'unsaved rule' }, '');
-  const { note: _note, ...definition } = input;
+  const { note: _note, slo: _slo, ...definition } = input; // the objective does not change what fires
   const compiled = compileRule(definition);
   if (!compiled.rule) {
     const first = compiled.diagnostics.find((d) => d.severity === 'error');

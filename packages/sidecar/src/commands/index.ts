@@ -3,6 +3,7 @@ import { discover, discoverUsage } from './discover';
 import type { Command } from './io';
 import { replay, replayUsage } from './replay';
 import { serve, serveUsage } from './serve';
+import { slo, sloUsage } from './slo';
 import { tenants, tenantsUsage } from './tenants';
 import { test, testUsage } from './test';
 import { token, tokenUsage } from './token';
@@ -14,6 +15,7 @@ export const commands: Record<string, { run: Command; usage: string; summary: st
   test: { run: test, usage: testUsage, summary: 'evaluate rules over OTLP/JSON trace files' },
   replay: { run: replay, usage: replayUsage, summary: 'evaluate rules over a past time range in Tempo' },
   serve: { run: serve, usage: serveUsage, summary: 'run the sidecar: OTLP receiver, evaluation, signals, API' },
+  slo: { run: slo, usage: sloUsage, summary: 'print burn-rate alert rules (Prometheus, or Grafana with --grafana) for the rules with an objective' },
   tenants: { run: tenants, usage: tenantsUsage, summary: 'hash an API token for the tenants file; check a tenants file' },
   token: { run: token, usage: tokenUsage, summary: 'rotate the generated API token of a sidecar without a tenants file' },
 };

@@ -8,6 +8,8 @@
 import type Database from 'better-sqlite3';
 
 export const HOUR_MS = 3_600_000;
+/** The length of a bucket (what GET /api/v1/rules/{id}/slo computes burn rates from). */
+export const HEALTH_BUCKET_MS = HOUR_MS;
 
 export interface RuleHealthTotals {
   evaluated: number;
