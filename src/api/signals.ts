@@ -29,6 +29,8 @@ export interface SignalFilters {
   status?: SignalStatus;
   service?: string;
   text?: string;
+  /** The signals raised on one trace (32 hex digits). */
+  traceId?: string;
 }
 
 /** The sidecar's page size limit for `GET /api/v1/signals`. */

@@ -92,3 +92,58 @@ export function parseSuggestionRef(value: unknown): { jobId: string; suggestionI
   }
   return { jobId: value.slice(0, colon), suggestionId: value.slice(colon + 1) };
 }
+
+/** What a rule drafted from a trace in Explore starts from: the trace, the span picked, its Tempo datasource. */
+export interface TraceDraftRef {
+  traceId: string;
+  spanId?: string;
+  datasourceUid?: string;
+}
+
+/** The rule editor of a new rule drafted from a trace (`?fromTrace=<trace>&span=<span>&datasource=<tempo uid>`). */
+export function draftFromTraceUrl(ref: TraceDraftRef): string {
+  if (!TRACE_ID.test(ref.traceId)) {
+    throw new Error(`not a trace id (1–32 hex digits): ${JSON.stringify(ref.traceId)}`);
+  }
+  if (ref.spanId !== undefined && !SPAN_ID.test(ref.spanId)) {
+    throw new Error(`not a span id (16 hex digits): ${JSON.stringify(ref.spanId)}`);
+  }
+  // renderUrl writes an undefined value as an empty parameter: leave absent ones out.
+  const query: Record<string, string> = { fromTrace: ref.traceId.toLowerCase() };
+  if (ref.spanId !== undefined) {
+    query.span = ref.spanId.toLowerCase();
+  }
+  if (ref.datasourceUid !== undefined) {
+    query.datasource = ref.datasourceUid;
+  }
+  return urlUtil.renderUrl(newRuleUrl(), query);
+}
+
+/** The trace, span and datasource of a draft-from-trace URL's parameters, if they name a trace. */
+export function parseTraceDraftRef(search: Record<string, unknown>): TraceDraftRef | undefined {
+  const { fromTrace, span, datasource } = search;
+  if (typeof fromTrace !== 'string' || !TRACE_ID.test(fromTrace)) {
+    return undefined;
+  }
+  return {
+    traceId: fromTrace.toLowerCase(),
+    spanId: typeof span === 'string' && SPAN_ID.test(span) ? span.toLowerCase() : undefined,
+    datasourceUid: typeof datasource === 'string' && datasource !== '' ? datasource : undefined,
+  };
+}
+
+/**
+ * The Signals page filtered to the signals raised on one trace (`var-traceId`, the page's scene
+ * variable), over a range that starts before the trace did: signals are raised after it ends.
+ */
+export function signalsForTraceUrl(traceId: string, from?: number): string {
+  if (!TRACE_ID.test(traceId)) {
+    throw new Error(`not a trace id (1–32 hex digits): ${JSON.stringify(traceId)}`);
+  }
+  return urlUtil.renderUrl(`${PLUGIN_BASE_URL}/${ROUTES.Signals}`, {
+    // Tempo's search may trim leading zeros; signals carry all 32 digits.
+    'var-traceId': traceId.toLowerCase().padStart(32, '0'),
+    from: from === undefined ? 'now-7d' : String(Math.floor(from)),
+    to: 'now',
+  });
+}

@@ -7,6 +7,7 @@ export const testIds = {
     empty: 'data-testid signals-empty',
     error: 'data-testid signals-error',
     pageInfo: 'data-testid signals-page-info',
+    traceSummary: 'data-testid signals-trace-summary',
     traceLink: 'data-testid signals-trace-link',
     ruleLink: 'data-testid signals-rule-link',
     openDetails: 'data-testid signals-open-details',

@@ -54,3 +54,5 @@ export {
   SUGGESTION_KINDS,
 } from './discover';
 export type { DiscoverOptions, DiscoverProgress, DiscoveryResult, Suggestion, SuggestionKind, TraceSource } from './discover';
+// Names and literals written so the parser reads them back as they are (the plugin drafts rules from traces with it).
+export { RuleText, literal as ruleLiteral } from './discover/text';

@@ -657,6 +657,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
             status: { type: 'string', enum: [...SIGNAL_STATUSES] },
             service: { type: 'string' },
             text: { type: 'string' },
+            traceId: { type: 'string', pattern: '^[0-9a-fA-F]{32}$', description: 'Only the signals raised on this trace (32 hex digits)' },
             ...PAGING,
           },
         },
@@ -678,6 +679,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       if (q.status !== undefined) filter.status = q.status as SignalStatus;
       if (q.service !== undefined) filter.service = String(q.service);
       if (q.text !== undefined) filter.text = String(q.text);
+      if (q.traceId !== undefined) filter.traceId = String(q.traceId);
       const { signals, total } = store.listSignals(req.tenant, filter);
       return { signals: signals.map(signalJson), total, limit: filter.limit, offset: filter.offset };
     },

@@ -76,6 +76,8 @@ export interface SignalFilter {
   status?: SignalStatus;
   service?: string;
   text?: string;
+  /** The signals raised on one trace (32 hex digits, any case): Explore's "BeTrace signals for this trace". */
+  traceId?: string;
   limit?: number;
   offset?: number;
 }
@@ -654,6 +656,7 @@ export class Store {
       .add('severity = @severity', 'severity', filter.severity)
       .add('status = @status', 'status', filter.status)
       .add('service = @service', 'service', filter.service)
+      .add('trace_id = @traceId', 'traceId', filter.traceId?.toLowerCase())
       .add(
         '(instr(lower(message), lower(@text)) > 0 OR instr(lower(rule_name), lower(@text)) > 0 OR trace_id = lower(@text))',
         'text',

@@ -398,6 +398,27 @@ describe('the API', () => {
     expect((await fetch(`${r.api}/api/v1/signals?from=yesterday`, { headers: r.auth })).status).toBe(400);
   });
 
+  it('lists the signals of one trace (traceId), and refuses a trace id that is not 32 hex digits', async () => {
+    const r = await sidecar();
+    const send = (rule: string) => fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example(rule, 'violates') });
+    await send('payment-fraud-check');
+    await send('no-auto-approve');
+    await settle(r);
+    const all = await signals(r);
+    expect(all.total).toBe(2);
+    const one = all.signals.find((s) => s.ruleId === 'no-auto-approve')!;
+    const byTrace = await signals(r, `?traceId=${one.traceId.toUpperCase()}`);
+    expect(byTrace.signals.map((s) => [s.ruleId, s.traceId])).toEqual([['no-auto-approve', one.traceId]]);
+    expect((await signals(r, `?traceId=${'0'.repeat(32)}`)).total).toBe(0);
+    for (const bad of ['abc', 'z'.repeat(32), '0'.repeat(33)]) {
+      const res = await fetch(`${r.api}/api/v1/signals?traceId=${bad}`, { headers: r.auth });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { message: string }).message).toMatch(/^querystring\/traceId must match pattern/);
+    }
+    // Without the token the filter is no way around authentication.
+    expect((await fetch(`${r.api}/api/v1/signals?traceId=${one.traceId}`)).status).toBe(401);
+  });
+
   it('counts the signals of every rule in a range in one call (the rules list), with the newest time', async () => {
     const r = await sidecar();
     const send = (rule: string) => fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example(rule, 'violates') });

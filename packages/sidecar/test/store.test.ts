@@ -62,6 +62,19 @@ describe('signals', () => {
     expect(store.getSignal('b', store.listSignals('a').signals[0].id)).toBeUndefined();
   });
 
+  it('filter by trace id, in any case, within their tenant', () => {
+    const { store } = tmpStore();
+    const t = 'AB'.repeat(16);
+    store.addSignals('a', [{ violation: violation(t.toLowerCase()), ruleVersion: 1, ruleName: 'Rule one', source: 'push' }], [], 10);
+    store.addSignals('a', [{ violation: { ...violation(t.toLowerCase()), ruleId: 'r2' }, ruleVersion: 1, ruleName: 'Rule two', source: 'push' }], [], 20);
+    store.addSignals('a', [{ violation: violation('cd'.repeat(16)), ruleVersion: 1, ruleName: 'Rule one', source: 'push' }], [], 30);
+    store.addSignals('b', [{ violation: violation(t.toLowerCase()), ruleVersion: 1, ruleName: 'Rule one', source: 'push' }], [], 40);
+    expect(store.listSignals('a', { traceId: t }).signals.map((s) => s.ruleId)).toEqual(['r2', 'r1']);
+    expect(store.listSignals('a', { traceId: 'cd'.repeat(16) }).total).toBe(1);
+    expect(store.listSignals('a', { traceId: 'ef'.repeat(16) }).total).toBe(0);
+    expect(store.listSignals('b', { traceId: t }).total).toBe(1);
+  });
+
   it('move through their lifecycle with who, when and a note', () => {
     const { store } = tmpStore();
     const [s] = store.addSignals('default', [{ violation: violation('ef'.repeat(16)), ruleVersion: 1, ruleName: 'Rule one', source: 'push' }], [], 1);

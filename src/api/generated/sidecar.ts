@@ -2056,6 +2056,7 @@ export interface operations {
                 status?: "open" | "acknowledged" | "resolved" | "false_positive";
                 service?: string;
                 text?: string;
+                traceId?: string;
                 limit?: number;
                 offset?: number;
             };

@@ -19,7 +19,14 @@ import {
   type Analysis,
   type RuleDraft,
 } from './draft';
-import { parseSuggestionRef, ruleUrl, suggestionsUrl } from '../../builders/exploreUrl';
+import {
+  exploreTraceUrl,
+  parseSuggestionRef,
+  parseTraceDraftRef,
+  ruleUrl,
+  suggestionsUrl,
+} from '../../builders/exploreUrl';
+import { loadTraceDraft, sameRef, type TraceDrafting } from '../../extensions/traceDraft';
 import {
   adoptInput,
   adoptionDraft,
@@ -69,6 +76,8 @@ export interface RuleEditorState extends SceneObjectState {
    */
   adoption?: Adoption;
   adoptionTraces?: SuggestionTraces;
+  /** A new rule drafted from a trace in Explore (`/rules/new?fromTrace=<trace>&span=<span>`): Test has that trace. */
+  traceDraft?: TraceDrafting;
 }
 
 /** The rule editor: code and fields of one rule, its test runs, replays and versions. */
@@ -82,7 +91,9 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
     super({
       // A suggestion to adopt is loaded at once: no blank editor first.
       loading:
-        state.ruleId !== undefined || parseSuggestionRef(locationService.getSearchObject().suggestion) !== undefined,
+        state.ruleId !== undefined ||
+        parseSuggestionRef(locationService.getSearchObject().suggestion) !== undefined ||
+        parseTraceDraftRef(locationService.getSearchObject()) !== undefined,
       baseline: draft,
       draft,
       note: '',
@@ -118,6 +129,7 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
       saveError: undefined,
       adoption: undefined,
       adoptionTraces: undefined,
+      traceDraft: undefined,
       baseline: draft,
       draft,
       note: '',
@@ -132,14 +144,20 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
    */
   private followSuggestionParam() {
     const ref = parseSuggestionRef(locationService.getSearchObject().suggestion);
+    const traceRef = ref ? undefined : parseTraceDraftRef(locationService.getSearchObject());
     const current = this.state.adoption;
     if (ref && (ref.jobId !== current?.jobId || ref.suggestionId !== current?.suggestionId)) {
       this.loadSuggestion(ref.jobId, ref.suggestionId);
-    } else if (!ref && (current || this.state.loadError || this.state.loading)) {
+    } else if (traceRef) {
+      if (!sameRef(traceRef, this.state.traceDraft?.ref)) {
+        this.loadFromTrace(traceRef);
+      }
+    } else if (!ref && (current || this.state.traceDraft || this.state.loadError || this.state.loading)) {
       const draft = emptyDraft();
       this.setState({
         adoption: undefined,
         adoptionTraces: undefined,
+        traceDraft: undefined,
         loading: false,
         loadError: undefined,
         baseline: draft,
@@ -172,6 +190,24 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
     const traces = await loadSuggestionTraces(adoption);
     if (this.state.adoption === adoption) {
       this.setState({ adoptionTraces: { loading: false, ...traces } });
+    }
+  }
+
+  /** A rule drafted from a trace in Explore: the trace from its Tempo datasource, the draft from it. */
+  async loadFromTrace(ref: NonNullable<ReturnType<typeof parseTraceDraftRef>>) {
+    this.setState({ loading: true, loadError: undefined, adoption: undefined, adoptionTraces: undefined, traceDraft: undefined });
+    try {
+      const traceDraft = await loadTraceDraft(ref);
+      this.setState({
+        loading: false,
+        traceDraft,
+        baseline: traceDraft.draft,
+        draft: traceDraft.draft,
+        analysis: analyse(traceDraft.draft.condition),
+        saveError: undefined,
+      });
+    } catch (e) {
+      this.setState({ loading: false, loadError: e instanceof Error ? e.message : String(e) });
     }
   }
 
@@ -275,7 +311,7 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
       } else if (this.state.ruleId === undefined) {
         const created = await createRule(input);
         this.loaded(created);
-        this.setState({ saving: false, ruleId: created.id });
+        this.setState({ saving: false, ruleId: created.id, traceDraft: undefined });
         locationService.replace(ruleUrl(created.id));
       } else {
         this.loaded(await updateRule(input));
@@ -318,7 +354,7 @@ export class RuleEditor extends SceneObjectBase<RuleEditorState> {
 }
 
 function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
-  const { loading, loadError, saved, draft, analysis, tab, ruleId, replayPollMs, saving, adoption, adoptionTraces } =
+  const { loading, loadError, saved, draft, analysis, tab, ruleId, replayPollMs, saving, adoption, adoptionTraces, traceDraft } =
     model.useState();
   const styles = useStyles2(getStyles);
   const tempoUid = useTempoUid();
@@ -331,7 +367,13 @@ function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
   if (loadError) {
     return (
       <ErrorState
-        title={ruleId === undefined ? 'Could not open the suggestion' : `Could not load the rule ${ruleId}`}
+        title={
+          ruleId !== undefined
+            ? `Could not load the rule ${ruleId}`
+            : parseTraceDraftRef(locationService.getSearchObject())
+              ? 'Could not draft a rule from the trace'
+              : 'Could not open the suggestion'
+        }
         error={loadError}
         testId={rulesTestIds.list.error}
       />
@@ -373,6 +415,26 @@ function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
             from it, disabled unless you enable it.
           </Alert>
         )}
+        {traceDraft && (
+          <Alert severity="info" title="Drafted from a trace" data-testid={rulesTestIds.editor.fromTrace}>
+            From{' '}
+            <TextLink
+              href={exploreTraceUrl({
+                datasourceUid: traceDraft.datasourceUid,
+                traceId: traceDraft.traceId,
+                spanId: traceDraft.spanId,
+              })}
+              inline
+            >
+              trace {traceDraft.traceId}
+            </TextLink>
+            {traceDraft.spanMissing
+              ? `: span ${traceDraft.ref.spanId} is not in it, so the draft starts at its root span.`
+              : `, span ${traceDraft.spanId}.`}{' '}
+            Test runs it on that trace; edit the clauses into the invariant you mean, then save (the rule starts
+            disabled).
+          </Alert>
+        )}
         {dirty && !readOnly && (
           <Badge color="orange" icon="pen" text="unsaved changes" data-testid={rulesTestIds.editor.dirty} />
         )}
@@ -407,7 +469,14 @@ function RuleEditorRenderer({ model }: SceneComponentProps<RuleEditor>) {
             )}
           </TabsBar>
           <TabContent className={styles.tab}>
-            {tab === 'test' && <RuleTestPanel draft={draft} tempoUid={tempoUid} suggestionTraces={adoptionTraces} />}
+            {tab === 'test' && (
+              <RuleTestPanel
+                draft={draft}
+                tempoUid={traceDraft?.datasourceUid ?? tempoUid}
+                suggestionTraces={adoptionTraces}
+                initialTraceId={traceDraft?.traceId}
+              />
+            )}
             {tab === 'replay' && (
               <ReplayPanel
                 draft={draft}

@@ -38,13 +38,16 @@ export function RuleTestPanel({
   draft,
   tempoUid,
   suggestionTraces,
+  initialTraceId,
 }: {
   draft: RuleDraft;
   tempoUid: string;
   suggestionTraces?: SuggestionTraces;
+  /** The trace the draft came from (a rule drafted in Explore): the trace id field starts with it. */
+  initialTraceId?: string;
 }) {
   const [source, setSource] = useState<Source>(suggestionTraces ? 'suggestion' : 'traceId');
-  const [traceId, setTraceId] = useState('');
+  const [traceId, setTraceId] = useState(initialTraceId ?? '');
   const [otlp, setOtlp] = useState('');
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<string>();

@@ -17,6 +17,7 @@ export const rulesTestIds = {
   },
   editor: {
     container: 'data-testid rule-editor',
+    fromTrace: 'data-testid rule-editor-from-trace',
     code: 'data-testid rule-editor-code',
     diagnostics: 'data-testid rule-editor-diagnostics',
     pushdown: 'data-testid rule-editor-pushdown',

@@ -31,6 +31,7 @@ import { SeverityBadge, StatusBadge } from './badges';
 import { SignalDetails, TraceLink } from './SignalDetails';
 import { FILTER_VARIABLES, pageQuery } from './queries';
 import { ANY } from './signalsDataSource';
+import { traceSignalsSummary } from '../../extensions/traceSignals';
 
 export interface SignalsTableState extends SceneObjectState {
   /** 1-based. */
@@ -151,6 +152,8 @@ function SignalsTableRenderer({ model }: SceneComponentProps<SignalsTable>) {
     }
   }, [frame]);
   const columns = useMemo(() => signalColumns(tempoUid, (id) => model.select(id)), [tempoUid, model]);
+  const traceFilter = sceneGraph.interpolate(model, '${traceId}').trim();
+  const traceId = traceFilter !== '' && !traceFilter.startsWith('$') && traceFilter !== ANY ? traceFilter : undefined;
 
   let body: React.ReactNode;
   const failure = data?.errors?.[0]?.message ?? error;
@@ -194,8 +197,17 @@ function SignalsTableRenderer({ model }: SceneComponentProps<SignalsTable>) {
       </Stack>
     );
   }
+  const loaded = Boolean(data && data.state !== LoadingState.Loading && !failure);
+  const total = (frame?.meta?.custom as SignalsPageMeta | undefined)?.total ?? rows.length;
   return (
     <div className={styles.container} data-testid={testIds.signals.container}>
+      {traceId && loaded && (
+        <div className={styles.summary}>
+          <Text data-testid={testIds.signals.traceSummary}>
+            {traceSignalsSummary(traceId, total, rows.map((r) => r.severity))}
+          </Text>
+        </div>
+      )}
       {body}
       {selectedId && (
         <SignalDetails
@@ -254,5 +266,6 @@ function signalColumns(tempoUid: string, open: (id: string) => void): Array<Colu
 
 const getStyles = (theme: GrafanaTheme2) => ({
   container: css({ width: '100%' }),
+  summary: css({ marginBottom: theme.spacing(1) }),
   footer: css({ display: 'flex', justifyContent: 'space-between', alignItems: 'center', gap: theme.spacing(2) }),
 });

@@ -1,7 +1,7 @@
 import { SIGNALS_DATASOURCE, type SignalsFilterTemplate, type SignalsQuery } from './signalsDataSource';
 
 /** The scene variables that filter signals (the sidecar's list filters). */
-export const FILTER_VARIABLES = ['severity', 'rule', 'status', 'service', 'text'] as const;
+export const FILTER_VARIABLES = ['severity', 'rule', 'status', 'service', 'text', 'traceId'] as const;
 
 /** Every query reads its filters from the variables, so a changed filter re-runs it. */
 export const FILTERS: SignalsFilterTemplate = {
@@ -10,6 +10,7 @@ export const FILTERS: SignalsFilterTemplate = {
   status: '$status',
   service: '$service',
   text: '$text',
+  traceId: '$traceId',
 };
 
 export function pageQuery(offset: number, limit: number): SignalsQuery & { datasource: typeof SIGNALS_DATASOURCE } {

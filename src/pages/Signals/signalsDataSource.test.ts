@@ -59,6 +59,14 @@ describe('resolveFilters', () => {
       'unknown status "closed" (expected one of open, acknowledged, resolved, false_positive)'
     );
   });
+
+  it('takes a trace id in any case, padded back to 32 digits, and names one that is not', () => {
+    expect(resolveFilters({ traceId: ' ABC ' }, same, range)).toEqual({ from: 1, to: 2, traceId: 'abc'.padStart(32, '0') });
+    expect(resolveFilters({ traceId: '' }, same, range)).toEqual({ from: 1, to: 2 });
+    expect(() => resolveFilters({ traceId: 'not-a-trace' }, same, range)).toThrow(
+      '"not-a-trace" is not a trace id (1 to 32 hexadecimal digits)'
+    );
+  });
 });
 
 describe('collectSignals', () => {

@@ -31,6 +31,7 @@ export interface SignalsFilterTemplate {
   status?: string;
   service?: string;
   text?: string;
+  traceId?: string;
 }
 
 export interface SignalsQuery extends DataQuery {
@@ -95,6 +96,13 @@ export function resolveFilters(
   }
   if (text !== undefined) {
     filters.text = text;
+  }
+  const traceId = value(template.traceId);
+  if (traceId !== undefined) {
+    if (!/^[0-9a-f]{1,32}$/i.test(traceId)) {
+      throw new Error(`"${traceId}" is not a trace id (1 to 32 hexadecimal digits)`);
+    }
+    filters.traceId = traceId.toLowerCase().padStart(32, '0');
   }
   return filters;
 }

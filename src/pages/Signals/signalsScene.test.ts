@@ -26,6 +26,7 @@ describe('signalsScene', () => {
       ['rule', QueryVariable.name],
       ['service', TextBoxVariable.name],
       ['text', TextBoxVariable.name],
+      ['traceId', TextBoxVariable.name],
       ['tempo', DataSourceVariable.name],
     ]);
     const severity = vars[0] as CustomVariable;
@@ -55,7 +56,14 @@ describe('signalsScene', () => {
         refId: 'bySeverity',
         datasource: SIGNALS_DATASOURCE,
         kind: 'bySeverity',
-        filters: { severity: '$severity', rule: '$rule', status: '$status', service: '$service', text: '$text' },
+        filters: {
+          severity: '$severity',
+          rule: '$rule',
+          status: '$status',
+          service: '$service',
+          text: '$text',
+          traceId: '$traceId',
+        },
       },
     ]);
     expect(list).toBeInstanceOf(SignalsTable);

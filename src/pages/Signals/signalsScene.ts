@@ -44,6 +44,8 @@ export function filterVariables() {
       new QueryVariable({ name: 'rule', label: 'Rule', datasource: SIGNALS_DATASOURCE, query: 'rules', ...any }),
       new TextBoxVariable({ name: 'service', label: 'Service', value: '' }),
       new TextBoxVariable({ name: 'text', label: 'Search', value: '' }),
+      // Set by Explore's "BeTrace signals for this trace" (var-traceId in the URL).
+      new TextBoxVariable({ name: 'traceId', label: 'Trace id', value: '' }),
       tempoVariable(),
     ],
   });
