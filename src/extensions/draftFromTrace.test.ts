@@ -90,7 +90,7 @@ describe('draftFromTrace', () => {
     for (const span of trace.spans) {
       const { draft } = draftFromTrace(trace, span.spanId);
       expect([span.name, parseRule(draft.condition).diagnostics]).toEqual([span.name, []]);
-      const { note: _note, ...definition } = toInput(draft, '');
+      const { note: _note, slo: _slo, ...definition } = toInput(draft, ''); // a draft from a trace has no objective
       const compiled = compileRule(definition);
       const fired = explainRule(compiled.rule!, trace).fired;
       expect([span.name, fired]).toEqual([span.name, false]);
