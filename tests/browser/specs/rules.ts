@@ -3,6 +3,7 @@ import type { Suite } from '../harness/fixture';
 import { SPEC_MS } from '../harness/fixture';
 import { RuleEditorPage } from '../pages/ruleEditorPage';
 import { RulesListPage } from '../pages/rulesListPage';
+import { rulesTestIds } from '../../../src/pages/Rules/testIds';
 
 /** The rule the specs create (the example rules are provisioned, hence read-only). */
 export const RULE = {
@@ -22,6 +23,30 @@ const overlaps = (a: { x: number; y: number; width: number; height: number }, b:
 
 export function rulesSpecs(suite: Suite): void {
   describe('Rules', () => {
+    it(
+      'shows each rule’s health from the sidecar’s counts: list columns, and the rule page’s Health tab',
+      async () => {
+        const host = await suite.tab('admin');
+        const list = new RulesListPage(host);
+        await list.open();
+        // The stack's seeded traces made payment-fraud-check fire: it has triggers, violations and a compliance ratio.
+        await until('the health columns', 45_000, async () => /%/.test(await list.cell('payment-fraud-check', 'Compliance ratio')));
+        expect(await list.cell('payment-fraud-check', 'Fire rate')).not.toBe('—');
+        expect(await list.cell('payment-fraud-check', 'Cost / trace')).not.toBe('—');
+
+        const editor = new RuleEditorPage(host);
+        await editor.open('payment-fraud-check');
+        await host.page.getByRole('tab', { name: 'Health' }).click();
+        const triggered = host.page.getByTestId(rulesTestIds.health.stat('triggered'));
+        await until('the health totals', 45_000, async () => Number((await triggered.innerText().catch(() => '')).replace(/\D+/g, '')) > 0);
+        const violations = Number((await host.page.getByTestId(rulesTestIds.health.stat('violations')).innerText()).replace(/\D+/g, ''));
+        expect(violations).toBeGreaterThan(0);
+        await host.page.getByTestId(rulesTestIds.health.panels).waitFor();
+        await host.screenshot('rule-health');
+      },
+      SPEC_MS
+    );
+
     it(
       'lists the rules, their signals in range from ONE signals request, and filters them',
       async () => {
