@@ -9,6 +9,7 @@
 import { describeBrowser } from './harness/fixture';
 import { configSpecs } from './specs/config';
 import { evidenceSpecs } from './specs/evidence';
+import { exploreSpecs } from './specs/explore';
 import { rulesSpecs } from './specs/rules';
 import { signalsSpecs } from './specs/signals';
 import { suggestionsSpecs } from './specs/suggestions';
@@ -17,6 +18,7 @@ describeBrowser('BeTrace in a browser', (suite) => {
   rulesSpecs(suite);
   suggestionsSpecs(suite);
   signalsSpecs(suite);
+  exploreSpecs(suite);
   evidenceSpecs(suite);
   configSpecs(suite);
 });

@@ -3,7 +3,7 @@
  * runs in a browser exactly as Grafana would load it (there is no Grafana here: it cannot be
  * installed or built in CI). It serves:
  * - the host page (tests/browser/host) with `grafanaBootData` for the signed-in user, under the
- *   app's URLs (/a/<app>/…, /plugins/<app>);
+ *   app's URLs (/a/<app>/…, /plugins/<app>) and /explore (the trace-view stand-in, host/traceView.tsx);
  * - the built plugin (dist/) at /public/plugins/<app>/, @grafana/ui's icons at /public/build/img/icons/
  *   (Grafana's web fonts are not on npm: /public/fonts/ answers 204 and the browser falls back);
  * - the plugin proxy (/api/plugin-proxy/<app>/…, see pluginProxy.ts) with RBAC per org role,
@@ -133,7 +133,7 @@ export class GrafanaStandIn {
     const p = url.pathname;
     const id = this.options.plugin.id;
     const user = this.user(req);
-    if (req.method === 'GET' && (p.startsWith(`/a/${id}`) || p === `/plugins/${id}`)) {
+    if (req.method === 'GET' && (p.startsWith(`/a/${id}`) || p === `/plugins/${id}` || p === '/explore')) {
       return this.page(res, user);
     }
     if (p.startsWith(`/public/plugins/${id}/`)) {

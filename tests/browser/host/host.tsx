@@ -47,6 +47,7 @@ import { HostDataSourceSrv, interpolate } from './dataSourceSrv';
 import { HostPluginPage } from './pluginPage';
 import { panelPlugins } from './panels';
 import { runRequest } from './runRequest';
+import { TraceViewStandIn } from './traceView';
 
 /** The module ids a plugin may import at run time (.config/bundler/externals.ts), bound to one copy each. */
 const SHARED: Record<string, unknown> = {
@@ -188,6 +189,7 @@ async function main() {
         // As Grafana routes apps: the app's relative routes resolve under /a/<id>/.
         <ReactRouter.Routes>
           <ReactRouter.Route path={`/a/${meta.id}/*`} element={<AppRoot plugin={plugin} meta={meta} />} />
+          <ReactRouter.Route path="/explore" element={<TraceViewStandIn plugin={plugin} />} />
         </ReactRouter.Routes>
       )}
     </Shell>
