@@ -56,7 +56,7 @@ export interface ReceiveNote {
   ownSpans?: number;
 }
 
-/** The 32-hex trace ids of a checked batch, where they are at hand without decoding (not OTLP/JSON decoded on a worker). */
+/** The 32-hex trace ids of a checked batch, found without decoding it again. */
 export function traceIdsOf(batch: CheckedBatch): string[] {
   if (batch.kind === 'traces') {
     return batch.traces.map((t) => t.traceId);
@@ -73,7 +73,7 @@ export function traceIdsOf(batch: CheckedBatch): string[] {
     }
     return [...ids];
   }
-  return [];
+  return batch.parts.flatMap((p) => p.traceIds ?? []);
 }
 
 export class SelfTracer {
