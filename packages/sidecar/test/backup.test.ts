@@ -16,7 +16,10 @@ import { createSidecar, Sidecar } from '../src/sidecar';
 
 const root = path.join(__dirname, '../../..');
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
-const violating = fs.readFileSync(path.join(root, 'examples/traces/soc2-cc7-2-payment-failures-audited/violates-1.json'), 'utf8');
+const violating = fs.readFileSync(
+  path.join(root, 'examples/traces/soc2-cc7-2-payment-failures-audited/violates-1.json'),
+  'utf8'
+);
 
 const draft = (i: number): EvidenceDraft => ({
   framework: 'soc2',
@@ -47,13 +50,32 @@ function tmp(prefix: string): string {
 
 /** Keys and anchors outside the data folder, as the defaults put them, but in one temporary place. */
 function envFor(base: string, dataDir: string): Record<string, string> {
-  return { DATA_DIR: dataDir, EVIDENCE_KEY_DIR: path.join(base, 'keys'), EVIDENCE_ANCHOR_DIR: path.join(base, 'anchors') };
+  return {
+    DATA_DIR: dataDir,
+    EVIDENCE_KEY_DIR: path.join(base, 'keys'),
+    EVIDENCE_ANCHOR_DIR: path.join(base, 'anchors'),
+  };
 }
 
 async function run(env: Record<string, string>): Promise<{ sidecar: Sidecar; otlp: string; clock: { now: number } }> {
   const clock = { now: T0 };
-  const config = loadConfig({ EVAL_WORKERS: '0', RULES_DIR: path.join(root, 'examples/rules'), OTLP_PORT: '0', API_PORT: '0', OTLP_GRPC_PORT: 'off', HOST: '127.0.0.1', BETRACE_API_TOKEN: 'backup-token', ...env });
-  const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000, writerIntervalMs: 3_600_000, evidenceIntervalMs: 3_600_000 });
+  const config = loadConfig({
+    EVAL_WORKERS: '0',
+    RULES_DIR: path.join(root, 'examples/rules'),
+    OTLP_PORT: '0',
+    API_PORT: '0',
+    OTLP_GRPC_PORT: 'off',
+    HOST: '127.0.0.1',
+    BETRACE_API_TOKEN: 'backup-token',
+    ...env,
+  });
+  const sidecar = createSidecar(config, {
+    now: () => clock.now,
+    logger: pino({ level: 'silent' }),
+    tickMs: 3_600_000,
+    writerIntervalMs: 3_600_000,
+    evidenceIntervalMs: 3_600_000,
+  });
   const { otlpPort } = await sidecar.start();
   let stopped = false;
   const stop = sidecar.stop.bind(sidecar);
@@ -67,7 +89,11 @@ async function run(env: Record<string, string>): Promise<{ sidecar: Sidecar; otl
   return { sidecar, otlp: `http://127.0.0.1:${otlpPort}/v1/traces`, clock };
 }
 
-async function betrace(args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; out: string; err: string }> {
+async function betrace(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const code = await main(args, { stdout: (t) => (out += t), stderr: (t) => (err += t), cwd, env });
@@ -111,7 +137,9 @@ describe('betrace backup and restore', () => {
     writing = false;
     await writer;
     expect(made.code).toBe(0);
-    expect(made.out).toMatch(/^wrote backup\.db: \d+ bytes, schema \d+; 1 tenant \(default\), \d+ rules, 1 signal, \d+ evidence records\n$/);
+    expect(made.out).toMatch(
+      /^wrote backup\.db: \d+ bytes, schema \d+; 1 tenant \(default\), \d+ rules, 1 signal, \d+ evidence records\n$/
+    );
     expect(made.err).toContain('evidence secrets and anchors are not in the backup');
     expect(appended).toBeGreaterThan(0);
     // One point in time: the copy's head is the seq of its last record, and no seq is missing.
@@ -124,7 +152,10 @@ describe('betrace backup and restore', () => {
 
     // A second backup to the same name is refused unless --force.
     const again = await betrace(['backup', 'backup.db'], env, base);
-    expect(again).toMatchObject({ code: 1, err: 'betrace backup: backup.db exists; choose another name, or --force to overwrite it\n' });
+    expect(again).toMatchObject({
+      code: 1,
+      err: 'betrace backup: backup.db exists; choose another name, or --force to overwrite it\n',
+    });
     await sidecar.stop();
 
     // Restore into an empty folder, with the same keys and anchors.
@@ -134,18 +165,23 @@ describe('betrace backup and restore', () => {
     expect(restored.err).toBe('');
     expect(restored.code).toBe(0);
     // Anchors published so far (one above, one more when the sidecar stopped with its head moved): all within the backup.
-    const anchors = fs.readFileSync(path.join(base, 'anchors', 'default.jsonl'), 'utf8').trim().split('\n').length;
+    const anchors = fs
+      .readFileSync(path.join(base, 'anchors', 'default.jsonl'), 'utf8')
+      .trim()
+      .split('\n').length;
     expect(anchors).toBeGreaterThanOrEqual(1);
     expect(restored.out).toBe(
       `default: evidence chain verified: ${inBackup} records, head ${inBackup}, ${anchors} anchor${anchors === 1 ? '' : 's'} checked\n` +
-        `restored backup.db into restored/betrace.db: ${made.out.slice(made.out.indexOf('schema'))}`,
+        `restored backup.db into restored/betrace.db: ${made.out.slice(made.out.indexOf('schema'))}`
     );
     expect(fs.readdirSync(restoredDir)).toEqual(['betrace.db']);
 
     // A sidecar on the restored folder serves the same signal and a chain that verifies.
     const second = await run(restoredEnv);
     expect(second.sidecar.store.listSignals('default').signals).toHaveLength(1);
-    const api = (second.sidecar as unknown as { evidence: { store: { all(t: string): unknown[] } } }).evidence.store.all('default');
+    const api = (
+      second.sidecar as unknown as { evidence: { store: { all(t: string): unknown[] } } }
+    ).evidence.store.all('default');
     expect(api).toHaveLength(inBackup);
     await second.sidecar.stop();
   });
@@ -158,7 +194,9 @@ describe('betrace backup and restore', () => {
     expect((await betrace(['backup', 'b.db'], env, base)).code).toBe(0);
     await sidecar.stop();
     const db = new Database(path.join(base, 'b.db'));
-    db.prepare("UPDATE evidence SET failed_traces = 0, outcome = 'pass', checked_traces = 99 WHERE tenant = 'default' AND seq = 2").run();
+    db.prepare(
+      "UPDATE evidence SET failed_traces = 0, outcome = 'pass', checked_traces = 99 WHERE tenant = 'default' AND seq = 2"
+    ).run();
     db.close();
 
     const target = path.join(base, 'fresh');
@@ -167,7 +205,7 @@ describe('betrace backup and restore', () => {
     // Its signature no longer matches, and the next record's link to it breaks.
     expect(refused.out).toBe('default: evidence chain has problems: 1 record altered (seq 2); 1 broken link (seq 3)\n');
     expect(refused.err).toBe(
-      "betrace restore: refused: 1 tenant' evidence chain has problems (above); nothing was changed. --force restores it anyway (the API and the Evidence page will show the same problems)\n",
+      "betrace restore: refused: 1 tenant' evidence chain has problems (above); nothing was changed. --force restores it anyway (the API and the Evidence page will show the same problems)\n"
     );
     expect(fs.existsSync(target) ? fs.readdirSync(target) : []).toEqual([]);
 
@@ -192,7 +230,7 @@ describe('betrace backup and restore', () => {
     const refused = await betrace(['restore', 'old.db'], { ...env, DATA_DIR: path.join(base, 'fresh') }, base);
     expect(refused.code).toBe(1);
     expect(refused.out).toBe(
-      'default: evidence chain has problems: truncated: anchors saw the chain up to seq 5, the backup ends at seq 2 (an older backup than the chain that was anchored; the records after it are lost)\n',
+      'default: evidence chain has problems: truncated: anchors saw the chain up to seq 5, the backup ends at seq 2 (an older backup than the chain that was anchored; the records after it are lost)\n'
     );
   });
 
@@ -206,30 +244,61 @@ describe('betrace backup and restore', () => {
 
     const held = await betrace(['restore', 'b.db', '--force'], env, base);
     expect(held.code).toBe(1);
-    expect(held.err).toBe(`betrace restore: DATA_DIR: ${dataDir} is in use (a sidecar has its store open); stop the sidecar first (--force does not override this)\n`);
+    expect(held.err).toBe(
+      `betrace restore: DATA_DIR: ${dataDir} is in use (a sidecar has its store open); stop the sidecar first (--force does not override this)\n`
+    );
     await sidecar.stop();
 
     const full = await betrace(['restore', 'b.db'], env, base);
-    expect(full).toMatchObject({ code: 1, out: '', err: `betrace restore: DATA_DIR: ${dataDir} already has a store; restore into an empty data folder, or --force to move that store aside and restore over it\n` });
+    expect(full).toMatchObject({
+      code: 1,
+      out: '',
+      err: `betrace restore: DATA_DIR: ${dataDir} already has a store; restore into an empty data folder, or --force to move that store aside and restore over it\n`,
+    });
 
     const forced = await betrace(['restore', 'b.db', '--force'], env, base);
     expect(forced.code).toBe(0);
-    expect(forced.err).toMatch(/^betrace restore: the store that was there is now data\/betrace\.db\.before-restore-[\dT-]+Z\n$/);
+    expect(forced.err).toMatch(
+      /^betrace restore: the store that was there is now data\/betrace\.db\.before-restore-[\dT-]+Z\n$/
+    );
     const files = fs.readdirSync(dataDir).filter((f) => f.startsWith('betrace.db'));
-    expect(files.filter((f) => f.startsWith('betrace.db.before-restore-') && !f.endsWith('-wal') && !f.endsWith('-shm'))).toHaveLength(1);
+    expect(
+      files.filter((f) => f.startsWith('betrace.db.before-restore-') && !f.endsWith('-wal') && !f.endsWith('-shm'))
+    ).toHaveLength(1);
     expect(files).toContain('betrace.db');
   });
 
   it('says what is wrong with its input', async () => {
     const base = tmp('betrace-backup-');
     const env = envFor(base, path.join(base, 'data'));
-    expect(await betrace(['backup'], env, base)).toMatchObject({ code: 2, err: expect.stringContaining('usage: betrace backup FILE') });
-    expect(await betrace(['backup', 'x.db'], env, base)).toMatchObject({ code: 2, err: expect.stringContaining('has no store (betrace.db)') });
-    expect(await betrace(['backup', 'x.db'], { DATA_DIR: ':memory:' }, base)).toMatchObject({ code: 2, err: expect.stringContaining('DATA_DIR=:memory: keeps nothing') });
-    expect(await betrace(['restore', 'missing.db'], env, base)).toMatchObject({ code: 2, err: 'betrace restore: missing.db: no such file\n' });
+    expect(await betrace(['backup'], env, base)).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('usage: betrace backup FILE'),
+    });
+    expect(await betrace(['backup', 'x.db'], env, base)).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('has no store (betrace.db)'),
+    });
+    expect(await betrace(['backup', 'x.db'], { DATA_DIR: ':memory:' }, base)).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('DATA_DIR=:memory: keeps nothing'),
+    });
+    expect(await betrace(['restore', 'missing.db'], env, base)).toMatchObject({
+      code: 2,
+      err: 'betrace restore: missing.db: no such file\n',
+    });
     fs.writeFileSync(path.join(base, 'notes.txt'), 'not a database');
-    expect(await betrace(['restore', 'notes.txt'], env, base)).toMatchObject({ code: 2, err: expect.stringContaining('is not a BeTrace backup') });
-    expect(await betrace(['restore', '--help'], env, base)).toMatchObject({ code: 0, out: expect.stringContaining('usage: betrace restore FILE [--force]') });
-    expect(await betrace(['backup', '--help'], env, base)).toMatchObject({ code: 0, out: expect.stringContaining('usage: betrace backup FILE [--force]') });
+    expect(await betrace(['restore', 'notes.txt'], env, base)).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('is not a BeTrace backup'),
+    });
+    expect(await betrace(['restore', '--help'], env, base)).toMatchObject({
+      code: 0,
+      out: expect.stringContaining('usage: betrace restore FILE [--force]'),
+    });
+    expect(await betrace(['backup', '--help'], env, base)).toMatchObject({
+      code: 0,
+      out: expect.stringContaining('usage: betrace backup FILE [--force]'),
+    });
   });
 });

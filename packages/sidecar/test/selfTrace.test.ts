@@ -23,7 +23,9 @@ import { HttpDouble } from './support/doubles';
 const root = path.join(__dirname, '../../..');
 const RULE = 'soc2-cc7-2-payment-failures-audited';
 const violating = fs.readFileSync(path.join(root, 'examples/traces', RULE, 'violates-1.json'), 'utf8');
-const violatingTraceId = (JSON.parse(violating) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ traceId: string }> }> }> }).resourceSpans[0].scopeSpans[0].spans[0].traceId;
+const violatingTraceId = (
+  JSON.parse(violating) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ traceId: string }> }> }> }
+).resourceSpans[0].scopeSpans[0].spans[0].traceId;
 
 interface Setup {
   sidecar: Sidecar;
@@ -68,7 +70,14 @@ async function setup(): Promise<Setup> {
   });
   const logger = pino({ level: 'info', mixin: () => selfTrace.logFields() }, stream);
   const clock = { now: Date.now() };
-  const sidecar = createSidecar(config, { now: () => clock.now, logger, selfTrace, tickMs: 3_600_000, writerIntervalMs: 3_600_000, evidenceIntervalMs: 3_600_000 });
+  const sidecar = createSidecar(config, {
+    now: () => clock.now,
+    logger,
+    selfTrace,
+    tickMs: 3_600_000,
+    writerIntervalMs: 3_600_000,
+    evidenceIntervalMs: 3_600_000,
+  });
   const { otlpPort } = await sidecar.start();
   const s = { sidecar, selfTrace, otlp: `http://127.0.0.1:${otlpPort}/v1/traces`, clock, memory, signalSink, logs };
   setups.push(s);
@@ -104,7 +113,11 @@ interface Seen {
   statusMessage: string | undefined;
 }
 
-const KINDS: Record<number, string> = { [SpanKind.INTERNAL]: 'internal', [SpanKind.SERVER]: 'server', [SpanKind.CLIENT]: 'client' };
+const KINDS: Record<number, string> = {
+  [SpanKind.INTERNAL]: 'internal',
+  [SpanKind.SERVER]: 'server',
+  [SpanKind.CLIENT]: 'client',
+};
 
 function seen(x: ReadableSpan): Seen {
   const { traceId, spanId } = x.spanContext();
@@ -145,7 +158,10 @@ function ownJson(spans: readonly Seen[]): string {
               kind: 1,
               startTimeUnixNano: '1700000000000000000',
               endTimeUnixNano: '1700000000001000000',
-              attributes: Object.entries(x.attrs).map(([key, v]) => ({ key, value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: String(v) } })),
+              attributes: Object.entries(x.attrs).map(([key, v]) => ({
+                key,
+                value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: String(v) },
+              })),
             })),
           },
         ],
@@ -154,7 +170,8 @@ function ownJson(spans: readonly Seen[]): string {
   });
 }
 
-const evaluated = async (s: Setup) => (await s.sidecar.metrics.tracesEvaluated.get()).values.reduce((n, v) => n + v.value, 0);
+const evaluated = async (s: Setup) =>
+  (await s.sidecar.metrics.tracesEvaluated.get()).values.reduce((n, v) => n + v.value, 0);
 
 describe('self tracing', () => {
   it('sends receive → append/assemble and evaluate → store → deliver to the OTLP sink, with parents, links and attributes', async () => {
@@ -177,7 +194,10 @@ describe('self tracing', () => {
     expect(receive.parentSpanId).toBeUndefined();
     expect(receive.kind).toBe('server');
     const sent = JSON.parse(violating) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: unknown[] }> }> };
-    const spanCount = sent.resourceSpans.reduce((n, rs) => n + rs.scopeSpans.reduce((m, ss) => m + ss.spans.length, 0), 0);
+    const spanCount = sent.resourceSpans.reduce(
+      (n, rs) => n + rs.scopeSpans.reduce((m, ss) => m + ss.spans.length, 0),
+      0
+    );
     expect(receive.attrs).toEqual({
       'betrace.tenant': 'default',
       'betrace.spans': spanCount,
@@ -221,7 +241,13 @@ describe('self tracing', () => {
     expect(signalDelivery.traceId).toBe(evaluate.traceId);
     expect(signalDelivery.parentSpanId).toBe(store.spanId);
     expect(signalDelivery.kind).toBe('client');
-    expect(signalDelivery.attrs).toEqual({ 'betrace.writer': 'otlp', 'betrace.attempt': 1, 'betrace.tenant': 'default', 'betrace.signal_id': signal.id, 'betrace.outcome': 'delivered' });
+    expect(signalDelivery.attrs).toEqual({
+      'betrace.writer': 'otlp',
+      'betrace.attempt': 1,
+      'betrace.tenant': 'default',
+      'betrace.signal_id': signal.id,
+      'betrace.outcome': 'delivered',
+    });
     const others = deliveries.filter((d) => d !== signalDelivery);
     expect(others.length).toBeGreaterThan(0);
     for (const d of others) {
@@ -229,7 +255,11 @@ describe('self tracing', () => {
       expect(d.parentSpanId).toBeUndefined();
     }
     // Nothing of the sidecar's own reached the signal sink.
-    expect(s.signalSink.requests.flatMap((r) => decodeOtlpProtobuf(r.body).flatMap((t) => t.spans)).some((x) => x.service === SELF_SERVICE_NAME)).toBe(false);
+    expect(
+      s.signalSink.requests
+        .flatMap((r) => decodeOtlpProtobuf(r.body).flatMap((t) => t.spans))
+        .some((x) => x.service === SELF_SERVICE_NAME)
+    ).toBe(false);
   });
 
   it('a failing delivery is a deliver span with outcome retry and an error status', async () => {
@@ -261,7 +291,9 @@ describe('self tracing', () => {
     expect(await post(s, '{"resourceSpans": 7}')).toBe(400);
     await s.selfTrace.flush();
     await new Promise((r) => setImmediate(r));
-    const receive = ownSpans(s).filter((x) => x.name === 'betrace.receive').find((x) => x.attrs['betrace.outcome'] === 'malformed')!;
+    const receive = ownSpans(s)
+      .filter((x) => x.name === 'betrace.receive')
+      .find((x) => x.attrs['betrace.outcome'] === 'malformed')!;
     expect(receive.attrs['http.response.status_code']).toBe(400);
     const refusal = s.logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('OTLP request refused'))!;
     expect(refusal.trace_id).toBe(receive.traceId);
@@ -291,11 +323,28 @@ describe('self tracing', () => {
     expect(ownSpans(s).some((x) => x.name === 'betrace.evaluate')).toBe(false);
 
     // A batch mixing a user's trace with BeTrace's own resource: only the user's spans are evaluated.
-    const mixed = JSON.parse(violating) as { resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue: string } }> }; scopeSpans: Array<{ spans: Array<{ traceId: string; spanId: string }> }> }> };
+    const mixed = JSON.parse(violating) as {
+      resourceSpans: Array<{
+        resource: { attributes: Array<{ key: string; value: { stringValue: string } }> };
+        scopeSpans: Array<{ spans: Array<{ traceId: string; spanId: string }> }>;
+      }>;
+    };
     const ownTraceId = 'ab'.repeat(16);
     mixed.resourceSpans.push({
       resource: { attributes: [{ key: 'service.name', value: { stringValue: SELF_SERVICE_NAME } }] },
-      scopeSpans: [{ spans: [{ traceId: ownTraceId, spanId: 'cd'.repeat(8), name: 'betrace.receive', startTimeUnixNano: '1', endTimeUnixNano: '2' } as { traceId: string; spanId: string }] }],
+      scopeSpans: [
+        {
+          spans: [
+            {
+              traceId: ownTraceId,
+              spanId: 'cd'.repeat(8),
+              name: 'betrace.receive',
+              startTimeUnixNano: '1',
+              endTimeUnixNano: '2',
+            } as { traceId: string; spanId: string },
+          ],
+        },
+      ],
     });
     for (const rs of mixed.resourceSpans.slice(0, -1)) {
       for (const ss of rs.scopeSpans) {
@@ -309,7 +358,12 @@ describe('self tracing', () => {
     expect(await evaluated(s)).toBe(2);
     const evaluations = ownSpans(s).filter((x) => x.name === 'betrace.evaluate');
     expect(evaluations.map((e) => e.attrs['betrace.trace_id'])).toEqual(['ef'.repeat(16)]);
-    expect(s.sidecar.store.listSignals('default').signals.map((x) => x.traceId).sort()).toEqual(['ef'.repeat(16), violatingTraceId].sort());
+    expect(
+      s.sidecar.store
+        .listSignals('default')
+        .signals.map((x) => x.traceId)
+        .sort()
+    ).toEqual(['ef'.repeat(16), violatingTraceId].sort());
   });
 });
 
@@ -332,7 +386,7 @@ describe('own spans out of a protobuf skim (the shard workers’ path)', () => {
           { resource: resource('checkout'), scopeSpans: [{ spans: [span(1, 1, 'POST /checkout')] }] },
           { resource: resource(SELF_SERVICE_NAME), scopeSpans: [{ spans: [span(2, 2, 'betrace.receive')] }] },
         ],
-      }),
+      })
     ).finish();
     const skim = skimTraceRequest(body);
     const out = dropOwnSpans(body, { kind: 'protobuf', body, skim }, true);
@@ -342,7 +396,12 @@ describe('own spans out of a protobuf skim (the shard workers’ path)', () => {
     const traces = out.batch.kind === 'traces' ? out.batch.traces : [];
     const cloned = structuredClone(traces);
     expect(cloned).toHaveLength(1);
-    expect(cloned[0].spans[0]).toMatchObject({ name: 'POST /checkout', service: 'checkout', attrs: { k: 'v' }, events: [{ name: 'e' }] });
+    expect(cloned[0].spans[0]).toMatchObject({
+      name: 'POST /checkout',
+      service: 'checkout',
+      attrs: { k: 'v' },
+      events: [{ name: 'e' }],
+    });
     expect(cloned[0].rootSpan?.name).toBe('POST /checkout');
     // A body that does not name the service is passed through untouched.
     const other = Buffer.from(body).toString('latin1').replace(SELF_SERVICE_NAME, 'betrace-sidecaR');
@@ -360,15 +419,38 @@ describe('SELF_TRACING configuration', () => {
     expect(c.otlpExportTracesUrl).toBe('http://collector:4318/v1/traces');
   });
   it('takes SELF_OTLP_ENDPOINT first, then the standard variables', () => {
-    expect(loadConfig({ SELF_TRACING: 'otlp', SELF_OTLP_ENDPOINT: 'http://self:4318', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).selfOtlpTracesUrl).toBe('http://self:4318/v1/traces');
-    expect(loadConfig({ SELF_TRACING: 'otlp', SELF_OTLP_ENDPOINT: 'http://self:4318/v1/traces', SELF_OTLP_HEADERS: 'x-a=1' })).toMatchObject({ selfOtlpTracesUrl: 'http://self:4318/v1/traces', selfOtlpHeaders: { 'x-a': '1' } });
-    expect(loadConfig({ SELF_TRACING: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_HEADERS: 'x-b=2' })).toMatchObject({ selfOtlpTracesUrl: 'http://collector:4318/v1/traces', selfOtlpHeaders: { 'x-b': '2' } });
-    expect(loadConfig({ SELF_TRACING: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/custom' }).selfOtlpTracesUrl).toBe('http://collector:4318/custom');
+    expect(
+      loadConfig({
+        SELF_TRACING: 'otlp',
+        SELF_OTLP_ENDPOINT: 'http://self:4318',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      }).selfOtlpTracesUrl
+    ).toBe('http://self:4318/v1/traces');
+    expect(
+      loadConfig({ SELF_TRACING: 'otlp', SELF_OTLP_ENDPOINT: 'http://self:4318/v1/traces', SELF_OTLP_HEADERS: 'x-a=1' })
+    ).toMatchObject({ selfOtlpTracesUrl: 'http://self:4318/v1/traces', selfOtlpHeaders: { 'x-a': '1' } });
+    expect(
+      loadConfig({
+        SELF_TRACING: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-b=2',
+      })
+    ).toMatchObject({ selfOtlpTracesUrl: 'http://collector:4318/v1/traces', selfOtlpHeaders: { 'x-b': '2' } });
+    expect(
+      loadConfig({ SELF_TRACING: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/custom' })
+        .selfOtlpTracesUrl
+    ).toBe('http://collector:4318/custom');
   });
   it('fails at start naming the variable', () => {
     expect(() => loadConfig({ SELF_TRACING: 'otlp' })).toThrow(ConfigError);
-    expect(() => loadConfig({ SELF_TRACING: 'otlp' })).toThrow('SELF_OTLP_ENDPOINT: is required with SELF_TRACING=otlp');
-    expect(() => loadConfig({ SELF_TRACING: 'jaeger' })).toThrow('SELF_TRACING: expected one of off, otlp, got "jaeger"');
-    expect(() => loadConfig({ SELF_TRACING: 'otlp', SELF_OTLP_ENDPOINT: 'ftp://x' })).toThrow('SELF_OTLP_ENDPOINT: expected an http(s) URL');
+    expect(() => loadConfig({ SELF_TRACING: 'otlp' })).toThrow(
+      'SELF_OTLP_ENDPOINT: is required with SELF_TRACING=otlp'
+    );
+    expect(() => loadConfig({ SELF_TRACING: 'jaeger' })).toThrow(
+      'SELF_TRACING: expected one of off, otlp, got "jaeger"'
+    );
+    expect(() => loadConfig({ SELF_TRACING: 'otlp', SELF_OTLP_ENDPOINT: 'ftp://x' })).toThrow(
+      'SELF_OTLP_ENDPOINT: expected an http(s) URL'
+    );
   });
 });

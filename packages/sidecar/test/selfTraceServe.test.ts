@@ -59,14 +59,27 @@ describe('betrace serve with SELF_TRACING=otlp', () => {
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, unknown>);
-    await until('the sidecar to run', () => lines().some((l) => typeof l.msg === 'string' && l.msg.startsWith('BeTrace is running')));
+    await until('the sidecar to run', () =>
+      lines().some((l) => typeof l.msg === 'string' && l.msg.startsWith('BeTrace is running'))
+    );
     const selfLine = lines().find((l) => typeof l.msg === 'string' && l.msg.startsWith('self tracing:'));
     expect(selfLine).toMatchObject({ endpoint: shownUrl(`${sinkUrl}/v1/traces`), service: 'betrace-sidecar' });
 
-    const res = await fetch(`http://127.0.0.1:${otlpPort}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: violating });
+    const res = await fetch(`http://127.0.0.1:${otlpPort}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: violating,
+    });
     expect(res.status).toBe(200);
     const received = (): Span[] => sink.requests.flatMap((r) => decodeOtlpProtobuf(r.body).flatMap((t) => t.spans));
-    await until('the sidecar’s spans of the whole path', () => ['betrace.receive', 'betrace.evaluate', 'betrace.store', 'betrace.deliver'].every((n) => received().some((s) => s.name === n)), 30_000);
+    await until(
+      'the sidecar’s spans of the whole path',
+      () =>
+        ['betrace.receive', 'betrace.evaluate', 'betrace.store', 'betrace.deliver'].every((n) =>
+          received().some((s) => s.name === n)
+        ),
+      30_000
+    );
     for (const r of sink.requests) {
       expect(r.url).toBe('/v1/traces');
       expect(r.headers['content-type']).toBe('application/x-protobuf');
@@ -74,7 +87,11 @@ describe('betrace serve with SELF_TRACING=otlp', () => {
     const spans = received();
     expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['betrace-sidecar']));
     const receive = spans.find((s) => s.name === 'betrace.receive')!;
-    expect(receive.attrs).toMatchObject({ 'betrace.tenant': 'default', 'betrace.outcome': 'accepted', 'http.response.status_code': 200 });
+    expect(receive.attrs).toMatchObject({
+      'betrace.tenant': 'default',
+      'betrace.outcome': 'accepted',
+      'http.response.status_code': 200,
+    });
     const assemble = spans.find((s) => s.name === 'betrace.assemble')!;
     expect(assemble.parentSpanId).toBe(receive.spanId);
     const evaluate = spans.find((s) => s.name === 'betrace.evaluate')!;
@@ -101,10 +118,17 @@ describe('betrace serve with SELF_TRACING=otlp', () => {
     const bodies = sink.requests.map((r) => r.body);
     const ownSpans = bodies.reduce((n, b) => n + decodeOtlpProtobuf(b).reduce((m, t) => m + t.spans.length, 0), 0);
     for (const body of bodies) {
-      const back = await fetch(`http://127.0.0.1:${otlpPort}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+      const back = await fetch(`http://127.0.0.1:${otlpPort}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body,
+      });
       expect(back.status).toBe(200);
     }
-    await until('the own spans to be counted as dropped', async () => (await metric('betrace_own_spans_dropped_total')) === ownSpans);
+    await until(
+      'the own spans to be counted as dropped',
+      async () => (await metric('betrace_own_spans_dropped_total')) === ownSpans
+    );
     await new Promise((r) => setTimeout(r, 600)); // past DECISION_WAIT: anything buffered would be evaluated by now
     expect(await metric('betrace_traces_evaluated_total')).toBe(before);
     child.kill('SIGTERM');

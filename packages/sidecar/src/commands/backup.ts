@@ -26,8 +26,10 @@ import { Store } from '../store';
 import { loadTenantsFile, TenantsFileError } from '../tenants';
 import { displayPath, EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, type Command, type CommandIO } from './io';
 
-export const backupUsage = 'betrace backup FILE [--force]   (DATA_DIR: a consistent copy of the store, also while the sidecar runs; --force overwrites FILE)';
-export const restoreUsage = 'betrace restore FILE [--force]   (into DATA_DIR, stopped, without a store; verifies every evidence chain first; --force restores over a store or a chain with problems)';
+export const backupUsage =
+  'betrace backup FILE [--force]   (DATA_DIR: a consistent copy of the store, also while the sidecar runs; --force overwrites FILE)';
+export const restoreUsage =
+  'betrace restore FILE [--force]   (into DATA_DIR, stopped, without a store; verifies every evidence chain first; --force restores over a store or a chain with problems)';
 
 /** The store's file in a data folder. */
 export const STORE_FILE = 'betrace.db';
@@ -47,7 +49,9 @@ function configOf(name: string, io: CommandIO): SidecarConfig | undefined {
   try {
     const config = loadConfig(io.env);
     if (config.dataDir === ':memory:') {
-      io.stderr(`betrace ${name}: DATA_DIR=:memory: keeps nothing on disk; set DATA_DIR to the sidecar's data folder\n`);
+      io.stderr(
+        `betrace ${name}: DATA_DIR=:memory: keeps nothing on disk; set DATA_DIR to the sidecar's data folder\n`
+      );
       return undefined;
     }
     return config;
@@ -61,9 +65,21 @@ function configOf(name: string, io: CommandIO): SidecarConfig | undefined {
 }
 
 /** What a store holds, for the one line each command prints. */
-function contents(db: Database.Database): { schema: number; tenants: string[]; rules: number; signals: number; evidence: number } {
+function contents(db: Database.Database): {
+  schema: number;
+  tenants: string[];
+  rules: number;
+  signals: number;
+  evidence: number;
+} {
   const n = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
-  const tenants = (db.prepare('SELECT tenant FROM rules UNION SELECT tenant FROM signals UNION SELECT tenant FROM evidence_heads ORDER BY 1').all() as Array<{ tenant: string }>).map((r) => r.tenant);
+  const tenants = (
+    db
+      .prepare(
+        'SELECT tenant FROM rules UNION SELECT tenant FROM signals UNION SELECT tenant FROM evidence_heads ORDER BY 1'
+      )
+      .all() as Array<{ tenant: string }>
+  ).map((r) => r.tenant);
   return {
     schema: (db.prepare('SELECT version FROM schema_version').get() as { version: number }).version,
     tenants,
@@ -84,7 +100,9 @@ function isStore(file: string): boolean {
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
-    return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get() !== undefined;
+    return (
+      db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get() !== undefined
+    );
   } catch {
     return false;
   } finally {
@@ -105,7 +123,9 @@ export const backup: Command = async (args, io) => {
   const source = path.resolve(io.cwd, config.dataDir, STORE_FILE);
   const target = path.resolve(io.cwd, parsed.file);
   if (!fs.existsSync(source)) {
-    io.stderr(`betrace backup: DATA_DIR: ${path.dirname(source)} has no store (${STORE_FILE}); is DATA_DIR the sidecar's data folder?\n`);
+    io.stderr(
+      `betrace backup: DATA_DIR: ${path.dirname(source)} has no store (${STORE_FILE}); is DATA_DIR the sidecar's data folder?\n`
+    );
     return EXIT_BAD_INPUT;
   }
   if (fs.existsSync(target) && !parsed.force) {
@@ -149,7 +169,7 @@ export const backup: Command = async (args, io) => {
   const bytes = fs.statSync(target).size;
   io.stdout(`wrote ${displayPath(target, io.cwd)}: ${bytes} bytes, ${summary}\n`);
   io.stderr(
-    `betrace backup: evidence secrets and anchors are not in the backup (they live outside the data folder: ${config.evidenceKms !== undefined ? 'the KMS' : (config.evidenceKeyDir ?? 'EVIDENCE_KEY_DIR')}, ${config.evidenceAnchorDir ?? 'EVIDENCE_ANCHOR_DIR'}); keep the keys backed up apart from the data\n`,
+    `betrace backup: evidence secrets and anchors are not in the backup (they live outside the data folder: ${config.evidenceKms !== undefined ? 'the KMS' : (config.evidenceKeyDir ?? 'EVIDENCE_KEY_DIR')}, ${config.evidenceAnchorDir ?? 'EVIDENCE_ANCHOR_DIR'}); keep the keys backed up apart from the data\n`
   );
   return EXIT_OK;
 };
@@ -158,7 +178,11 @@ export const backup: Command = async (args, io) => {
 function keyBackendOf(config: SidecarConfig): KeyBackend {
   if (config.evidenceKms !== undefined) {
     const kms = config.evidenceKms;
-    return new TransitKeys(new TransitClient({ url: kms.url, token: kms.token, mount: kms.mount, namespace: kms.namespace }), kms.keyPrefix, `${kms.url} (${kms.mount})`);
+    return new TransitKeys(
+      new TransitClient({ url: kms.url, token: kms.token, mount: kms.mount, namespace: kms.namespace }),
+      kms.keyPrefix,
+      `${kms.url} (${kms.mount})`
+    );
   }
   return config.evidenceKeyDir !== undefined ? new KeyDir(config.evidenceKeyDir) : new MemoryKeys();
 }
@@ -168,12 +192,17 @@ function keyBackendOf(config: SidecarConfig): KeyBackend {
  * without writing anything (no key is made or seeded). A secret whose check value does not match
  * the stored one is left out: its records verify as unknown_key.
  */
-async function loadSecrets(evidence: EvidenceStore, tenants: readonly string[], fileKeys: ReadonlyMap<string, ReadonlyArray<{ id: string; secret: string }>>): Promise<void> {
+async function loadSecrets(
+  evidence: EvidenceStore,
+  tenants: readonly string[],
+  fileKeys: ReadonlyMap<string, ReadonlyArray<{ id: string; secret: string }>>
+): Promise<void> {
   for (const tenant of tenants) {
     const stored = evidence.keys(tenant);
     const given = new Map((fileKeys.get(tenant) ?? []).map((k) => [k.id, k.secret]));
     const wanted = stored.filter((k) => !given.has(k.id)).map((k) => k.id);
-    const found = wanted.length === 0 ? new Map<string, string>() : await evidence.secrets.backend.secrets(tenant, wanted);
+    const found =
+      wanted.length === 0 ? new Map<string, string>() : await evidence.secrets.backend.secrets(tenant, wanted);
     for (const k of stored) {
       const secret = given.get(k.id) ?? found.get(k.id);
       if (secret !== undefined && (k.check === undefined || k.check === keyCheck(secret))) {
@@ -186,22 +215,38 @@ async function loadSecrets(evidence: EvidenceStore, tenants: readonly string[], 
 /** A chain's problems in words; empty when it verifies. */
 export function chainProblems(v: ChainVerification): string[] {
   const seqs = (list: readonly number[]) => list.slice(0, 10).join(', ') + (list.length > 10 ? ', …' : '');
-  const out: string[] = [];
-  if (v.altered.length > 0) out.push(`${plural(v.altered.length, 'record')} altered (seq ${seqs(v.altered)})`);
-  if (v.brokenLinks.length > 0) out.push(`${plural(v.brokenLinks.length, 'broken link')} (seq ${seqs(v.brokenLinks)})`);
-  if (v.missing.length > 0) out.push(`${plural(v.missing.length, 'record')} missing (seq ${seqs(v.missing)})`);
-  if (v.reordered.length > 0) out.push(`${plural(v.reordered.length, 'record')} out of order (seq ${seqs(v.reordered)})`);
-  if (v.duplicates.length > 0) out.push(`${plural(v.duplicates.length, 'duplicate seq')} (${seqs(v.duplicates)})`);
-  if (v.unknownKey.length > 0) out.push(`${plural(v.unknownKey.length, 'record')} signed by a key whose secret is not here (seq ${seqs(v.unknownKey)}): is EVIDENCE_KEY_DIR (or the tenants file, or the KMS) the one the sidecar uses?`);
-  if (v.headMismatch) out.push('the stored head does not match the record at its seq');
   const a = v.anchors;
-  if (a.truncated.length > 0) out.push(`truncated: anchors saw the chain up to seq ${Math.max(...a.truncated)}, the backup ends at seq ${v.head} (an older backup than the chain that was anchored; the records after it are lost)`);
-  if (a.mismatched.length > 0) out.push(`${plural(a.mismatched.length, 'anchor')} no longer match the chain (seq ${seqs(a.mismatched)}): rewritten or replaced`);
-  if (a.altered.length > 0) out.push(`${plural(a.altered.length, 'anchor')} altered (seq ${seqs(a.altered)})`);
-  if (a.unknownKey.length > 0) out.push(`${plural(a.unknownKey.length, 'anchor')} signed by a key whose secret is not here`);
-  if (a.outOfOrder.length > 0) out.push(`${plural(a.outOfOrder.length, 'anchor')} out of order`);
-  if (a.unreadable > 0) out.push(`${plural(a.unreadable, 'unreadable anchor line')}`);
-  return out;
+  const found: Array<[boolean, () => string]> = [
+    [v.altered.length > 0, () => `${plural(v.altered.length, 'record')} altered (seq ${seqs(v.altered)})`],
+    [v.brokenLinks.length > 0, () => `${plural(v.brokenLinks.length, 'broken link')} (seq ${seqs(v.brokenLinks)})`],
+    [v.missing.length > 0, () => `${plural(v.missing.length, 'record')} missing (seq ${seqs(v.missing)})`],
+    [v.reordered.length > 0, () => `${plural(v.reordered.length, 'record')} out of order (seq ${seqs(v.reordered)})`],
+    [v.duplicates.length > 0, () => `${plural(v.duplicates.length, 'duplicate seq')} (${seqs(v.duplicates)})`],
+    [
+      v.unknownKey.length > 0,
+      () =>
+        `${plural(v.unknownKey.length, 'record')} signed by a key whose secret is not here (seq ${seqs(v.unknownKey)}): is EVIDENCE_KEY_DIR (or the tenants file, or the KMS) the one the sidecar uses?`,
+    ],
+    [v.headMismatch, () => 'the stored head does not match the record at its seq'],
+    [
+      a.truncated.length > 0,
+      () =>
+        `truncated: anchors saw the chain up to seq ${Math.max(...a.truncated)}, the backup ends at seq ${v.head} (an older backup than the chain that was anchored; the records after it are lost)`,
+    ],
+    [
+      a.mismatched.length > 0,
+      () =>
+        `${plural(a.mismatched.length, 'anchor')} no longer match the chain (seq ${seqs(a.mismatched)}): rewritten or replaced`,
+    ],
+    [a.altered.length > 0, () => `${plural(a.altered.length, 'anchor')} altered (seq ${seqs(a.altered)})`],
+    [
+      a.unknownKey.length > 0,
+      () => `${plural(a.unknownKey.length, 'anchor')} signed by a key whose secret is not here`,
+    ],
+    [a.outOfOrder.length > 0, () => `${plural(a.outOfOrder.length, 'anchor')} out of order`],
+    [a.unreadable > 0, () => plural(a.unreadable, 'unreadable anchor line')],
+  ];
+  return found.filter(([present]) => present).map(([, say]) => say());
 }
 
 /** Whether a sidecar (any SQLite connection) has the store open: an exclusive lock cannot be had. */
@@ -240,18 +285,24 @@ export const restore: Command = async (args, io) => {
     return EXIT_BAD_INPUT;
   }
   if (!isStore(source)) {
-    io.stderr(`betrace restore: ${parsed.file} is not a BeTrace backup (not an SQLite database with BeTrace's schema)\n`);
+    io.stderr(
+      `betrace restore: ${parsed.file} is not a BeTrace backup (not an SQLite database with BeTrace's schema)\n`
+    );
     return EXIT_BAD_INPUT;
   }
   const dataDir = path.resolve(io.cwd, config.dataDir);
   const target = path.join(dataDir, STORE_FILE);
   const existing = fs.existsSync(target);
   if (existing && heldByOther(target)) {
-    io.stderr(`betrace restore: DATA_DIR: ${dataDir} is in use (a sidecar has its store open); stop the sidecar first (--force does not override this)\n`);
+    io.stderr(
+      `betrace restore: DATA_DIR: ${dataDir} is in use (a sidecar has its store open); stop the sidecar first (--force does not override this)\n`
+    );
     return EXIT_FINDINGS;
   }
   if (existing && !parsed.force) {
-    io.stderr(`betrace restore: DATA_DIR: ${dataDir} already has a store; restore into an empty data folder, or --force to move that store aside and restore over it\n`);
+    io.stderr(
+      `betrace restore: DATA_DIR: ${dataDir} already has a store; restore into an empty data folder, or --force to move that store aside and restore over it\n`
+    );
     return EXIT_FINDINGS;
   }
   let fileKeys = new Map<string, ReadonlyArray<{ id: string; secret: string }>>();
@@ -282,12 +333,18 @@ export const restore: Command = async (args, io) => {
       const evidence = new EvidenceStore(store.db, new EvidenceSecrets(keyBackendOf(config)));
       const tenants = evidence.chainTenants();
       await loadSecrets(evidence, tenants, fileKeys);
-      const verifier = new ChainVerifier(evidence, undefined, config.evidenceAnchorDir === undefined ? undefined : new AnchorLog(config.evidenceAnchorDir));
+      const verifier = new ChainVerifier(
+        evidence,
+        undefined,
+        config.evidenceAnchorDir === undefined ? undefined : new AnchorLog(config.evidenceAnchorDir)
+      );
       for (const tenant of tenants) {
         const v = verifier.full(tenant, Date.now()).summary;
         const found = chainProblems(v);
         if (found.length === 0) {
-          io.stdout(`${tenant}: evidence chain verified: ${plural(v.records, 'record')}, head ${v.head}, ${plural(v.anchors.anchors, 'anchor')} checked\n`);
+          io.stdout(
+            `${tenant}: evidence chain verified: ${plural(v.records, 'record')}, head ${v.head}, ${plural(v.anchors.anchors, 'anchor')} checked\n`
+          );
         } else {
           problems++;
           io.stdout(`${tenant}: evidence chain has problems: ${found.join('; ')}\n`);
@@ -304,7 +361,9 @@ export const restore: Command = async (args, io) => {
   }
   if (problems > 0 && !parsed.force) {
     removeStaged();
-    io.stderr(`betrace restore: refused: ${plural(problems, 'tenant')}' evidence chain${problems === 1 ? ' has' : 's have'} problems (above); nothing was changed. --force restores it anyway (the API and the Evidence page will show the same problems)\n`);
+    io.stderr(
+      `betrace restore: refused: ${plural(problems, 'tenant')}' evidence chain${problems === 1 ? ' has' : 's have'} problems (above); nothing was changed. --force restores it anyway (the API and the Evidence page will show the same problems)\n`
+    );
     return EXIT_FINDINGS;
   }
   if (existing) {
@@ -318,6 +377,8 @@ export const restore: Command = async (args, io) => {
   }
   for (const suffix of ['-wal', '-shm']) fs.rmSync(staged + suffix, { force: true });
   fs.renameSync(staged, target);
-  io.stdout(`restored ${displayPath(source, io.cwd)} into ${displayPath(target, io.cwd)}: ${summary}${problems > 0 ? ` (with ${plural(problems, 'chain')} that do not verify, --force)` : ''}\n`);
+  io.stdout(
+    `restored ${displayPath(source, io.cwd)} into ${displayPath(target, io.cwd)}: ${summary}${problems > 0 ? ` (with ${plural(problems, 'chain')} that do not verify, --force)` : ''}\n`
+  );
   return EXIT_OK;
 };

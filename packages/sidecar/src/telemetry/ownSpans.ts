@@ -69,7 +69,11 @@ export function withoutOwnSpans(traces: readonly Trace[], copy = false): { trace
  * (a protobuf skim or OTLP/JSON decoded on a worker is decoded again here, only when the body
  * names the service). Returns the batch unchanged (`dropped` 0) in the common case.
  */
-export function dropOwnSpans(body: Uint8Array, batch: CheckedBatch, protobuf: boolean): { batch: CheckedBatch; spanCount: number | undefined; dropped: number } {
+export function dropOwnSpans(
+  body: Uint8Array,
+  batch: CheckedBatch,
+  protobuf: boolean
+): { batch: CheckedBatch; spanCount: number | undefined; dropped: number } {
   if (!mayHoldOwnSpans(body)) {
     return { batch, spanCount: undefined, dropped: 0 };
   }

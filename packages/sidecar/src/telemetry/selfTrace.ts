@@ -15,7 +15,18 @@
  * kept in this object's AsyncLocalStorage, so several sidecars in one process stay apart.
  */
 import { AsyncLocalStorage } from 'async_hooks';
-import { Attributes, Context, Link, ROOT_CONTEXT, Span, SpanContext, SpanKind, SpanStatusCode, trace, Tracer } from '@opentelemetry/api';
+import {
+  Attributes,
+  Context,
+  Link,
+  ROOT_CONTEXT,
+  Span,
+  SpanContext,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  Tracer,
+} from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
@@ -88,7 +99,14 @@ export class SelfTracer {
   constructor(options: SelfTracingOptions) {
     this.provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': SELF_SERVICE_NAME, 'service.version': options.version }),
-      spanProcessors: [new BatchSpanProcessor({ exporter: options.exporter, scheduledDelayMillis: options.scheduledDelayMillis ?? 1000, maxQueueSize: 8192, maxExportBatchSize: 512 })],
+      spanProcessors: [
+        new BatchSpanProcessor({
+          exporter: options.exporter,
+          scheduledDelayMillis: options.scheduledDelayMillis ?? 1000,
+          maxQueueSize: 8192,
+          maxExportBatchSize: 512,
+        }),
+      ],
     });
     this.tracer = this.provider.getTracer('betrace-sidecar', options.version);
   }
@@ -117,7 +135,10 @@ export class SelfTracer {
       throw e;
     } finally {
       const status = statusOf();
-      const attrs: Attributes = { 'http.response.status_code': status, 'betrace.outcome': note.outcome ?? (status < 300 ? 'accepted' : 'refused') };
+      const attrs: Attributes = {
+        'http.response.status_code': status,
+        'betrace.outcome': note.outcome ?? (status < 300 ? 'accepted' : 'refused'),
+      };
       if (note.tenant !== undefined) attrs['betrace.tenant'] = note.tenant;
       if (note.spans !== undefined) attrs['betrace.spans'] = note.spans;
       if (note.bytes !== undefined) attrs['betrace.bytes'] = note.bytes;
@@ -151,7 +172,11 @@ export class SelfTracer {
   assemble(tenant: string, batch: CheckedBatch, spans: number, add: () => void): void {
     const parent = this.active.getStore() ?? ROOT_CONTEXT;
     const ids = traceIdsOf(batch);
-    const span = this.tracer.startSpan('betrace.assemble', { attributes: { 'betrace.tenant': tenant, 'betrace.spans': spans, 'betrace.traces': ids.length } }, parent);
+    const span = this.tracer.startSpan(
+      'betrace.assemble',
+      { attributes: { 'betrace.tenant': tenant, 'betrace.spans': spans, 'betrace.traces': ids.length } },
+      parent
+    );
     try {
       add();
     } catch (e) {
@@ -183,7 +208,11 @@ export class SelfTracer {
    * with a `betrace.store` child around its record. The spans end once the commit is known to
    * have held (a decision that could not be stored is marked so: it is evaluated again later).
    */
-  commit(decisions: readonly Decision[], commit: (record: (d: Decision) => void) => readonly Decision[], record: (d: Decision) => readonly Signal[]): readonly Decision[] {
+  commit(
+    decisions: readonly Decision[],
+    commit: (record: (d: Decision) => void) => readonly Decision[],
+    record: (d: Decision) => readonly Signal[]
+  ): readonly Decision[] {
     const now = Date.now();
     const open: Array<{ d: Decision; evaluate: Span; store: Span }> = [];
     const byDecision = new Map<Decision, { evaluate: Span; store: Span }>();
@@ -210,7 +239,7 @@ export class SelfTracer {
             'betrace.violated_rules': violated,
           },
         },
-        ROOT_CONTEXT,
+        ROOT_CONTEXT
       );
       const evaluateCtx = trace.setSpan(ROOT_CONTEXT, evaluate);
       const store = this.tracer.startSpan('betrace.store', { attributes: { 'betrace.tenant': d.tenant } }, evaluateCtx);
@@ -241,7 +270,10 @@ export class SelfTracer {
       for (const { d, evaluate, store } of open) {
         if (notStored.has(d)) {
           store.setAttribute('betrace.outcome', 'retry');
-          store.setStatus({ code: SpanStatusCode.ERROR, message: 'the decision could not be stored; the trace is evaluated again later' });
+          store.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: 'the decision could not be stored; the trace is evaluated again later',
+          });
         } else {
           store.setAttribute('betrace.outcome', 'stored');
           this.fedBy.delete(`${d.tenant}\u0000${d.outcome.traceId}`);
@@ -253,13 +285,21 @@ export class SelfTracer {
   }
 
   /** One writer delivery inside `betrace.deliver`: under the store span of the signal it carries, when known. */
-  async deliver(writer: string, item: { id: number; attempts: number; signal?: Signal; tenant?: string }, run: () => Promise<void>): Promise<void> {
+  async deliver(
+    writer: string,
+    item: { id: number; attempts: number; signal?: Signal; tenant?: string },
+    run: () => Promise<void>
+  ): Promise<void> {
     const stored = item.signal !== undefined ? this.raisedIn.get(item.signal.id) : undefined;
     const parent = stored !== undefined ? trace.setSpanContext(ROOT_CONTEXT, stored) : ROOT_CONTEXT;
     const attributes: Attributes = { 'betrace.writer': writer, 'betrace.attempt': item.attempts + 1 };
     if (item.tenant !== undefined) attributes['betrace.tenant'] = item.tenant;
     if (item.signal !== undefined) attributes['betrace.signal_id'] = item.signal.id;
-    const span = this.tracer.startSpan('betrace.deliver', { kind: SpanKind.CLIENT, attributes, root: stored === undefined }, parent);
+    const span = this.tracer.startSpan(
+      'betrace.deliver',
+      { kind: SpanKind.CLIENT, attributes, root: stored === undefined },
+      parent
+    );
     try {
       await this.active.run(trace.setSpan(parent, span), run);
       span.setAttribute('betrace.outcome', 'delivered');
@@ -287,12 +327,24 @@ export class SelfTracer {
 }
 
 /** The self tracer SELF_TRACING asks for: undefined when off. */
-export function selfTracerFor(config: { selfTracing: 'off' | 'otlp'; selfOtlpTracesUrl: string | undefined; selfOtlpHeaders: Record<string, string>; otlpExportTimeoutMs: number }, version: string): SelfTracer | undefined {
+export function selfTracerFor(
+  config: {
+    selfTracing: 'off' | 'otlp';
+    selfOtlpTracesUrl: string | undefined;
+    selfOtlpHeaders: Record<string, string>;
+    otlpExportTimeoutMs: number;
+  },
+  version: string
+): SelfTracer | undefined {
   if (config.selfTracing !== 'otlp' || config.selfOtlpTracesUrl === undefined) {
     return undefined;
   }
   return new SelfTracer({
-    exporter: new OTLPTraceExporter({ url: config.selfOtlpTracesUrl, headers: config.selfOtlpHeaders, timeoutMillis: config.otlpExportTimeoutMs }),
+    exporter: new OTLPTraceExporter({
+      url: config.selfOtlpTracesUrl,
+      headers: config.selfOtlpHeaders,
+      timeoutMillis: config.otlpExportTimeoutMs,
+    }),
     version,
   });
 }
