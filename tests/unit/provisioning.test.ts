@@ -5,10 +5,12 @@
  * is in the telemetry contract; the app id is the plugin's.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import pino from 'pino';
 import { parse } from 'yaml';
-import { Metrics } from '../../packages/sidecar/src/metrics';
-import { TempoMetrics } from '../../packages/sidecar/src/tempo/client';
+import { loadConfig } from '../../packages/sidecar/src/config';
+import { createSidecar } from '../../packages/sidecar/src/sidecar';
 
 const root = path.join(__dirname, '../..');
 const provisioning = path.join(root, 'provisioning');
@@ -56,12 +58,30 @@ const dashboards = fs
   .filter((f) => f.endsWith('.json'))
   .map((f) => ({ file: f, d: JSON.parse(fs.readFileSync(path.join(dashboardDir, f), 'utf8')) as Dashboard }));
 
-/** The metric names the sidecar registers (histograms expose _bucket, _sum and _count). */
+/**
+ * The metric names a started sidecar serves on /metrics (histograms expose _bucket, _sum and
+ * _count): with a data folder (ingest log, history), pull mode (Tempo) and a writer, so that every
+ * part that registers metrics is there — the receiver's and the ingest log's included.
+ */
 async function sidecarMetricNames(): Promise<Set<string>> {
-  const metrics = new Metrics();
-  new TempoMetrics(metrics.registry);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-provisioning-'));
+  const config = loadConfig({
+    DATA_DIR: path.join(dir, 'data'),
+    OTLP_PORT: '0',
+    API_PORT: '0',
+    OTLP_GRPC_PORT: 'off',
+    HOST: '127.0.0.1',
+    EVAL_WORKERS: '0',
+    TEMPO_URL: 'http://127.0.0.1:9',
+    OTLP_EXPORT_URL: 'http://127.0.0.1:9',
+  });
+  const sidecar = createSidecar(config, { logger: pino({ level: 'silent' }), pollIntervalMs: 0, writerIntervalMs: 3_600_000, discoveryMiner: 'here' });
+  await sidecar.start();
   const names = new Set<string>();
-  for (const m of await metrics.registry.getMetricsAsJSON()) {
+  const all = await sidecar.metrics.registry.getMetricsAsJSON();
+  await sidecar.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  for (const m of all) {
     names.add(m.name);
     if (String(m.type) === 'histogram') {
       ['_bucket', '_sum', '_count'].forEach((s) => names.add(m.name + s));
@@ -153,7 +173,7 @@ describe('provisioned dashboards', () => {
   });
 
   it('are those of the issues, with unique uids and panel ids', () => {
-    expect(dashboards.map(({ d }) => d.title).sort()).toEqual(['BeTrace / Evidence', 'BeTrace / SLOs', 'BeTrace / Signals overview', 'BeTrace / Usage']);
+    expect(dashboards.map(({ d }) => d.title).sort()).toEqual(['BeTrace / Evidence', 'BeTrace / SLOs', 'BeTrace / Sidecar', 'BeTrace / Signals overview', 'BeTrace / Usage']);
     expect(new Set(dashboards.map(({ d }) => d.uid)).size).toBe(dashboards.length);
     for (const { d } of dashboards) {
       const ids = d.panels.map((p) => p.id);
@@ -226,6 +246,34 @@ describe('provisioned dashboards', () => {
     expect(usage.some((e) => /by \(tenant\b/.test(e) && e.includes('betrace_spans_received_total'))).toBe(true);
     expect(usage.some((e) => /by \(tenant\b/.test(e) && e.includes('betrace_ingest_bytes_total'))).toBe(true);
     expect(usage.some((e) => e.includes('betrace_evaluation_seconds_bucket'))).toBe(true);
+  });
+
+  it('show the sidecar itself: ingest rate, buffer, poll lag, evaluation cost, writer queues, errors and drops', async () => {
+    const sidecar = dashboards.find(({ d }) => d.title === 'BeTrace / Sidecar')!.d;
+    expect(sidecar.uid).toBe('betrace-sidecar');
+    const exprs = queries(sidecar).map((q) => q.target.expr ?? '');
+    for (const metric of [
+      'betrace_spans_received_total',
+      'betrace_ingest_bytes_total',
+      'betrace_buffer_spans',
+      'betrace_buffer_bytes',
+      'betrace_poll_lag_seconds',
+      'betrace_evaluation_seconds_bucket',
+      'betrace_evaluation_seconds_sum',
+      'betrace_writer_queue',
+      'betrace_ingest_refused_total',
+      'betrace_traces_dropped_total',
+      'betrace_storage_errors_total',
+      'betrace_own_spans_dropped_total',
+    ]) {
+      expect([metric, exprs.some((e) => e.includes(metric))]).toEqual([metric, true]);
+    }
+    // The process series are prom-client's defaults, which the sidecar serves too.
+    const known = await sidecarMetricNames();
+    for (const e of exprs.filter((x) => /\b(process|nodejs)_/.test(x))) {
+      const name = /\b((?:process|nodejs)_[a-z0-9_]+)/.exec(e)![1];
+      expect([name, known.has(name)]).toEqual([name, true]);
+    }
   });
 
   it('lay panels out inside the 24-column grid without overlaps', () => {

@@ -53,6 +53,8 @@ const COVERED: Record<string, { test: string } | { elsewhere: string }> = {
   'docker compose up --build': { elsewhere: 'needs a Docker engine; tests/unit/stack.test.ts validates the compose file and what it builds' },
   'npm run e2e': { elsewhere: 'needs the compose stack; tests/unit/e2eSpecs.test.ts has Playwright load and list every spec' },
   'npm run dev': { elsewhere: 'webpack in watch mode with the same config `npm run build` proves' },
+  'betrace backup /backups/betrace.db': { elsewhere: 'packages/sidecar/test/backup.test.ts backs up a running sidecar’s store (DATA_DIR as serve) and restores it' },
+  'betrace restore /backups/betrace.db': { elsewhere: 'packages/sidecar/test/backup.test.ts restores into an empty folder, verifying the chain, and refuses tampered, truncated and non-empty cases' },
 };
 
 interface Ran {

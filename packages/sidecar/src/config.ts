@@ -90,6 +90,16 @@ export interface SidecarConfig {
   /** The history of recent traces (docs/history.md): its bound in bytes (0: no history) and its age limit. */
   historyMaxBytes: number;
   historyMaxAgeMs: number;
+  /**
+   * The sidecar's own traces (docs/self-observability.md): SELF_TRACING=off (default) or otlp.
+   * Their endpoint is SELF_OTLP_ENDPOINT, else the standard OTEL_EXPORTER_OTLP_TRACES_ENDPOINT /
+   * OTEL_EXPORTER_OTLP_ENDPOINT, read for this only when SELF_TRACING=otlp (a user who sets those
+   * for signal spans does not get the sidecar's own spans unasked).
+   */
+  selfTracing: 'off' | 'otlp';
+  selfOtlpTracesUrl: string | undefined;
+  /** SELF_OTLP_HEADERS with SELF_OTLP_ENDPOINT; else the standard OTEL_EXPORTER_OTLP_(TRACES_)HEADERS. */
+  selfOtlpHeaders: Record<string, string>;
 }
 
 export class ConfigError extends Error {
@@ -172,6 +182,7 @@ export const DEFAULTS = {
   EVAL_BUDGET: '1s',
   HISTORY_MAX_BYTES: '256MiB',
   HISTORY_MAX_AGE: '24h',
+  SELF_TRACING: 'off',
 } as const;
 
 /** `always` (group commit, the default), `interval:<duration>` or `off`. */
@@ -369,7 +380,26 @@ export function loadConfig(env: Env): SidecarConfig {
     evalBudgetMs: duration('EVAL_BUDGET', DEFAULTS.EVAL_BUDGET),
     historyMaxBytes: historyBytes(),
     historyMaxAgeMs: duration('HISTORY_MAX_AGE', DEFAULTS.HISTORY_MAX_AGE),
+    selfTracing: oneOf('SELF_TRACING', ['off', 'otlp'] as const, DEFAULTS.SELF_TRACING),
+    selfOtlpTracesUrl: undefined,
+    selfOtlpHeaders: {},
   };
+  if (config.selfTracing === 'otlp') {
+    const own = url('SELF_OTLP_ENDPOINT');
+    if (own !== undefined) {
+      config.selfOtlpTracesUrl = /\/v1\/traces$/.test(own) ? own : `${own}/v1/traces`;
+      const headers = str('SELF_OTLP_HEADERS');
+      config.selfOtlpHeaders = headers === undefined ? {} : parseOtlpHeaders('SELF_OTLP_HEADERS', headers);
+    } else {
+      const traces = url('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+      const base = url('OTEL_EXPORTER_OTLP_ENDPOINT');
+      config.selfOtlpTracesUrl = traces ?? (base !== undefined ? `${base}/v1/traces` : undefined);
+      config.selfOtlpHeaders = config.otlpExportHeaders;
+    }
+    if (config.selfOtlpTracesUrl === undefined) {
+      throw new ConfigError('SELF_OTLP_ENDPOINT', 'is required with SELF_TRACING=otlp (an OTLP/HTTP endpoint such as http://collector:4318), unless OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set');
+    }
+  }
   const fsync = str('INGEST_FSYNC') ?? DEFAULTS.INGEST_FSYNC;
   const policy = parseFsyncPolicy(fsync);
   if (policy === undefined) {

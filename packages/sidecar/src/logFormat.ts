@@ -36,14 +36,18 @@ export function prettyLine(entry: Record<string, unknown>): string {
   return `${time} ${level} ${String(entry.msg ?? '')}${fields.length > 0 ? `  ${fields.join(' ')}` : ''}\n`;
 }
 
-/** The sidecar's logger on stdout in the format asked for. */
-export function createLogger(level: string, format: LogFormat, stream: NodeJS.WriteStream = process.stdout): Logger {
+/**
+ * The sidecar's logger on stdout in the format asked for. `mixin`: fields every line gets (the
+ * active span's trace_id and span_id, when the sidecar traces itself).
+ */
+export function createLogger(level: string, format: LogFormat, stream: NodeJS.WriteStream = process.stdout, mixin?: () => object): Logger {
   const pretty = format === 'pretty' || (format === 'auto' && stream.isTTY === true);
+  const options = mixin === undefined ? { level, name: 'betrace' } : { level, name: 'betrace', mixin };
   if (!pretty) {
-    return pino({ level, name: 'betrace' }, stream);
+    return pino(options, stream);
   }
   return pino(
-    { level, name: 'betrace' },
+    options,
     {
       write(line: string) {
         let entry: Record<string, unknown>;

@@ -32,6 +32,8 @@ import { Redactor, redactorFor, storedHashKey } from './redact';
 import { RuleRegistry } from './rules';
 import { RULE_SKIP_REASONS, RuleSkips } from './ruleSkips';
 import { Store } from './store';
+import { dropOwnSpans } from './telemetry/ownSpans';
+import { SelfTracer, selfTracerFor } from './telemetry/selfTrace';
 import { TempoClient, TempoMetrics } from './tempo/client';
 import { TempoPoller } from './tempo/poller';
 import { ReplayRunner } from './replay';
@@ -82,6 +84,11 @@ export interface SidecarDeps {
   discoveryMiner?: 'worker' | 'here';
   /** A trace history for discovery instead of the sidecar's own (tests). */
   history?: TraceHistory;
+  /**
+   * The sidecar's own tracing (SELF_TRACING): given by `betrace serve`, whose logger reads its
+   * active span; null: none, whatever the config says; default: made here from the config.
+   */
+  selfTrace?: SelfTracer | null;
 }
 
 export interface Sidecar {
@@ -125,6 +132,8 @@ export interface Sidecar {
   readonly history: History | undefined;
   /** Whether the token was generated now (first start on this data folder). */
   readonly tokenGenerated: boolean;
+  /** The sidecar's own tracing (SELF_TRACING=otlp); undefined when off. */
+  readonly selfTrace: SelfTracer | undefined;
   /** The ports it listens on; `otlpGrpcPort` when the OTLP/gRPC receiver is on. */
   start(): Promise<{ otlpPort: number; apiPort: number; otlpGrpcPort?: number }>;
   /** Drains: stops accepting, evaluates what is buffered, closes the servers and the store. */
@@ -133,7 +142,9 @@ export interface Sidecar {
 
 export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Sidecar {
   const now = deps.now ?? Date.now;
-  const log = deps.logger ?? pino({ level: config.logLevel, name: 'betrace' });
+  const selfTrace = deps.selfTrace === null ? undefined : (deps.selfTrace ?? selfTracerFor(config, VERSION));
+  // Log lines carry the active span's trace_id and span_id when the sidecar traces itself.
+  const log = deps.logger ?? pino({ level: config.logLevel, name: 'betrace', ...(selfTrace ? { mixin: () => selfTrace.logFields() } : {}) });
   // The tenants file is read (and fully checked) before anything is opened.
   const fileTenants = config.tenantsFile !== undefined ? loadTenantsFile(config.tenantsFile, deps.env ?? process.env) : undefined;
   // Several tenants sharing Tempo (reading it, forwarding to it, or writing signal and evidence
@@ -249,7 +260,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   if (config.webhookUrl) {
     writerList.push(new WebhookWriter(config.webhookUrl, config.webhookFormat, config.webhookSecret, redactorOf));
   }
-  const dispatchers: Array<OutboxDispatcher<QueuedItem>> = writerList.map((w) => new OutboxDispatcher(store, w, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }));
+  const dispatchers: Array<OutboxDispatcher<QueuedItem>> = writerList.map((w) => new OutboxDispatcher(store, w, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs, selfTrace }));
 
   // Evidence is always recorded; with OTLP_EXPORT_URL it also leaves as compliance.evidence spans, through the same outbox.
   // Evidence secrets never sit in the data folder (evidence/keys.ts): the tenants file's come from
@@ -294,13 +305,13 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   if (otlpExport) {
     const writer = new OtlpEvidenceWriter(otlpExport, VERSION, orgIdOf);
     evidenceWriters.push(writer.name);
-    dispatchers.push(new OutboxDispatcher(store, writer, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }, (w, at, limit) => evidenceStore.dueOutbox(w, at, limit)));
+    dispatchers.push(new OutboxDispatcher(store, writer, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs, selfTrace }, (w, at, limit) => evidenceStore.dueOutbox(w, at, limit)));
   }
   const anchorWriters: string[] = [];
   if (otlpExport) {
     const writer = new OtlpAnchorWriter(otlpExport, VERSION, orgIdOf);
     anchorWriters.push(writer.name);
-    dispatchers.push(new OutboxDispatcher(store, writer, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs }, (w, at, limit) => evidenceStore.dueAnchors(w, at, limit)));
+    dispatchers.push(new OutboxDispatcher(store, writer, { now, log, metrics, baseDelayMs: deps.writerBaseDelayMs, selfTrace }, (w, at, limit) => evidenceStore.dueAnchors(w, at, limit)));
   }
   const evidence = new EvidenceRecorder(
     evidenceStore,
@@ -453,7 +464,14 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       budgetMs: config.evalBudgetMs,
       now,
       rules,
-      commit: (decisions) => ingest.commit(decisions, (d) => pipeline.record(d.tenant, d.outcome, 'push')),
+      commit: (decisions) =>
+        selfTrace === undefined
+          ? ingest.commit(decisions, (d) => pipeline.record(d.tenant, d.outcome, 'push'))
+          : selfTrace.commit(
+              decisions,
+              (record) => ingest.commit(decisions, record),
+              (d) => pipeline.record(d.tenant, d.outcome, 'push'),
+            ),
       onDrop: (reason, spans) => metrics.tracesDropped.inc({ reason }, spans),
       log,
     },
@@ -485,6 +503,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     tenants,
     usage,
     tokenGenerated,
+    selfTrace,
     dispatchers,
     poller: pollers.get(tenants[0].id),
     tempo: tempoClients.get(tenants[0].id),
@@ -518,7 +537,10 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       history?.start();
       await ingest.recover(
         shards,
-        (b, position, at) => shards.add(b.tenant, decodeBody(b.body, undefined, b.protobuf, Number.MAX_SAFE_INTEGER, shards.workers > 0).batch, b.body.length, position, at),
+        (b, position, at) => {
+          const { body, batch } = decodeBody(b.body, undefined, b.protobuf, Number.MAX_SAFE_INTEGER, shards.workers > 0);
+          shards.add(b.tenant, dropOwnSpans(body, batch, b.protobuf).batch, b.body.length, position, at);
+        },
         (id) => tenants.some((t) => t.id === id),
       );
       ingest.start(shards);
@@ -535,6 +557,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         decisionWaitMs: config.decisionWaitMs,
         accepting: () => accepting,
         onAccepted: (t, spans, bytes) => usage.count(t, { spans, bytes }),
+        selfTrace,
       });
       api = buildApi({
         metricsToken: config.metricsToken,
@@ -624,6 +647,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       usage.flush();
       health.flush();
       store.close();
+      await selfTrace?.shutdown().catch((e: unknown) => log.warn({ err: e }, 'the last of the sidecar’s own spans could not be sent'));
     },
   };
 }

@@ -14,6 +14,7 @@ import type { Metrics } from './metrics';
 import { describeFetchError } from './netError';
 import type { Redactor } from './redact';
 import type { OutboxItem, Signal, Store } from './store';
+import type { SelfTracer } from './telemetry/selfTrace';
 
 /** What the outbox hands a writer: a signal (OutboxItem) or an evidence record (EvidenceOutboxItem). */
 export interface QueuedItem {
@@ -296,6 +297,8 @@ export interface DispatcherOptions {
   maxDelayMs?: number;
   batch?: number;
   random?: () => number;
+  /** SELF_TRACING=otlp: each delivery inside a `betrace.deliver` span. */
+  selfTrace?: SelfTracer;
 }
 
 export class OutboxDispatcher<T extends QueuedItem = OutboxItem> {
@@ -338,7 +341,8 @@ export class OutboxDispatcher<T extends QueuedItem = OutboxItem> {
         break;
       }
       try {
-        await this.writer.deliver(item);
+        const selfTrace = this.options.selfTrace;
+        await (selfTrace === undefined ? this.writer.deliver(item) : selfTrace.deliver(this.writer.name, item as QueuedItem & { signal?: Signal; tenant?: string }, () => this.writer.deliver(item)));
         if (this.store.db.open) {
           this.store.completeOutbox(item.id);
         }

@@ -55,6 +55,9 @@ describe('loadConfig', () => {
       evalBudgetMs: 1000,
       historyMaxBytes: 256 * 1024 * 1024,
       historyMaxAgeMs: 24 * 3_600_000,
+      selfTracing: 'off',
+      selfOtlpTracesUrl: undefined,
+      selfOtlpHeaders: {},
     });
   });
 

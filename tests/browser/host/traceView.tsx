@@ -17,6 +17,8 @@ import { locationService } from '@grafana/runtime';
 
 const HEADER = 'grafana/traceview/header/actions';
 const SPAN = 'grafana/traceview/resource-attributes';
+/** The stand-in's trace view shows an hour from the trace's start. */
+const HOUR_MS = 3_600_000;
 
 interface Shown {
   point: string;
@@ -59,7 +61,7 @@ export function TraceViewStandIn({ plugin }: { plugin: AppPlugin }) {
   const datasource = { type: q.get('dsType') ?? 'tempo', uid: q.get('ds') ?? '' };
   const start = Number(q.get('start') ?? '0');
   const header = linksFor(plugin, HEADER, { traceID: traceId, startTime: start, datasource });
-  const span = spanId ? linksFor(plugin, SPAN, { traceID: traceId, spanID: spanId, datasource, attributes: {}, timeRange: { from: start / 1000, to: Date.now() } }) : [];
+  const span = spanId ? linksFor(plugin, SPAN, { traceID: traceId, spanID: spanId, datasource, attributes: {}, timeRange: { from: start / 1000, to: start / 1000 + HOUR_MS } }) : [];
   const open = (path: string) => locationService.push(path);
   return (
     <div data-testid="trace-view">

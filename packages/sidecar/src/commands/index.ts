@@ -1,3 +1,4 @@
+import { backup, backupUsage, restore, restoreUsage } from './backup';
 import { check, checkUsage } from './check';
 import { discover, discoverUsage } from './discover';
 import type { Command } from './io';
@@ -18,4 +19,6 @@ export const commands: Record<string, { run: Command; usage: string; summary: st
   slo: { run: slo, usage: sloUsage, summary: 'print burn-rate alert rules (Prometheus, or Grafana with --grafana) for the rules with an objective' },
   tenants: { run: tenants, usage: tenantsUsage, summary: 'hash an API token for the tenants file; check a tenants file' },
   token: { run: token, usage: tokenUsage, summary: 'rotate the generated API token of a sidecar without a tenants file' },
+  backup: { run: backup, usage: backupUsage, summary: 'write a consistent copy of the store (SQLite online backup), also while the sidecar runs' },
+  restore: { run: restore, usage: restoreUsage, summary: 'restore a backup into a stopped, empty data folder, after verifying its evidence chains' },
 };

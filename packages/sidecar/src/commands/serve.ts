@@ -3,7 +3,8 @@ import * as path from 'path';
 import { ConfigError, loadConfig, type SidecarConfig } from '../config';
 import { gatewayUrl } from '../ingest/gateway';
 import { createLogger } from '../logFormat';
-import { createSidecar, Sidecar } from '../sidecar';
+import { createSidecar, Sidecar, VERSION } from '../sidecar';
+import { SELF_SERVICE_NAME, selfTracerFor } from '../telemetry/selfTrace';
 import { TenantsFileError } from '../tenants';
 import { shownUrl } from '../writers';
 import type { Command } from './io';
@@ -99,11 +100,13 @@ export const serve: Command = async (args, io) => {
     // The embedded default in a checkout of BeTrace: its example rules.
     config.rulesDir = examples;
   }
-  const log = createLogger(config.logLevel, config.logFormat);
+  // The sidecar's own tracing comes first: its log lines carry the active span's ids.
+  const selfTrace = selfTracerFor(config, VERSION);
+  const log = createLogger(config.logLevel, config.logFormat, process.stdout, selfTrace && (() => selfTrace.logFields()));
   let sidecar: Sidecar | undefined;
   let ports: { otlpPort: number; apiPort: number; otlpGrpcPort?: number };
   try {
-    sidecar = createSidecar(config, { logger: log });
+    sidecar = createSidecar(config, { logger: log, selfTrace: selfTrace ?? null });
     ports = await sidecar.start();
   } catch (e) {
     if (e instanceof TenantsFileError || e instanceof ConfigError) {
@@ -137,6 +140,9 @@ export const serve: Command = async (args, io) => {
       ? 'writers: none (signals are kept in the store and served by the API; set OTLP_EXPORT_URL (or OTEL_EXPORTER_OTLP_ENDPOINT), GRAFANA_URL or WEBHOOK_URL to send them on)'
       : `writers: ${names.map((n) => `${n} → ${writers[n]}`).join(', ')}`,
   );
+  if (selfTrace !== undefined) {
+    log.info({ endpoint: shownUrl(config.selfOtlpTracesUrl!), service: SELF_SERVICE_NAME }, `self tracing: the sidecar's own spans go to ${shownUrl(config.selfOtlpTracesUrl!)} (service.name=${SELF_SERVICE_NAME}; never evaluated)`);
+  }
   if (!isLoopback(config.host) && sidecar.tenants.some((t) => t.openIngest === true)) {
     log.warn(
       { host: config.host, otlpPort },

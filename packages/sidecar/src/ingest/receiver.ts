@@ -35,6 +35,8 @@ import type { SeenKey } from './log/record';
 import type { Metrics } from '../metrics';
 import type { Store } from '../store';
 import type { Tenant } from '../tenants';
+import { dropOwnSpans } from '../telemetry/ownSpans';
+import type { ReceiveNote, SelfTracer } from '../telemetry/selfTrace';
 
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
@@ -76,6 +78,8 @@ export interface ReceiverOptions {
   decisionWaitMs: number;
   /** Called once per accepted request (usage): its tenant, span count and body bytes as received. */
   onAccepted?(tenant: string, spans: number, bytes: number): void;
+  /** SELF_TRACING=otlp: each request handled inside its `betrace.receive` span. */
+  selfTrace?: SelfTracer;
 }
 
 class TooLarge extends Error {}
@@ -178,6 +182,12 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
     labelNames: ['tenant'],
     registers,
   });
+  const ownDropped = new Counter({
+    name: 'betrace_own_spans_dropped_total',
+    help: 'Spans of BeTrace’s own service (service.name=betrace-sidecar) taken out of received batches before evaluation, by tenant.',
+    labelNames: ['tenant'],
+    registers,
+  });
   const buckets = new TokenBuckets(options.now);
   const identified = new WeakMap<FastifyRequest, Tenant>();
   let lastPrune = options.now();
@@ -199,8 +209,11 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
   };
 
   /** Answers, counts and logs a refusal (never with the presented key or signature). */
-  const refuse = (req: FastifyRequest, res: FastifyReply, r: Refusal) => {
+  const refuse = (req: FastifyRequest, res: FastifyReply, r: Refusal, note?: ReceiveNote) => {
     const tenant = identified.get(req)?.id;
+    if (note !== undefined) {
+      note.outcome = r.reason;
+    }
     refused.inc({ tenant: tenant ?? '', reason: r.reason });
     const context = { tenant, reason: r.reason, status: r.status, remote: req.ip };
     if (r.status === 401) {
@@ -266,8 +279,21 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
     app.post(route, async (req, res) => reply(res, contentType(req) === PROTOBUF, 404, NOT_FOUND, message));
   }
 
-  app.post('/v1/traces', async (req, res) => {
+  app.post('/v1/traces', async (req, res) =>
+    options.selfTrace === undefined
+      ? handle(req, res, undefined)
+      : options.selfTrace.receive(
+          (note) => handle(req, res, note),
+          () => res.statusCode,
+        ),
+  );
+
+  const handle = async (req: FastifyRequest, res: FastifyReply, note: ReceiveNote | undefined) => {
     const tenant = identified.get(req)!;
+    if (note !== undefined) {
+      note.tenant = tenant.id;
+      note.bytes = ((req.body as Buffer | undefined) ?? Buffer.alloc(0)).length;
+    }
     const type = contentType(req);
     const proto = type === PROTOBUF;
     const raw = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
@@ -309,13 +335,37 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
         remember(tenant.id, fresh, now);
         duplicates.inc({ tenant: tenant.id });
         options.log.info({ tenant: tenant.id, by: seenBefore, remote: req.ip }, 'OTLP batch already accepted: answered 200 without taking it again');
+        if (note !== undefined) {
+          note.outcome = 'duplicate';
+        }
         return accepted(res, proto);
       }
       const encoding = req.headers['content-encoding'] as string | undefined;
       // With shard workers, a protobuf body is only skimmed here and an OTLP/JSON one is decoded
       // on a worker: neither is turned into spans on the thread that serves HTTP.
-      const { body, batch, spanCount } =
+      const checked =
         options.shards.workers > 0 && !proto ? await jsonOnWorker(decompressBody(raw, encoding, options.maxBodyBytes)) : decodeBody(raw, encoding, proto, options.maxBodyBytes, options.shards.workers > 0);
+      const { body } = checked;
+      // BeTrace's own spans (service.name=betrace-sidecar) are never evaluated.
+      const own = dropOwnSpans(body, checked.batch, proto);
+      const batch = own.batch;
+      const spanCount = own.spanCount ?? checked.spanCount;
+      if (note !== undefined) {
+        note.spans = checked.spanCount;
+        if (own.dropped > 0) {
+          note.ownSpans = own.dropped;
+        }
+      }
+      if (own.dropped > 0) {
+        ownDropped.inc({ tenant: tenant.id }, own.dropped);
+        if (spanCount === 0 && options.gateway === undefined) {
+          // Nothing left to evaluate: answered as accepted, nothing kept (a gateway still forwards them to Tempo).
+          if (note !== undefined) {
+            note.outcome = 'own_spans';
+          }
+          return accepted(res, proto);
+        }
+      }
       if (tenant.rateLimit !== undefined) {
         const { spansPerSecond, burst } = tenant.rateLimit;
         const reservation = buckets.reserve(tenant.id, tenant.rateLimit, spanCount);
@@ -359,7 +409,8 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
       held.forEach((k) => inflight.set(k, done));
       let position: number | undefined;
       try {
-        position = await options.ingest.append({ tenant: tenant.id, receivedAt: now, protobuf: proto, body, remember: keys });
+        const append = () => options.ingest.append({ tenant: tenant.id, receivedAt: now, protobuf: proto, body, remember: keys });
+        position = await (options.selfTrace === undefined ? append() : options.selfTrace.step('betrace.ingest_log.append', { 'betrace.bytes': body.length }, append));
       } catch (e) {
         if (spooled !== undefined) {
           storageStep(() => options.gateway!.unspool(spooled!, forward!));
@@ -374,7 +425,11 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
         settle(position !== undefined || !options.ingest.durable);
       }
       refund = undefined;
-      options.shards.add(tenant.id, batch, body.length, position);
+      if (options.selfTrace === undefined) {
+        options.shards.add(tenant.id, batch, body.length, position);
+      } else {
+        options.selfTrace.assemble(tenant.id, batch, spanCount, () => options.shards.add(tenant.id, batch, body.length, position));
+      }
       remember(tenant.id, keys, now);
       if (now - lastPrune >= PRUNE_EVERY_MS) {
         lastPrune = now;
@@ -392,15 +447,18 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
       options.onAccepted?.(tenant.id, spanCount, raw.length);
       options.metrics.bufferSpans.set(options.shards.bufferedSpans);
       options.metrics.bufferBytes.set(options.shards.bufferedBytes);
+      if (note !== undefined) {
+        note.outcome = 'accepted';
+      }
       return accepted(res, proto);
     } catch (e) {
       refund?.();
       if (e instanceof Refusal) {
-        return refuse(req, res, e);
+        return refuse(req, res, e, note);
       }
       throw e;
     }
-  });
+  };
 
   const jsonOnWorker = async (body: Buffer): Promise<{ body: Buffer; batch: CheckedBatch; spanCount: number }> => {
     const decoded = await options.shards.decodeJson(body);

@@ -34,6 +34,8 @@ export interface ShardPart {
   shard: number;
   bytes: Uint8Array;
   spans: number;
+  /** The part's trace ids (the self tracing's links from a receive to the evaluations it fed). */
+  traceIds?: string[];
 }
 
 /** An OTLP/JSON body decoded (on a worker, or here): the batch, or what is malformed (the 400's message). */

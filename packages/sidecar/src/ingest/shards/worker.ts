@@ -71,7 +71,7 @@ port.on('message', (m: ToShard) => {
           port.postMessage({ type: 'json', id: m.id, error: decoded.error } satisfies FromShard);
           return;
         }
-        const parts: ShardPart[] = [...tracesByShard(decoded.traces, m.shards)].map(([shard, traces]) => ({ shard, bytes: owned(serialize(traces)), spans: spanCount(traces) }));
+        const parts: ShardPart[] = [...tracesByShard(decoded.traces, m.shards)].map(([shard, traces]) => ({ shard, bytes: owned(serialize(traces)), spans: spanCount(traces), traceIds: traces.map((t) => t.traceId) }));
         port.postMessage({ type: 'json', id: m.id, parts, spanCount: spanCount(decoded.traces) } satisfies FromShard, parts.map((p) => p.bytes.buffer as ArrayBuffer));
         return;
       }
