@@ -231,7 +231,7 @@ describe('GET /api/v1/rules/{id}/slo and /api/v1/slos', () => {
   it('computes budget, burn rates and alert state from the hourly buckets, agreeing with the evaluated rules', async () => {
     const refs = SCENARIOS.map((s) => ({ tenant: 'default', ruleId: s.rule, name: s.rule, slo: { objective: 0.999, windowMs: 30 * DAY } }));
     const { firing, hours } = evaluate(refs);
-    const insert = sidecar.store.db.prepare('INSERT INTO rule_health (tenant, rule_id, bucket_start, evaluated, triggered, violations) VALUES (?, ?, ?, ?, ?, ?)');
+    const insert = sidecar.store.db.prepare('INSERT INTO rule_health (tenant, rule_id, bucket_start, evaluated, triggered, violations, skipped, cost_us, cost_samples) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0)');
     for (const [rule, byHour] of hours) {
       for (const [h, c] of byHour) {
         insert.run('default', rule, h, c.triggered, c.triggered, Math.round(c.violations));
