@@ -38,6 +38,7 @@ describe('draftFromTrace', () => {
         message: '',
         compliance: [],
         enabled: false,
+        slo: { objective: '', window: '' }, // no objective: the form's empty fields
         condition: EXPECTED.e705a2c9ba31352f,
       },
     });
