@@ -727,6 +727,12 @@ describe('tenant isolation', () => {
           },
         },
       ],
+      'GET /api/v1/rules/health': [
+        { method: 'GET', url: '/api/v1/rules/health', check: (r) => expect([r.status, Array.isArray(r.json.rules)]).toEqual([200, true]) }, // B's rules and counts: the markers check
+      ],
+      'GET /api/v1/rules/{id}/health': [{ method: 'GET', url: '/api/v1/rules/b-rule/health', check: notFound }],
+      'GET /api/v1/rules/{id}/slo': [{ method: 'GET', url: '/api/v1/rules/b-rule/slo', check: notFound }],
+      'GET /api/v1/slos': [{ method: 'GET', url: '/api/v1/slos', check: (r) => expect(JSON.stringify(r.json.slos)).not.toContain('b-rule') }],
       'GET /api/v1/discover': [
         { method: 'GET', url: '/api/v1/discover', check: (r) => expect(r.json.jobs.map((j: { id: string }) => j.id)).toEqual([aDiscovery]) },
       ],
