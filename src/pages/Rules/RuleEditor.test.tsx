@@ -523,3 +523,37 @@ describe('RuleEditor: Replay', () => {
     expect(await screen.findByTestId(ids.replay.error)).toHaveTextContent('replay needs traces to read: set TEMPO_URL (pull mode), or turn the history of recent traces on (HISTORY_MAX_BYTES is off)');
   });
 });
+
+describe('RuleForm: the objective fields', () => {
+  it('show the saved objective as a rule file writes it and send a changed one in that form', async () => {
+    routes[`GET /api/v1/rules/${rule.id}`] = () => ({ ...rule, slo: { objective: 0.999, windowMs: 2_592_000_000 } });
+    routes[`PUT /api/v1/rules/${rule.id}`] = (req) => ({ ...rule, ...req.data, version: 3 });
+    renderEditor();
+    await waitFor(() => expect(screen.getByTestId(ids.editor.sloObjective)).toHaveValue('99.9%'));
+    expect(screen.getByTestId(ids.editor.sloWindow)).toHaveValue('30d');
+    fireEvent.change(screen.getByTestId(ids.editor.sloObjective), { target: { value: '99.5%' } });
+    fireEvent.change(screen.getByTestId(ids.editor.sloWindow), { target: { value: '7d' } });
+    fireEvent.click(screen.getByTestId(ids.editor.save));
+    await waitFor(() => expect(calls('PUT', `/api/v1/rules/${rule.id}`)).toHaveLength(1));
+    expect(calls('PUT', `/api/v1/rules/${rule.id}`)[0].data?.slo).toEqual({ objective: '99.5%', window: '7d' });
+  });
+
+  it('refuse a bad objective in the evaluator’s words before the sidecar sees it, and clear it when both are emptied', async () => {
+    routes[`PUT /api/v1/rules/${rule.id}`] = (req) => ({ ...rule, ...req.data, version: 3 });
+    renderEditor();
+    await waitFor(() => expect(screen.getByTestId(ids.editor.name)).toHaveValue(rule.name));
+    expect(screen.getByTestId(ids.editor.sloObjective)).toHaveValue('');
+    fireEvent.change(screen.getByTestId(ids.editor.sloObjective), { target: { value: '99.9' } });
+    fireEvent.change(screen.getByTestId(ids.editor.sloWindow), { target: { value: '30d' } });
+    expect(await screen.findByText('`slo.objective` must be a percentage strictly between 0 and 100 followed by %, e.g. "99.9%"; got "99.9"')).toBeInTheDocument();
+    expect(screen.getByTestId(ids.editor.save)).toBeDisabled();
+    fireEvent.change(screen.getByTestId(ids.editor.sloWindow), { target: { value: '' } });
+    fireEvent.change(screen.getByTestId(ids.editor.sloObjective), { target: { value: '' } });
+    expect(screen.getByTestId(ids.editor.save)).toBeDisabled(); // nothing changed: no objective before, none now
+    fireEvent.change(screen.getByTestId(ids.editor.sloObjective), { target: { value: '95%' } });
+    fireEvent.change(screen.getByTestId(ids.editor.sloWindow), { target: { value: '1d' } });
+    fireEvent.click(screen.getByTestId(ids.editor.save));
+    await waitFor(() => expect(calls('PUT', `/api/v1/rules/${rule.id}`)).toHaveLength(1));
+    expect(calls('PUT', `/api/v1/rules/${rule.id}`)[0].data?.slo).toEqual({ objective: '95%', window: '1d' });
+  });
+});
