@@ -16,8 +16,7 @@ import { DiscoveryStore } from './discovery/store';
 import { EvidenceRecorder } from './evidence/recorder';
 import { EvidenceStore } from './evidence/store';
 import { AnchorLog } from './evidence/anchor';
-import { EvidenceSecrets, KeyBackend, KeyDir, MemoryKeys, TransitKeys } from './evidence/keys';
-import { TransitClient } from './evidence/kms/transit';
+import { EvidenceSecrets, keyBackendFor } from './evidence/keys';
 import { OtlpAnchorWriter, OtlpEvidenceWriter } from './evidence/writer';
 import { gatewayUrl, RedactHook, TempoForwarder } from './ingest/gateway';
 import { crashHookFrom, DurableIngest } from './ingest/log/durable';
@@ -265,16 +264,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   // Evidence is always recorded; with OTLP_EXPORT_URL it also leaves as compliance.evidence spans, through the same outbox.
   // Evidence secrets never sit in the data folder (evidence/keys.ts): the tenants file's come from
   // env:/file: references, generated and rotated ones from EVIDENCE_KEY_DIR or the KMS.
-  const keyBackend: KeyBackend =
-    config.evidenceKms !== undefined
-      ? new TransitKeys(
-          new TransitClient({ url: config.evidenceKms.url, token: config.evidenceKms.token, mount: config.evidenceKms.mount, namespace: config.evidenceKms.namespace }),
-          config.evidenceKms.keyPrefix,
-          `${config.evidenceKms.url} (${config.evidenceKms.mount})`,
-        )
-      : config.evidenceKeyDir !== undefined
-        ? new KeyDir(config.evidenceKeyDir)
-        : new MemoryKeys();
+  const keyBackend = keyBackendFor(config);
   const evidenceStore = new EvidenceStore(store.db, new EvidenceSecrets(keyBackend));
   const anchorLog = config.evidenceAnchorDir === undefined ? undefined : new AnchorLog(config.evidenceAnchorDir);
   // Frameworks and controls are free text from rule files: redacted like everything else that leaves.

@@ -19,8 +19,7 @@ import Database from 'better-sqlite3';
 import { ConfigError, loadConfig, type SidecarConfig } from '../config';
 import { AnchorLog } from '../evidence/anchor';
 import { ChainVerification, ChainVerifier } from '../evidence/chain';
-import { EvidenceSecrets, KeyBackend, KeyDir, keyCheck, MemoryKeys, TransitKeys } from '../evidence/keys';
-import { TransitClient } from '../evidence/kms/transit';
+import { EvidenceSecrets, keyBackendFor, keyCheck } from '../evidence/keys';
 import { EvidenceStore } from '../evidence/store';
 import { Store } from '../store';
 import { loadTenantsFile, TenantsFileError } from '../tenants';
@@ -174,19 +173,6 @@ export const backup: Command = async (args, io) => {
   return EXIT_OK;
 };
 
-/** The key backend `betrace serve` would use (sidecar.ts), for reading secrets only. */
-function keyBackendOf(config: SidecarConfig): KeyBackend {
-  if (config.evidenceKms !== undefined) {
-    const kms = config.evidenceKms;
-    return new TransitKeys(
-      new TransitClient({ url: kms.url, token: kms.token, mount: kms.mount, namespace: kms.namespace }),
-      kms.keyPrefix,
-      `${kms.url} (${kms.mount})`
-    );
-  }
-  return config.evidenceKeyDir !== undefined ? new KeyDir(config.evidenceKeyDir) : new MemoryKeys();
-}
-
 /**
  * Loads every stored key's secret for verification, from the tenants file and the key backend,
  * without writing anything (no key is made or seeded). A secret whose check value does not match
@@ -330,7 +316,7 @@ export const restore: Command = async (args, io) => {
   try {
     const store = new Store(staged);
     try {
-      const evidence = new EvidenceStore(store.db, new EvidenceSecrets(keyBackendOf(config)));
+      const evidence = new EvidenceStore(store.db, new EvidenceSecrets(keyBackendFor(config)));
       const tenants = evidence.chainTenants();
       await loadSecrets(evidence, tenants, fileKeys);
       const verifier = new ChainVerifier(

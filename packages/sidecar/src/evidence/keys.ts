@@ -13,6 +13,7 @@
 import { createHmac, randomBytes } from 'crypto';
 import fs from 'fs';
 import path from 'path';
+import type { SidecarConfig } from '../config';
 import { deriveEvidenceSecret, parseTransitKeyId, TransitClient, transitKeyId } from './kms/transit';
 
 /** How a key was made: given in the tenants file, generated on first use, rotated through the API, or a KMS key version. */
@@ -52,18 +53,20 @@ function newId(now: number): string {
   return `k-${new Date(now).toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Keys held only in this process (a `:memory:` data folder: the evidence goes with it). */
-export class MemoryKeys implements KeyBackend {
-  readonly kind = 'memory';
-  readonly where = 'memory';
-  private readonly kept = new Map<string, Map<string, string>>();
+/** A backend that keeps its secrets itself (in memory or in files), so it can make and read keys synchronously. */
+abstract class LocalKeys implements KeyBackend {
+  abstract readonly kind: 'dir' | 'memory';
+  abstract readonly where: string;
+  /** Every secret kept for the tenant. */
+  protected abstract read(tenant: string): Map<string, string>;
+  abstract adopt(tenant: string, key: MadeKey): void;
 
   secrets(tenant: string, ids: readonly string[]): Promise<Map<string, string>> {
     return Promise.resolve(this.secretsSync(tenant, ids));
   }
 
   secretsSync(tenant: string, ids: readonly string[]): Map<string, string> {
-    const all = this.kept.get(tenant) ?? new Map<string, string>();
+    const all = this.read(tenant);
     return new Map(ids.filter((id) => all.has(id)).map((id) => [id, all.get(id)!]));
   }
 
@@ -75,6 +78,17 @@ export class MemoryKeys implements KeyBackend {
     const key = { id: given.id ?? newId(now), secret: given.secret ?? randomBytes(32).toString('hex') };
     this.adopt(tenant, key);
     return key;
+  }
+}
+
+/** Keys held only in this process (a `:memory:` data folder: the evidence goes with it). */
+export class MemoryKeys extends LocalKeys {
+  readonly kind = 'memory';
+  readonly where = 'memory';
+  private readonly kept = new Map<string, Map<string, string>>();
+
+  protected read(tenant: string): Map<string, string> {
+    return this.kept.get(tenant) ?? new Map<string, string>();
   }
 
   adopt(tenant: string, key: MadeKey): void {
@@ -92,17 +106,19 @@ export class MemoryKeys implements KeyBackend {
  * mode 0600 in a 0700 folder. A write goes to a temporary file that is fsynced and renamed over
  * the old one, so a crash leaves the old file or the new one, never half of one.
  */
-export class KeyDir implements KeyBackend {
+export class KeyDir extends LocalKeys {
   readonly kind = 'dir';
 
-  constructor(readonly where: string) {}
+  constructor(readonly where: string) {
+    super();
+  }
 
   private file(tenant: string): string {
     return path.join(this.where, `${tenant}.json`);
   }
 
   /** The tenant's key file (empty when there is none); a file that cannot be read or parsed is an error, not "no keys". */
-  read(tenant: string): Map<string, string> {
+  protected read(tenant: string): Map<string, string> {
     let text: string;
     try {
       text = fs.readFileSync(this.file(tenant), 'utf8');
@@ -123,25 +139,6 @@ export class KeyDir implements KeyBackend {
       throw new KeyError('invalid', `EVIDENCE_KEY_DIR: ${this.file(tenant)} must be {"keys": {"<key id>": "<secret>", …}}`);
     }
     return new Map(Object.entries(keys as Record<string, string>));
-  }
-
-  secrets(tenant: string, ids: readonly string[]): Promise<Map<string, string>> {
-    return Promise.resolve(this.secretsSync(tenant, ids));
-  }
-
-  secretsSync(tenant: string, ids: readonly string[]): Map<string, string> {
-    const all = this.read(tenant);
-    return new Map(ids.filter((id) => all.has(id)).map((id) => [id, all.get(id)!]));
-  }
-
-  make(tenant: string, now: number, given: { id?: string; secret?: string }): Promise<MadeKey> {
-    return Promise.resolve(this.makeSync(tenant, now, given));
-  }
-
-  makeSync(tenant: string, now: number, given: { id?: string; secret?: string }): MadeKey {
-    const key = { id: given.id ?? newId(now), secret: given.secret ?? randomBytes(32).toString('hex') };
-    this.adopt(tenant, key);
-    return key;
   }
 
   adopt(tenant: string, key: MadeKey): void {
@@ -208,6 +205,15 @@ export class TransitKeys implements KeyBackend {
     const id = transitKeyId(name, version);
     return { id, secret: await deriveEvidenceSecret(this.client, name, version, tenant, id) };
   }
+}
+
+/** The backend a configuration names: the KMS, else the key folder, else memory (DATA_DIR=:memory:). */
+export function keyBackendFor(config: Pick<SidecarConfig, 'evidenceKms' | 'evidenceKeyDir'>): KeyBackend {
+  const kms = config.evidenceKms;
+  if (kms !== undefined) {
+    return new TransitKeys(new TransitClient({ url: kms.url, token: kms.token, mount: kms.mount, namespace: kms.namespace }), kms.keyPrefix, `${kms.url} (${kms.mount})`);
+  }
+  return config.evidenceKeyDir !== undefined ? new KeyDir(config.evidenceKeyDir) : new MemoryKeys();
 }
 
 /** Every tenant's secrets, in memory: what signing and verification read. */
