@@ -10,10 +10,10 @@
  * over every attribute below except `betrace.evidence.signature`; the signature is
  * hex(HMAC-SHA256(secret of key_id, canonical form)).
  */
-import { createHash, createHmac, timingSafeEqual } from 'crypto';
+import { createHash, createHmac } from 'crypto';
 import fs from 'fs';
 import path from 'path';
-import { AnyValue, canonicalJson, EvidenceRecord, GENESIS_PREV } from './record';
+import { AnyValue, canonicalJson, EvidenceRecord, GENESIS_PREV, listSeq, sameHex } from './record';
 
 export interface Anchor {
   tenant: string;
@@ -199,16 +199,6 @@ export function anchorProblems(c: AnchorCheck): number {
   return c.altered.length + c.unknownKey.length + c.truncated.length + c.mismatched.length + c.outOfOrder.length + c.unreadable;
 }
 
-function sameHex(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-const LISTED = 1000;
-const list = (into: number[], seq: number) => {
-  if (into.length < LISTED) into.push(seq);
-};
 
 /**
  * Checks anchors against the stored chain. `recordAt(seq)` gives the first stored record with that
@@ -231,24 +221,24 @@ export function checkAnchors(
     c.anchors++;
     const secret = keys.get(a.keyId);
     if (secret === undefined) {
-      list(c.unknownKey, a.headSeq);
+      listSeq(c.unknownKey, a.headSeq);
     } else if (!sameHex(signAnchor(a, secret), a.signature)) {
-      list(c.altered, a.headSeq);
+      listSeq(c.altered, a.headSeq);
       continue; // an altered anchor says nothing about the chain
     }
     if (a.headSeq < highest) {
-      list(c.outOfOrder, a.headSeq);
+      listSeq(c.outOfOrder, a.headSeq);
     }
     highest = Math.max(highest, a.headSeq);
     if (a.headSeq === 0) {
-      if (a.headHash !== GENESIS_PREV) list(c.mismatched, 0);
+      if (a.headHash !== GENESIS_PREV) listSeq(c.mismatched, 0);
       continue;
     }
     const hash = a.headSeq <= storedHead ? hashAt(a.headSeq) : undefined;
     if (hash === undefined) {
-      list(c.truncated, a.headSeq);
+      listSeq(c.truncated, a.headSeq);
     } else if (!sameHex(hash, a.headHash)) {
-      list(c.mismatched, a.headSeq);
+      listSeq(c.mismatched, a.headSeq);
     }
   }
   const last = anchors[anchors.length - 1];

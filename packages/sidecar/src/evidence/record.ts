@@ -12,7 +12,7 @@
  *   prev      = hex(SHA-256(canonical form with the signature attribute included)) of the record
  *               with seq − 1; the first record's prev is 64 zeros.
  */
-import { createHash, createHmac } from 'crypto';
+import { createHash, createHmac, timingSafeEqual } from 'crypto';
 
 export type EvidenceOutcome = 'pass' | 'fail';
 /** summary: one rule, one window; trace: one failing trace (per-trace mode). */
@@ -145,4 +145,21 @@ export function evidenceSpanId(tenant: string, seq: number): string {
 /** Summary records of one rule and window share a trace of their own. */
 export function summaryTraceId(tenant: string, ruleId: string, windowStart: number): string {
   return createHash('sha256').update(`betrace.evidence/${tenant}/${ruleId}/${windowStart}`).digest('hex').slice(0, 32);
+}
+
+/** Two hex strings compared in constant time (signatures, hashes). */
+export function sameHex(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** At most this many seqs are listed per problem (the counts stay exact in `records`/`verified`). */
+export const MAX_LISTED = 1000;
+
+/** Lists a seq under a problem, up to MAX_LISTED. */
+export function listSeq(into: number[], seq: number): void {
+  if (into.length < MAX_LISTED) {
+    into.push(seq);
+  }
 }

@@ -5,9 +5,8 @@
  * it; `missing` are the seq numbers absent between 1 and the head; `reordered` are records that
  * come after a record with a higher seq.
  */
-import { timingSafeEqual } from 'crypto';
 import { AnchorCheck, anchorProblems, emptyAnchorCheck } from './anchor';
-import { chainHash, EvidenceRecord, GENESIS_PREV, signRecord } from './record';
+import { chainHash, EvidenceRecord, GENESIS_PREV, listSeq, MAX_LISTED, sameHex, signRecord } from './record';
 
 export type SignatureCheck = 'valid' | 'invalid' | 'unknown_key';
 export type LinkCheck = 'valid' | 'broken' | 'unchecked';
@@ -44,14 +43,7 @@ export interface VerificationSummary {
   ok: boolean;
 }
 
-function sameHex(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** At most this many seqs are listed per problem (the counts stay exact in `records`/`verified`). */
-export const MAX_LISTED = 1000;
+export { listSeq, MAX_LISTED } from './record';
 
 /**
  * @param keys key id → secret, retired keys included.
@@ -126,12 +118,6 @@ export function count(summary: VerificationSummary, v: RecordVerification): void
   if (v.reordered) listSeq(summary.reordered, v.seq);
   if (v.ok && v.link === 'valid') {
     summary.verified++;
-  }
-}
-
-export function listSeq(into: number[], seq: number): void {
-  if (into.length < MAX_LISTED) {
-    into.push(seq);
   }
 }
 
