@@ -10,7 +10,8 @@
 // where its trigger holds, in a CLEAN held-out corpus (noise 0, same model, another seed).
 // Calibration: signals per 10 000 trigger events (bound spans, or traces without a binding) of
 // the adopted suggestions (= those that found a planted invariant) on that clean corpus.
-// Cost: 100 000 traces mined in a child process (single-threaded V8, no concurrent GC), at
+// Cost: 100 000 traces mined in a child process (single-threaded V8, no concurrent GC, the heap
+// bounds of the sidecar's discovery worker: MINING_HEAP_MB), at
 // vocabulary 50, 500 and 5 000, each 3×: wall time (also of generating the traces alone, which
 // the source does on both passes) and peak RSS (process.resourceUsage().maxRSS).
 //
@@ -39,6 +40,13 @@ const CORPORA = [
   { seed: 13, kindOffset: 2 },
 ];
 const TOP = 50;
+
+// The sidecar mines on a worker thread with these V8 heap bounds (MINING_HEAP_MB, resourceLimits):
+// the cost runs use the same, as flags (V8's young generation is three semi-spaces).
+const MINING_HEAP_FLAGS = (() => {
+  const { MINING_HEAP_MB } = require(DIST);
+  return [`--max-old-space-size=${MINING_HEAP_MB.old}`, `--max-semi-space-size=${MINING_HEAP_MB.young / 3}`];
+})();
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -160,7 +168,7 @@ function cost() {
   for (const vocabulary of [50, 500, 5000]) {
     const runs = [];
     for (let i = 0; i < REPEATS; i++) {
-      const r = spawnSync(process.execPath, ['--single-threaded', __filename, '--cost-child', String(vocabulary)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      const r = spawnSync(process.execPath, ['--single-threaded', ...MINING_HEAP_FLAGS, __filename, '--cost-child', String(vocabulary)], { encoding: 'utf8', maxBuffer: 1 << 20 });
       if (r.status !== 0) throw new Error(`cost run failed: ${r.stderr}`);
       runs.push(JSON.parse(r.stdout.trim().split('\n').pop()));
     }

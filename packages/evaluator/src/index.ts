@@ -46,6 +46,7 @@ export * from './limits';
 export { traceqlString } from './pushdown';
 export {
   discoverInvariants,
+  MINING_HEAP_MB,
   suggestionId,
   wilson,
   canonicalRule,

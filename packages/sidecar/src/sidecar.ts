@@ -436,7 +436,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const discovery = new DiscoveryJobs({
     store,
     discovery: new DiscoveryStore(store.db),
-    miner: workerFile === undefined ? minerHere() : minerOnWorker(workerFile),
+    miner: workerFile === undefined ? minerHere() : minerOnWorker(workerFile, config.discoverHeapMb),
     tempoOf: (tenant) => discoveryClients.get(tenant),
     history: deps.history ?? history,
     historyMissing,

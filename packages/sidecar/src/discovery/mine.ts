@@ -8,7 +8,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { DiscoverAborted, discoverInvariants, DiscoverProgress, DiscoveryResult, Trace, TraceSource } from '@betrace/evaluator';
+import {
+  DiscoverAborted,
+  discoverInvariants,
+  DiscoverProgress,
+  DiscoveryResult,
+  MINING_HEAP_MB,
+  Trace,
+  TraceSource,
+} from '@betrace/evaluator';
 import type { DiscoveryWorkerData, FromWorker, ToWorker, WorkerOptions } from './protocol';
 import { batches } from './sources';
 
@@ -56,22 +64,36 @@ export function minerHere(sliceMs = 10): Miner {
 
 type Pulled = { ok: true; value: IteratorResult<Trace[]> } | { ok: false; error: Error };
 
-/** The miner on a worker thread of `file` (one worker per run, ended when the run is). */
-export function minerOnWorker(file: string): Miner {
+/** The message of a run whose worker outgrew its heap. */
+export function outOfHeapMessage(heapMb: number): string {
+  return `discovery needed more than its ${heapMb} MiB heap (DISCOVER_HEAP_MB): mine a shorter time range, or raise DISCOVER_HEAP_MB`;
+}
+
+/**
+ * The miner on a worker thread of `file` (one worker per run, ended when the run is), its V8 heap
+ * bounded (MINING_HEAP_MB: `heapMb` for the old generation). A source that fails rejects the run
+ * with its own error (the CLI tells a bad trace file from a crash by its type).
+ */
+export function minerOnWorker(file: string, heapMb: number = MINING_HEAP_MB.old): Miner {
   return ({ source, options, signal, onProgress }) =>
     new Promise<DiscoveryResult>((resolve, reject) => {
       const abort = new SharedArrayBuffer(4);
       const flag = new Int32Array(abort);
       const data: DiscoveryWorkerData = { options, abort };
-      const worker = new Worker(file, { workerData: data, name: 'betrace-discovery' });
+      const worker = new Worker(file, {
+        workerData: data,
+        name: 'betrace-discovery',
+        resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: MINING_HEAP_MB.young },
+      });
       let finished = false;
+      let sourceError: Error | undefined;
       let cancelTimer: NodeJS.Timeout | undefined;
       // The pass the worker reads, and the next batch of it, read ahead while the worker mines the last one.
       let current: { pass: number; it: AsyncIterator<Trace[]>; ahead: Promise<Pulled> } | undefined;
       const pull = (it: AsyncIterator<Trace[]>): Promise<Pulled> =>
         it.next().then(
           (value) => ({ ok: true as const, value }),
-          (error: unknown) => ({ ok: false as const, error: error instanceof Error ? error : new Error(String(error)) }),
+          (error: unknown) => ({ ok: false as const, error: error instanceof Error ? error : new Error(String(error)) })
         );
       const end = (outcome: () => void) => {
         if (finished) {
@@ -105,6 +127,7 @@ export function minerOnWorker(file: string): Miner {
             const reading = current;
             void reading.ahead.then((got) => {
               if (!got.ok) {
+                sourceError = got.error;
                 post({ type: 'source-error', pass: m.pass, message: got.error.message });
                 return;
               }
@@ -124,11 +147,13 @@ export function minerOnWorker(file: string): Miner {
             end(() => resolve(m.result));
             return;
           case 'error':
-            end(() => reject(m.aborted ? new DiscoverAborted() : new Error(m.message)));
+            end(() => reject(m.aborted ? new DiscoverAborted() : (sourceError ?? new Error(m.message))));
             return;
         }
       });
-      worker.on('error', (e) => end(() => reject(e)));
+      worker.on('error', (e: Error & { code?: string }) =>
+        end(() => reject(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new Error(outOfHeapMessage(heapMb)) : e))
+      );
       worker.on('exit', (code) => end(() => reject(new Error(`the discovery worker exited with code ${code}`))));
     });
 }
