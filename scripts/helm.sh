@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Helm v3.22.0 for the chart's checks (tests/unit/helmChart.test.ts), built from its Go module
 # (helm.sh/helm/v3 through the Go module proxy) into a cache outside the repository, once, then
-# reused. Nothing is downloaded from anywhere but the Go proxy.
+# reused. Nothing is downloaded from anywhere but the Go proxy. Measured on the 2-core CI machine:
+# about 3 minutes from an empty cache (module downloads and compile), 0 s once built.
 #
 #   scripts/helm.sh lint deploy/helm/betrace     runs helm (building it first when it is missing)
 #   scripts/helm.sh --path                       builds if needed, prints the binary's path
@@ -30,6 +31,8 @@ if [ ! -x "$helm" ]; then
     echo "helm.sh: building helm $HELM_VERSION with $("$go" version) into $cache (once)" >&2
     start=$(date +%s)
     work="$(mktemp -d "$cache/build.XXXXXX")"
+    # An interrupted build leaves no half-built folder behind.
+    trap 'rm -rf "$work"' EXIT
     # Module, build and GOPATH caches stay in the cache folder, never in the repository or ~/go.
     (
       cd "$work"
@@ -39,6 +42,7 @@ if [ ! -x "$helm" ]; then
     )
     mv "$work/bin/helm" "$helm"
     rm -rf "$work"
+    trap - EXIT
     echo "helm.sh: built in $(( $(date +%s) - start )) s" >&2
   fi
   exec 9>&-
