@@ -2,7 +2,7 @@
 # Helm v3.22.0 for the chart's checks (tests/unit/helmChart.test.ts), built from its Go module
 # (helm.sh/helm/v3 through the Go module proxy) into a cache outside the repository, once, then
 # reused. Nothing is downloaded from anywhere but the Go proxy. Measured on the 2-core CI machine:
-# about 3 minutes from an empty cache (module downloads and compile), 0 s once built.
+# 3 to 4 minutes from an empty cache (module downloads and compile), 0 s once built.
 #
 #   scripts/helm.sh lint deploy/helm/betrace     runs helm (building it first when it is missing)
 #   scripts/helm.sh --path                       builds if needed, prints the binary's path
