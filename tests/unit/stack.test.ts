@@ -150,6 +150,110 @@ describe('docker-compose.yaml', () => {
   });
 });
 
+describe('deploy/compose/scaled.yaml (the scaled profile)', () => {
+  const dir = 'deploy/compose';
+  // Compose merges `<<: *sidecar`; the yaml package does so only when asked.
+  const scaled = parse(read(`${dir}/scaled.yaml`), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+  const s = scaled.services;
+  const envOf = (name: string) => Object.fromEntries(Object.entries(s[name].environment ?? {}).map(([k, v]) => [k, withDefaults(String(v))]));
+  const replicas = Object.keys(s).filter((n) => /^sidecar-\d+$/.test(n)).sort();
+  const collector = parse(read(`${dir}/collector-loadbalancing.yaml`));
+
+  it('runs PostgreSQL 15, the contrib Collector 0.161.0, three sidecars, an API proxy, Tempo, Prometheus, Grafana and the demo', () => {
+    expect(Object.keys(s).sort()).toEqual(['collector', 'demo', 'grafana', 'postgres', 'prometheus', 'sidecar', 'sidecar-1', 'sidecar-2', 'sidecar-3', 'tempo']);
+    expect(s.postgres.image).toBe('postgres:15');
+    expect(s.collector.image).toBe('otel/opentelemetry-collector-contrib:0.161.0');
+    expect(s.sidecar.image).toMatch(/^nginx:/);
+    expect(s.tempo.image).toBe(services.tempo.image);
+    for (const name of [...replicas, 'demo']) {
+      expect([name, s[name].build]).toEqual([name, { context: '../..', dockerfile: 'Dockerfile' }]);
+      expect(s[name].image).toBe('betrace-sidecar:dev');
+    }
+  });
+
+  it('mounts only files that exist (relative to deploy/compose) and named volumes it declares, one state set per replica', () => {
+    for (const [name, svc] of Object.entries(s)) {
+      for (const v of svc.volumes ?? []) {
+        const [source] = v.split(':');
+        if (!source.startsWith('.')) {
+          expect([name, source, source in scaled.volumes]).toEqual([name, source, true]);
+        } else if (source !== '../../dist') {
+          expect([name, source, fs.existsSync(path.join(root, dir, source))]).toEqual([name, source, true]);
+        }
+      }
+    }
+    for (const r of replicas) {
+      expect(s[r].volumes).toEqual([`${r}-data:/data`, `${r}-keys:/keys`, `${r}-anchors:/anchors`]);
+    }
+  });
+
+  it('gives every replica the same valid configuration: push mode on OTLP/gRPC, PostgreSQL as DATABASE_URL, the token Grafana uses', () => {
+    for (const r of replicas) {
+      const e = envOf(r);
+      const config = loadConfig(e);
+      expect(config.otlpGrpcPort).toBe(4317);
+      expect(config.otlpPort).toBe(4318);
+      // Push only: pull mode would have every replica poll the same traces (leases are planned).
+      expect(config.tempoUrl).toBeUndefined();
+      expect(config.otlpExportUrl).toBe('http://tempo:4318');
+      expect(e.BETRACE_API_TOKEN).toBe(envOf('grafana').BETRACE_API_TOKEN);
+      const db = new URL(e.DATABASE_URL);
+      const pg = envOf('postgres');
+      expect([db.protocol, db.hostname, db.port, db.username, db.password, db.pathname]).toEqual(['postgres:', 'postgres', '5432', pg.POSTGRES_USER, pg.POSTGRES_PASSWORD, `/${pg.POSTGRES_DB}`]);
+      expect(s[r].depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
+    }
+    expect(replicas).toHaveLength(3);
+    expect(s.postgres.environment).toBeDefined();
+    expect((s.postgres as { healthcheck?: { test: string[] } }).healthcheck!.test.join(' ')).toContain('pg_isready');
+  });
+
+  it('load-balances by trace id over exactly the sidecar services, on their OTLP/gRPC port, and sends every span to Tempo too', () => {
+    expect(s.collector.volumes).toContain('./collector-loadbalancing.yaml:/etc/otelcol-contrib/config.yaml:ro');
+    expect(s.collector.command).toEqual(['--config=/etc/otelcol-contrib/config.yaml']);
+    const lb = collector.exporters.load_balancing;
+    expect(lb.routing_key).toBe('traceID');
+    const grpcPort = loadConfig(envOf('sidecar-1')).otlpGrpcPort;
+    expect(lb.resolver.static.hostnames).toEqual(replicas.map((r) => `${r}:${grpcPort}`));
+    expect(lb.protocol.otlp.tls.insecure).toBe(true);
+    const pipeline = collector.service.pipelines.traces;
+    expect(pipeline.receivers).toEqual(['otlp']);
+    expect(pipeline.exporters).toEqual(['load_balancing', 'otlp_grpc/tempo']);
+    const tempo = parse(read('provisioning/tempo/tempo.yaml'));
+    const tempoGrpcPort = tempo.distributor.receivers.otlp.protocols.grpc.endpoint.split(':')[1];
+    expect(collector.exporters['otlp_grpc/tempo'].endpoint).toBe(`tempo:${tempoGrpcPort}`);
+    expect(collector.receivers.otlp.protocols.http.endpoint).toBe('0.0.0.0:4318');
+    expect(containerPorts(s.collector).sort()).toEqual([4317, 4318]);
+  });
+
+  it("serves the three replicas' API under the one address the provisioned app uses (sidecar:3001, an nginx upstream)", () => {
+    const conf = read(`${dir}/nginx-sidecars.conf`);
+    expect(s.sidecar.volumes).toContain('./nginx-sidecars.conf:/etc/nginx/conf.d/default.conf:ro');
+    const apiPort = loadConfig(envOf('sidecar-1')).apiPort;
+    const upstream = [...conf.matchAll(/^\s*server (\S+?)(?: [^;]*)?;/gm)].map((m) => m[1]);
+    expect(upstream).toEqual(replicas.map((r) => `${r}:${apiPort}`));
+    expect(conf).toMatch(new RegExp(`^\\s*listen ${apiPort};`, 'm'));
+    expect(conf).toContain('proxy_pass http://betrace_api;');
+    const app = parse(read('provisioning/plugins/app.yaml')).apps[0];
+    expect(app.jsonData.sidecarUrl).toBe(`http://sidecar:${apiPort}`);
+    expect(s.grafana.volumes).toContain('../../provisioning:/etc/grafana/provisioning');
+  });
+
+  it('scrapes each replica, not the proxy, and maps no host port twice', () => {
+    const prom = parse(read(`${dir}/prometheus-scaled.yml`));
+    const job = prom.scrape_configs.find((j: { job_name: string }) => j.job_name === 'betrace-sidecar');
+    expect(job.static_configs[0].targets).toEqual(replicas.map((r) => `${r}:3001`));
+    const all = Object.values(s).flatMap(hostPorts);
+    expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('sends the demo traffic, every violation the shop knows, through the Collector', () => {
+    const script = s.demo.command![0];
+    expect(script).toContain('packages/sidecar/dist/demo/send.js http://collector:4318/v1/traces');
+    const seeded = /for v in ([a-z\- ]+); do/.exec(script)![1].split(' ');
+    expect(seeded.sort()).toEqual([...VIOLATIONS].sort());
+  });
+});
+
 describe('provisioning/stack/grafana-service-account.sh', () => {
   const script = path.join(root, 'provisioning/stack/grafana-service-account.sh');
   const run = promisify(execFile);
