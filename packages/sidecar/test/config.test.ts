@@ -7,6 +7,7 @@ describe('loadConfig', () => {
       apiToken: undefined,
       metricsToken: undefined,
       dataDir: './data',
+      databaseUrl: undefined,
       rulesDir: undefined,
       tenantsFile: undefined,
       host: '127.0.0.1',
