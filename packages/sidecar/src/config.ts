@@ -17,6 +17,11 @@ export interface SidecarConfig {
   /** Bearer token for /metrics; undefined: /metrics is open (expose the port to Prometheus only). */
   metricsToken: string | undefined;
   dataDir: string;
+  /**
+   * DATABASE_URL: postgres://user:password@host:port/database for state in PostgreSQL (issue 12);
+   * undefined: state is the SQLite file in DATA_DIR.
+   */
+  databaseUrl: string | undefined;
   /** YAML rule files provisioned read-only (into the default tenant); undefined: none. */
   rulesDir: string | undefined;
   /** The tenants file (YAML); undefined: one tenant `default` from the plain variables. */
@@ -274,6 +279,27 @@ function otlpExport(
   };
 }
 
+/** DATABASE_URL checked for its form (a postgres URL naming a host and a database); undefined stays undefined. */
+export function databaseUrl(v: string | undefined): string | undefined {
+  if (v === undefined) {
+    return undefined;
+  }
+  const expected = 'expected postgres://user:password@host:port/database';
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new ConfigError('DATABASE_URL', `${expected}, got something that is not a URL`);
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', `${expected} (only PostgreSQL is supported), got a ${u.protocol}// URL`);
+  }
+  if (u.hostname === '' || u.pathname.replace(/^\/+/, '') === '') {
+    throw new ConfigError('DATABASE_URL', `${expected}: the ${u.hostname === '' ? 'host' : 'database name'} is missing`);
+  }
+  return v;
+}
+
 export function loadConfig(env: Env): SidecarConfig {
   const str = (name: string): string | undefined => {
     const v = env[name];
@@ -366,6 +392,7 @@ export function loadConfig(env: Env): SidecarConfig {
     apiToken: str('BETRACE_API_TOKEN'),
     metricsToken: str('METRICS_TOKEN'),
     dataDir: str('DATA_DIR') ?? DEFAULTS.DATA_DIR,
+    databaseUrl: databaseUrl(str('DATABASE_URL')),
     rulesDir: str('RULES_DIR'),
     tenantsFile: str('TENANTS_FILE'),
     host: str('HOST') ?? DEFAULTS.HOST,

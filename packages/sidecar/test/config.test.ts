@@ -8,6 +8,7 @@ describe('loadConfig', () => {
       metricsToken: undefined,
       dataDir: './data',
       discoverHeapMb: 512,
+      databaseUrl: undefined,
       rulesDir: undefined,
       tenantsFile: undefined,
       host: '127.0.0.1',

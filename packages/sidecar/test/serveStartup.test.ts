@@ -8,6 +8,9 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { Client } from 'pg';
+import { POSTGRES_SCHEMA_VERSION, SCHEMA_VERSION_TABLE, STATE_NOT_YET_ON_POSTGRES } from '../src/db/postgresCheck';
+import { describePostgres, freshDatabase, FreshDatabase } from '../../../tests/support/postgres';
 
 const cli = path.join(__dirname, '../dist/cli.js');
 
@@ -54,5 +57,73 @@ describe('betrace serve start-up errors', () => {
     expect(r.stderr).toBe(message(d));
     expect(r.stdout).not.toMatch(/BeTrace is running/);
     expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  }, 40_000);
+});
+
+// DATABASE_URL against the run's real PostgreSQL (tests/support/postgres.ts).
+describePostgres('betrace serve start-up errors: DATABASE_URL', () => {
+  let db: FreshDatabase;
+  let closedPort: number;
+  beforeAll(async () => {
+    db = await freshDatabase();
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    closedPort = (s.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => s.close(() => r()));
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+  const withUrl = (change: (u: URL) => void): string => {
+    const u = new URL(db.url);
+    change(u);
+    return u.toString();
+  };
+  const where = () => `127.0.0.1:${new URL(db.url).port}`;
+
+  it.each<[string, () => string, () => string]>([
+    ['a wrong password', () => withUrl((u) => (u.password = 'not-the-password')), () => `betrace serve: DATABASE_URL: PostgreSQL at ${where()}/${db.name} refused the credentials of user "betrace" (wrong password or no access)\n`],
+    ['a closed port', () => withUrl((u) => (u.port = String(closedPort))), () => `betrace serve: DATABASE_URL: cannot connect to PostgreSQL at 127.0.0.1:${closedPort} (connection refused): is the server running, and is the port right?\n`],
+    ['a missing database', () => withUrl((u) => (u.pathname = '/betrace_no_such_db')), () => `betrace serve: DATABASE_URL: database "betrace_no_such_db" does not exist on ${where()} (create it first)\n`],
+    ['a URL that is not postgres', () => 'mysql://u:p@127.0.0.1/x', () => 'betrace serve: configuration error: DATABASE_URL: expected postgres://user:password@host:port/database (only PostgreSQL is supported), got a mysql:// URL\n'],
+  ])('refuses %s in one line, exit 2, without the password', async (_name, url, message) => {
+    const d = tmp();
+    dirs.push(d);
+    const r = await serve({ DATA_DIR: path.join(d, 'data'), DATABASE_URL: url() });
+    expect(r.stderr).toBe(message());
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).not.toMatch(/not-the-password|betrace:betrace@/);
+    expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
+  }, 40_000);
+
+  it('refuses a database whose schema is newer than this build', async () => {
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      await c.query(`CREATE TABLE ${SCHEMA_VERSION_TABLE} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+      await c.query(`INSERT INTO ${SCHEMA_VERSION_TABLE} (version) VALUES ($1)`, [POSTGRES_SCHEMA_VERSION + 1]);
+      const d = tmp();
+      dirs.push(d);
+      const r = await serve({ DATA_DIR: path.join(d, 'data'), DATABASE_URL: db.url });
+      expect(r.stderr).toBe(
+        `betrace serve: DATABASE_URL: the database ${where()}/${db.name} has schema version ${POSTGRES_SCHEMA_VERSION + 1}, newer than this build's ${POSTGRES_SCHEMA_VERSION}: a newer BeTrace wrote it; run that version (or newer)\n`,
+      );
+      expect(r.code).toBe(2);
+    } finally {
+      await c.query(`DROP TABLE IF EXISTS ${SCHEMA_VERSION_TABLE}`);
+      await c.end();
+    }
+  }, 40_000);
+
+  it('with a good DATABASE_URL, refuses in one line naming the state not yet on PostgreSQL', async () => {
+    const d = tmp();
+    dirs.push(d);
+    const r = await serve({ DATA_DIR: path.join(d, 'data'), DATABASE_URL: db.url });
+    expect(r.stderr).toBe(
+      `betrace serve: DATABASE_URL: PostgreSQL at ${where()}/${db.name} is reachable, but this build keeps ${STATE_NOT_YET_ON_POSTGRES.join(', ')} in SQLite only; unset DATABASE_URL to use DATA_DIR\n`,
+    );
+    expect(STATE_NOT_YET_ON_POSTGRES).toContain('rules and evaluations (store.ts)');
+    expect(r.code).toBe(2);
+    expect(r.stdout).not.toMatch(/BeTrace is running/);
   }, 40_000);
 });

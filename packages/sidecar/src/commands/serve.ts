@@ -9,6 +9,7 @@ import { TenantsFileError } from '../tenants';
 import { shownUrl } from '../writers';
 import type { Command } from './io';
 import { EXIT_BAD_INPUT } from './io';
+import { checkPostgres, DatabaseStartError, describeDatabaseUrl, STATE_NOT_YET_ON_POSTGRES } from '../db/postgresCheck';
 
 export const serveUsage = 'betrace serve [--gateway]   (configured by environment variables; see the README; --gateway forwards accepted spans to Tempo)';
 
@@ -94,6 +95,24 @@ export const serve: Command = async (args, io) => {
       return EXIT_BAD_INPUT;
     }
     throw e;
+  }
+  if (config.databaseUrl !== undefined) {
+    // Checked first, so that a wrong DATABASE_URL is named before anything else starts.
+    try {
+      await checkPostgres(config.databaseUrl);
+    } catch (e) {
+      if (e instanceof DatabaseStartError) {
+        io.stderr(`betrace serve: ${e.message}\n`);
+        return EXIT_BAD_INPUT;
+      }
+      throw e;
+    }
+    if (STATE_NOT_YET_ON_POSTGRES.length > 0) {
+      io.stderr(
+        `betrace serve: DATABASE_URL: PostgreSQL at ${describeDatabaseUrl(config.databaseUrl)} is reachable, but this build keeps ${STATE_NOT_YET_ON_POSTGRES.join(', ')} in SQLite only; unset DATABASE_URL to use DATA_DIR\n`,
+      );
+      return EXIT_BAD_INPUT;
+    }
   }
   const examples = path.resolve(__dirname, '../../../../examples/rules');
   if (config.rulesDir === undefined && config.tenantsFile === undefined && fs.existsSync(examples)) {

@@ -1,0 +1,91 @@
+// The start-time check of DATABASE_URL: connect once, see that the database is this build's to use,
+// and turn what goes wrong into one line for the operator (never with the password in it).
+import { Client } from 'pg';
+
+/** The PostgreSQL schema version this build writes; a database at a higher version is refused. */
+export const POSTGRES_SCHEMA_VERSION = 1;
+/** One row per applied migration: (version integer primary key, applied_at timestamptz). */
+export const SCHEMA_VERSION_TABLE = 'betrace_schema_version';
+
+/** What is wrong with DATABASE_URL, as one line that starts with `DATABASE_URL: `. */
+export class DatabaseStartError extends Error {}
+
+/** Where the URL points, for messages: host:port/database, without credentials. */
+export function describeDatabaseUrl(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || '5432'}/${decodeURIComponent(u.pathname.replace(/^\/+/, ''))}`;
+}
+
+function problem(e: unknown, url: string): string {
+  const u = new URL(url);
+  const where = describeDatabaseUrl(url);
+  const err = e as { code?: string; message?: string };
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return `cannot connect to PostgreSQL at ${u.hostname}:${u.port || '5432'} (connection refused): is the server running, and is the port right?`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot resolve the host ${JSON.stringify(u.hostname)}`;
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `cannot reach PostgreSQL at ${u.hostname}:${u.port || '5432'} (${err.code})`;
+    case '28P01':
+    case '28000':
+      return `PostgreSQL at ${where} refused the credentials of user ${JSON.stringify(decodeURIComponent(u.username))} (wrong password or no access)`;
+    case '3D000':
+      return `database ${JSON.stringify(decodeURIComponent(u.pathname.replace(/^\/+/, '')))} does not exist on ${u.hostname}:${u.port || '5432'} (create it first)`;
+    default:
+      if (/timeout/i.test(err.message ?? '')) {
+        return `no answer from PostgreSQL at ${u.hostname}:${u.port || '5432'} within the connect timeout`;
+      }
+      // The server's own words (pg never puts the password into them), on one line.
+      return `PostgreSQL at ${where}: ${(err.message ?? String(e)).split('\n')[0]}`;
+  }
+}
+
+/**
+ * Connects to DATABASE_URL and reads its schema version; throws DatabaseStartError naming an
+ * unreachable host, refused credentials, a missing database, or a schema newer than this build.
+ */
+export async function checkPostgres(url: string, opts: { connectTimeoutMs?: number } = {}): Promise<{ schemaVersion: number }> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000, statement_timeout: 10_000 });
+  // A connection that drops later must not become an unhandled 'error' event that kills the process.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (e) {
+    throw new DatabaseStartError(`DATABASE_URL: ${problem(e, url)}`);
+  }
+  try {
+    const table = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [SCHEMA_VERSION_TABLE]);
+    if (table.rows[0]?.t === null || table.rows[0]?.t === undefined) {
+      return { schemaVersion: 0 };
+    }
+    const r = await client.query<{ v: number | null }>(`SELECT max(version)::integer AS v FROM ${SCHEMA_VERSION_TABLE}`);
+    const v = r.rows[0]?.v ?? 0;
+    if (v > POSTGRES_SCHEMA_VERSION) {
+      throw new DatabaseStartError(
+        `DATABASE_URL: the database ${describeDatabaseUrl(url)} has schema version ${v}, newer than this build's ${POSTGRES_SCHEMA_VERSION}: a newer BeTrace wrote it; run that version (or newer)`,
+      );
+    }
+    return { schemaVersion: v };
+  } catch (e) {
+    if (e instanceof DatabaseStartError) {
+      throw e;
+    }
+    throw new DatabaseStartError(`DATABASE_URL: ${problem(e, url)}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** What is not yet on PostgreSQL (issue 12 ports the stores one by one); serve refuses while any is listed. */
+export const STATE_NOT_YET_ON_POSTGRES: readonly string[] = [
+  'rules and evaluations (store.ts)',
+  'evidence (evidence/store.ts)',
+  'rule health (health/store.ts)',
+  'discovery (discovery/store.ts)',
+  'rule skips (ruleSkips.ts)',
+  'usage (usage.ts)',
+];
