@@ -154,6 +154,10 @@ export async function startStack(options: { hostDir: string }): Promise<Stack> {
     // Pushed traces are decided a second after their last span; the poller looks only at time after
     // its start, so the seeded (older) traces become signals once, by push, and replay finds them in Tempo.
     DECISION_WAIT: '1s',
+    // An evaluated trace is held MAX_TRACE_AGE for late spans before its log segment can be let go
+    // into the history that the Suggestions spec mines: 60 s by default, longer than the specs
+    // before it may take.
+    MAX_TRACE_AGE: '5s',
     POLL_START: '1s',
     POLL_INTERVAL: '5s',
     EVIDENCE_WINDOW: '2s',

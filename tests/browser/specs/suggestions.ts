@@ -28,6 +28,12 @@ export function suggestionsSpecs(suite: Suite): void {
     it(
       'runs discovery over the trace history, dismisses a suggestion and adopts one through the editor',
       async () => {
+        // The seeded traces reach the history once their log segment is let go (docs/history.md):
+        // mine only once it holds a segment.
+        await until('the seeded traces in the sidecar\'s history', 60_000, async () => {
+          const text = await (await fetch(`${suite.stack.sidecar.api}/metrics`)).text();
+          return Number(/^betrace_history_segments(?:\{[^}]*\})? (\d+)$/m.exec(text)?.[1] ?? 0) >= 1;
+        });
         const host = await suite.tab('editor');
         const page = new SuggestionsPage(host);
         await page.open('?from=now-1h&to=now');
