@@ -84,9 +84,7 @@ export interface SidecarConfig {
   /** How often a tenant's chain head is anchored when it moved (EVIDENCE_ANCHOR_INTERVAL). */
   evidenceAnchorIntervalMs: number;
   /** EVIDENCE_KMS=transit: keys made by the Vault/OpenBao transit engine (VAULT_ADDR, VAULT_TOKEN). */
-  evidenceKms:
-    | { kind: 'transit'; url: string; token: string; mount: string; keyPrefix: string; namespace: string | undefined }
-    | undefined;
+  evidenceKms: { kind: 'transit'; url: string; token: string; mount: string; keyPrefix: string; namespace: string | undefined } | undefined;
   /** The ingest log (docs/ingest.md): when accepted batches are forced to disk, its bound, its segment size. */
   ingestFsync: FsyncPolicy;
   ingestLogMaxBytes: number;
@@ -115,7 +113,7 @@ export interface SidecarConfig {
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
-    detail: string
+    detail: string,
   ) {
     super(`${variable}: ${detail}`);
     this.name = 'ConfigError';
@@ -232,40 +230,23 @@ export function parseOtlpHeaders(name: string, text: string): Record<string, str
  */
 function otlpExport(
   url: (name: string) => string | undefined,
-  str: (name: string) => string | undefined
-): Pick<
-  SidecarConfig,
-  'otlpExportUrl' | 'otlpExportTracesUrl' | 'otlpExportHeaders' | 'otlpExportTimeoutMs' | 'otlpExportGzip'
-> {
+  str: (name: string) => string | undefined,
+): Pick<SidecarConfig, 'otlpExportUrl' | 'otlpExportTracesUrl' | 'otlpExportHeaders' | 'otlpExportTimeoutMs' | 'otlpExportGzip'> {
   const own = url('OTLP_EXPORT_URL');
   const traces = url('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
   const base = url('OTEL_EXPORTER_OTLP_ENDPOINT');
   const otlpExportUrl = own ?? traces ?? base;
-  const otlpExportTracesUrl =
-    own !== undefined
-      ? /\/v1\/traces$/.test(own)
-        ? own
-        : `${own}/v1/traces`
-      : (traces ?? (base !== undefined ? `${base}/v1/traces` : undefined));
+  const otlpExportTracesUrl = own !== undefined ? (/\/v1\/traces$/.test(own) ? own : `${own}/v1/traces`) : traces ?? (base !== undefined ? `${base}/v1/traces` : undefined);
   const headers = (name: string) => {
     const v = str(name);
     return v === undefined ? {} : parseOtlpHeaders(name, v);
   };
-  const timeoutName =
-    str('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT') !== undefined
-      ? 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT'
-      : 'OTEL_EXPORTER_OTLP_TIMEOUT';
+  const timeoutName = str('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT' : 'OTEL_EXPORTER_OTLP_TIMEOUT';
   const timeout = str(timeoutName);
   if (timeout !== undefined && (!/^\d+$/.test(timeout) || Number(timeout) <= 0)) {
-    throw new ConfigError(
-      timeoutName,
-      `expected a whole number of milliseconds above 0 (the OpenTelemetry spec's unit), got ${JSON.stringify(timeout)}`
-    );
+    throw new ConfigError(timeoutName, `expected a whole number of milliseconds above 0 (the OpenTelemetry spec's unit), got ${JSON.stringify(timeout)}`);
   }
-  const compressionName =
-    str('OTEL_EXPORTER_OTLP_TRACES_COMPRESSION') !== undefined
-      ? 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION'
-      : 'OTEL_EXPORTER_OTLP_COMPRESSION';
+  const compressionName = str('OTEL_EXPORTER_OTLP_TRACES_COMPRESSION') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION' : 'OTEL_EXPORTER_OTLP_COMPRESSION';
   const compression = str(compressionName) ?? 'none';
   if (compression !== 'gzip' && compression !== 'none') {
     throw new ConfigError(compressionName, `expected gzip or none, got ${JSON.stringify(compression)}`);
@@ -319,10 +300,7 @@ export function loadConfig(env: Env): SidecarConfig {
     const v = str(name) ?? fallback;
     const ms = parseDuration(v);
     if (ms === undefined || ms <= 0) {
-      throw new ConfigError(
-        name,
-        ms === undefined ? durationProblem(v) : `expected a duration such as 500ms, 10s or 2m, got ${JSON.stringify(v)}`
-      );
+      throw new ConfigError(name, ms === undefined ? durationProblem(v) : `expected a duration such as 500ms, 10s or 2m, got ${JSON.stringify(v)}`);
     }
     return ms;
   };
@@ -364,10 +342,7 @@ export function loadConfig(env: Env): SidecarConfig {
       return availableParallelism();
     }
     if (!/^\d+$/.test(v) || Number(v) > MAX_EVAL_WORKERS) {
-      throw new ConfigError(
-        'EVAL_WORKERS',
-        `expected auto or a whole number from 0 to ${MAX_EVAL_WORKERS}, got ${JSON.stringify(v)}`
-      );
+      throw new ConfigError('EVAL_WORKERS', `expected auto or a whole number from 0 to ${MAX_EVAL_WORKERS}, got ${JSON.stringify(v)}`);
     }
     return Number(v);
   };
@@ -380,10 +355,7 @@ export function loadConfig(env: Env): SidecarConfig {
     }
     const n = parseBytes(v);
     if (n === undefined) {
-      throw new ConfigError(
-        'HISTORY_MAX_BYTES',
-        `expected a size such as 256MiB, or 0 or off for no history, got ${JSON.stringify(v)}`
-      );
+      throw new ConfigError('HISTORY_MAX_BYTES', `expected a size such as 256MiB, or 0 or off for no history, got ${JSON.stringify(v)}`);
     }
     return n;
   };
@@ -399,14 +371,7 @@ export function loadConfig(env: Env): SidecarConfig {
     otlpPort: int('OTLP_PORT', DEFAULTS.OTLP_PORT, 0, 65535),
     apiPort: int('API_PORT', DEFAULTS.API_PORT, 0, 65535),
     // 4317 beside the default 4318; whoever moves OTLP_PORT says where gRPC goes (or leaves it off).
-    otlpGrpcPort:
-      str('OTLP_GRPC_PORT') === 'off'
-        ? undefined
-        : str('OTLP_GRPC_PORT') !== undefined
-          ? int('OTLP_GRPC_PORT', DEFAULTS.OTLP_GRPC_PORT, 0, 65535)
-          : str('OTLP_PORT') === undefined
-            ? DEFAULTS.OTLP_GRPC_PORT
-            : undefined,
+    otlpGrpcPort: str('OTLP_GRPC_PORT') === 'off' ? undefined : str('OTLP_GRPC_PORT') !== undefined ? int('OTLP_GRPC_PORT', DEFAULTS.OTLP_GRPC_PORT, 0, 65535) : str('OTLP_PORT') === undefined ? DEFAULTS.OTLP_GRPC_PORT : undefined,
     decisionWaitMs: duration('DECISION_WAIT', DEFAULTS.DECISION_WAIT),
     maxTraceAgeMs: duration('MAX_TRACE_AGE', DEFAULTS.MAX_TRACE_AGE),
     maxBufferSpans: int('MAX_BUFFER_SPANS', DEFAULTS.MAX_BUFFER_SPANS, 1, 1e9),
@@ -418,11 +383,7 @@ export function loadConfig(env: Env): SidecarConfig {
     webhookUrl: url('WEBHOOK_URL'),
     webhookSecret: str('WEBHOOK_SECRET'),
     webhookFormat: oneOf('WEBHOOK_FORMAT', ['json', 'slack'] as const, DEFAULTS.WEBHOOK_FORMAT),
-    logLevel: oneOf(
-      'LOG_LEVEL',
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
-      DEFAULTS.LOG_LEVEL
-    ),
+    logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, DEFAULTS.LOG_LEVEL),
     logFormat: oneOf('LOG_FORMAT', ['auto', 'json', 'pretty'] as const, DEFAULTS.LOG_FORMAT),
     tempoUrl: url('TEMPO_URL'),
     tempoOrgId: str('TEMPO_ORG_ID'),
@@ -436,14 +397,8 @@ export function loadConfig(env: Env): SidecarConfig {
     gatewaySpoolBytes: bytes('GATEWAY_SPOOL_BYTES', DEFAULTS.GATEWAY_SPOOL_BYTES),
     evidenceWindowMs: duration('EVIDENCE_WINDOW', DEFAULTS.EVIDENCE_WINDOW),
     evidenceSamples: int('EVIDENCE_SAMPLES', DEFAULTS.EVIDENCE_SAMPLES, 0, 1000),
-    evidencePerTrace:
-      oneOf('EVIDENCE_PER_TRACE', ['failures', 'off'] as const, DEFAULTS.EVIDENCE_PER_TRACE) === 'failures',
-    evidenceMaxRecordsPerTrace: int(
-      'EVIDENCE_MAX_RECORDS_PER_TRACE',
-      DEFAULTS.EVIDENCE_MAX_RECORDS_PER_TRACE,
-      1,
-      10_000
-    ),
+    evidencePerTrace: oneOf('EVIDENCE_PER_TRACE', ['failures', 'off'] as const, DEFAULTS.EVIDENCE_PER_TRACE) === 'failures',
+    evidenceMaxRecordsPerTrace: int('EVIDENCE_MAX_RECORDS_PER_TRACE', DEFAULTS.EVIDENCE_MAX_RECORDS_PER_TRACE, 1, 10_000),
     evidenceKeyDir: undefined,
     evidenceAnchorDir: undefined,
     evidenceAnchorIntervalMs: duration('EVIDENCE_ANCHOR_INTERVAL', DEFAULTS.EVIDENCE_ANCHOR_INTERVAL),
@@ -473,41 +428,26 @@ export function loadConfig(env: Env): SidecarConfig {
       config.selfOtlpHeaders = config.otlpExportHeaders;
     }
     if (config.selfOtlpTracesUrl === undefined) {
-      throw new ConfigError(
-        'SELF_OTLP_ENDPOINT',
-        'is required with SELF_TRACING=otlp (an OTLP/HTTP endpoint such as http://collector:4318), unless OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set'
-      );
+      throw new ConfigError('SELF_OTLP_ENDPOINT', 'is required with SELF_TRACING=otlp (an OTLP/HTTP endpoint such as http://collector:4318), unless OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set');
     }
   }
   const fsync = str('INGEST_FSYNC') ?? DEFAULTS.INGEST_FSYNC;
   const policy = parseFsyncPolicy(fsync);
   if (policy === undefined) {
-    throw new ConfigError(
-      'INGEST_FSYNC',
-      `expected always, interval:<duration> (such as interval:100ms) or off, got ${JSON.stringify(fsync)}`
-    );
+    throw new ConfigError('INGEST_FSYNC', `expected always, interval:<duration> (such as interval:100ms) or off, got ${JSON.stringify(fsync)}`);
   }
   config.ingestFsync = policy;
   if (config.ingestLogMaxBytes < 2 * config.ingestLogSegmentBytes) {
-    throw new ConfigError(
-      'INGEST_LOG_MAX_BYTES',
-      `must be at least twice INGEST_LOG_SEGMENT_BYTES (${config.ingestLogSegmentBytes} bytes), got ${config.ingestLogMaxBytes} bytes`
-    );
+    throw new ConfigError('INGEST_LOG_MAX_BYTES', `must be at least twice INGEST_LOG_SEGMENT_BYTES (${config.ingestLogSegmentBytes} bytes), got ${config.ingestLogMaxBytes} bytes`);
   }
   if (config.ingestLogMaxBytes < config.maxBodyBytes) {
-    throw new ConfigError(
-      'INGEST_LOG_MAX_BYTES',
-      `must be at least MAX_BODY_BYTES (${config.maxBodyBytes} bytes), got ${config.ingestLogMaxBytes} bytes`
-    );
+    throw new ConfigError('INGEST_LOG_MAX_BYTES', `must be at least MAX_BODY_BYTES (${config.maxBodyBytes} bytes), got ${config.ingestLogMaxBytes} bytes`);
   }
   if (config.tempoBasicAuth !== undefined && !config.tempoBasicAuth.includes(':')) {
     throw new ConfigError('TEMPO_BASIC_AUTH', 'expected user:password');
   }
   if (config.maxTraceAgeMs < config.decisionWaitMs) {
-    throw new ConfigError(
-      'MAX_TRACE_AGE',
-      `must be at least DECISION_WAIT (${config.decisionWaitMs} ms), got ${config.maxTraceAgeMs} ms`
-    );
+    throw new ConfigError('MAX_TRACE_AGE', `must be at least DECISION_WAIT (${config.decisionWaitMs} ms), got ${config.maxTraceAgeMs} ms`);
   }
   // Evidence keys and anchors are what a copy or a writer of the data folder must not have or rewrite.
   const beside = (variable: string, suffix: string): string | undefined => {
@@ -516,10 +456,7 @@ export function loadConfig(env: Env): SidecarConfig {
       return config.dataDir === ':memory:' ? undefined : `${config.dataDir.replace(/[/\\]+$/, '')}-${suffix}`;
     }
     if (config.dataDir !== ':memory:' && isInside(given, config.dataDir)) {
-      throw new ConfigError(
-        variable,
-        `must be outside DATA_DIR (${config.dataDir}): whoever can write the data folder must not reach it`
-      );
+      throw new ConfigError(variable, `must be outside DATA_DIR (${config.dataDir}): whoever can write the data folder must not reach it`);
     }
     return given;
   };
@@ -530,23 +467,14 @@ export function loadConfig(env: Env): SidecarConfig {
     const addr = url('VAULT_ADDR');
     const vaultToken = str('VAULT_TOKEN');
     if (addr === undefined) {
-      throw new ConfigError(
-        'VAULT_ADDR',
-        'is required with EVIDENCE_KMS=transit (the Vault or OpenBao address, e.g. https://vault.example:8200)'
-      );
+      throw new ConfigError('VAULT_ADDR', 'is required with EVIDENCE_KMS=transit (the Vault or OpenBao address, e.g. https://vault.example:8200)');
     }
     if (vaultToken === undefined) {
-      throw new ConfigError(
-        'VAULT_TOKEN',
-        'is required with EVIDENCE_KMS=transit (a token allowed to create, read, rotate and hmac with the transit keys)'
-      );
+      throw new ConfigError('VAULT_TOKEN', 'is required with EVIDENCE_KMS=transit (a token allowed to create, read, rotate and hmac with the transit keys)');
     }
     const keyPrefix = str('EVIDENCE_TRANSIT_KEY') ?? DEFAULTS.EVIDENCE_TRANSIT_KEY;
     if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$/.test(keyPrefix)) {
-      throw new ConfigError(
-        'EVIDENCE_TRANSIT_KEY',
-        `expected letters, digits, '-' and '_' (at most 41), got ${JSON.stringify(keyPrefix)}`
-      );
+      throw new ConfigError('EVIDENCE_TRANSIT_KEY', `expected letters, digits, '-' and '_' (at most 41), got ${JSON.stringify(keyPrefix)}`);
     }
     config.evidenceKms = {
       kind: 'transit',
@@ -558,10 +486,7 @@ export function loadConfig(env: Env): SidecarConfig {
     };
   }
   if (config.grafanaUrl !== undefined && config.grafanaToken === undefined) {
-    throw new ConfigError(
-      'GRAFANA_TOKEN',
-      'is required when GRAFANA_URL is set (a service-account token with annotations:create)'
-    );
+    throw new ConfigError('GRAFANA_TOKEN', 'is required when GRAFANA_URL is set (a service-account token with annotations:create)');
   }
   return config;
 }

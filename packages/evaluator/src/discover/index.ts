@@ -34,11 +34,10 @@ export { fnv1a64Hex } from './hash';
 export { canonicalRule } from './canon';
 export { isTruncated } from './miner';
 
-/** Defaults (docs/discovery.md explains each). */
 /**
  * The V8 heap discovery mines in, in MiB: the sidecar runs the miner on a worker thread with these
  * resource limits (`DISCOVER_HEAP_MB` sets the old generation), and `npm run bench discover`
- * measures it that way. The miner's own statistics stay near 250 MiB at 5 000 span names
+ * measures it that way. The miner's own statistics stay near 300 MiB at 5 000 span names
  * (docs/discovery.md); without a bound V8 lets the garbage of the traces read (a new object graph
  * per trace) grow the heap towards its default limit, a quarter of the machine's memory, before
  * it collects: 1.5 GiB of RSS on 100 000 traces. A larger young generation keeps that garbage
@@ -46,6 +45,7 @@ export { isTruncated } from './miner';
  */
 export const MINING_HEAP_MB = { old: 512, young: 96 } as const;
 
+/** Defaults (docs/discovery.md explains each). */
 export const DISCOVER_DEFAULTS = {
   minSupport: 20,
   /**
@@ -110,40 +110,18 @@ function resolve(o: DiscoverOptions): Resolved {
   }
   const int = (x: number): boolean => Number.isInteger(x);
   return {
-    minSupport: num(
-      'minSupport',
-      o.minSupport,
-      DISCOVER_DEFAULTS.minSupport,
-      (x) => int(x) && x >= 1,
-      'an integer of at least 1'
-    ),
-    minConfidence: num(
-      'minConfidence',
-      o.minConfidence,
-      DISCOVER_DEFAULTS.minConfidence,
-      (x) => x > 0 && x <= 1,
-      'a number in (0, 1]'
-    ),
+    minSupport: num('minSupport', o.minSupport, DISCOVER_DEFAULTS.minSupport, (x) => int(x) && x >= 1, 'an integer of at least 1'),
+    minConfidence: num('minConfidence', o.minConfidence, DISCOVER_DEFAULTS.minConfidence, (x) => x > 0 && x <= 1, 'a number in (0, 1]'),
     top: num('top', o.top, DISCOVER_DEFAULTS.top, (x) => int(x) && x >= 0, 'a non-negative integer'),
     holdout: num('holdout', o.holdout, DISCOVER_DEFAULTS.holdout, (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
     seed: num('seed', o.seed, DISCOVER_DEFAULTS.seed, int, 'an integer'),
-    maxExamples: num(
-      'maxExamples',
-      o.maxExamples,
-      DISCOVER_DEFAULTS.maxExamples,
-      (x) => int(x) && x >= 0,
-      'a non-negative integer'
-    ),
+    maxExamples: num('maxExamples', o.maxExamples, DISCOVER_DEFAULTS.maxExamples, (x) => int(x) && x >= 0, 'a non-negative integer'),
     kinds: new Set(kinds),
   };
 }
 
 /** Visits every trace of one pass, sync or async, checking for cancellation before each. */
-async function eachTrace(
-  source: TraceSource,
-  signal: DiscoverOptions['signal'],
-  visit: (t: Trace) => void
-): Promise<void> {
+async function eachTrace(source: TraceSource, signal: DiscoverOptions['signal'], visit: (t: Trace) => void): Promise<void> {
   const it = source();
   if (signal?.aborted) {
     throw new DiscoverAborted();
@@ -180,11 +158,7 @@ interface Measured {
 }
 
 /** Whether discovery holds the trace out of mining (for validation), for a seed and hold-out fraction. */
-export function isHeldOut(
-  traceId: string,
-  seed: number = DISCOVER_DEFAULTS.seed,
-  holdout: number = DISCOVER_DEFAULTS.holdout
-): boolean {
+export function isHeldOut(traceId: string, seed: number = DISCOVER_DEFAULTS.seed, holdout: number = DISCOVER_DEFAULTS.holdout): boolean {
   return holdout > 0 && fnv1a32(traceId, fnv1a32(`betrace-discover:${seed}`)) / 0x100000000 < holdout;
 }
 
@@ -192,8 +166,7 @@ export async function discoverInvariants(source: TraceSource, options: DiscoverO
   const opt = resolve(options);
   const { signal, onProgress } = options;
   const seedBasis = fnv1a32(`betrace-discover:${opt.seed}`);
-  const heldOut = (traceId: string): boolean =>
-    opt.holdout > 0 && fnv1a32(traceId, seedBasis) / 0x100000000 < opt.holdout;
+  const heldOut = (traceId: string): boolean => opt.holdout > 0 && fnv1a32(traceId, seedBasis) / 0x100000000 < opt.holdout;
 
   // ---------------------------------------------------------------- pass 1: mining
   const miner = new Miner({ minConfidence: opt.minConfidence });
@@ -219,15 +192,8 @@ export async function discoverInvariants(source: TraceSource, options: DiscoverO
   const text = new RuleText();
   const counts = { candidates: 0, lowSupport: 0, lowConfidence: 0 };
   const dropped = { lowSupport: 0, lowConfidence: 0, redundant: 0, existing: 0, dismissed: 0, heldOut: 0 };
-  const all = buildCandidates(
-    miner,
-    { minSupport: opt.minSupport, minConfidence: opt.minConfidence, kinds: opt.kinds },
-    text,
-    counts
-  );
-  all.sort(
-    (x, y) => prelimScore(y) - prelimScore(x) || (x.condition < y.condition ? -1 : x.condition > y.condition ? 1 : 0)
-  );
+  const all = buildCandidates(miner, { minSupport: opt.minSupport, minConfidence: opt.minConfidence, kinds: opt.kinds }, text, counts);
+  all.sort((x, y) => prelimScore(y) - prelimScore(x) || (x.condition < y.condition ? -1 : x.condition > y.condition ? 1 : 0));
   const { kept, folded } = foldRedundant(all);
   dropped.redundant = folded;
 
@@ -254,13 +220,7 @@ export async function discoverInvariants(source: TraceSource, options: DiscoverO
       dropped.existing++;
       continue;
     }
-    const compiled = compileRule({
-      id,
-      name: cand.title,
-      severity: 'medium',
-      enabled: true,
-      condition: cand.condition,
-    });
+    const compiled = compileRule({ id, name: cand.title, severity: 'medium', enabled: true, condition: cand.condition });
     if (compiled.rule === undefined) {
       // Not expected (every form is written to parse): never suggest what does not compile.
       counts.lowConfidence++;
@@ -268,30 +228,13 @@ export async function discoverInvariants(source: TraceSource, options: DiscoverO
     }
     let trigger: CompiledRule | undefined;
     if (cand.triggerRule !== undefined) {
-      trigger = compileRule({
-        id: `${id}:trigger`,
-        name: cand.title,
-        severity: 'medium',
-        enabled: true,
-        condition: cand.triggerRule,
-      }).rule;
+      trigger = compileRule({ id: `${id}:trigger`, name: cand.title, severity: 'medium', enabled: true, condition: cand.triggerRule }).rule;
       if (trigger === undefined) {
         counts.lowConfidence++;
         continue;
       }
     }
-    toMeasure.push({
-      cand,
-      id,
-      rule: compiled.rule,
-      trigger,
-      support: 0,
-      violations: 0,
-      examples: [],
-      violating: [],
-      heldSupport: 0,
-      heldViolations: 0,
-    });
+    toMeasure.push({ cand, id, rule: compiled.rule, trigger, support: 0, violations: 0, examples: [], violating: [], heldSupport: 0, heldViolations: 0 });
   }
 
   // ---------------------------------------------------------------- pass 2: measuring
@@ -333,18 +276,12 @@ export async function discoverInvariants(source: TraceSource, options: DiscoverO
     }
     const skipped = new Set<string>();
     const fired = new Set<string>();
-    for (const v of evaluateTrace(rules, trace, {
-      onRuleSkipped: (id) => skipped.add(id),
-      onRuleError: (id) => skipped.add(id),
-    })) {
+    for (const v of evaluateTrace(rules, trace, { onRuleSkipped: (id) => skipped.add(id), onRuleError: (id) => skipped.add(id) })) {
       fired.add(v.ruleId);
     }
     for (const name of present) {
       for (const m of byTrigger.get(name) ?? []) {
-        if (
-          skipped.has(m.id) ||
-          (m.trigger !== undefined && (skipped.has(m.trigger.definition.id) || !fired.has(m.trigger.definition.id)))
-        ) {
+        if (skipped.has(m.id) || (m.trigger !== undefined && (skipped.has(m.trigger.definition.id) || !fired.has(m.trigger.definition.id)))) {
           continue; // the trigger did not hold, or the rule was not evaluated to the end: neither a pass nor a violation
         }
         const violated = fired.has(m.id);
@@ -405,11 +342,7 @@ export async function discoverInvariants(source: TraceSource, options: DiscoverO
       violations: m.violations,
       exampleTraceIds: m.examples,
       violatingTraceIds: m.violating,
-      heldOut: {
-        support: m.heldSupport,
-        violations: m.heldViolations,
-        fireRate: m.heldSupport > 0 ? m.heldViolations / m.heldSupport : 0,
-      },
+      heldOut: { support: m.heldSupport, violations: m.heldViolations, fireRate: m.heldSupport > 0 ? m.heldViolations / m.heldSupport : 0 },
       score: score(m, lift),
     });
   }

@@ -8,15 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import {
-  DiscoverAborted,
-  discoverInvariants,
-  DiscoverProgress,
-  DiscoveryResult,
-  MINING_HEAP_MB,
-  Trace,
-  TraceSource,
-} from '@betrace/evaluator';
+import { DiscoverAborted, discoverInvariants, DiscoverProgress, DiscoveryResult, MINING_HEAP_MB, Trace, TraceSource } from '@betrace/evaluator';
 import type { DiscoveryWorkerData, FromWorker, ToWorker, WorkerOptions } from './protocol';
 import { batches } from './sources';
 
@@ -72,7 +64,7 @@ export function outOfHeapMessage(heapMb: number): string {
 /**
  * The miner on a worker thread of `file` (one worker per run, ended when the run is), its V8 heap
  * bounded (MINING_HEAP_MB: `heapMb` for the old generation). A source that fails rejects the run
- * with its own error (the CLI tells a bad trace file from a crash by its type).
+ * with its own error (a bad trace file is told from a crash by its type).
  */
 export function minerOnWorker(file: string, heapMb: number = MINING_HEAP_MB.old): Miner {
   return ({ source, options, signal, onProgress }) =>
@@ -93,7 +85,7 @@ export function minerOnWorker(file: string, heapMb: number = MINING_HEAP_MB.old)
       const pull = (it: AsyncIterator<Trace[]>): Promise<Pulled> =>
         it.next().then(
           (value) => ({ ok: true as const, value }),
-          (error: unknown) => ({ ok: false as const, error: error instanceof Error ? error : new Error(String(error)) })
+          (error: unknown) => ({ ok: false as const, error: error instanceof Error ? error : new Error(String(error)) }),
         );
       const end = (outcome: () => void) => {
         if (finished) {
@@ -151,9 +143,7 @@ export function minerOnWorker(file: string, heapMb: number = MINING_HEAP_MB.old)
             return;
         }
       });
-      worker.on('error', (e: Error & { code?: string }) =>
-        end(() => reject(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new Error(outOfHeapMessage(heapMb)) : e))
-      );
+      worker.on('error', (e: Error & { code?: string }) => end(() => reject(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new Error(outOfHeapMessage(heapMb)) : e)));
       worker.on('exit', (code) => end(() => reject(new Error(`the discovery worker exited with code ${code}`))));
     });
 }
