@@ -37,6 +37,20 @@ const env = (service: string) => Object.fromEntries(Object.entries(services[serv
 const hostPorts = (s: Service) => (s.ports ?? []).map((p) => Number(p.split(':')[0]));
 const containerPorts = (s: Service) => (s.ports ?? []).map((p) => Number(p.split(':')[1].split('/')[0]));
 
+/** No host port is mapped by two services of a stack. */
+function expectHostPortsUnique(stack: Record<string, Service>): void {
+  const all = Object.values(stack).flatMap(hostPorts);
+  expect(new Set(all).size).toBe(all.length);
+}
+
+/** The demo service sends to `target` and seeds every violation the shop knows. */
+function expectDemoSeedsAll(demo: Service, target: string): void {
+  const script = demo.command![0];
+  expect(script).toContain(`packages/sidecar/dist/demo/send.js ${target}`);
+  const seeded = /for v in ([a-z\- ]+); do/.exec(script)![1].split(' ');
+  expect(seeded.sort()).toEqual([...VIOLATIONS].sort());
+}
+
 describe('docker-compose.yaml', () => {
   it('runs Grafana, Tempo, Prometheus, the sidecar and the demo traffic', () => {
     expect(Object.keys(services).sort()).toEqual(['demo', 'grafana', 'grafana-init', 'prometheus', 'sidecar', 'tempo']);
@@ -131,15 +145,11 @@ describe('docker-compose.yaml', () => {
   });
 
   it('maps no host port twice', () => {
-    const all = Object.values(services).flatMap(hostPorts);
-    expect(new Set(all).size).toBe(all.length);
+    expectHostPortsUnique(services);
   });
 
   it('sends demo traffic with every violation the shop knows, to Tempo', () => {
-    const script = services.demo.command![0];
-    expect(script).toContain('packages/sidecar/dist/demo/send.js http://tempo:4318/v1/traces');
-    const seeded = /for v in ([a-z\- ]+); do/.exec(script)![1].split(' ');
-    expect(seeded.sort()).toEqual([...VIOLATIONS].sort());
+    expectDemoSeedsAll(services.demo, 'http://tempo:4318/v1/traces');
   });
 
   it('starts the sidecar after grafana-init, which shares the token through a volume', () => {
@@ -242,15 +252,11 @@ describe('deploy/compose/scaled.yaml (the scaled profile)', () => {
     const prom = parse(read(`${dir}/prometheus-scaled.yml`));
     const job = prom.scrape_configs.find((j: { job_name: string }) => j.job_name === 'betrace-sidecar');
     expect(job.static_configs[0].targets).toEqual(replicas.map((r) => `${r}:3001`));
-    const all = Object.values(s).flatMap(hostPorts);
-    expect(new Set(all).size).toBe(all.length);
+    expectHostPortsUnique(s);
   });
 
   it('sends the demo traffic, every violation the shop knows, through the Collector', () => {
-    const script = s.demo.command![0];
-    expect(script).toContain('packages/sidecar/dist/demo/send.js http://collector:4318/v1/traces');
-    const seeded = /for v in ([a-z\- ]+); do/.exec(script)![1].split(' ');
-    expect(seeded.sort()).toEqual([...VIOLATIONS].sort());
+    expectDemoSeedsAll(s.demo, 'http://collector:4318/v1/traces');
   });
 });
 
