@@ -10,34 +10,38 @@ export const SCHEMA_VERSION_TABLE = 'betrace_schema_version';
 /** What is wrong with DATABASE_URL, as one line that starts with `DATABASE_URL: `. */
 export class DatabaseStartError extends Error {}
 
+const serverOf = (u: URL): string => `${u.hostname}:${u.port || '5432'}`;
+const databaseOf = (u: URL): string => decodeURIComponent(u.pathname.replace(/^\/+/, ''));
+
 /** Where the URL points, for messages: host:port/database, without credentials. */
 export function describeDatabaseUrl(url: string): string {
   const u = new URL(url);
-  return `${u.hostname}:${u.port || '5432'}/${decodeURIComponent(u.pathname.replace(/^\/+/, ''))}`;
+  return `${serverOf(u)}/${databaseOf(u)}`;
 }
 
 function problem(e: unknown, url: string): string {
   const u = new URL(url);
-  const where = describeDatabaseUrl(url);
+  const server = serverOf(u);
+  const where = `${server}/${databaseOf(u)}`;
   const err = e as { code?: string; message?: string };
   switch (err.code) {
     case 'ECONNREFUSED':
-      return `cannot connect to PostgreSQL at ${u.hostname}:${u.port || '5432'} (connection refused): is the server running, and is the port right?`;
+      return `cannot connect to PostgreSQL at ${server} (connection refused): is the server running, and is the port right?`;
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return `cannot resolve the host ${JSON.stringify(u.hostname)}`;
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return `cannot reach PostgreSQL at ${u.hostname}:${u.port || '5432'} (${err.code})`;
+      return `cannot reach PostgreSQL at ${server} (${err.code})`;
     case '28P01':
     case '28000':
       return `PostgreSQL at ${where} refused the credentials of user ${JSON.stringify(decodeURIComponent(u.username))} (wrong password or no access)`;
     case '3D000':
-      return `database ${JSON.stringify(decodeURIComponent(u.pathname.replace(/^\/+/, '')))} does not exist on ${u.hostname}:${u.port || '5432'} (create it first)`;
+      return `database ${JSON.stringify(databaseOf(u))} does not exist on ${server} (create it first)`;
     default:
       if (/timeout/i.test(err.message ?? '')) {
-        return `no answer from PostgreSQL at ${u.hostname}:${u.port || '5432'} within the connect timeout`;
+        return `no answer from PostgreSQL at ${server} within the connect timeout`;
       }
       // The server's own words (pg never puts the password into them), on one line.
       return `PostgreSQL at ${where}: ${(err.message ?? String(e)).split('\n')[0]}`;
