@@ -630,6 +630,8 @@ export function openApi(routes: readonly RouteDoc[], version: string) {
     const secured = url.startsWith('/api/v1') && !UNAUTHENTICATED.has(url);
     if (secured) {
       add(401, err('Missing or wrong bearer token'));
+      // Every API route reads or writes the store; a PostgreSQL store that is unreachable answers this.
+      add(503, err('The store (PostgreSQL, DATABASE_URL) is unavailable; retry after the Retry-After seconds'));
     }
     const op: Record<string, unknown> = {
       summary: s.summary ?? '',

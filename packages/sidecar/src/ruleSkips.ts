@@ -5,7 +5,7 @@
  * latest skipped trace, kept in the store (the `rule_skips` table of its migrations) so a restart
  * keeps the marker the API and the plugin show.
  */
-import type Database from 'better-sqlite3';
+import type { SqlDatabase, SqlStatement } from './db/sql';
 import type { Metrics } from './metrics';
 
 export type RuleSkipReason = 'step-budget' | 'time-budget' | 'error';
@@ -35,12 +35,12 @@ interface SkipRow {
 const COLUMNS = 'rule_id, reason, count, last_at, last_trace_id';
 
 export class RuleSkips {
-  private readonly upsert: Database.Statement;
-  private readonly ofRule: Database.Statement;
-  private readonly ofTenant: Database.Statement;
+  private readonly upsert: SqlStatement;
+  private readonly ofRule: SqlStatement;
+  private readonly ofTenant: SqlStatement;
 
   constructor(
-    db: Database.Database,
+    db: SqlDatabase,
     private readonly counter: Metrics['ruleSkipped'],
   ) {
     // The latest trace moves only forward in time: a record with an older `at` (a replay of old
@@ -48,9 +48,9 @@ export class RuleSkips {
     this.upsert = db.prepare(
       `INSERT INTO rule_skips (tenant, rule_id, reason, count, last_at, last_trace_id) VALUES (@tenant, @ruleId, @reason, 1, @at, @traceId)
        ON CONFLICT (tenant, rule_id, reason) DO UPDATE SET
-         count = count + 1,
-         last_trace_id = CASE WHEN excluded.last_at >= last_at THEN excluded.last_trace_id ELSE last_trace_id END,
-         last_at = MAX(last_at, excluded.last_at)`,
+         count = rule_skips.count + 1,
+         last_trace_id = CASE WHEN excluded.last_at >= rule_skips.last_at THEN excluded.last_trace_id ELSE rule_skips.last_trace_id END,
+         last_at = MAX(rule_skips.last_at, excluded.last_at)`,
     );
     this.ofRule = db.prepare(`SELECT ${COLUMNS} FROM rule_skips WHERE tenant = ? AND rule_id = ?`);
     this.ofTenant = db.prepare(`SELECT ${COLUMNS} FROM rule_skips WHERE tenant = ?`);

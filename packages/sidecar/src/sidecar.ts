@@ -4,6 +4,7 @@
  * state: tests build whole sidecars in-process on random ports.
  */
 import { randomBytes } from 'crypto';
+import * as fs from 'fs';
 import * as path from 'path';
 import type { FastifyInstance } from 'fastify';
 import pino, { Logger } from 'pino';
@@ -39,6 +40,28 @@ import { ReplayRunner } from './replay';
 import { defaultTenant, loadTenantsFile, sha256Hex, Tenant } from './tenants';
 import { UsageMeter } from './usage';
 import { GrafanaAnnotationWriter, OtlpExportTarget, OtlpSignalWriter, OutboxDispatcher, QueuedItem, SignalWriter, WebhookWriter } from './writers';
+
+/**
+ * The id of this data folder's ingest log (made once, kept in DATA_DIR/log-id): with PostgreSQL
+ * shared by several replicas, each replica's decided-trace records are kept under its own log.
+ */
+export function replicaLogId(dataDir: string): string {
+  if (dataDir === ':memory:') {
+    return randomBytes(8).toString('hex');
+  }
+  const file = path.join(dataDir, 'log-id');
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw e;
+    }
+  }
+  const id = randomBytes(8).toString('hex');
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(file, `${id}\n`, { flag: 'wx' });
+  return id;
+}
 
 /** The settings row holding the SHA-256 of the generated API token (never the token). */
 export const API_TOKEN_HASH_SETTING = 'api_token_sha256';
@@ -155,7 +178,12 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       throw new ConfigError('TENANTS_FILE', `with several tenants and TEMPO_URL, OTLP_EXPORT_URL or gateway mode, each tenant needs its own tempoOrgId (X-Scope-OrgID); missing for ${without.join(', ')}`);
     }
   }
-  const store = new Store(config.dataDir === ':memory:' ? ':memory:' : path.join(config.dataDir, 'betrace.db'));
+  // SQLite in the data folder, or PostgreSQL (DATABASE_URL) shared with other replicas; the
+  // ingest log stays in the data folder either way, and its decisions are kept under its id.
+  const store =
+    config.databaseUrl !== undefined
+      ? new Store(config.databaseUrl, { logId: replicaLogId(config.dataDir) })
+      : new Store(config.dataDir === ':memory:' ? ':memory:' : path.join(config.dataDir, 'betrace.db'));
   const metrics = new Metrics();
   const ruleSkips = new RuleSkips(store.db, metrics.ruleSkipped);
   const health = new RuleHealthStore(store.db);

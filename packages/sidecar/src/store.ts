@@ -1,13 +1,22 @@
 /**
- * The sidecar's state in SQLite (better-sqlite3, WAL): rules and their versions, signals and
- * their lifecycle, and the durable outbox that feeds the writers. Every query is scoped by
- * tenant. A signal and its outbox rows are written in one transaction, so a crash can lose
- * neither half.
+ * The sidecar's state: rules and their versions, signals and their lifecycle, and the durable
+ * outbox that feeds the writers. Every query is scoped by tenant. A signal and its outbox rows
+ * are written in one transaction, so a crash can lose neither half.
+ *
+ * Two engines behind one interface (db/sql.ts): SQLite (better-sqlite3, WAL) in the data folder
+ * by default, or PostgreSQL when the target is a `postgres://` URL (DATABASE_URL), shared by any
+ * number of replicas. The SQL is written once; db/pgDialect.ts turns SQLite's few spellings of
+ * its own into PostgreSQL's, and the handful of statements whose meaning must differ between one
+ * process and many (outbox claims, the ingest log's decisions) branch on the engine here.
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import Database from 'better-sqlite3';
+import { migratePostgres } from './db/pgSchema';
+import { PgDatabase } from './db/pgSync';
+import { SCHEMA_VERSION_TABLE } from './db/postgresCheck';
+import { engineOf, isPostgresUrl, type SqlDatabase, type SqlEngine, type SqlStatement } from './db/sql';
 import type { RuleDefinition, Severity, Violation } from '@betrace/evaluator';
 
 export type SignalStatus = 'open' | 'acknowledged' | 'resolved' | 'false_positive';
@@ -394,12 +403,60 @@ export interface NewSignal {
   anchorNs?: bigint;
 }
 
-export class Store {
-  readonly db: Database.Database;
-  private readonly insertSignal: Database.Statement;
-  private readonly insertOutbox: Database.Statement;
+export interface StoreOptions {
+  /**
+   * Which ingest log this process's decisions belong to (PostgreSQL: every replica has its own
+   * log, numbered from 0, so a decision is kept per log). SQLite's file has one log: ignored.
+   */
+  logId?: string;
+  /** PostgreSQL only: the connect timeout and statement timeout (ms). */
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
+}
 
-  /** Opens (creating and migrating) the store; `file` is a path or ':memory:'. */
+/** Where a configuration's store is: DATABASE_URL when set, else betrace.db in the data folder. */
+export function storeTargetOf(config: { databaseUrl?: string; dataDir: string }, cwd = process.cwd()): string {
+  if (config.databaseUrl !== undefined) {
+    return config.databaseUrl;
+  }
+  return config.dataDir === ':memory:' ? ':memory:' : path.join(path.resolve(cwd, config.dataDir), 'betrace.db');
+}
+
+/** How long a PostgreSQL replica's claim on outbox rows lasts before another replica may deliver them. */
+export const OUTBOX_CLAIM_MS = 60_000;
+
+/**
+ * A writer's due outbox rows of one kind, oldest first, joined (`join`, the outbox row is `o`) to
+ * what they deliver, each with `outbox_id`, `attempts` and `writer`. On PostgreSQL the rows are
+ * claimed for this replica: their next attempt moves OUTBOX_CLAIM_MS ahead in the same statement
+ * and rows another replica is claiming are skipped (FOR UPDATE SKIP LOCKED), so two replicas never
+ * deliver one row at once, and the rows of a replica that dies holding a claim are due again for
+ * the others when the claim runs out. The writer completes (deletes) or reschedules each row.
+ */
+export function claimDueOutbox(db: SqlDatabase, kind: 'signal' | 'evidence' | 'anchor', select: string, join: string, writer: string, now: number, limit: number): unknown[] {
+  if (engineOf(db) === 'postgres') {
+    return db
+      .prepare(
+        `WITH o AS (
+           UPDATE outbox SET next_at = ? WHERE id IN (
+             SELECT id FROM outbox WHERE writer = ? AND kind = '${kind}' AND next_at <= ? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+           RETURNING id, attempts, writer, tenant, signal_id, record_id)
+         SELECT o.id AS outbox_id, o.attempts, o.writer, ${select} FROM o ${join} ORDER BY o.id`,
+      )
+      .all(now + OUTBOX_CLAIM_MS, writer, now, limit);
+  }
+  return db
+    .prepare(`SELECT o.id AS outbox_id, o.attempts, o.writer, ${select} FROM outbox o ${join} WHERE o.writer = ? AND o.kind = '${kind}' AND o.next_at <= ? ORDER BY o.id LIMIT ?`)
+    .all(writer, now, limit);
+}
+
+export class Store {
+  readonly db: SqlDatabase;
+  readonly engine: SqlEngine;
+  private readonly logId: string;
+  private readonly insertSignal: SqlStatement;
+  private readonly insertOutbox: SqlStatement;
+
   /**
    * Runs `fn` as one transaction; inside one already (push mode's decision transaction), as part
    * of it: a savepoint per call would cost more than the work, and a failure rolls back the outer
@@ -414,10 +471,10 @@ export class Store {
   }
 
   /** Prepared statements by SQL text: preparing costs more than running on the hot paths (decisions, signals). */
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, SqlStatement>();
 
   /** The prepared statement for `sql`, prepared once per store. */
-  private stmt(sql: string): Database.Statement {
+  private stmt(sql: string): SqlStatement {
     let st = this.statements.get(sql);
     if (st === undefined) {
       st = this.db.prepare(sql);
@@ -426,15 +483,35 @@ export class Store {
     return st;
   }
 
-  constructor(file: string) {
-    if (file !== ':memory:') {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+  /**
+   * Opens (creating and migrating) the store: `target` is a SQLite file path, ':memory:', or a
+   * PostgreSQL URL (`postgres://user:password@host:port/database[?schema=name]`).
+   */
+  constructor(target: string, options: StoreOptions = {}) {
+    this.logId = options.logId ?? '';
+    if (isPostgresUrl(target)) {
+      const pg = new PgDatabase(target, { connectTimeoutMs: options.connectTimeoutMs, statementTimeoutMs: options.statementTimeoutMs });
+      this.db = pg;
+      this.engine = 'postgres';
+      try {
+        migratePostgres(pg, SCHEMA_VERSION_TABLE);
+      } catch (e) {
+        pg.close();
+        throw e;
+      }
+    } else {
+      if (target !== ':memory:') {
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+      }
+      const db = new Database(target);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      // better-sqlite3's Database is the interface's model; only its transaction() type is more particular.
+      this.db = db as unknown as SqlDatabase;
+      this.engine = 'sqlite';
+      this.migrate();
     }
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
     this.insertSignal = this.stmt(
       `INSERT OR IGNORE INTO signals (tenant, id, rule_id, rule_version, rule_name, trace_id, bound_span_id, matched_span_ids,
          message, severity, status, source, service, created_at, updated_at, anchor_ns)
@@ -519,6 +596,12 @@ export class Store {
 
   /** Records that a trace was decided with every span the ingest log holds for it up to `position`. */
   markDecided(tenant: string, traceId: string, position: number): void {
+    if (this.engine === 'postgres') {
+      this
+        .stmt('INSERT INTO ingest_decided (log_id, tenant, trace_id, position) VALUES (?, ?, ?, ?) ON CONFLICT (log_id, tenant, trace_id) DO UPDATE SET position = max(ingest_decided.position, excluded.position)')
+        .run(this.logId, tenant, traceId, position);
+      return;
+    }
     this
       .stmt('INSERT INTO ingest_decided (tenant, trace_id, position) VALUES (?, ?, ?) ON CONFLICT (tenant, trace_id) DO UPDATE SET position = max(position, excluded.position)')
       .run(tenant, traceId, position);
@@ -526,7 +609,8 @@ export class Store {
 
   /** Every decided trace the ingest log may still hold, for recovery. */
   decidedTraces(): Array<{ tenant: string; traceId: string; position: number }> {
-    return (this.stmt('SELECT tenant, trace_id, position FROM ingest_decided').all() as Array<{ tenant: string; trace_id: string; position: number }>).map((r) => ({
+    const rows = this.engine === 'postgres' ? this.stmt('SELECT tenant, trace_id, position FROM ingest_decided WHERE log_id = ?').all(this.logId) : this.stmt('SELECT tenant, trace_id, position FROM ingest_decided').all();
+    return (rows as Array<{ tenant: string; trace_id: string; position: number }>).map((r) => ({
       tenant: r.tenant,
       traceId: r.trace_id,
       position: r.position,
@@ -535,21 +619,38 @@ export class Store {
 
   /** Forgets decisions about log positions below `position` (their segments are deleted). */
   pruneDecided(position: number): number {
+    if (this.engine === 'postgres') {
+      return this.stmt('DELETE FROM ingest_decided WHERE log_id = ? AND position < ?').run(this.logId, position).changes;
+    }
     return this.stmt('DELETE FROM ingest_decided WHERE position < ?').run(position).changes;
   }
 
   /** Writes `bytes` bytes and clears them again (two commits): throws (SQLITE_FULL, …) while the store cannot take writes. */
   probeWrite(now: number, bytes: number): void {
+    if (this.engine === 'postgres') {
+      // One probe row per replica's log: replicas probing at once never wait on each other.
+      this.stmt('INSERT INTO storage_probe (id, at, filler) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at, filler = excluded.filler').run(this.logId, now, Buffer.alloc(bytes));
+      this.stmt("UPDATE storage_probe SET filler = '' WHERE id = ?").run(this.logId);
+      return;
+    }
     this.stmt('INSERT INTO storage_probe (id, at, filler) VALUES (1, ?, zeroblob(?)) ON CONFLICT (id) DO UPDATE SET at = excluded.at, filler = excluded.filler').run(now, bytes);
     this.stmt("UPDATE storage_probe SET filler = x'' WHERE id = 1").run();
   }
 
   spoolBatch(tenant: string, orgId: string | undefined, body: Uint8Array, spans: number, now: number): number {
-    return Number(this.stmt('INSERT INTO gateway_spool (tenant, org_id, body, spans, next_at) VALUES (?, ?, ?, ?, ?)').run(tenant, orgId ?? null, Buffer.from(body), spans, now).lastInsertRowid);
+    const row = this.stmt('INSERT INTO gateway_spool (tenant, org_id, body, spans, next_at) VALUES (?, ?, ?, ?, ?) RETURNING id').get(tenant, orgId ?? null, Buffer.from(body), spans, now) as { id: number };
+    return Number(row.id);
   }
 
   dueSpool(now: number, limit: number): SpooledBatch[] {
-    const rows = this.stmt('SELECT id, tenant, org_id, body, spans, attempts FROM gateway_spool WHERE next_at <= ? ORDER BY id LIMIT ?').all(now, limit) as Array<{
+    const rows = (
+      this.engine === 'postgres'
+        ? this.stmt(
+            `UPDATE gateway_spool SET next_at = ? WHERE id IN (SELECT id FROM gateway_spool WHERE next_at <= ? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+             RETURNING id, tenant, org_id, body, spans, attempts`,
+          ).all(now + OUTBOX_CLAIM_MS, now, limit).sort((a, b) => (a as { id: number }).id - (b as { id: number }).id)
+        : this.stmt('SELECT id, tenant, org_id, body, spans, attempts FROM gateway_spool WHERE next_at <= ? ORDER BY id LIMIT ?').all(now, limit)
+    ) as Array<{
       id: number;
       tenant: string;
       org_id: string | null;
@@ -744,14 +845,16 @@ export class Store {
 
   // ---------------------------------------------------------------- outbox
 
-  /** Due outbox items of one writer, oldest first. */
+  /**
+   * Due outbox items of one writer, oldest first. On PostgreSQL the rows are claimed for this
+   * replica (their next attempt moved OUTBOX_CLAIM_MS ahead, rows another replica is claiming
+   * skipped), so replicas never deliver one row twice at once, and a replica that dies holding a
+   * claim hands its rows to the others when the claim runs out.
+   */
   dueOutbox(writer: string, now: number, limit: number): OutboxItem[] {
-    const rows = this
-      .stmt(
-        `SELECT o.id AS outbox_id, o.attempts, o.writer, s.* FROM outbox o JOIN signals s ON s.tenant = o.tenant AND s.id = o.signal_id
-         WHERE o.writer = ? AND o.kind = 'signal' AND o.next_at <= ? ORDER BY o.id LIMIT ?`,
-      )
-      .all(writer, now, limit) as Array<SignalRow & { outbox_id: number; attempts: number; writer: string }>;
+    const rows = claimDueOutbox(this.db, 'signal', 's.*', 'JOIN signals s ON s.tenant = o.tenant AND s.id = o.signal_id', writer, now, limit) as Array<
+      SignalRow & { outbox_id: number; attempts: number; writer: string }
+    >;
     return rows.map((r) => ({ id: r.outbox_id, tenant: r.tenant, writer: r.writer, attempts: r.attempts, signal: toSignal(r) }));
   }
 
@@ -799,10 +902,10 @@ export class Store {
   /** Appends one entry to the tenant's audit log (append-only: the table refuses UPDATE and DELETE). */
   appendAudit(tenant: string, entry: NewAuditEntry, now: number): AuditEntry {
     const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
-    const result = this
-      .stmt('INSERT INTO audit_log (tenant, at, who, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(tenant, now, entry.who, entry.action, entry.target, json(entry.before), json(entry.after));
-    return { seq: Number(result.lastInsertRowid), tenant, at: now, who: entry.who, action: entry.action, target: entry.target, before: entry.before ?? null, after: entry.after ?? null };
+    const row = this
+      .stmt('INSERT INTO audit_log (tenant, at, who, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq')
+      .get(tenant, now, entry.who, entry.action, entry.target, json(entry.before), json(entry.after)) as { seq: number };
+    return { seq: Number(row.seq), tenant, at: now, who: entry.who, action: entry.action, target: entry.target, before: entry.before ?? null, after: entry.after ?? null };
   }
 
   /** The tenant's audit entries, newest first. */
@@ -811,8 +914,11 @@ export class Store {
     const { clause, params } = new TenantWhere(tenant)
       .add('at >= @from', 'from', filter.from)
       .add('at < @to', 'to', filter.to)
-      .add('substr(action, 1, length(@prefix)) = @prefix', 'prefix', prefix)
+      .add('substr(action, 1, @prefixLength) = @prefix', 'prefix', prefix)
       .add('action = @action', 'action', prefix === undefined ? filter.action : undefined);
+    if (prefix !== undefined) {
+      params.prefixLength = prefix.length;
+    }
     const total = (this.stmt(`SELECT count(*) AS n FROM audit_log WHERE ${clause}`).get(params) as { n: number }).n;
     const rows = this
       .stmt(`SELECT * FROM audit_log WHERE ${clause} ORDER BY seq DESC LIMIT @limit OFFSET @offset`)
@@ -845,8 +951,8 @@ export class Store {
     this
       .stmt(
         `INSERT INTO usage_daily (tenant, day, spans, bytes, traces, signals, evidence) VALUES (@tenant, @day, @spans, @bytes, @traces, @signals, @evidence)
-         ON CONFLICT (tenant, day) DO UPDATE SET spans = spans + excluded.spans, bytes = bytes + excluded.bytes, traces = traces + excluded.traces,
-           signals = signals + excluded.signals, evidence = evidence + excluded.evidence`,
+         ON CONFLICT (tenant, day) DO UPDATE SET spans = usage_daily.spans + excluded.spans, bytes = usage_daily.bytes + excluded.bytes, traces = usage_daily.traces + excluded.traces,
+           signals = usage_daily.signals + excluded.signals, evidence = usage_daily.evidence + excluded.evidence`,
       )
       .run(values);
   }

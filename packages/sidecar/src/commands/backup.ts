@@ -16,6 +16,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import Database from 'better-sqlite3';
+import { sqliteOf } from '../db/sql';
 import { ConfigError, loadConfig, type SidecarConfig } from '../config';
 import { AnchorLog } from '../evidence/anchor';
 import { ChainVerification, ChainVerifier } from '../evidence/chain';
@@ -336,8 +337,12 @@ export const restore: Command = async (args, io) => {
           io.stdout(`${tenant}: evidence chain has problems: ${found.join('; ')}\n`);
         }
       }
-      summary = describeStore(contents(store.db));
-      store.db.pragma('wal_checkpoint(TRUNCATE)');
+      const stagedDb = sqliteOf(store.db);
+      if (stagedDb === undefined) {
+        throw new Error('a restore stages a SQLite file');
+      }
+      summary = describeStore(contents(stagedDb));
+      stagedDb.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
       store.close();
     }

@@ -9,7 +9,7 @@ import { TenantsFileError } from '../tenants';
 import { shownUrl } from '../writers';
 import type { Command } from './io';
 import { EXIT_BAD_INPUT } from './io';
-import { checkPostgres, DatabaseStartError, describeDatabaseUrl, STATE_NOT_YET_ON_POSTGRES } from '../db/postgresCheck';
+import { checkPostgres, DatabaseStartError, describeDatabaseUrl } from '../db/postgresCheck';
 
 export const serveUsage = 'betrace serve [--gateway]   (configured by environment variables; see the README; --gateway forwards accepted spans to Tempo)';
 
@@ -107,12 +107,6 @@ export const serve: Command = async (args, io) => {
       }
       throw e;
     }
-    if (STATE_NOT_YET_ON_POSTGRES.length > 0) {
-      io.stderr(
-        `betrace serve: DATABASE_URL: PostgreSQL at ${describeDatabaseUrl(config.databaseUrl)} is reachable, but this build keeps ${STATE_NOT_YET_ON_POSTGRES.join(', ')} in SQLite only; unset DATABASE_URL to use DATA_DIR\n`,
-      );
-      return EXIT_BAD_INPUT;
-    }
   }
   const examples = path.resolve(__dirname, '../../../../examples/rules');
   if (config.rulesDir === undefined && config.tenantsFile === undefined && fs.existsSync(examples)) {
@@ -170,7 +164,7 @@ export const serve: Command = async (args, io) => {
   }
   const grpcLine = otlpGrpcPort !== undefined ? ` or OTLP/gRPC to localhost:${otlpGrpcPort}` : '';
   log.info(
-    { otlp: `http://localhost:${otlpPort}/v1/traces`, ...(otlpGrpcPort !== undefined ? { otlpGrpc: `localhost:${otlpGrpcPort}` } : {}), api: `http://localhost:${apiPort}/api/v1`, dataDir: config.dataDir, host: config.host },
+    { otlp: `http://localhost:${otlpPort}/v1/traces`, ...(otlpGrpcPort !== undefined ? { otlpGrpc: `localhost:${otlpGrpcPort}` } : {}), api: `http://localhost:${apiPort}/api/v1`, dataDir: config.dataDir, store: config.databaseUrl === undefined ? 'sqlite' : `postgres ${describeDatabaseUrl(config.databaseUrl)}`, host: config.host },
     `BeTrace is running: send OTLP/HTTP traces to http://localhost:${otlpPort}/v1/traces${grpcLine}; read signals at http://localhost:${apiPort}/api/v1/signals`,
   );
   await new Promise<void>((resolve) => {

@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, loadConfig } from '../config';
 import { API_TOKEN_HASH_SETTING, generateApiToken } from '../sidecar';
-import { Store } from '../store';
+import { Store, storeTargetOf } from '../store';
+import { describeDatabaseUrl } from '../db/postgresCheck';
 import { sha256Hex } from '../tenants';
 import type { Command } from './io';
 import { EXIT_BAD_INPUT, EXIT_OK } from './io';
@@ -36,16 +37,17 @@ export const token: Command = async (args, io) => {
     io.stderr('betrace token: BETRACE_API_TOKEN is set: the token is whatever that variable says; change it there\n');
     return EXIT_BAD_INPUT;
   }
-  if (config.dataDir === ':memory:') {
+  if (config.dataDir === ':memory:' && config.databaseUrl === undefined) {
     io.stderr('betrace token: DATA_DIR=:memory: keeps nothing; every start generates a new token\n');
     return EXIT_BAD_INPUT;
   }
   const dataDir = path.resolve(io.cwd, config.dataDir);
-  if (!fs.existsSync(dataDir)) {
+  if (config.databaseUrl === undefined && !fs.existsSync(dataDir)) {
     io.stderr(`betrace token: DATA_DIR: ${dataDir} does not exist (start the sidecar once first)\n`);
     return EXIT_BAD_INPUT;
   }
-  const store = new Store(path.join(dataDir, 'betrace.db'));
+  const store = new Store(storeTargetOf(config, io.cwd));
+  const where = config.databaseUrl === undefined ? dataDir : `the database at ${describeDatabaseUrl(config.databaseUrl)}`;
   try {
     const fresh = generateApiToken();
     store.db.transaction(() => {
@@ -53,7 +55,7 @@ export const token: Command = async (args, io) => {
       store.deleteSetting('api_token');
     })();
     io.stdout(`${fresh}\n`);
-    io.stderr(`betrace token: a new API token for ${dataDir} (its SHA-256 is stored, the token is not: keep it now); a running sidecar takes it at its next start\n`);
+    io.stderr(`betrace token: a new API token for ${where} (its SHA-256 is stored, the token is not: keep it now); a running sidecar takes it at its next start\n`);
   } finally {
     store.close();
   }

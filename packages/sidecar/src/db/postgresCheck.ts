@@ -1,9 +1,11 @@
 // The start-time check of DATABASE_URL: connect once, see that the database is this build's to use,
 // and turn what goes wrong into one line for the operator (never with the password in it).
 import { Client } from 'pg';
+import { POSTGRES_MIGRATIONS } from './pgSchema';
+import { splitSchema } from './pgSync';
 
 /** The PostgreSQL schema version this build writes; a database at a higher version is refused. */
-export const POSTGRES_SCHEMA_VERSION = 1;
+export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;
 /** One row per applied migration: (version integer primary key, applied_at timestamptz). */
 export const SCHEMA_VERSION_TABLE = 'betrace_schema_version';
 
@@ -52,7 +54,9 @@ function problem(e: unknown, url: string): string {
  * Connects to DATABASE_URL and reads its schema version; throws DatabaseStartError naming an
  * unreachable host, refused credentials, a missing database, or a schema newer than this build.
  */
-export async function checkPostgres(url: string, opts: { connectTimeoutMs?: number } = {}): Promise<{ schemaVersion: number }> {
+export async function checkPostgres(target: string, opts: { connectTimeoutMs?: number } = {}): Promise<{ schemaVersion: number }> {
+  const { url, schema } = splitSchema(target);
+  const table = schema === undefined ? SCHEMA_VERSION_TABLE : `"${schema.replace(/"/g, '""')}".${SCHEMA_VERSION_TABLE}`;
   const client = new Client({ connectionString: url, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000, statement_timeout: 10_000 });
   // A connection that drops later must not become an unhandled 'error' event that kills the process.
   client.on('error', () => undefined);
@@ -62,11 +66,11 @@ export async function checkPostgres(url: string, opts: { connectTimeoutMs?: numb
     throw new DatabaseStartError(`DATABASE_URL: ${problem(e, url)}`);
   }
   try {
-    const table = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [SCHEMA_VERSION_TABLE]);
-    if (table.rows[0]?.t === null || table.rows[0]?.t === undefined) {
+    const found = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table]);
+    if (found.rows[0]?.t === null || found.rows[0]?.t === undefined) {
       return { schemaVersion: 0 };
     }
-    const r = await client.query<{ v: number | null }>(`SELECT max(version)::integer AS v FROM ${SCHEMA_VERSION_TABLE}`);
+    const r = await client.query<{ v: number | null }>(`SELECT max(version)::integer AS v FROM ${table}`);
     const v = r.rows[0]?.v ?? 0;
     if (v > POSTGRES_SCHEMA_VERSION) {
       throw new DatabaseStartError(
@@ -83,13 +87,3 @@ export async function checkPostgres(url: string, opts: { connectTimeoutMs?: numb
     await client.end().catch(() => undefined);
   }
 }
-
-/** What is not yet on PostgreSQL (issue 12 ports the stores one by one); serve refuses while any is listed. */
-export const STATE_NOT_YET_ON_POSTGRES: readonly string[] = [
-  'rules and evaluations (store.ts)',
-  'evidence (evidence/store.ts)',
-  'rule health (health/store.ts)',
-  'discovery (discovery/store.ts)',
-  'rule skips (ruleSkips.ts)',
-  'usage (usage.ts)',
-];

@@ -3,7 +3,7 @@
  * results, which suggestion of a job became which rule, and each tenant's dismissed suggestions.
  * Every query is scoped by tenant.
  */
-import type Database from 'better-sqlite3';
+import type { SqlDatabase, SqlStatement } from '../db/sql';
 import type { DiscoveryResult, Suggestion, SuggestionKind } from '@betrace/evaluator';
 import { StoreError } from '../store';
 
@@ -89,11 +89,11 @@ function toJob(r: JobRow): JobRecord {
 export const KEPT_DISCOVERY_JOBS_PER_TENANT = 100;
 
 export class DiscoveryStore {
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, SqlStatement>();
 
-  constructor(readonly db: Database.Database) {}
+  constructor(readonly db: SqlDatabase) {}
 
-  private sql(text: string): Database.Statement {
+  private sql(text: string): SqlStatement {
     let statement = this.statements.get(text);
     if (statement === undefined) {
       statement = this.db.prepare(text);

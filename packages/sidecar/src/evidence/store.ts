@@ -4,9 +4,9 @@
  * shared outbox. Appending a record allocates its seq, links it to the head, signs it and queues
  * it for the writers in one transaction, so the chain has no gaps and a crash loses nothing.
  */
-import type Database from 'better-sqlite3';
+import { engineOf, lockKey, sqliteOf, type SqlDatabase, type SqlStatement } from '../db/sql';
 import type { ComplianceMapping } from '@betrace/evaluator';
-import { StoreError, TenantWhere } from '../store';
+import { claimDueOutbox, StoreError, TenantWhere } from '../store';
 import type { EvidenceKey } from '../tenants';
 import { Anchor, anchorIds, AnchorLog, signAnchor } from './anchor';
 import { EvidenceSecrets, keyCheck, KeyError, KeySource, MadeKey } from './keys';
@@ -120,7 +120,7 @@ function toRecord(r: EvidenceRow): EvidenceRecord {
 const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export class EvidenceStore {
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, SqlStatement>();
 
   /** Called after records are stored (usage counting). */
   onAppend?: (tenant: string, records: number) => void;
@@ -128,13 +128,13 @@ export class EvidenceStore {
   redact?: (tenant: string, draft: EvidenceDraft) => EvidenceDraft;
 
   constructor(
-    readonly db: Database.Database,
+    readonly db: SqlDatabase,
     /** The secrets, held in memory from outside the data folder (keys.ts). */
     readonly secrets: EvidenceSecrets = new EvidenceSecrets(),
   ) {}
 
   /** Prepared once per SQL text: preparing is the expensive part of a small query. */
-  private sql(text: string): Database.Statement {
+  private sql(text: string): SqlStatement {
     let statement = this.statements.get(text);
     if (statement === undefined) {
       statement = this.db.prepare(text);
@@ -235,7 +235,10 @@ export class EvidenceStore {
       adopt(k.tenant, { id: k.id, secret: k.secret });
       this.secrets.put(k.tenant, k.id, k.secret);
     }
-    this.db.pragma('secure_delete = ON');
+    const sqlite = sqliteOf(this.db);
+    // SQLite keeps overwritten pages' old bytes unless told otherwise; PostgreSQL's old row
+    // versions are removed by VACUUM (docs/postgres.md says to run it after an upgrade moves secrets).
+    sqlite?.pragma('secure_delete = ON');
     this.db.transaction(() => {
       for (const k of moved) {
         this.sql('UPDATE evidence_keys SET check_value = ? WHERE tenant = ? AND id = ?').run(keyCheck(k.secret), k.tenant, k.id);
@@ -249,8 +252,8 @@ export class EvidenceStore {
         this.sql("UPDATE evidence_keys SET source = 'generated' WHERE tenant = ? AND id = ? AND source = 'tenants-file'").run(k.tenant, k.id);
       }
     })();
-    if (this.db.name !== ':memory:') {
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    if (sqlite !== undefined && sqlite.name !== ':memory:') {
+      sqlite.pragma('wal_checkpoint(TRUNCATE)');
     }
     return moved.length;
   }
@@ -379,7 +382,7 @@ export class EvidenceStore {
   observe(batch: ReadonlyArray<{ window: OpenWindow; traces: ReadonlyMap<string, boolean> }>): void {
     this.db.transaction(() => {
       for (const { window: w, traces } of batch) {
-        this.sql('INSERT INTO evidence_windows (tenant, rule_id, window_start, window_end, compliance) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET compliance = excluded.compliance').run(
+        this.sql('INSERT INTO evidence_windows (tenant, rule_id, window_start, window_end, compliance) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, rule_id, window_start) DO UPDATE SET compliance = excluded.compliance').run(
           w.tenant,
           w.ruleId,
           w.windowStart,
@@ -388,7 +391,7 @@ export class EvidenceStore {
         );
         const insert = this.sql(
           `INSERT INTO evidence_window_traces (tenant, rule_id, window_start, trace_id, failed) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT DO UPDATE SET failed = max(failed, excluded.failed)`,
+           ON CONFLICT (tenant, rule_id, window_start, trace_id) DO UPDATE SET failed = max(evidence_window_traces.failed, excluded.failed)`,
         );
         for (const [traceId, failed] of traces) {
           insert.run(w.tenant, w.ruleId, w.windowStart, traceId, failed ? 1 : 0);
@@ -445,6 +448,8 @@ export class EvidenceStore {
 
   private appendInTransaction(tenant: string, drafts: readonly EvidenceDraft[], writers: readonly string[], now: number): EvidenceRecord[] {
     return this.db.transaction(() => {
+      // Replicas sharing PostgreSQL append to one chain: one at a time per tenant, in the database.
+      lockKey(this.db, `evidence:${tenant}`);
       const key = this.currentKey(tenant, now);
       let { seq, hash } = this.head(tenant);
       const out: EvidenceRecord[] = [];
@@ -528,7 +533,8 @@ export class EvidenceStore {
     const total = (this.sql(`SELECT count(*) AS n FROM evidence WHERE ${clause}`).get(params) as { n: number }).n;
     const rows = this.sql(`SELECT rowid AS row_id, * FROM evidence WHERE ${clause} ORDER BY seq LIMIT @limit OFFSET @offset`).all({
       ...params,
-      limit: filter.limit ?? -1,
+      // No limit: the largest one both engines take (SQLite's -1 is an error to PostgreSQL).
+      limit: filter.limit ?? Number.MAX_SAFE_INTEGER,
       offset: filter.offset ?? 0,
     }) as StoredRow[];
     return { rows: rows.map(toStored), total };
@@ -547,7 +553,7 @@ export class EvidenceStore {
   controls(tenant: string, filter: EvidenceFilter = {}): ControlSummary[] {
     const { clause, params } = this.where(tenant, filter);
     return this.sql(
-      `SELECT framework, control, count(*) AS records, sum(outcome = 'pass') AS pass, sum(outcome = 'fail') AS fail,
+      `SELECT framework, control, count(*) AS records, sum(CASE WHEN outcome = 'pass' THEN 1 ELSE 0 END) AS pass, sum(CASE WHEN outcome = 'fail' THEN 1 ELSE 0 END) AS fail,
          sum(CASE WHEN evidence_type = 'summary' THEN checked_traces ELSE 0 END) AS checkedTraces,
          sum(CASE WHEN evidence_type = 'summary' THEN failed_traces ELSE 0 END) AS failedTraces
        FROM evidence WHERE ${clause} GROUP BY framework, control`,
@@ -568,6 +574,13 @@ export class EvidenceStore {
    * `compliance.evidence` anchor span). Returns the anchor, or undefined when the head did not move.
    */
   anchorHead(tenant: string, now: number, writers: readonly string[], log: AnchorLog | undefined): Anchor | undefined {
+    return this.db.transaction(() => {
+      lockKey(this.db, `evidence:${tenant}`);
+      return this.anchorLocked(tenant, now, writers, log);
+    })();
+  }
+
+  private anchorLocked(tenant: string, now: number, writers: readonly string[], log: AnchorLog | undefined): Anchor | undefined {
     const head = this.head(tenant);
     const last = this.sql('SELECT id, head_seq, head_hash FROM evidence_anchors WHERE tenant = ? ORDER BY id DESC LIMIT 1').get(tenant) as
       | { id: number; head_seq: number; head_hash: string }
@@ -594,10 +607,7 @@ export class EvidenceStore {
 
   /** Due anchor rows of the outbox for one writer, oldest first. */
   dueAnchors(writer: string, now: number, limit: number): AnchorOutboxItem[] {
-    const rows = this.sql(
-      `SELECT o.id AS outbox_id, o.attempts, o.writer, a.* FROM outbox o JOIN evidence_anchors a ON a.tenant = o.tenant AND a.id = o.record_id
-       WHERE o.writer = ? AND o.kind = 'anchor' AND o.next_at <= ? ORDER BY o.id LIMIT ?`,
-    ).all(writer, now, limit) as Array<{
+    const rows = claimDueOutbox(this.db, 'anchor', 'a.*', 'JOIN evidence_anchors a ON a.tenant = o.tenant AND a.id = o.record_id', writer, now, limit) as Array<{
       outbox_id: number;
       attempts: number;
       writer: string;
@@ -632,12 +642,7 @@ export class EvidenceStore {
 
   /** Due evidence rows of the outbox for one writer, oldest first. */
   dueOutbox(writer: string, now: number, limit: number): EvidenceOutboxItem[] {
-    const rows = this.db
-      .prepare(
-        `SELECT o.id AS outbox_id, o.attempts, o.writer, e.* FROM outbox o JOIN evidence e ON e.tenant = o.tenant AND e.seq = o.record_id
-         WHERE o.writer = ? AND o.kind = 'evidence' AND o.next_at <= ? ORDER BY o.id LIMIT ?`,
-      )
-      .all(writer, now, limit) as Array<EvidenceRow & { outbox_id: number; attempts: number; writer: string }>;
+    const rows = claimDueOutbox(this.db, 'evidence', 'e.*', 'JOIN evidence e ON e.tenant = o.tenant AND e.seq = o.record_id', writer, now, limit) as Array<EvidenceRow & { outbox_id: number; attempts: number; writer: string }>;
     return rows.map((r) => ({ id: r.outbox_id, tenant: r.tenant, writer: r.writer, attempts: r.attempts, evidence: toRecord(r) }));
   }
 }

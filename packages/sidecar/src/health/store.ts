@@ -5,7 +5,7 @@
  * trace), so counts are summed in memory and written by `flush()` in one transaction (the
  * sidecar's tick, about once a second, before the health API reads, and at stop).
  */
-import type Database from 'better-sqlite3';
+import type { SqlDatabase, SqlStatement } from '../db/sql';
 
 export const HOUR_MS = 3_600_000;
 /** The length of a bucket (what GET /api/v1/rules/{id}/slo computes burn rates from). */
@@ -60,19 +60,19 @@ export class RuleHealthStore {
   private closed: PendingCounts[] = [];
   /** Fractions of a microsecond not yet written, per tenant and rule (cost_us is an integer; a sample is often under 1 µs). */
   private readonly carry = new Map<string, number>();
-  private readonly upsert: Database.Statement;
-  private readonly totalsStmt: Database.Statement;
-  private readonly byRuleStmt: Database.Statement;
-  private readonly seriesStmt: Database.Statement;
+  private readonly upsert: SqlStatement;
+  private readonly totalsStmt: SqlStatement;
+  private readonly byRuleStmt: SqlStatement;
+  private readonly seriesStmt: SqlStatement;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(private readonly db: SqlDatabase) {
     this.upsert = db.prepare(
       `INSERT INTO rule_health (tenant, rule_id, bucket_start, evaluated, triggered, violations, skipped, cost_us, cost_samples)
        VALUES (@tenant, @ruleId, @bucketStart, @evaluated, @triggered, @violations, @skipped, @costUs, @costSamples)
        ON CONFLICT (tenant, rule_id, bucket_start) DO UPDATE SET
-         evaluated = evaluated + excluded.evaluated, triggered = triggered + excluded.triggered,
-         violations = violations + excluded.violations, skipped = skipped + excluded.skipped,
-         cost_us = cost_us + excluded.cost_us, cost_samples = cost_samples + excluded.cost_samples`,
+         evaluated = rule_health.evaluated + excluded.evaluated, triggered = rule_health.triggered + excluded.triggered,
+         violations = rule_health.violations + excluded.violations, skipped = rule_health.skipped + excluded.skipped,
+         cost_us = rule_health.cost_us + excluded.cost_us, cost_samples = rule_health.cost_samples + excluded.cost_samples`,
     );
     const range = 'tenant = ? AND bucket_start >= ? AND bucket_start < ?';
     this.totalsStmt = db.prepare(`SELECT ${SUMS} FROM rule_health WHERE ${range} AND rule_id = ?`);

@@ -1,7 +1,8 @@
 /**
  * Whether the sidecar can write what it accepts: the ingest log's file system and the store.
  * A write that fails for lack of space or a broken disk (ENOSPC, EROFS, EIO, SQLITE_FULL,
- * SQLITE_IOERR, SQLITE_READONLY, …) turns ingest unavailable: the receiver answers 503 with
+ * SQLITE_IOERR, SQLITE_READONLY, …), or a PostgreSQL store that cannot take it (unreachable,
+ * shutting down, disk full: POSTGRES_UNAVAILABLE), turns ingest unavailable: the receiver answers 503 with
  * Retry-After, /readyz answers 503, and a probe writes a little to both every PROBE_EVERY_MS
  * until they take it again, when ingest resumes by itself.
  */
@@ -14,6 +15,8 @@ export const UNAVAILABLE_RETRY_AFTER_S = 5;
 
 const FS_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EFBIG']);
 const SQLITE_PREFIXES = ['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_CANTOPEN'];
+/** PostgreSQL (DATABASE_URL) unreachable, shutting down, out of disk or timed out (db/pgSync.ts). */
+const POSTGRES_UNAVAILABLE = 'POSTGRES_UNAVAILABLE';
 
 /** The error's code when it says the disk cannot take the write (not a bug, not bad input). */
 export function storageErrorCode(e: unknown): string | undefined {
@@ -22,6 +25,9 @@ export function storageErrorCode(e: unknown): string | undefined {
     return undefined;
   }
   if (FS_CODES.has(code)) {
+    return code;
+  }
+  if (code === POSTGRES_UNAVAILABLE) {
     return code;
   }
   const prefix = SQLITE_PREFIXES.find((p) => code.startsWith(p));
