@@ -25,6 +25,26 @@ const nodeProject = (name, roots) => ({
   moduleNameMapper: evaluatorSource,
 });
 
+// The store-backed suites, run a second time on PostgreSQL (project sidecar-postgres): each store
+// and each sidecar's DATA_DIR gets a schema of its own in the run's test database
+// (packages/sidecar/test/support/engine.ts). Suites about SQLite's own file (backup, crash and
+// disk-full tests) run on SQLite only.
+const POSTGRES_SUITES = [
+  'store', 'tenancy', 'evidence', 'evidenceApi', 'evidenceFlow', 'evidenceTrust', 'writers', 'sidecar', 'apiToken',
+  'ruleHealth', 'ruleSkips', 'discoverApi', 'openapi', 'pull', 'redact-writers', 'gateway', 'ingestSecurity', 'slo',
+];
+const sidecarSource = path.join(__dirname, 'packages/sidecar');
+const postgresProject = {
+  ...nodeProject('sidecar-postgres', ['<rootDir>/packages/sidecar/test']),
+  testMatch: POSTGRES_SUITES.map((s) => `**/packages/sidecar/test/${s}.test.ts`),
+  setupFiles: ['<rootDir>/tests/support/enginePostgres.js'],
+  moduleNameMapper: {
+    ...evaluatorSource,
+    '^\\.\\./src/store$': path.join(sidecarSource, 'test/support/pg/store.ts'),
+    '^\\.\\./src/config$': path.join(sidecarSource, 'test/support/pg/config.ts'),
+  },
+};
+
 const plugin = require('./.config/jest.config');
 const { grafanaESModules, nodeModulesToTransform } = require('./.config/jest/utils');
 
@@ -47,6 +67,7 @@ module.exports = {
     },
     nodeProject('evaluator', ['<rootDir>/packages/evaluator/src', '<rootDir>/packages/evaluator/test']),
     nodeProject('sidecar', ['<rootDir>/packages/sidecar/src', '<rootDir>/packages/sidecar/test']),
+    postgresProject,
     nodeProject('repo', ['<rootDir>/tests/unit']),
     // The built plugin in Chromium against a real sidecar (tests/browser/plugin.browser.test.ts).
     { ...nodeProject('browser', ['<rootDir>/tests/browser']), testMatch: ['**/*.browser.test.ts'] },

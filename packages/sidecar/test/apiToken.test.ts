@@ -11,6 +11,7 @@ import { loadConfig } from '../src/config';
 import { API_TOKEN_HASH_SETTING, createSidecar, Sidecar } from '../src/sidecar';
 import { Store } from '../src/store';
 import { sha256Hex } from '../src/tenants';
+import { storeEnv } from './support/engine';
 
 const dirs: string[] = [];
 const running: Sidecar[] = [];
@@ -87,7 +88,7 @@ describe('the generated API token', () => {
     await stopAll();
     let out = '';
     let err = '';
-    const code = await main(['token', 'rotate'], { stdout: (t) => (out += t), stderr: (t) => (err += t), cwd: dir, env: { DATA_DIR: dir } });
+    const code = await main(['token', 'rotate'], { stdout: (t) => (out += t), stderr: (t) => (err += t), cwd: dir, env: { DATA_DIR: dir, ...storeEnv(dir) } });
     expect(code).toBe(0);
     const fresh = out.trim();
     expect(fresh).toMatch(/^[A-Za-z0-9_-]{32}$/);

@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import pino from 'pino';
 import { loadConfig } from '../src/config';
+import { sqliteOf } from '../src/db/sql';
 import { createSidecar, Sidecar } from '../src/sidecar';
 import { root, until } from './support/serve';
 
@@ -72,7 +73,10 @@ describe('durable ingest', () => {
     const r = await start();
     // A store that refuses writes (SQLITE_READONLY, as a read-only or remounted disk gives;
     // diskFull.test.ts fills a real disk for ENOSPC and SQLITE_FULL).
-    const db = r.sidecar.store.db;
+    const db = sqliteOf(r.sidecar.store.db);
+    if (db === undefined) {
+      throw new Error('this test makes the SQLite store read-only (postgresOutage.test.ts takes PostgreSQL away)');
+    }
     db.pragma('query_only = 1');
     const first = withTraceId(1);
     expect((await post(r, first)).status).toBe(200); // durable in the log; evaluation comes later

@@ -136,7 +136,7 @@ describe('the evidence chain', () => {
     const { store, evidence } = chain();
     // Swap the stored order of records 2 and 3 (each record intact).
     const rows = store.db.prepare("SELECT rowid AS r, * FROM evidence WHERE tenant = 'acme' AND seq IN (2, 3) ORDER BY seq").all() as Array<Record<string, unknown>>;
-    const columns = Object.keys(rows[0]).filter((c) => c !== 'r');
+    const columns = Object.keys(rows[0]).filter((c) => c !== 'r' && c !== 'rowid'); // PostgreSQL's explicit rowid column stays where it is
     const set = columns.map((c) => `${c} = @${c}`).join(', ');
     store.db.transaction(() => {
       store.db.prepare(`UPDATE evidence SET ${set} WHERE rowid = ${String(rows[0].r)}`).run(Object.fromEntries(columns.map((c) => [c, rows[1][c]])));

@@ -311,7 +311,8 @@ describe('verification per request: the page in full, the chain from a cached fu
     verifier.full('acme', NOW);
     evidence.append('acme', [draft('CC6.1', 0, 2), draft('CC7.2', 0, 3)], [], T0);
     // A record copied in again (a duplicate, out of order) and one re-signed by an unknown key.
-    store.db.prepare("INSERT INTO evidence SELECT * FROM evidence WHERE tenant = 'acme' AND seq = 2").run();
+    const columns = 'tenant, seq, framework, control, rule_id, outcome, evidence_type, checked_traces, failed_traces, window_start, window_end, sample_trace_ids, trace_id, span_id, parent_span_id, key_id, prev, signature, created_at';
+    store.db.prepare(`INSERT INTO evidence (${columns}) SELECT ${columns} FROM evidence WHERE tenant = 'acme' AND seq = 2`).run();
     await evidence.rotateKey('acme', T0, { id: 'k2', secret: 'k2-secret-0123456789abcdef0123456789' });
     evidence.append('acme', [draft('CC6.1', 0, 4)], [], T0);
     const { summary: full } = verifyChain(evidence.all('acme'), reader.keyring('acme'), evidence.head('acme').seq);
@@ -330,7 +331,7 @@ describe('verification per request: the page in full, the chain from a cached fu
     store.db.prepare("DELETE FROM evidence WHERE tenant = 'acme' AND seq = 8").run();
     // Swap the stored places of records 10 and 11, each intact.
     const rows = store.db.prepare("SELECT rowid AS r, * FROM evidence WHERE tenant = 'acme' AND seq IN (10, 11) ORDER BY seq").all() as Array<Record<string, unknown>>;
-    const columns = Object.keys(rows[0]).filter((c) => c !== 'r');
+    const columns = Object.keys(rows[0]).filter((c) => c !== 'r' && c !== 'rowid'); // PostgreSQL's explicit rowid column stays where it is
     const set = columns.map((c) => `${c} = @${c}`).join(', ');
     store.db.prepare(`UPDATE evidence SET ${set} WHERE rowid = ${String(rows[0].r)}`).run(Object.fromEntries(columns.map((c) => [c, rows[1][c]])));
     store.db.prepare(`UPDATE evidence SET ${set} WHERE rowid = ${String(rows[1].r)}`).run(Object.fromEntries(columns.map((c) => [c, rows[0][c]])));

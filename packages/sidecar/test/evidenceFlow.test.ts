@@ -277,7 +277,12 @@ describe('evidence from pull mode and replay', () => {
     // Each rule counted only the traces it applies to.
     const countedBy = () => {
       sidecar.evidence.flush();
-      return sidecar.store.db.prepare('SELECT rule_id AS rule, group_concat(trace_id) AS traces FROM (SELECT * FROM evidence_window_traces ORDER BY trace_id) GROUP BY rule_id ORDER BY rule_id').all();
+      const rows = sidecar.store.db.prepare('SELECT rule_id AS rule, trace_id FROM evidence_window_traces ORDER BY rule_id, trace_id').all() as Array<{ rule: string; trace_id: string }>;
+      const byRule = new Map<string, string[]>();
+      for (const r of rows) {
+        byRule.set(r.rule, [...(byRule.get(r.rule) ?? []), r.trace_id]);
+      }
+      return [...byRule].map(([rule, traces]) => ({ rule, traces: traces.join(',') }));
     };
     expect(countedBy()).toEqual([
       { rule: HIPAA, traces: 'ef'.repeat(16) },

@@ -9,7 +9,6 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import Database from 'better-sqlite3';
 import pino from 'pino';
 import { TransitDouble, TransitDoubleHandle } from '../../../tests/support/transitDouble';
 import { loadConfig } from '../src/config';
@@ -123,7 +122,7 @@ describe('anchors published outside the data folder', () => {
     await first.sidecar.stop();
 
     // The attacker deletes records 4–5 and rewinds the stored head to record 3: the chain is consistent in itself.
-    const db = new Database(path.join(dataDir, 'betrace.db'));
+    const db = new Store(path.join(dataDir, 'betrace.db')).db; // the tamperer has the database, whichever engine
     const third = db.prepare("SELECT prev FROM evidence WHERE tenant = 'default' AND seq = 4").get() as { prev: string };
     db.prepare("DELETE FROM evidence WHERE tenant = 'default' AND seq > 3").run();
     db.prepare("UPDATE evidence_heads SET seq = 3, hash = ? WHERE tenant = 'default'").run(third.prev);
@@ -149,7 +148,7 @@ describe('anchors published outside the data folder', () => {
     await first.sidecar.stop();
 
     // Someone holding the key as well rebuilds the chain with failures turned into passes.
-    const db = new Database(path.join(dataDir, 'betrace.db'));
+    const db = new Store(path.join(dataDir, 'betrace.db')).db; // the tamperer has the database, whichever engine
     db.prepare("DELETE FROM evidence WHERE tenant = 'default'").run();
     db.prepare("DELETE FROM evidence_heads WHERE tenant = 'default'").run();
     db.close();

@@ -113,9 +113,9 @@ describe('the OpenAPI document', () => {
       }
     }
     // The statuses the routes really answer, not 200 everywhere.
-    expect(Object.keys(doc.paths['/api/v1/rules'].post.responses)).toEqual(['201', '400', '401', '409', '413', '415']);
-    expect(Object.keys(doc.paths['/api/v1/rules/{id}'].delete.responses)).toEqual(['204', '400', '401', '404', '409']);
-    expect(Object.keys(doc.paths['/api/v1/replay'].post.responses)).toEqual(['202', '400', '401', '404', '409', '413', '415', '429']);
+    expect(Object.keys(doc.paths['/api/v1/rules'].post.responses)).toEqual(['201', '400', '401', '409', '413', '415', '503']);
+    expect(Object.keys(doc.paths['/api/v1/rules/{id}'].delete.responses)).toEqual(['204', '400', '401', '404', '409', '503']);
+    expect(Object.keys(doc.paths['/api/v1/replay'].post.responses)).toEqual(['202', '400', '401', '404', '409', '413', '415', '429', '503']);
     expect(doc.paths['/readyz'].get.responses['503']).toBeDefined();
   });
 

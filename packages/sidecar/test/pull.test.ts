@@ -14,6 +14,7 @@ import { createSidecar, Sidecar } from '../src/sidecar';
 import { TempoPoller } from '../src/tempo/poller';
 import { main } from '../src/cli';
 import { Store } from '../src/store';
+import { storeEnv } from './support/engine';
 
 const root = path.join(__dirname, '../../..');
 const MINUTE = 60_000;
@@ -345,7 +346,7 @@ describe('betrace replay', () => {
     const run = async (args: string[]) => {
       let out = '';
       let err = '';
-      const code = await main(args, { stdout: (t) => (out += t), stderr: (t) => (err += t), cwd: root, env: { TEMPO_URL: url, DATA_DIR: dataDir } });
+      const code = await main(args, { stdout: (t) => (out += t), stderr: (t) => (err += t), cwd: root, env: { TEMPO_URL: url, DATA_DIR: dataDir, ...storeEnv(dataDir) } });
       return { code, out, err };
     };
     const dry = await run(['replay', '--rules', 'examples/rules', '--from', '-1h', '--to', 'now', '--dry-run', '--json']);

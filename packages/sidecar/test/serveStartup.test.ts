@@ -9,7 +9,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
-import { POSTGRES_SCHEMA_VERSION, SCHEMA_VERSION_TABLE, STATE_NOT_YET_ON_POSTGRES } from '../src/db/postgresCheck';
+import { POSTGRES_SCHEMA_VERSION, SCHEMA_VERSION_TABLE } from '../src/db/postgresCheck';
 import { describePostgres, freshDatabase, FreshDatabase } from '../../../tests/support/postgres';
 
 const cli = path.join(__dirname, '../dist/cli.js');
@@ -115,15 +115,42 @@ describePostgres('betrace serve start-up errors: DATABASE_URL', () => {
     }
   }, 40_000);
 
-  it('with a good DATABASE_URL, refuses in one line naming the state not yet on PostgreSQL', async () => {
+  it('with a good DATABASE_URL, serves with its state in PostgreSQL (the schema made at start)', async () => {
     const d = tmp();
     dirs.push(d);
-    const r = await serve({ DATA_DIR: path.join(d, 'data'), DATABASE_URL: db.url });
-    expect(r.stderr).toBe(
-      `betrace serve: DATABASE_URL: PostgreSQL at ${where()}/${db.name} is reachable, but this build keeps ${STATE_NOT_YET_ON_POSTGRES.join(', ')} in SQLite only; unset DATABASE_URL to use DATA_DIR\n`,
-    );
-    expect(STATE_NOT_YET_ON_POSTGRES).toContain('rules and evaluations (store.ts)');
-    expect(r.code).toBe(2);
-    expect(r.stdout).not.toMatch(/BeTrace is running/);
+    const child = spawn(process.execPath, [cli, 'serve'], {
+      env: { PATH: process.env.PATH, OTLP_PORT: '0', API_PORT: '0', LOG_FORMAT: 'json', DATA_DIR: path.join(d, 'data'), DATABASE_URL: db.url, RULES_DIR: path.join(__dirname, '../../../examples/rules') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let stdout = '';
+      const running = await new Promise<{ api: string; store: string }>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`serve did not start: ${stdout}`)), 30_000);
+        child.stdout.on('data', (c: Buffer) => {
+          stdout += c.toString();
+          const line = stdout.split('\n').find((l) => l.includes('BeTrace is running'));
+          if (line !== undefined) {
+            clearTimeout(timer);
+            resolve(JSON.parse(line) as { api: string; store: string });
+          }
+        });
+        child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stdout}`)));
+      });
+      expect(running.store).toBe(`postgres ${where()}/${db.name}`);
+      expect((await fetch(running.api.replace('/api/v1', '/readyz'))).status).toBe(200);
+      const c = new Client({ connectionString: db.url });
+      await c.connect();
+      try {
+        const v = await c.query(`SELECT max(version)::integer AS v FROM ${SCHEMA_VERSION_TABLE}`);
+        expect(v.rows[0].v).toBe(POSTGRES_SCHEMA_VERSION);
+        const rules = await c.query("SELECT count(*)::integer AS n FROM rules WHERE tenant = 'default' AND provisioned = 1");
+        expect(rules.rows[0].n).toBeGreaterThan(0); // the rule files, provisioned into PostgreSQL
+      } finally {
+        await c.end();
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   }, 40_000);
 });

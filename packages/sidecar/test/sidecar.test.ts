@@ -31,6 +31,7 @@ interface Running {
   api: string;
   clock: { now: number };
   auth: Record<string, string>;
+  dataDir: string;
 }
 
 async function start(env: Record<string, string> = {}): Promise<Running> {
@@ -39,7 +40,7 @@ async function start(env: Record<string, string> = {}): Promise<Running> {
   const clock = { now: 1_764_028_800_000 };
   const sidecar = createSidecar(config, { now: () => clock.now, logger: pino({ level: 'silent' }), tickMs: 3_600_000 });
   const { otlpPort, apiPort } = await sidecar.start();
-  return { sidecar, otlp: `http://127.0.0.1:${otlpPort}/v1/traces`, api: `http://127.0.0.1:${apiPort}`, clock, auth: { authorization: `Bearer ${sidecar.token}` } };
+  return { sidecar, otlp: `http://127.0.0.1:${otlpPort}/v1/traces`, api: `http://127.0.0.1:${apiPort}`, clock, auth: { authorization: `Bearer ${sidecar.token}` }, dataDir };
 }
 
 const running: Running[] = [];
@@ -198,7 +199,7 @@ describe('OTLP receiver → assembly → evaluation → signals', () => {
 });
 
 function loadConfigDir(r: Running): string {
-  return path.dirname(r.sidecar.store.db.name);
+  return r.dataDir;
 }
 
 describe('the API', () => {
