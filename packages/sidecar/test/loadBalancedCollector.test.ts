@@ -45,7 +45,7 @@ const sharedDatabaseUrl = SHARED_POSTGRES_READY ? process.env.BETRACE_TEST_DATAB
 const TOKEN = 'lb-collector-test-token';
 const REPLICAS = 3;
 /** Quiet time before a trace is evaluated: well above the gap between pieces of one trace in the stream and the Collector's 1 s retry cap. */
-const DECISION_WAIT = '2s';
+const DECISION_WAIT = '3s';
 const SPANS_PER_PHASE = 12_000;
 
 const why = collectorLib.builtCollector('loadbalancing') !== undefined || collectorLib.hasGo() ? undefined : `Go is not installed and no load-balancing Collector ${collectorLib.OTELCOL_VERSION} is built in the CI cache, so bench/peers/collector.js cannot build it`;
@@ -240,7 +240,7 @@ const ids = (signals: Signal[]) => [...new Set(signals.map((s) => s.id))].sort()
       () => undefined,
     );
     // Then a decision wait more, so a signal the reference does not have would show too.
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, 3500));
     await collect();
     return { byReplica, completeAt };
   }
