@@ -927,15 +927,16 @@ export class Store {
   }
 
   deleteRule(tenant: string, id: string, who: string, now: number, options: { provisioned?: boolean } = {}): void {
-    const rule = this.getRule(tenant, id);
-    if (!rule) {
-      throw new StoreError('not_found', `no rule ${id}`);
-    }
-    if (rule.provisioned && !options.provisioned) {
-      throw new StoreError('conflict', `rule ${id} is provisioned from a rule file and read-only here`);
-    }
     this.db.transaction(() => {
+      // Read behind the tenant's rule lock: of two replicas deleting one rule, the second finds it gone (one audit entry).
       this.lockRules(tenant, now);
+      const rule = this.getRule(tenant, id);
+      if (!rule) {
+        throw new StoreError('not_found', `no rule ${id}`);
+      }
+      if (rule.provisioned && !options.provisioned) {
+        throw new StoreError('conflict', `rule ${id} is provisioned from a rule file and read-only here`);
+      }
       this.stmt('UPDATE rules SET deleted = 1, updated_at = ?, updated_by = ? WHERE tenant = ? AND id = ?').run(now, who, tenant, id);
       this.bumpRulesRevision(tenant, now);
       this.appendAudit(tenant, { who, action: 'rule.delete', target: `rule:${id}`, before: { ...rule.definition, version: rule.version }, after: null }, now);

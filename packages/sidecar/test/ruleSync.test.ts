@@ -282,7 +282,7 @@ describe('replicas provisioning the same RULES_DIR', () => {
     }
     const replicas = 4;
     const round = async () => {
-      const results = await provisionAtOnce(file, dir, replicas);
+      const results = await provisionAtOnce(file, dir, replicas, undefined, 2);
       expect(results).toEqual(Array(replicas).fill('ok'));
       const store = new Store(file);
       try {
@@ -313,11 +313,33 @@ describe('replicas provisioning the same RULES_DIR', () => {
   });
 });
 
+describe('replicas changing one rule at once', () => {
+  it('serialize on the tenant: each change is its own version, none fails, and the revision moves once per change', async () => {
+    requireBuiltCli(); // the threads run the built store
+    const { file, open } = sharedStore();
+    const store = open();
+    try {
+      store.saveRule('a', { ...PAYMENT, severity: 'critical', enabled: true }, 'test', 'created', clock.now, { create: true });
+      const revision = store.rulesRevision('a');
+      const results = await provisionAtOnce(file, tmp(), 4, { ...PAYMENT, enabled: true }, 25);
+      expect(results).toEqual(Array(4).fill('ok'));
+      expect(store.ruleHistory('a', RULE).map((v) => v.version)).toEqual(Array.from({ length: 101 }, (_, i) => 101 - i));
+      expect(new Set(store.ruleHistory('a', RULE).slice(0, 100).map((v) => v.createdBy)).size).toBe(4);
+      expect(store.listAudit('a', { action: 'rule.update' }).total).toBe(100);
+      expect(store.rulesRevision('a')).toBe(revision + 100);
+    } finally {
+      store.close();
+    }
+  });
+});
+
 /**
  * Runs `RuleRegistry.provision` of `dir` into tenant a on `n` threads, each with its own connection
- * to `file`, released together; each thread's result ('ok' or its error's message).
+ * to `file`, released together, `repeat` times in a row (more overlap); each thread's result ('ok' or
+ * its error's message). With `update`: each thread instead stores its own new versions of rule
+ * `update.id` (as PUTs of one rule through n replicas would).
  */
-async function provisionAtOnce(file: string, dir: string, n: number): Promise<string[]> {
+async function provisionAtOnce(file: string, dir: string, n: number, update?: object, repeat = 1): Promise<string[]> {
   const dist = path.join(root, 'packages/sidecar/dist');
   const gate = new Int32Array(new SharedArrayBuffer(8)); // [0]: go, [1]: threads ready
   const source = `
@@ -330,13 +352,19 @@ async function provisionAtOnce(file: string, dir: string, n: number): Promise<st
     Atomics.wait(gate, 0, 0);
     let result = 'ok';
     try {
-      new RuleRegistry(store).provision('a', workerData.dir, workerData.now);
+      for (let i = 0; i < workerData.repeat; i++) {
+        if (workerData.update) {
+          store.saveRule('a', { ...workerData.update, name: 'edit ' + i + ' on thread ' + workerData.thread }, 'thread-' + workerData.thread, '', workerData.now);
+        } else {
+          new RuleRegistry(store).provision('a', workerData.dir, workerData.now);
+        }
+      }
     } catch (e) {
       result = String(e && e.message);
     }
     store.close();
     parentPort.postMessage(result);`;
-  const workers = Array.from({ length: n }, () => new Worker(source, { eval: true, workerData: { dist, file, dir, gate: gate.buffer, now: clock.now } }));
+  const workers = Array.from({ length: n }, (_, thread) => new Worker(source, { eval: true, workerData: { dist, file, dir, gate: gate.buffer, now: clock.now, update, thread, repeat } }));
   const results = workers.map((w) => new Promise<string>((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
