@@ -117,7 +117,8 @@ export const POSTGRES_MIGRATIONS: string[] = [
      tenant TEXT NOT NULL, rule_id TEXT NOT NULL, bucket_start BIGINT NOT NULL,
      evaluated BIGINT NOT NULL, triggered BIGINT NOT NULL, violations BIGINT NOT NULL, skipped BIGINT NOT NULL,
      cost_us BIGINT NOT NULL, cost_samples BIGINT NOT NULL,
-     PRIMARY KEY (tenant, rule_id, bucket_start));`,
+     PRIMARY KEY (tenant, rule_id, bucket_start));
+   CREATE TABLE rules_revisions (tenant TEXT PRIMARY KEY, revision BIGINT NOT NULL, updated_at BIGINT NOT NULL);`,
 ];
 
 /** Brings the database to POSTGRES_MIGRATIONS.length, one migration per transaction, one replica at a time. */
