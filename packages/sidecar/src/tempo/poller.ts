@@ -108,7 +108,7 @@ export class TempoPoller {
         }
         if (!lease.held()) {
           result.leasesLost++;
-          this.o.log.warn({ tenant, from: window.startMs, to: window.endMs, replica: this.leases.holder }, 'the lease on a pull window was taken over by another replica (this one renewed too late); it finishes the window');
+          this.o.log.warn({ tenant, from: window.startMs, to: window.endMs, replica: this.leases.holder }, 'the lease on a pull window was taken over by another replica (this one renewed too late); the replica holding it now scans the window, this one records nothing of it');
           lease.abandon();
           continue;
         }
