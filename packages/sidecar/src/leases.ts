@@ -196,11 +196,24 @@ export class PullWindows {
   }
 
   /**
-   * Claims the first window from `from` that is neither done, nor held by another replica, nor in
-   * `skip` (windows this poll already gave back), and ends at or before `target`; a new window is
-   * at most `maxWindowMs` long. Undefined when there is none.
+   * Claims the first window from the watermark (or `origin`, before the first) that is neither
+   * done, nor held by another replica, nor in `skip` (windows this poll already gave back), and
+   * ends at or before `target`; a new window is at most `maxWindowMs` long. Undefined when there
+   * is none.
    */
-  claim(leases: Leases, tenant: string, from: number, target: number, maxWindowMs: number, skip: ReadonlySet<number>, now: () => number, ttlMs: number, renewTimerMs: number): { window: PullWindow; lease: HeldLease } | undefined {
+  claim(leases: Leases, tenant: string, origin: number, target: number, maxWindowMs: number, skip: ReadonlySet<number>, now: () => number, ttlMs: number, renewTimerMs: number): { window: PullWindow; lease: HeldLease } | undefined {
+    // Another replica may move the watermark past the window this walk chose (and delete its row)
+    // between the walk's read and its claim: the claim sees that and the walk starts over.
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const claimed = this.walk(leases, tenant, this.watermark(tenant) ?? origin, origin, target, maxWindowMs, skip, now, ttlMs, renewTimerMs);
+      if (claimed !== 'again') {
+        return claimed;
+      }
+    }
+    return undefined;
+  }
+
+  private walk(leases: Leases, tenant: string, from: number, origin: number, target: number, maxWindowMs: number, skip: ReadonlySet<number>, now: () => number, ttlMs: number, renewTimerMs: number): { window: PullWindow; lease: HeldLease } | undefined | 'again' {
     const rows = this.db.prepare('SELECT start_ms, end_ms, attempts, done_at FROM pull_windows WHERE tenant = ? AND start_ms >= ? ORDER BY start_ms').all(tenant, from) as Array<{
       start_ms: number;
       end_ms: number;
@@ -226,10 +239,16 @@ export class PullWindows {
       if (end > target) {
         return undefined;
       }
-      const claimed = this.db.transaction((): { done: number } | { window: PullWindow; lease: HeldLease } | undefined => {
+      const claimed = this.db.transaction((): { done: number } | { window: PullWindow; lease: HeldLease } | 'again' | undefined => {
         const lease = HeldLease.take(leases, pullWindowKey(tenant, p), tenant, now, ttlMs, renewTimerMs);
         if (lease === undefined) {
           return undefined;
+        }
+        // Read after the lease is written, so on the newest state (SQLite: under the write lock).
+        // Behind the watermark the window is done, even when its row (and lease) are gone.
+        if (p < (this.watermark(tenant) ?? origin)) {
+          lease.release();
+          return 'again';
         }
         // Whoever claimed this start first fixed its end: a replica taking it over keeps it.
         this.db.prepare('INSERT INTO pull_windows (tenant, start_ms, end_ms, attempts) VALUES (?, ?, ?, 0) ON CONFLICT (tenant, start_ms) DO NOTHING').run(tenant, p, end);
@@ -240,6 +259,9 @@ export class PullWindows {
         }
         return { window: { startMs: p, endMs: Number(stored.end_ms), attempts: Number(stored.attempts) }, lease };
       })();
+      if (claimed === 'again') {
+        return 'again';
+      }
       if (claimed === undefined) {
         // Held by another replica: its row says where it ends (written with its lease).
         const stored = this.db.prepare('SELECT end_ms FROM pull_windows WHERE tenant = ? AND start_ms = ?').get(tenant, p) as { end_ms: number } | undefined;

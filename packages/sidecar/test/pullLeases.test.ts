@@ -6,6 +6,7 @@
  * its stored progress. Each replica is its own Store (its own connection) on ONE database, its own
  * Tempo client, poller and replay runner, against the Tempo double; time is an injected clock.
  */
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -23,6 +24,7 @@ import { Store } from '../src/store';
 import { TempoClient } from '../src/tempo/client';
 import { TempoPoller } from '../src/tempo/poller';
 import { DEFAULT_REDACTION } from '../src/tenants';
+import { requireBuiltCli } from './support/serve';
 
 const root = path.join(__dirname, '../../..');
 const MINUTE = 60_000;
@@ -31,12 +33,13 @@ const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 
 /**
  * The one place these tests make stores: each call of `connect` is another replica's connection
- * to the same database (a SQLite file in WAL mode here; PostgreSQL when the store has it).
+ * to the same database (a SQLite file in WAL mode here; PostgreSQL when the store has it), and
+ * `location` is what a replica in another process opens (`new Store(location)`).
  */
-function sharedDatabase(): { connect(): Store; close(): void } {
+function sharedDatabase(): { connect(): Store; location: string; close(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-leases-'));
   const file = path.join(dir, 'betrace.db');
-  return { connect: () => new Store(file), close: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { connect: () => new Store(file), location: file, close: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** An example trace under a new id, its spans starting `atMs`. */
@@ -70,7 +73,7 @@ afterEach(async () => {
   }
 });
 
-async function cluster(n: number, startMs: number): Promise<{ tempo: TempoDouble; clock: { now: number }; replicas: Replica[]; db: ReturnType<typeof sharedDatabase> }> {
+async function cluster(n: number, startMs: number): Promise<{ tempo: TempoDouble; url: string; clock: { now: number }; replicas: Replica[]; db: ReturnType<typeof sharedDatabase> }> {
   const clock = { now: T0 };
   const tempo = new TempoDouble({ now: () => clock.now });
   const url = await tempo.start();
@@ -133,7 +136,44 @@ async function cluster(n: number, startMs: number): Promise<{ tempo: TempoDouble
       store.close();
     });
   }
-  return { tempo, clock, replicas, db };
+  return { tempo, url, clock, replicas, db };
+}
+
+interface ProcessReport {
+  replica: string;
+  windows: Array<[number, number]>;
+  fetched: string[];
+  result: { windows: number; leasesLost: number };
+}
+
+/**
+ * Replicas as separate processes (test/support/leaseReplica.js over the built sidecar): each
+ * prints `ready` once set up; all are then told to go at once, and each reports what it did.
+ */
+async function replicaProcesses(ids: string[], location: string, url: string, nowMs: number, startMs: number): Promise<ProcessReport[]> {
+  const script = path.join(__dirname, 'support/leaseReplica.js');
+  const children = ids.map((id) => {
+    const child = spawn(process.execPath, [script, location, url, id, String(nowMs), String(startMs)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    cleanups.push(() => {
+      child.kill('SIGKILL');
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const ready = new Promise<void>((resolve, reject) => {
+      const check = () => (out.startsWith('ready\n') ? resolve() : undefined);
+      child.stdout.on('data', check);
+      child.once('exit', (code) => reject(new Error(`replica ${id} exited ${code} before it was ready: ${err}`)));
+    });
+    const done = new Promise<ProcessReport>((resolve, reject) =>
+      child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.split('\n')[1]) as ProcessReport) : reject(new Error(`replica ${id} exited ${code}: ${err}`)))),
+    );
+    return { child, ready, done };
+  });
+  await Promise.all(children.map((c) => c.ready));
+  children.forEach((c) => c.child.stdin.write('go\n'));
+  return Promise.all(children.map((c) => c.done));
 }
 
 function hang(r: Replica, blockFrom = 0): () => void {
@@ -200,6 +240,35 @@ describe('pull mode across replicas', () => {
       expect(await r.metrics.registry.getSingleMetricAsString('betrace_poll_lag_seconds')).toContain('betrace_poll_lag_seconds{tenant="default"} 120');
     }
   });
+
+  it('three replica processes on one store: each window scanned by exactly one of them, none skipped', async () => {
+    requireBuiltCli();
+    const { tempo, url, replicas, db } = await cluster(1, 120 * MINUTE);
+    const origin = T0 - 120 * MINUTE;
+    const violating: string[] = [];
+    for (let i = 0; i < 23; i++) {
+      const spans = exampleSpans(RULES[i % RULES.length], 'violates', 300 + i, origin + i * 5 * MINUTE + 150_000);
+      violating.push(spans[0].traceId);
+      tempo.ingest('single-tenant', spans);
+    }
+    // Every answer takes a while, so the processes' windows overlap in time and their statements interleave.
+    tempo.fault = { latencyMs: 40 };
+    const reports = await replicaProcesses(['proc-a', 'proc-b', 'proc-c'], db.location, url, T0, 120 * MINUTE);
+    const all = reports.flatMap((r) => r.windows).sort((a, b) => a[0] - b[0]);
+    expect(all).toHaveLength(24);
+    expect(all[0][0]).toBe(origin / 1000);
+    for (let i = 1; i < all.length; i++) {
+      expect(all[i][0]).toBe(all[i - 1][1]);
+    }
+    expect(reports.reduce((n, r) => n + r.result.windows, 0)).toBe(24);
+    expect(reports.filter((r) => r.windows.length > 0).length).toBeGreaterThan(1);
+    const fetched = reports.flatMap((r) => r.fetched);
+    expect(new Set(fetched).size).toBe(fetched.length);
+    const store = replicas[0].store;
+    expect(tracesWithSignals(store)).toEqual([...violating].sort());
+    expect(store.getWatermark('default')).toBe(T0 - 2 * MINUTE);
+    expect(new Leases(store.db, 'x').list('default')).toEqual([]);
+  }, 60_000);
 
   it('a replica that dies mid-window loses it one lease period later; another finishes it, and the dead one records nothing', async () => {
     const { tempo, clock, replicas } = await cluster(2, 15 * MINUTE);

@@ -93,7 +93,7 @@ export class TempoPoller {
     const retried = new Set<number>();
     try {
       while (!this.stopped) {
-        const claimed = this.windows.claim(this.leases, tenant, this.windows.watermark(tenant) ?? origin, target, maxWindow, retried, now, leaseMs, this.o.renewTimerMs ?? Math.floor(leaseMs / 3));
+        const claimed = this.windows.claim(this.leases, tenant, origin, target, maxWindow, retried, now, leaseMs, this.o.renewTimerMs ?? Math.floor(leaseMs / 3));
         if (claimed === undefined) {
           break;
         }
