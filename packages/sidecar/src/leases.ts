@@ -297,6 +297,10 @@ export class PullWindows {
    */
   complete(tenant: string, window: PullWindow, lease: HeldLease, origin: number, now: number): number | undefined {
     return this.db.transaction(() => {
+      // One completion per tenant at a time: this write locks the tenant's origin row (PostgreSQL)
+      // or the database (SQLite) first, so each completion sees the windows the others marked done
+      // and the watermark never moves back over windows whose rows are already deleted.
+      this.db.prepare('UPDATE settings SET value = value WHERE key = ?').run(`pull.origin:${tenant}`);
       if (!lease.held()) {
         return undefined;
       }
@@ -313,7 +317,10 @@ export class PullWindows {
       }
       if (w > before) {
         this.db
-          .prepare('INSERT INTO watermarks (tenant, until_ms, updated_at) VALUES (?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET until_ms = excluded.until_ms, updated_at = excluded.updated_at')
+          .prepare(
+            `INSERT INTO watermarks (tenant, until_ms, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (tenant) DO UPDATE SET until_ms = excluded.until_ms, updated_at = excluded.updated_at WHERE watermarks.until_ms < excluded.until_ms`,
+          )
           .run(tenant, w, now);
         // Windows behind the watermark are history: the table keeps only the frontier.
         this.db.prepare('DELETE FROM pull_windows WHERE tenant = ? AND end_ms <= ? AND done_at IS NOT NULL').run(tenant, w);
