@@ -6,8 +6,8 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
-// Run only when named: `peers` builds an OpenTelemetry Collector with Go and runs for minutes.
-const NAMED_ONLY = new Set(['peers.bench.js', 'slo-promql.bench.js']);
+// Run only when named: `peers` and `scale` build an OpenTelemetry Collector with Go and run for minutes.
+const NAMED_ONLY = new Set(['peers.bench.js', 'slo-promql.bench.js', 'scale.bench.js']);
 
 const args = process.argv.slice(2);
 // `--save` writes each benchmark's results to bench/results/ (see bench/save.js); without it a run

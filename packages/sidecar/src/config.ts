@@ -101,6 +101,11 @@ export interface SidecarConfig {
   evalWorkers: number;
   /** Per-trace evaluation budget in milliseconds (EVAL_BUDGET); rules not finished within it are "not evaluated: time-budget". */
   evalBudgetMs: number;
+  /**
+   * RULE_SYNC_MS: how often this replica reads the store's rules revisions and reloads the rules
+   * of a tenant another replica changed (sharing one database, docs/scaling.md); 0: never (one sidecar).
+   */
+  ruleSyncMs: number;
   /** The history of recent traces (docs/history.md): its bound in bytes (0: no history) and its age limit. */
   historyMaxBytes: number;
   historyMaxAgeMs: number;
@@ -197,6 +202,8 @@ export const DEFAULTS = {
   /** `auto`: one shard worker per core this process may run on (os.availableParallelism()). */
   EVAL_WORKERS: 'auto',
   EVAL_BUDGET: '1s',
+  /** Milliseconds between two reads of the rules revisions: a rule change on one replica is in force on the others within it (plus a reload). */
+  RULE_SYNC_MS: 1000,
   HISTORY_MAX_BYTES: '256MiB',
   HISTORY_MAX_AGE: '24h',
   SELF_TRACING: 'off',
@@ -430,6 +437,7 @@ export function loadConfig(env: Env): SidecarConfig {
     ingestLogSegmentBytes: bytes('INGEST_LOG_SEGMENT_BYTES', DEFAULTS.INGEST_LOG_SEGMENT_BYTES),
     evalWorkers: workers(),
     evalBudgetMs: duration('EVAL_BUDGET', DEFAULTS.EVAL_BUDGET),
+    ruleSyncMs: int('RULE_SYNC_MS', DEFAULTS.RULE_SYNC_MS, 0, 3_600_000),
     historyMaxBytes: historyBytes(),
     historyMaxAgeMs: duration('HISTORY_MAX_AGE', DEFAULTS.HISTORY_MAX_AGE),
     discoverHeapMb: int('DISCOVER_HEAP_MB', MINING_HEAP_MB.old, 64, 1 << 20),

@@ -55,6 +55,24 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly evidenceAnchors = new Counter({ name: 'betrace_evidence_anchors_total', help: 'Chain-head anchors published (anchor log, and spans with OTLP_EXPORT_URL), by tenant.', labelNames: ['tenant'], registers: [this.registry] });
+  readonly rulesRevision = new Gauge({
+    name: 'betrace_rules_revision',
+    help: 'The store’s rules revision the tenant’s rules in force on this replica were compiled at (it moves with every rule change; replicas sharing a store converge on one value), by tenant.',
+    labelNames: ['tenant'],
+    registers: [this.registry],
+  });
+  readonly ruleSync = new Counter({
+    name: 'betrace_rule_sync_total',
+    help: 'Reloads of a tenant’s rules after another replica changed them (RULE_SYNC_MS), by tenant and result (reloaded; failed: the store could not be read, the rules in force stay).',
+    labelNames: ['tenant', 'result'],
+    registers: [this.registry],
+  });
+  readonly ruleCompileFailures = new Gauge({
+    name: 'betrace_rule_compile_failures',
+    help: 'Stored, enabled rules whose current version does not compile on this replica (its last version that compiled stays in force, if any; the log names the rule), by tenant.',
+    labelNames: ['tenant'],
+    registers: [this.registry],
+  });
   readonly writerQueue = new Gauge({ name: 'betrace_writer_queue', help: 'Signals waiting in a writer’s outbox (configured writers only).', labelNames: ['writer'], registers: [this.registry] });
 
   constructor() {

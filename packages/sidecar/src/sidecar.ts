@@ -88,6 +88,11 @@ export interface SidecarDeps {
    * active span; null: none, whatever the config says; default: made here from the config.
    */
   selfTrace?: SelfTracer | null;
+  /**
+   * Opens the sidecar's store instead of DATA_DIR's betrace.db; the sidecar closes it at stop.
+   * Tests give several sidecars their own connection to one shared store (replicas, ruleSync.test.ts).
+   */
+  openStore?: () => Store;
 }
 
 export interface Sidecar {
@@ -155,27 +160,39 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       throw new ConfigError('TENANTS_FILE', `with several tenants and TEMPO_URL, OTLP_EXPORT_URL or gateway mode, each tenant needs its own tempoOrgId (X-Scope-OrgID); missing for ${without.join(', ')}`);
     }
   }
-  const store = new Store(config.dataDir === ':memory:' ? ':memory:' : path.join(config.dataDir, 'betrace.db'));
+  const store = deps.openStore?.() ?? new Store(config.dataDir === ':memory:' ? ':memory:' : path.join(config.dataDir, 'betrace.db'));
   const metrics = new Metrics();
   const ruleSkips = new RuleSkips(store.db, metrics.ruleSkipped);
   const health = new RuleHealthStore(store.db);
   // A counter series appears at its first increment; Prometheus' increase() and rate() see that
   // first sample as the start, not as a change. Zero every enabled rule's series when its rules
   // compile, so the first signal of a rule counts (and fires an alert on increase()).
-  const rules = new RuleRegistry(store, (tenant, active) => {
-    for (const r of active) {
-      const rule = r.compiled.definition.id;
-      metrics.signals.inc({ tenant, rule, severity: r.compiled.definition.severity }, 0);
-      metrics.ruleEvaluations.inc({ tenant, rule }, 0);
-      metrics.ruleTriggered.inc({ tenant, rule }, 0);
-      metrics.ruleViolations.inc({ tenant, rule }, 0);
-      metrics.ruleCostSeconds.inc({ tenant, rule }, 0);
-      metrics.ruleCostSamples.inc({ tenant, rule }, 0);
-      for (const reason of RULE_SKIP_REASONS) {
-        metrics.ruleSkipped.inc({ tenant, rule, reason }, 0);
+  const rules = new RuleRegistry(
+    store,
+    (tenant, active, info) => {
+      metrics.rulesRevision.set({ tenant }, info.revision);
+      metrics.ruleCompileFailures.set({ tenant }, info.failures.length);
+      for (const r of active) {
+        const rule = r.compiled.definition.id;
+        metrics.signals.inc({ tenant, rule, severity: r.compiled.definition.severity }, 0);
+        metrics.ruleEvaluations.inc({ tenant, rule }, 0);
+        metrics.ruleTriggered.inc({ tenant, rule }, 0);
+        metrics.ruleViolations.inc({ tenant, rule }, 0);
+        metrics.ruleCostSeconds.inc({ tenant, rule }, 0);
+        metrics.ruleCostSamples.inc({ tenant, rule }, 0);
+        for (const reason of RULE_SKIP_REASONS) {
+          metrics.ruleSkipped.inc({ tenant, rule, reason }, 0);
+        }
       }
-    }
-  });
+    },
+    {
+      log,
+      onReloadFailed: (tenant, e) => {
+        metrics.ruleSync.inc({ tenant, result: 'failed' });
+        log.error({ err: e, tenant }, 'the rules could not be reloaded from the store: the rules in force stay, the next rule sync tries again');
+      },
+    },
+  );
   const usage = new UsageMeter(store, now);
 
   // Tenants: the file's, or one `default` tenant from the plain variables, its token as before.
@@ -484,6 +501,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   let api: FastifyInstance | undefined;
   let timer: NodeJS.Timeout | undefined;
   let replayTimer: NodeJS.Timeout | undefined;
+  let ruleSyncTimer: NodeJS.Timeout | undefined;
   let healthFlushedAt = 0;
 
   return {
@@ -520,6 +538,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
           log.info({ tenant: t.id, rulesDir: dir, rules: n, files }, 'rules provisioned');
         }
         rules.active(t.id);
+        metrics.ruleSync.inc({ tenant: t.id, result: 'reloaded' }, 0);
       }
       if (config.rulesDir && !tenants.some((t) => t.id === DEFAULT_TENANT)) {
         log.warn({ rulesDir: config.rulesDir }, 'RULES_DIR is ignored: the tenants file lists no tenant `default`; give each tenant a rulesDir');
@@ -607,6 +626,22 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         }
       }, tickMs);
       timer.unref();
+      // Replicas sharing the store: a rule changed through another replica's API (or provisioned by
+      // its start) is in force here within RULE_SYNC_MS and a reload (docs/scaling.md).
+      if (config.ruleSyncMs > 0) {
+        ruleSyncTimer = setInterval(() => {
+          try {
+            for (const tenant of rules.sync()) {
+              metrics.ruleSync.inc({ tenant, result: 'reloaded' });
+              log.info({ tenant, revision: rules.revision(tenant) }, 'rules changed in the store: reloaded');
+            }
+          } catch (e) {
+            // The revisions could not be read (the store is down): the rules in force stay.
+            log.error({ err: e }, 'the rule sync could not read the store; it runs again on the next one');
+          }
+        }, config.ruleSyncMs);
+        ruleSyncTimer.unref();
+      }
       evidence.start(deps.evidenceIntervalMs ?? Math.min(1000, Math.max(10, Math.floor(config.evidenceWindowMs / 4))));
       for (const d of dispatchers) {
         d.start(deps.writerIntervalMs ?? 1000);
@@ -643,6 +678,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       accepting = false;
       if (timer) clearInterval(timer);
       if (replayTimer) clearInterval(replayTimer);
+      if (ruleSyncTimer) clearInterval(ruleSyncTimer);
       await Promise.all([...pollers.values()].map((p) => p.stop()));
       await Promise.all([...replays.values()].map((r) => r.stop()));
       await discovery.stop();

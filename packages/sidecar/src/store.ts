@@ -276,6 +276,11 @@ const MIGRATIONS: string[] = [
      evaluated INTEGER NOT NULL, triggered INTEGER NOT NULL, violations INTEGER NOT NULL, skipped INTEGER NOT NULL,
      cost_us INTEGER NOT NULL, cost_samples INTEGER NOT NULL,
      PRIMARY KEY (tenant, rule_id, bucket_start));`,
+  // Rule sync across replicas (rules.ts): per tenant, a counter moved in the same transaction as
+  // every change of its rules. Replicas sharing the store poll it (one small row per tenant) and
+  // recompile a tenant's rules only when it moved; its row is also the per-tenant lock that
+  // serializes rule writes (provisioning at start, concurrent API edits) across replicas.
+  `CREATE TABLE rules_revisions (tenant TEXT PRIMARY KEY, revision INTEGER NOT NULL, updated_at INTEGER NOT NULL);`,
   // Replicas sharing one database (src/leases.ts, issue 12): leases on pull-mode windows and
   // replay jobs (key, holder, expiry in epoch ms); the pull-mode windows between the watermark
   // and the newest claim (the watermark is the end of the contiguous done ones); replay jobs with
@@ -894,6 +899,7 @@ export class Store {
     options: { provisioned?: boolean; create?: boolean; auditAction?: string } = {},
   ): StoredRule {
     return this.db.transaction(() => {
+      this.lockRules(tenant, now);
       const existing = this.stmt('SELECT * FROM rules WHERE tenant = ? AND id = ?').get(tenant, definition.id) as RuleRow | undefined;
       const live = existing !== undefined && existing.deleted === 0;
       if (options.create && live) {
@@ -929,20 +935,24 @@ export class Store {
         )
         .run(tenant, definition.id, version, json, options.provisioned ? 1 : 0, now, who);
       this.stmt('INSERT INTO rule_versions (tenant, id, version, definition, created_at, created_by, note) VALUES (?, ?, ?, ?, ?, ?, ?)').run(tenant, definition.id, version, json, now, who, note);
+      this.bumpRulesRevision(tenant, now);
       return { definition: stored, version, provisioned: !!options.provisioned, updatedAt: now, updatedBy: who };
     })();
   }
 
   deleteRule(tenant: string, id: string, who: string, now: number, options: { provisioned?: boolean } = {}): void {
-    const rule = this.getRule(tenant, id);
-    if (!rule) {
-      throw new StoreError('not_found', `no rule ${id}`);
-    }
-    if (rule.provisioned && !options.provisioned) {
-      throw new StoreError('conflict', `rule ${id} is provisioned from a rule file and read-only here`);
-    }
     this.db.transaction(() => {
+      // Read behind the tenant's rule lock: of two replicas deleting one rule, the second finds it gone (one audit entry).
+      this.lockRules(tenant, now);
+      const rule = this.getRule(tenant, id);
+      if (!rule) {
+        throw new StoreError('not_found', `no rule ${id}`);
+      }
+      if (rule.provisioned && !options.provisioned) {
+        throw new StoreError('conflict', `rule ${id} is provisioned from a rule file and read-only here`);
+      }
       this.stmt('UPDATE rules SET deleted = 1, updated_at = ?, updated_by = ? WHERE tenant = ? AND id = ?').run(now, who, tenant, id);
+      this.bumpRulesRevision(tenant, now);
       this.appendAudit(tenant, { who, action: 'rule.delete', target: `rule:${id}`, before: { ...rule.definition, version: rule.version }, after: null }, now);
     })();
   }
@@ -967,6 +977,44 @@ export class Store {
     }
     const { version: _old, ...definition } = target.definition;
     return this.saveRule(tenant, definition, who, `rollback to version ${version}`, now, { auditAction: 'rule.rollback' });
+  }
+
+  // ---------------------------------------------------------------- rule revisions (sync across replicas)
+
+  /**
+   * Takes the tenant's rule-write lock for the rest of the transaction: a write to its
+   * rules_revisions row (created at 0 when missing, otherwise left as it is). As the transaction's
+   * first write it makes SQLite's deferred transaction a writer before it reads (so a concurrent
+   * writer is waited for under busy_timeout, never a stale-snapshot error) and takes the row lock in
+   * PostgreSQL, so two replicas writing one tenant's rules (both provisioning RULES_DIR at start, two
+   * PUTs of one rule) run one after the other and the second sees what the first wrote.
+   */
+  lockRules(tenant: string, now: number): void {
+    this
+      .stmt('INSERT INTO rules_revisions (tenant, revision, updated_at) VALUES (?, 0, ?) ON CONFLICT (tenant) DO UPDATE SET revision = rules_revisions.revision')
+      .run(tenant, now);
+  }
+
+  /** Moves the tenant's rules revision on: called in the transaction of every change of its rules. */
+  bumpRulesRevision(tenant: string, now: number): number {
+    const row = this
+      .stmt(
+        `INSERT INTO rules_revisions (tenant, revision, updated_at) VALUES (?, 1, ?)
+         ON CONFLICT (tenant) DO UPDATE SET revision = rules_revisions.revision + 1, updated_at = excluded.updated_at RETURNING revision`,
+      )
+      .get(tenant, now) as { revision: number };
+    return row.revision;
+  }
+
+  /** The tenant's rules revision: 0 before its first rule change. */
+  rulesRevision(tenant: string): number {
+    return (this.stmt('SELECT revision FROM rules_revisions WHERE tenant = ?').get(tenant) as { revision: number } | undefined)?.revision ?? 0;
+  }
+
+  /** Every tenant's rules revision in one read: what each replica polls (tenants without a row have revision 0). */
+  rulesRevisions(): Map<string, number> {
+    const rows = this.stmt('SELECT tenant, revision FROM rules_revisions').all() as Array<{ tenant: string; revision: number }>;
+    return new Map(rows.map((r) => [r.tenant, r.revision]));
   }
 }
 

@@ -58,6 +58,7 @@ describe('loadConfig', () => {
       ingestLogSegmentBytes: 16 * 1024 * 1024,
       evalWorkers: availableParallelism(),
       evalBudgetMs: 1000,
+      ruleSyncMs: 1000,
       historyMaxBytes: 256 * 1024 * 1024,
       historyMaxAgeMs: 24 * 3_600_000,
       selfTracing: 'off',
@@ -94,6 +95,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ REPLICA_ID: 'two words' })).toThrow(`REPLICA_ID: expected at most 128 letters, digits, '.', '_', ':' or '-', got "two words"`);
     expect(() => loadConfig({ REPLICA_ID: 'x'.repeat(129) })).toThrow(ConfigError);
     expect(() => loadConfig({ PULL_LEASE: '500ms' })).toThrow('PULL_LEASE: expected at least 1s (a lease must outlast a Tempo request), got "500ms"');
+  });
+
+  it('takes RULE_SYNC_MS as whole milliseconds, 0 meaning no rule sync, and refuses anything else naming it', () => {
+    expect(loadConfig({ RULE_SYNC_MS: '250' }).ruleSyncMs).toBe(250);
+    expect(loadConfig({ RULE_SYNC_MS: '0' }).ruleSyncMs).toBe(0);
+    expect(() => loadConfig({ RULE_SYNC_MS: '1s' })).toThrow('RULE_SYNC_MS: expected a whole number from 0 to 3600000, got "1s"');
+    expect(() => loadConfig({ RULE_SYNC_MS: '3600001' })).toThrow(ConfigError);
   });
 
   it('reads the ingest log policy and refuses a bad one, naming the variable', () => {
