@@ -113,8 +113,9 @@ describe('the sidecar proxy routes', () => {
     expect(proxy(method, proxyPath)).toBeUndefined();
   });
 
-  it('keeps the audit log for Admins', () => {
+  it('keeps the audit log and the cluster\'s leases for Admins', () => {
     expect(proxy('GET', 'sidecar/api/v1/audit')?.route).toMatchObject({ reqRole: 'Admin' });
+    expect(proxy('GET', 'sidecar/api/v1/cluster/leases')?.route).toMatchObject({ reqRole: 'Admin' });
   });
 
   describe('against the routes a real sidecar serves', () => {

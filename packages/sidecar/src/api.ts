@@ -29,6 +29,7 @@ import type { EvidenceStore } from './evidence/store';
 import { Metrics } from './metrics';
 import { err, named, ok, okInline, openApi, ResponsesDoc, RouteDoc } from './openapi';
 import { ReplayBusy, type ReplayRunner } from './replay';
+import { defaultReplicaId, Leases, PullWindows } from './leases';
 import { redactExplanation, Redactor } from './redact';
 import type { TempoClient } from './tempo/client';
 import { RuleRegistry } from './rules';
@@ -114,6 +115,10 @@ export interface ApiOptions {
   evidence?: EvidenceStore;
   /** The anchors published outside the data folder, that verification checks the chain against. */
   anchorLog?: AnchorLog;
+  /** Called before /metrics renders (pull mode: each tenant's lag from the shared watermark). */
+  beforeScrape?: () => void;
+  /** This replica's id (REPLICA_ID), shown by GET /api/v1/cluster/leases; default host name and pid. */
+  replica?: string;
 }
 
 const ruleSchema = named('RuleInput', {
@@ -347,6 +352,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
         return res.code(401).send({ error: 'unauthorized', message: 'send Authorization: Bearer <METRICS_TOKEN>' });
       }
     }
+    options.beforeScrape?.();
     for (const writer of options.writers) {
       options.metrics.writerQueue.set({ writer }, store.outboxDepth(writer));
     }
@@ -826,6 +832,22 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.delete('/api/v1/replay/:id', { schema: { summary: 'Cancel a replay job', params: idParams, responses: { 200: ok('ReplayJob', 'The job, cancelled (or already finished)'), 404: err('No such replay') } } }, async (req, res) => {
     const job = options.replay?.get(req.tenant)?.cancel(req.tenant, (req.params as { id: string }).id);
     return job ?? res.code(404).send({ error: 'not_found', message: 'no such replay' });
+  });
+
+  // ---------------------------------------------------------------- cluster
+
+  // Which replica holds which lease (issue 12): the caller's tenant's pull windows and replay jobs.
+  app.get('/api/v1/cluster/leases', { schema: { summary: 'Which replica holds which lease on the caller’s tenant’s pull windows and replay jobs, and the shared watermark', responses: { 200: ok('ClusterLeases', 'The leases, the windows past the watermark, and the watermark') } } }, async (req) => {
+    const now = options.now();
+    const replica = options.replica ?? defaultReplicaId();
+    const windows = new PullWindows(store.db);
+    const watermark = windows.watermark(req.tenant);
+    return {
+      replica,
+      ...(watermark === undefined ? {} : { watermark }),
+      leases: new Leases(store.db, replica).list(req.tenant).map((l) => ({ key: l.key, holder: l.holder, since: l.since, expiresAt: l.expiresAt, expired: l.expiresAt <= now })),
+      windows: windows.pending(req.tenant),
+    };
   });
 
   // ---------------------------------------------------------------- audit and usage

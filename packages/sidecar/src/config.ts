@@ -1,6 +1,7 @@
 import { availableParallelism } from 'os';
 import { MINING_HEAP_MB } from '@betrace/evaluator';
 import { isInside } from './evidence/keys';
+import { defaultReplicaId } from './leases';
 import type { FsyncPolicy } from './ingest/log/log';
 
 /** The most shard workers EVAL_WORKERS may ask for. */
@@ -65,6 +66,13 @@ export interface SidecarConfig {
   pollIntervalMs: number;
   pollSettleMs: number;
   pollStartMs: number;
+  /**
+   * REPLICA_ID: this replica's name in the leases replicas sharing one store take on pull-mode
+   * windows and replay jobs (src/leases.ts); default host name and pid. Two live replicas must not share one.
+   */
+  replicaId: string;
+  /** PULL_LEASE: how long a lease on a pull window or replay job lasts without renewal: a dead replica's work is taken over after it. */
+  pullLeaseMs: number;
   /** Gateway mode (`betrace serve --gateway`): accepted batches are forwarded to Tempo. */
   gateway: boolean;
   /** Tempo's OTLP/HTTP endpoint for gateway mode; undefined: TEMPO_URL's host on port 4318. */
@@ -179,6 +187,7 @@ export const DEFAULTS = {
   POLL_INTERVAL: '30s',
   POLL_SETTLE: '2m',
   POLL_START: '15m',
+  PULL_LEASE: '30s',
   GATEWAY_SPOOL_BYTES: '512MiB',
   EVIDENCE_WINDOW: '1m',
   EVIDENCE_SAMPLES: 10,
@@ -284,6 +293,17 @@ export function databaseUrl(v: string | undefined): string | undefined {
   }
   if (u.hostname === '' || u.pathname.replace(/^\/+/, '') === '') {
     throw new ConfigError('DATABASE_URL', `${expected}: the ${u.hostname === '' ? 'host' : 'database name'} is missing`);
+  }
+  return v;
+}
+
+/** REPLICA_ID checked (letters, digits, `.`, `_`, `:`, `-`; at most 128), or the default: host name and pid. */
+export function replicaId(v: string | undefined): string {
+  if (v === undefined) {
+    return defaultReplicaId();
+  }
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(v)) {
+    throw new ConfigError('REPLICA_ID', `expected at most 128 letters, digits, '.', '_', ':' or '-', got ${JSON.stringify(v)}`);
   }
   return v;
 }
@@ -399,6 +419,8 @@ export function loadConfig(env: Env): SidecarConfig {
     pollIntervalMs: duration('POLL_INTERVAL', DEFAULTS.POLL_INTERVAL),
     pollSettleMs: duration('POLL_SETTLE', DEFAULTS.POLL_SETTLE),
     pollStartMs: duration('POLL_START', DEFAULTS.POLL_START),
+    replicaId: replicaId(str('REPLICA_ID')),
+    pullLeaseMs: duration('PULL_LEASE', DEFAULTS.PULL_LEASE),
     gateway: false,
     tempoOtlpUrl: url('TEMPO_OTLP_URL'),
     gatewaySpoolBytes: bytes('GATEWAY_SPOOL_BYTES', DEFAULTS.GATEWAY_SPOOL_BYTES),
@@ -423,6 +445,9 @@ export function loadConfig(env: Env): SidecarConfig {
     selfOtlpTracesUrl: undefined,
     selfOtlpHeaders: {},
   };
+  if (config.pullLeaseMs < 1000) {
+    throw new ConfigError('PULL_LEASE', `expected at least 1s (a lease must outlast a Tempo request), got ${JSON.stringify(str('PULL_LEASE'))}`);
+  }
   if (config.selfTracing === 'otlp') {
     const own = url('SELF_OTLP_ENDPOINT');
     if (own !== undefined) {

@@ -412,6 +412,20 @@ const COMPONENTS = {
     ['seq', 'tenant', 'at', 'who', 'action', 'target']
   ),
   AuditPage: object({ entries: arrayOf(ref('AuditEntry')), total: int, limit: int, offset: int }),
+  Lease: {
+    ...object({ key: str, holder: str, since: ms, expiresAt: ms, expired: bool }, ['key', 'holder', 'since', 'expiresAt', 'expired']),
+    description: 'A lease on a pull window (pull:<tenant>:<window start ms>) or a replay job (replay:<tenant>:<job id>)',
+  },
+  PullWindowState: object({ startMs: ms, endMs: ms, attempts: int, done: bool }, ['startMs', 'endMs', 'attempts', 'done']),
+  ClusterLeases: object(
+    {
+      replica: { ...str, description: 'The replica that answered (REPLICA_ID)' },
+      watermark: { ...ms, description: 'The tenant’s pull-mode watermark, shared by the replicas (absent before the first window is done)' },
+      leases: arrayOf(ref('Lease')),
+      windows: { ...arrayOf(ref('PullWindowState')), description: 'Pull windows claimed past the watermark: in progress, waiting for a retry, or done ahead of an unfinished one' },
+    },
+    ['replica', 'leases', 'windows'],
+  ),
   UsageCounts: object({ spans: int, bytes: int, traces: int, signals: int, evidence: int }),
   Usage: object({
     tenant: str,

@@ -416,6 +416,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     : undefined;
 
   const pollers = new Map<string, TempoPoller>();
+  // Replay jobs are in the store and leased: a job outlives the replica that started it.
+  const replaySharing = { store, replica: config.replicaId, leaseMs: config.pullLeaseMs };
   const tempoClients = new Map<string, TempoClient>();
   const replays = new Map<string, ReplayRunner>();
   const discoveryClients = new Map<string, TempoClient>();
@@ -442,6 +444,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       now,
       settleMs: config.pollSettleMs,
       startMs: config.pollStartMs,
+      replica: config.replicaId,
+      leaseMs: config.pullLeaseMs,
     });
     if (poller) {
       pollers.set(tenant, poller);
@@ -455,7 +459,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       concurrency: 1,
       metrics: tempoMetrics,
     });
-    replays.set(tenant, new ReplayRunner({ kind: 'tempo', client: replayClient }, pipeline, log, now));
+    replays.set(tenant, new ReplayRunner({ kind: 'tempo', client: replayClient }, pipeline, log, now, replaySharing));
     // Discovery reads every trace of its range: its own client of one request at a time, like replay's.
     discoveryClients.set(
       tenant,
@@ -465,7 +469,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   // Without Tempo, replay reads the history.
   if (!config.tempoUrl && history !== undefined) {
     for (const { id: tenant } of tenants) {
-      replays.set(tenant, new ReplayRunner({ kind: 'history', history }, pipeline, log, now));
+      replays.set(tenant, new ReplayRunner({ kind: 'history', history }, pipeline, log, now, replaySharing));
     }
   }
   // What to set when there is neither Tempo nor a history (replay's and discovery's 409).
@@ -525,6 +529,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   let grpcReceiver: GrpcReceiver | undefined;
   let api: FastifyInstance | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let replayTimer: NodeJS.Timeout | undefined;
   let ruleSyncTimer: NodeJS.Timeout | undefined;
   let healthFlushedAt = 0;
 
@@ -614,6 +619,8 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         replay: replays,
         discovery,
         replayMissing,
+        replica: config.replicaId,
+        beforeScrape: () => pollers.forEach((p) => p.refreshLag()),
         usage,
         redactorOf,
         evidence: evidenceStore,
@@ -672,6 +679,20 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
         gateway.start(deps.gatewayIntervalMs ?? 1000);
         log.info({ tempo: gatewayUrl(config) }, 'gateway mode: forwarding accepted spans to Tempo');
       }
+      // Replays no replica holds (their replica died, or this one before a restart) are taken
+      // over a few times per lease period, so within about one period of the lease lapsing.
+      const resumeReplays = () => {
+        for (const [tenant, replay] of replays) {
+          try {
+            replay.resume(tenant);
+          } catch (e) {
+            log.warn({ err: e, tenant }, 'looking for replays to take over failed; the next look tries again');
+          }
+        }
+      };
+      resumeReplays();
+      replayTimer = setInterval(resumeReplays, Math.max(1000, Math.floor(config.pullLeaseMs / 3)));
+      replayTimer.unref();
       if (deps.pollIntervalMs !== 0) {
         for (const [tenant, poller] of pollers) {
           poller.start(deps.pollIntervalMs ?? config.pollIntervalMs);
@@ -685,8 +706,10 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     async stop() {
       accepting = false;
       if (timer) clearInterval(timer);
+      if (replayTimer) clearInterval(replayTimer);
       if (ruleSyncTimer) clearInterval(ruleSyncTimer);
       await Promise.all([...pollers.values()].map((p) => p.stop()));
+      await Promise.all([...replays.values()].map((r) => r.stop()));
       await discovery.stop();
       await grpcReceiver?.close();
       await receiver?.close();

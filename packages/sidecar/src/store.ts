@@ -290,6 +290,20 @@ const MIGRATIONS: string[] = [
   // recompile a tenant's rules only when it moved; its row is also the per-tenant lock that
   // serializes rule writes (provisioning at start, concurrent API edits) across replicas.
   `CREATE TABLE rules_revisions (tenant TEXT PRIMARY KEY, revision INTEGER NOT NULL, updated_at INTEGER NOT NULL);`,
+  // Replicas sharing one database (src/leases.ts, issue 12): leases on pull-mode windows and
+  // replay jobs (key, holder, expiry in epoch ms); the pull-mode windows between the watermark
+  // and the newest claim (the watermark is the end of the contiguous done ones); replay jobs with
+  // their progress and rules, so any replica can answer for a job and take it over.
+  `CREATE TABLE leases (key TEXT PRIMARY KEY, tenant TEXT NOT NULL, holder TEXT NOT NULL, since INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+   CREATE INDEX leases_by_tenant ON leases (tenant, key);
+   CREATE TABLE pull_windows (
+     tenant TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, done_at INTEGER,
+     PRIMARY KEY (tenant, start_ms));
+   CREATE TABLE replay_jobs (
+     tenant TEXT NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL, source TEXT NOT NULL, origin TEXT NOT NULL,
+     created_at INTEGER NOT NULL, rules TEXT NOT NULL, job TEXT NOT NULL, violations TEXT NOT NULL,
+     PRIMARY KEY (tenant, id));
+   CREATE INDEX replay_jobs_by_status ON replay_jobs (tenant, status, created_at);`,
 ];
 
 /** One change, as the audit log keeps it: who did what to which thing, with the state before and after. */

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'os';
 import { ConfigError, loadConfig, parseDuration } from '../src/config';
+import { defaultReplicaId } from '../src/leases';
 
 describe('loadConfig', () => {
   it('has documented defaults', () => {
@@ -39,6 +40,8 @@ describe('loadConfig', () => {
       pollIntervalMs: 30_000,
       pollSettleMs: 120_000,
       pollStartMs: 900_000,
+      pullLeaseMs: 30_000,
+      replicaId: defaultReplicaId(),
       gateway: false,
       tempoOtlpUrl: undefined,
       gatewaySpoolBytes: 512 * 1024 * 1024,
@@ -84,6 +87,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ EVAL_WORKERS: 'many' })).toThrow(ConfigError);
     expect(loadConfig({ EVAL_BUDGET: '250ms' }).evalBudgetMs).toBe(250);
     expect(() => loadConfig({ EVAL_BUDGET: '0s' })).toThrow('EVAL_BUDGET: expected a duration');
+  });
+
+  it('takes REPLICA_ID as a name (default host name and pid) and PULL_LEASE as a duration of at least a second', () => {
+    expect(defaultReplicaId()).toMatch(new RegExp(`-${process.pid}$`));
+    expect(loadConfig({ REPLICA_ID: 'betrace-0', PULL_LEASE: '1m' })).toMatchObject({ replicaId: 'betrace-0', pullLeaseMs: 60_000 });
+    expect(() => loadConfig({ REPLICA_ID: 'two words' })).toThrow(`REPLICA_ID: expected at most 128 letters, digits, '.', '_', ':' or '-', got "two words"`);
+    expect(() => loadConfig({ REPLICA_ID: 'x'.repeat(129) })).toThrow(ConfigError);
+    expect(() => loadConfig({ PULL_LEASE: '500ms' })).toThrow('PULL_LEASE: expected at least 1s (a lease must outlast a Tempo request), got "500ms"');
   });
 
   it('takes RULE_SYNC_MS as whole milliseconds, 0 meaning no rule sync, and refuses anything else naming it', () => {

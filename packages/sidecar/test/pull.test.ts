@@ -184,6 +184,36 @@ describe('pull mode', () => {
     expect(await p.sidecar.metrics.registry.getSingleMetricAsString('betrace_poll_unavailable_traces_total')).toContain('betrace_poll_unavailable_traces_total{tenant="default"} 1');
   });
 
+  it('shows at GET /api/v1/cluster/leases which replica holds the window it is scanning', async () => {
+    const p = await pull({ env: { REPLICA_ID: 'pull-test-1' } });
+    const t = p.clock.now;
+    p.tempo.ingest('single-tenant', exampleSpans('payment-fraud-check', 'violates', 1, t - 9.5 * MINUTE));
+    const client = p.sidecar.tempo!;
+    const realTrace = client.trace.bind(client);
+    let open = () => undefined as void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let waiting = false;
+    client.trace = async (id: string) => {
+      waiting = true;
+      await gate;
+      return realTrace(id);
+    };
+    const polling = p.sidecar.poller!.pollOnce();
+    while (!waiting) await new Promise((resolve) => setTimeout(resolve, 5));
+    const leases = async () => (await fetch(`${p.api}/api/v1/cluster/leases`, { headers: { authorization: `Bearer ${p.sidecar.token}` } })).json();
+    // The first window (nothing in it) is done; the second is held while its trace is fetched.
+    expect(await leases()).toEqual({
+      replica: 'pull-test-1',
+      watermark: t - 10 * MINUTE,
+      leases: [{ key: `pull:default:${t - 10 * MINUTE}`, holder: 'pull-test-1', since: t, expiresAt: t + 30_000, expired: false }],
+      windows: [{ startMs: t - 10 * MINUTE, endMs: t - 5 * MINUTE, attempts: 0, done: false }],
+    });
+    open();
+    await polling;
+    expect(await leases()).toEqual({ replica: 'pull-test-1', watermark: t - 2 * MINUTE, leases: [], windows: [] });
+    expect((await fetch(`${p.api}/api/v1/cluster/leases`)).status).toBe(401);
+  });
+
   it('resumes from the stored watermark after a restart', async () => {
     const first = await pull();
     const t = first.clock.now;

@@ -756,6 +756,16 @@ describe('tenant isolation', () => {
           check: (r) => expect(r.json.entries.every((e: { tenant: string }) => e.tenant === 'a')).toBe(true),
         },
       ],
+      'GET /api/v1/cluster/leases': [
+        {
+          method: 'GET',
+          url: '/api/v1/cluster/leases',
+          check: (r) => {
+            expect(r.status).toBe(200);
+            expect((r.json as { leases: Array<{ key: string }> }).leases.filter((l) => !/^(pull|replay):a:/.test(l.key))).toEqual([]);
+          },
+        },
+      ],
       'GET /api/v1/usage': [
         {
           method: 'GET',

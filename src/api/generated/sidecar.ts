@@ -248,6 +248,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cluster/leases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which replica holds which lease on the caller’s tenant’s pull windows and replay jobs, and the shared watermark */
+        get: operations["getApiV1ClusterLeases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -835,6 +852,33 @@ export interface components {
             total: number;
             limit: number;
             offset: number;
+        };
+        /** @description A lease on a pull window (pull:<tenant>:<window start ms>) or a replay job (replay:<tenant>:<job id>) */
+        Lease: {
+            key: string;
+            holder: string;
+            /** @description epoch milliseconds */
+            since: number;
+            /** @description epoch milliseconds */
+            expiresAt: number;
+            expired: boolean;
+        };
+        PullWindowState: {
+            /** @description epoch milliseconds */
+            startMs: number;
+            /** @description epoch milliseconds */
+            endMs: number;
+            attempts: number;
+            done: boolean;
+        };
+        ClusterLeases: {
+            /** @description The replica that answered (REPLICA_ID) */
+            replica: string;
+            /** @description The tenant’s pull-mode watermark, shared by the replicas (absent before the first window is done) */
+            watermark?: number;
+            leases: components["schemas"]["Lease"][];
+            /** @description Pull windows claimed past the watermark: in progress, waiting for a retry, or done ahead of an unfinished one */
+            windows: components["schemas"]["PullWindowState"][];
         };
         UsageCounts: {
             spans: number;
@@ -2453,6 +2497,35 @@ export interface operations {
             };
             /** @description No such replay */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiV1ClusterLeases: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The leases, the windows past the watermark, and the watermark */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterLeases"];
+                };
+            };
+            /** @description Missing or wrong bearer token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
