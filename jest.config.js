@@ -31,7 +31,7 @@ const nodeProject = (name, roots) => ({
 // disk-full tests) run on SQLite only.
 const POSTGRES_SUITES = [
   'store', 'tenancy', 'evidence', 'evidenceApi', 'evidenceFlow', 'evidenceTrust', 'writers', 'sidecar', 'apiToken',
-  'ruleHealth', 'ruleSkips', 'discoverApi', 'openapi', 'pull', 'redact-writers', 'gateway', 'ingestSecurity', 'slo', 'ruleSync',
+  'ruleHealth', 'ruleSkips', 'discoverApi', 'openapi', 'pull', 'redact-writers', 'gateway', 'ingestSecurity', 'slo', 'ruleSync', 'pullLeases',
 ];
 const sidecarSource = path.join(__dirname, 'packages/sidecar');
 const postgresProject = {

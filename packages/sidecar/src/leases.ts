@@ -10,10 +10,10 @@
  */
 import { hostname } from 'os';
 import { randomBytes } from 'crypto';
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './db/sql';
 
 /** The part of the store's database a lease needs (better-sqlite3, or the PostgreSQL facade of the same shape). */
-export type LeaseDb = Pick<Database.Database, 'prepare' | 'transaction'>;
+export type LeaseDb = Pick<SqlDatabase, 'prepare' | 'transaction'>;
 
 export interface LeaseRow {
   key: string;

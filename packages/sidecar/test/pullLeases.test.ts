@@ -25,6 +25,7 @@ import { TempoClient } from '../src/tempo/client';
 import { TempoPoller } from '../src/tempo/poller';
 import { DEFAULT_REDACTION } from '../src/tenants';
 import { requireBuiltCli } from './support/serve';
+import { storeTarget } from './support/engine';
 
 const root = path.join(__dirname, '../../..');
 const MINUTE = 60_000;
@@ -38,7 +39,8 @@ const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
  */
 function sharedDatabase(): { connect(): Store; location: string; close(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-leases-'));
-  const file = path.join(dir, 'betrace.db');
+  // On the PostgreSQL run, a schema of the test database (a URL the child processes open as it is).
+  const file = storeTarget(path.join(dir, 'betrace.db'));
   return { connect: () => new Store(file), location: file, close: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 

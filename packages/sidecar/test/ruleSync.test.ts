@@ -19,6 +19,7 @@ import { loadConfig } from '../src/config';
 import { createSidecar, Sidecar } from '../src/sidecar';
 import { Store } from '../src/store';
 import { DEFAULT_REDACTION, sha256Hex, Tenant } from '../src/tenants';
+import { storeTarget } from './support/engine';
 import { requireBuiltCli, root, until } from './support/serve';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-rulesync-'));
@@ -29,7 +30,8 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-rulesync-'));
  * machine would have). Created (and migrated) once before any replica opens it.
  */
 function sharedStore(): { open: () => Store; file: string } {
-  const file = path.join(tmp(), 'betrace.db');
+  // On the PostgreSQL run, a schema of the test database (a URL the threads below open as it is).
+  const file = storeTarget(path.join(tmp(), 'betrace.db'));
   new Store(file).close();
   return { open: () => new Store(file), file };
 }

@@ -118,7 +118,17 @@ export const POSTGRES_MIGRATIONS: string[] = [
      evaluated BIGINT NOT NULL, triggered BIGINT NOT NULL, violations BIGINT NOT NULL, skipped BIGINT NOT NULL,
      cost_us BIGINT NOT NULL, cost_samples BIGINT NOT NULL,
      PRIMARY KEY (tenant, rule_id, bucket_start));
-   CREATE TABLE rules_revisions (tenant TEXT PRIMARY KEY, revision BIGINT NOT NULL, updated_at BIGINT NOT NULL);`,
+   CREATE TABLE rules_revisions (tenant TEXT PRIMARY KEY, revision BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+   CREATE TABLE leases (key TEXT PRIMARY KEY, tenant TEXT NOT NULL, holder TEXT NOT NULL, since BIGINT NOT NULL, expires_at BIGINT NOT NULL);
+   CREATE INDEX leases_by_tenant ON leases (tenant, key);
+   CREATE TABLE pull_windows (
+     tenant TEXT NOT NULL, start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0, done_at BIGINT,
+     PRIMARY KEY (tenant, start_ms));
+   CREATE TABLE replay_jobs (
+     tenant TEXT NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL, source TEXT NOT NULL, origin TEXT NOT NULL,
+     created_at BIGINT NOT NULL, rules TEXT NOT NULL, job TEXT NOT NULL, violations TEXT NOT NULL,
+     PRIMARY KEY (tenant, id));
+   CREATE INDEX replay_jobs_by_status ON replay_jobs (tenant, status, created_at);`,
 ];
 
 /** Brings the database to POSTGRES_MIGRATIONS.length, one migration per transaction, one replica at a time. */

@@ -177,6 +177,8 @@ export class EvidenceStore {
    */
   seedKeys(tenant: string, keys: readonly EvidenceKey[], now: number): void {
     this.db.transaction(() => {
+      // Replicas starting together seed the same keys: one at a time per tenant (PostgreSQL).
+      lockKey(this.db, `evidence:${tenant}`);
       const known = new Map(this.keys(tenant).map((k) => [k.id, k]));
       for (const k of keys) {
         const stored = known.get(k.id);
@@ -341,6 +343,7 @@ export class EvidenceStore {
   private addKey(tenant: string, key: MadeKey, source: KeySource, now: number): StoredEvidenceKey {
     this.secrets.put(tenant, key.id, key.secret);
     this.db.transaction(() => {
+      lockKey(this.db, `evidence:${tenant}`);
       this.sql('UPDATE evidence_keys SET retired_at = ? WHERE tenant = ? AND retired_at IS NULL').run(now, tenant);
       this.sql("INSERT INTO evidence_keys (tenant, id, secret, source, check_value, created_at, retired_at) VALUES (?, ?, '', ?, ?, ?, NULL)").run(tenant, key.id, source, keyCheck(key.secret), now);
     })();
