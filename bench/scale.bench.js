@@ -10,13 +10,15 @@
 // (Store.addSignals, SQLite; PostgreSQL with the switch below); and how long a rule change made
 // through one replica's API takes to be in force on every replica.
 //
-//   npm run bench scale -- [--repeats N] [--spans N] [--replicas 1,2,3] [--save]
+//   npm run bench scale -- [--repeats N] [--spans N] [--replicas 1,2,3] [--store postgres|sqlite] [--save]
 //
 // Every process shares this machine's cores: on the 2-core CI machine two cores cap the scaling,
 // and the figures show the Collector's and the replicas' cost per span, not a speed-up.
-// DATABASE_URL: the single switch is SHARED_POSTGRES_READY below (with BETRACE_BENCH_DATABASE_URL,
-// or a cluster from `scripts/test-postgres.sh start`); until `serve` takes DATABASE_URL each
-// replica keeps its own SQLite and the PostgreSQL figures are printed as pending.
+// The replicas behind the Collector share one PostgreSQL (a fresh database per run, on
+// BETRACE_BENCH_DATABASE_URL's server, else on a throwaway cluster this bench starts with
+// scripts/test-postgres.sh); the baseline, one sidecar without the Collector, keeps its SQLite.
+// `--store sqlite` gives every replica its own SQLite instead (no shared state: rule changes then
+// never reach the other replicas).
 const { fork, spawn } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
@@ -28,12 +30,40 @@ const { PAIRS, rulesFile } = require('./peers/policies');
 const { cpuSeconds, freePort } = require('./peers/proc');
 const { saveResult } = require('./save');
 
-/**
- * TODO(issue 12): true once `betrace serve` accepts DATABASE_URL (the PostgreSQL engine); then the
- * replicas share BETRACE_BENCH_DATABASE_URL and the store write cost is measured on it too.
- */
-const SHARED_POSTGRES_READY = false;
-const DATABASE_URL = SHARED_POSTGRES_READY ? process.env.BETRACE_BENCH_DATABASE_URL : undefined;
+const { spawnSync } = require('child_process');
+
+/** The PostgreSQL server the replicas share: { url, stop }, or undefined with --store sqlite. */
+let postgres;
+
+/** A PostgreSQL server for this bench: BETRACE_BENCH_DATABASE_URL's, or a throwaway cluster. */
+function startPostgres() {
+  if (process.env.BETRACE_BENCH_DATABASE_URL) {
+    return { url: process.env.BETRACE_BENCH_DATABASE_URL, stop: () => undefined };
+  }
+  const script = path.join(__dirname, '../scripts/test-postgres.sh');
+  const r = spawnSync(script, ['start'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new Error(`no PostgreSQL for the scale bench (set BETRACE_BENCH_DATABASE_URL, install PostgreSQL, or pass --store sqlite): ${(r.stderr || '').trim()}`);
+  }
+  const [dir, url] = r.stdout.trim().split('\n');
+  return { url, stop: () => spawnSync(script, ['stop', dir], { stdio: 'inherit' }) };
+}
+
+/** A new, empty database on the bench's server: its URL. */
+async function freshDatabaseUrl() {
+  const { Client } = require('pg');
+  const name = `betrace_bench_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+  const c = new Client({ connectionString: postgres.url });
+  await c.connect();
+  try {
+    await c.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await c.end();
+  }
+  const u = new URL(postgres.url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
 
 const SIDECAR_CLI = path.join(__dirname, '../packages/sidecar/dist/cli.js');
 const DECISION_WAIT_MS = 1000;
@@ -46,7 +76,7 @@ const RULE_SYNC_TIMEOUT_MS = 5000;
 const STORE_SIGNALS = 2000;
 
 function parseArgs(argv) {
-  const opts = { repeats: 3, spans: 150_000, replicas: [1, 2, 3] };
+  const opts = { repeats: 3, spans: 150_000, replicas: [1, 2, 3], store: 'postgres' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -56,10 +86,12 @@ function parseArgs(argv) {
     if (a === '--repeats') opts.repeats = Number(value());
     else if (a === '--spans') opts.spans = Number(value());
     else if (a === '--replicas') opts.replicas = value().split(',').map(Number);
+    else if (a === '--store') opts.store = value();
     else throw new Error(`unknown option ${a} (see the header of bench/scale.bench.js)`);
   }
   if (!Number.isInteger(opts.repeats) || opts.repeats < 1 || !Number.isInteger(opts.spans) || opts.spans < 1000) throw new Error('--repeats ≥ 1 and --spans ≥ 1000, whole numbers');
   if (opts.replicas.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--replicas expects whole numbers ≥ 1, e.g. 1,2,3');
+  if (opts.store !== 'postgres' && opts.store !== 'sqlite') throw new Error('--store is postgres (the default) or sqlite');
   return opts;
 }
 
@@ -135,7 +167,7 @@ function metricSum(text, name) {
   return sum;
 }
 
-async function startReplica(dir, name, token) {
+async function startReplica(dir, name, token, databaseUrl) {
   const dataDir = path.join(dir, name);
   fs.mkdirSync(dataDir);
   const [otlpPort, grpcPort, apiPort] = [await freePort(), await freePort(), await freePort()];
@@ -151,7 +183,7 @@ async function startReplica(dir, name, token) {
     DECISION_WAIT: `${DECISION_WAIT_MS}ms`,
     BETRACE_API_TOKEN: token,
     LOG_LEVEL: 'warn',
-    ...(DATABASE_URL ? { DATABASE_URL } : {}),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   };
   const proc = startProcess([process.execPath, SIDECAR_CLI, 'serve'], env);
   const api = `http://127.0.0.1:${apiPort}`;
@@ -234,7 +266,10 @@ async function oneRun({ n, direct, binary, load, warmup, measured }) {
   const replicas = [];
   let collector;
   try {
-    for (let i = 1; i <= n; i++) replicas.push(await startReplica(dir, `replica-${i}`, token));
+    // Behind the Collector the replicas share one fresh PostgreSQL database; the baseline keeps SQLite.
+    const databaseUrl = postgres && !direct ? await freshDatabaseUrl() : undefined;
+    const shared = databaseUrl !== undefined;
+    for (let i = 1; i <= n; i++) replicas.push(await startReplica(dir, `replica-${i}`, token, databaseUrl));
     if (!direct) collector = await startCollector(binary, dir, replicas.map((r) => r.grpc));
     const url = direct ? replicas[0].otlpUrl : collector.otlpUrl;
 
@@ -244,7 +279,9 @@ async function oneRun({ n, direct, binary, load, warmup, measured }) {
     await until(Date.now() + SETTLE_MS, async () => (await sum(replicas, (r) => r.evaluated())) >= warmup.traces);
     const spans0 = await Promise.all(replicas.map((r) => r.spans()));
     const evaluated0 = await sum(replicas, (r) => r.evaluated());
-    const signals0 = await sum(replicas, (r) => r.signalTotal());
+    // With shared state every replica's API shows every signal: count them once.
+    const signalCount = () => (shared ? replicas[0].signalTotal() : sum(replicas, (r) => r.signalTotal()));
+    const signals0 = await signalCount();
     const cpu0 = replicas.map((r) => cpuSeconds(r.proc.pid));
     const collectorCpu0 = collector ? cpuSeconds(collector.proc.pid) : 0;
 
@@ -265,13 +302,14 @@ async function oneRun({ n, direct, binary, load, warmup, measured }) {
       perReplica.push({ name: replicas[i].name, spans, cpuSeconds: +cpu.toFixed(2), cpuSecondsPerMillionSpans: spans > 0 ? +((cpu / spans) * 1e6).toFixed(1) : undefined });
     }
     const collectorCpu = collector ? cpuSeconds(collector.proc.pid) - collectorCpu0 : undefined;
-    const signals = (await sum(replicas, (x) => x.signalTotal())) - signals0;
+    const signals = (await signalCount()) - signals0;
     const loadSeconds = (lastAck - r.t0) / 1000;
 
     const ruleSyncMs = await ruleChange(replicas, token);
     return {
       config: direct ? 'direct' : `lb-${n}`,
       replicas: n,
+      store: shared ? 'postgres (shared)' : 'sqlite',
       acceptedSpansPerSec: Math.round(measured.spans / loadSeconds),
       spansPerSecToLastReplica: allIn && lastSpanAt ? Math.round(measured.spans / ((lastSpanAt - r.t0) / 1000)) : undefined,
       requests: { sent: measured.requests, retried: r.retries, failed: r.failureCount },
@@ -316,14 +354,10 @@ async function ruleChange(replicas, token) {
 // ---------------------------------------------------------------- store write cost
 
 /** ms per signal of Store.addSignals (one signal per call, one writer's outbox row each, as the pipeline stores a trace's violations). */
-function storeWriteCost(kind) {
-  if (kind === 'postgres') {
-    // TODO(issue 12): open the Store on DATABASE_URL once the PostgreSQL engine is in store.ts.
-    return undefined;
-  }
+async function storeWriteCost(kind) {
   const { Store } = require('../packages/sidecar/dist/store');
   const dir = fs.mkdtempSync(path.join(tmpRoot, 'store-'));
-  const store = new Store(path.join(dir, 'betrace.db'));
+  const store = new Store(kind === 'postgres' ? await freshDatabaseUrl() : path.join(dir, 'betrace.db'));
   try {
     const make = (i) => ({
       violation: { ruleId: 'bench-rule', traceId: crypto.createHash('md5').update(String(i)).digest('hex'), boundSpanId: 'a'.repeat(16), matchedSpanIds: ['a'.repeat(16)], message: 'bench', severity: 'medium' },
@@ -356,6 +390,7 @@ async function main() {
   }
   if (collector.built) console.log(`built the load-balancing Collector in ${collector.seconds} s`);
   tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-scale-'));
+  if (opts.store === 'postgres') postgres = startPostgres();
   const load = loadHelper();
   try {
     const measured = writeCorpus(tmpRoot, 'measured', buildOtlpCorpus(opts.spans, 21));
@@ -364,7 +399,7 @@ async function main() {
     const cores = os.cpus().length;
     console.log(`\nScale benchmark — BeTrace (this checkout) behind OpenTelemetry Collector ${OTELCOL_VERSION} load_balancing (routing_key traceID, static resolver, OTLP/gRPC to each replica), ${process.version}`);
     console.log(`load: ${measured.spans} spans in ${measured.traces} traces, ${measured.requests} OTLP/HTTP protobuf requests of ~${BATCH_SPANS} spans, ${CONCURRENCY} connections; ${PAIRS.length} rules, DECISION_WAIT ${DECISION_WAIT_MS} ms`);
-    console.log(`store: ${DATABASE_URL ? 'PostgreSQL shared by the replicas' : 'each replica its own SQLite (PostgreSQL: pending, SHARED_POSTGRES_READY in bench/scale.bench.js)'}`);
+    console.log(`store: ${postgres ? 'the replicas behind the Collector share one PostgreSQL database (fresh per run); the baseline sidecar keeps its SQLite' : 'each replica its own SQLite (--store sqlite: no shared state)'}`);
     console.log(`NOTE: this machine has ${cores} cores, shared by the Collector, every replica, the load generator and this script: ${cores} cores cap the scaling here; compare the cost per span, not the speed-up.\n`);
     const runs = [];
     for (let rep = 0; rep < opts.repeats; rep++) {
@@ -380,8 +415,11 @@ async function main() {
       }
     }
     const sqlite = [];
-    for (let i = 0; i < opts.repeats; i++) sqlite.push(storeWriteCost('sqlite'));
-    const postgres = storeWriteCost('postgres');
+    const pgCost = [];
+    for (let i = 0; i < opts.repeats; i++) {
+      sqlite.push(await storeWriteCost('sqlite'));
+      if (postgres) pgCost.push(await storeWriteCost('postgres'));
+    }
 
     const byConfig = {};
     for (const cfg of configs) {
@@ -410,8 +448,8 @@ async function main() {
     }
     const signalCounts = new Set(runs.map((r) => r.signals));
     console.log(`\nsignals: ${signalCounts.size === 1 ? `the same ${[...signalCounts][0]} in every run and configuration` : `DIFFER between runs: ${[...signalCounts].join(', ')}`}`);
-    console.log(`store write cost per signal (Store.addSignals, one signal + one outbox row per call): SQLite ${cell(summary(sqlite), (x) => `${x.toFixed(3)} ms`)}, PostgreSQL ${postgres === undefined ? 'pending (the PostgreSQL engine is not in store.ts yet)' : `${postgres.toFixed(3)} ms`}`);
-    console.log(`rule change: ${DATABASE_URL ? 'through replica 1, shown by every replica' : 'each replica keeps its own store, so a change through one replica never reaches the others: pending shared state (PostgreSQL) and rule sync'}`);
+    console.log(`store write cost per signal (Store.addSignals, one signal + one outbox row per call): SQLite ${cell(summary(sqlite), (x) => `${x.toFixed(3)} ms`)}${postgres ? `, PostgreSQL ${cell(summary(pgCost), (x) => `${x.toFixed(3)} ms`)} (${(summary(pgCost).median / summary(sqlite).median).toFixed(1)}× SQLite)` : ''}`);
+    console.log(`rule change: ${postgres ? 'through replica 1, in force and shown on every replica (RULE_SYNC_MS default 1000)' : 'each replica keeps its own store, so a change through one replica never reaches the others'}`);
     console.log(`scaling: ${cores} cores cap it here — every replica, the Collector and the load generator share them.`);
     const incomplete = runs.filter((r) => !r.allSpansAtReplicas || !r.allDecided || r.requests.failed > 0);
     for (const r of incomplete) console.log(`WARNING: ${r.config}: spans all at replicas ${r.allSpansAtReplicas}, all decided ${r.allDecided}, ${r.requests.failed} requests failed`);
@@ -422,16 +460,17 @@ async function main() {
       cores,
       note: `${cores} cores shared by the Collector, every replica and the load generator cap the scaling: compare CPU-seconds per million spans`,
       collector: { version: OTELCOL_VERSION, exporter: 'load_balancing', routingKey: 'traceID', resolver: 'static', protocol: 'OTLP/gRPC' },
-      store: DATABASE_URL ? 'postgres' : 'sqlite per replica',
+      store: postgres ? 'postgres shared by the replicas behind the Collector; sqlite for the baseline' : 'sqlite per replica',
       decisionWaitMs: DECISION_WAIT_MS,
       corpus: { spans: measured.spans, traces: measured.traces, requests: measured.requests, concurrency: CONCURRENCY },
       repeats: opts.repeats,
       byConfig,
-      storeWriteMsPerSignal: { sqlite: summary(sqlite), postgres: postgres === undefined ? 'pending' : postgres },
+      storeWriteMsPerSignal: { sqlite: summary(sqlite), ...(postgres ? { postgres: summary(pgCost) } : {}) },
       runs,
     });
   } finally {
     load.child.kill();
+    postgres?.stop();
     fs.rmSync(tmpRoot, { recursive: true, force: true });
   }
 }
