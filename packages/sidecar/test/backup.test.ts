@@ -283,6 +283,16 @@ describe('betrace backup and restore', () => {
       code: 2,
       err: expect.stringContaining('DATA_DIR=:memory: keeps nothing'),
     });
+    // With the state in PostgreSQL, the data folder holds no store to copy: PostgreSQL's tools do it.
+    const pg = { ...env, DATABASE_URL: 'postgres://u:secret@db.example:5432/betrace' };
+    expect(await betrace(['backup', 'x.db'], pg, base)).toEqual({
+      code: 2,
+      out: '',
+      err: 'betrace backup: DATABASE_URL is set: the state is in PostgreSQL at db.example:5432/betrace, not in DATA_DIR; back it up with pg_dump\n',
+    });
+    expect((await betrace(['restore', 'x.db'], pg, base)).err).toBe(
+      'betrace restore: DATABASE_URL is set: the state is in PostgreSQL at db.example:5432/betrace, not in DATA_DIR; restore it with pg_restore (or psql for a plain dump)\n',
+    );
     expect(await betrace(['restore', 'missing.db'], env, base)).toMatchObject({
       code: 2,
       err: 'betrace restore: missing.db: no such file\n',

@@ -16,6 +16,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import Database from 'better-sqlite3';
+import { describeDatabaseUrl } from '../db/postgresCheck';
 import { sqliteOf } from '../db/sql';
 import { ConfigError, loadConfig, type SidecarConfig } from '../config';
 import { AnchorLog } from '../evidence/anchor';
@@ -48,6 +49,13 @@ function parseArgs(args: readonly string[]): { file: string; force: boolean } | 
 function configOf(name: string, io: CommandIO): SidecarConfig | undefined {
   try {
     const config = loadConfig(io.env);
+    if (config.databaseUrl !== undefined) {
+      // The state is not in the data folder: PostgreSQL's own tools copy it consistently.
+      io.stderr(
+        `betrace ${name}: DATABASE_URL is set: the state is in PostgreSQL at ${describeDatabaseUrl(config.databaseUrl)}, not in DATA_DIR; ${name === 'restore' ? 'restore it with pg_restore (or psql for a plain dump)' : 'back it up with pg_dump'}\n`
+      );
+      return undefined;
+    }
     if (config.dataDir === ':memory:') {
       io.stderr(
         `betrace ${name}: DATA_DIR=:memory: keeps nothing on disk; set DATA_DIR to the sidecar's data folder\n`
