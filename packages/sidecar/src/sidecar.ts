@@ -31,7 +31,7 @@ import { Pipeline } from './pipeline';
 import { Redactor, redactorFor, storedHashKey } from './redact';
 import { RuleRegistry } from './rules';
 import { RULE_SKIP_REASONS, RuleSkips } from './ruleSkips';
-import { Store } from './store';
+import { Store, StoreError } from './store';
 import { dropOwnSpans } from './telemetry/ownSpans';
 import { SelfTracer, selfTracerFor } from './telemetry/selfTrace';
 import { TempoClient, TempoMetrics } from './tempo/client';
@@ -335,7 +335,16 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
     }
   };
   if (keyBackend.secretsSync !== undefined) {
-    reportLostKeys(evidenceStore.prepareSync(tenants.map((t) => t.id), now()));
+    try {
+      reportLostKeys(evidenceStore.prepareSync(tenants.map((t) => t.id), now()));
+    } catch (e) {
+      // Replicas sharing DATABASE_URL with keys this one cannot read: a setting to fix, said in one line.
+      if (e instanceof StoreError && e.code === 'unavailable') {
+        store.close();
+        throw new ConfigError('EVIDENCE_KEY_DIR', e.message);
+      }
+      throw e;
+    }
   }
   const evidenceWriters: string[] = [];
   if (otlpExport) {

@@ -6,10 +6,13 @@
  *    died holding go to another replica when the claim runs out;
  *  - a tenant's evidence chain stays gap-free, in order and verifiable under concurrent appends.
  */
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { describePostgres, freshDatabase, FreshDatabase } from '../../../tests/support/postgres';
 import { verifyChain } from '../src/evidence/verify';
+import { EvidenceSecrets, KeyDir } from '../src/evidence/keys';
 import { EvidenceStore } from '../src/evidence/store';
 import { OUTBOX_CLAIM_MS, Store } from '../src/store';
 import { requireBuiltCli } from './support/serve';
@@ -120,6 +123,31 @@ describePostgres('replicas sharing one PostgreSQL', () => {
     } finally {
       a.close();
       b.close();
+    }
+  });
+
+  it('share evidence keys: one key made for a tenant, taken by a replica that can read it, never replaced by one that cannot', () => {
+    const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-keys-'));
+    const own = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-keys-'));
+    const replica = (dir: string) => {
+      const store = new Store(db.url);
+      return { store, evidence: new EvidenceStore(store.db, new EvidenceSecrets(new KeyDir(dir))) };
+    };
+    const a = replica(shared);
+    const b = replica(shared);
+    const c = replica(own);
+    try {
+      a.evidence.prepareSync(['keys'], T0); // the first replica makes the tenant's key
+      b.evidence.prepareSync(['keys'], T0 + 1); // the second finds it in the shared folder
+      expect(a.evidence.keys('keys').map((k) => k.id)).toEqual(b.evidence.keys('keys').map((k) => k.id));
+      expect(a.evidence.keys('keys')).toHaveLength(1);
+      expect(() => c.evidence.prepareSync(['keys'], T0 + 2)).toThrow(/current evidence key \S+ is not in this replica's key store .*same evidence keys/);
+      expect(c.evidence.keys('keys')).toHaveLength(1); // not replaced
+      const [r] = b.evidence.append('keys', [{ framework: 'soc2', control: 'CC6.1', ruleId: 'r', outcome: 'pass', evidenceType: 'summary', checkedTraces: 1, failedTraces: 0, windowStart: T0, windowEnd: T0 + 1, sampleTraceIds: [], traceId: 'f'.repeat(32) }], [], T0);
+      expect(r.keyId).toBe(a.evidence.keys('keys')[0].id);
+    } finally {
+      for (const x of [a, b, c]) x.store.close();
+      for (const d of [shared, own]) fs.rmSync(d, { recursive: true, force: true });
     }
   });
 

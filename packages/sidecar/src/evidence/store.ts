@@ -320,7 +320,35 @@ export class EvidenceStore {
     const current = this.keys(tenant)
       .filter((k) => k.retiredAt === undefined)
       .pop();
+    if (current !== undefined && this.secrets.get(tenant, current.id) === undefined && this.shared) {
+      // Replicas share the keys' ids: the current one is another replica's (or lost); never replace it here.
+      this.adoptCurrent(tenant, current);
+      return false;
+    }
     return current === undefined || this.secrets.get(tenant, current.id) === undefined;
+  }
+
+  /** A store shared by replicas (PostgreSQL): keys are made only for a tenant that has none, and never replaced by a replica that lacks a secret. */
+  private get shared(): boolean {
+    return engineOf(this.db) === 'postgres';
+  }
+
+  /**
+   * The current key's secret, read again from the key backend (another replica made or rotated the
+   * key: a shared EVIDENCE_KEY_DIR or the KMS has it); a replica that cannot get it signs nothing
+   * rather than making a key of its own that would retire the others' (each replica would then
+   * replace the others' keys in turn).
+   */
+  private adoptCurrent(tenant: string, current: StoredEvidenceKey): StoredEvidenceKey & { secret: string } {
+    const found = this.secrets.backend.secretsSync?.(tenant, [current.id]).get(current.id);
+    if (found !== undefined && (current.check === undefined || current.check === keyCheck(found))) {
+      this.secrets.put(tenant, current.id, found);
+      return { ...current, secret: found };
+    }
+    throw new StoreError(
+      'unavailable',
+      `tenant ${tenant}: the current evidence key ${current.id} is not in this replica's key store (${this.secrets.backend.where}); replicas sharing DATABASE_URL need the same evidence keys: list them in the tenants file (evidenceKeys), use EVIDENCE_KMS, or give every replica the same EVIDENCE_KEY_DIR`,
+    );
   }
 
   /** The key that signs new records. One is made on first use when none is configured (a folder or memory; a KMS key is made by `prepare`). */
@@ -332,22 +360,33 @@ export class EvidenceStore {
     if (current !== undefined && secret !== undefined) {
       return { ...current, secret };
     }
+    if (current !== undefined && this.shared) {
+      return this.adoptCurrent(tenant, current);
+    }
     const backend = this.secrets.backend;
     if (backend.makeSync === undefined) {
       throw new StoreError('unavailable', `tenant ${tenant} has no current evidence key: the KMS (${backend.where}) was not reached at start`);
     }
-    const made = backend.makeSync(tenant, now, {}, 'generated');
-    return { ...this.addKey(tenant, made, 'generated', now), secret: made.secret };
+    return this.addKey(tenant, backend.makeSync(tenant, now, {}, 'generated'), 'generated', now);
   }
 
-  private addKey(tenant: string, key: MadeKey, source: KeySource, now: number): StoredEvidenceKey {
-    this.secrets.put(tenant, key.id, key.secret);
-    this.db.transaction(() => {
+  private addKey(tenant: string, key: MadeKey, source: KeySource, now: number): StoredEvidenceKey & { secret: string } {
+    return this.db.transaction(() => {
       lockKey(this.db, `evidence:${tenant}`);
+      if (source === 'generated' && this.shared) {
+        // Replicas starting together: the first to get the lock makes the tenant's key, the others take it.
+        const current = this.keys(tenant)
+          .filter((k) => k.retiredAt === undefined)
+          .pop();
+        if (current !== undefined) {
+          return this.adoptCurrent(tenant, current);
+        }
+      }
+      this.secrets.put(tenant, key.id, key.secret);
       this.sql('UPDATE evidence_keys SET retired_at = ? WHERE tenant = ? AND retired_at IS NULL').run(now, tenant);
       this.sql("INSERT INTO evidence_keys (tenant, id, secret, source, check_value, created_at, retired_at) VALUES (?, ?, '', ?, ?, ?, NULL)").run(tenant, key.id, source, keyCheck(key.secret), now);
+      return { id: key.id, source, createdAt: now, check: keyCheck(key.secret), secret: key.secret };
     })();
-    return { id: key.id, source, createdAt: now, check: keyCheck(key.secret) };
   }
 
   /** A new current key (given, or made by the backend); the previous one is retired but kept for verification. */
@@ -375,7 +414,7 @@ export class EvidenceStore {
       throw new StoreError('conflict', `evidence key ${made.id} exists already; key ids are never reused`);
     }
     const previous = keys.filter((k) => k.retiredAt === undefined).pop()?.id;
-    const key = { ...this.addKey(tenant, made, 'rotated', now), secret: made.secret };
+    const key = this.addKey(tenant, made, 'rotated', now);
     return previous === undefined ? { key } : { key, previous };
   }
 
