@@ -25,8 +25,6 @@ const why = fs.existsSync(cache) || goFound ? undefined : 'Go is not installed a
 /** Every environment variable config.ts reads (str('X'), int('X', …), url(…), duration(…), bytes(…), oneOf(…), beside(…)). */
 const configSource = fs.readFileSync(path.join(root, 'packages/sidecar/src/config.ts'), 'utf8');
 const sidecarReads = new Set([...configSource.matchAll(/\b(?:str|int|url|duration|bytes|oneOf|beside)\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]));
-/** Shared state in PostgreSQL is being built (docs/scaling.md, "planned"): the chart already passes it. */
-const PLANNED = new Set(['DATABASE_URL']);
 
 interface EnvVar {
   name: string;
@@ -152,10 +150,10 @@ const scaledValues = {
     expect(config.rulesDir).toBeUndefined();
   });
 
-  it('sets only environment variables the sidecar reads (DATABASE_URL: planned shared state)', async () => {
+  it('sets only environment variables the sidecar reads', async () => {
     for (const values of [{}, scaledValues]) {
       for (const e of sidecarOf(await template(values)).env) {
-        expect([e.name, sidecarReads.has(e.name) || PLANNED.has(e.name)]).toEqual([e.name, true]);
+        expect([e.name, sidecarReads.has(e.name)]).toEqual([e.name, true]);
       }
     }
     // The scan of config.ts finds what it should: a broken regular expression would pass everything above.

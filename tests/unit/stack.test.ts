@@ -193,7 +193,8 @@ describe('deploy/compose/scaled.yaml (the scaled profile)', () => {
       }
     }
     for (const r of replicas) {
-      expect(s[r].volumes).toEqual([`${r}-data:/data`, `${r}-keys:/keys`, `${r}-anchors:/anchors`]);
+      // One keys volume for every replica: a key made on first use is read by all of them.
+      expect(s[r].volumes).toEqual([`${r}-data:/data`, 'sidecar-keys:/keys', `${r}-anchors:/anchors`]);
     }
   });
 
@@ -203,7 +204,7 @@ describe('deploy/compose/scaled.yaml (the scaled profile)', () => {
       const config = loadConfig(e);
       expect(config.otlpGrpcPort).toBe(4317);
       expect(config.otlpPort).toBe(4318);
-      // Push only: pull mode would have every replica poll the same traces (leases are planned).
+      // Push only in this stack (pull mode would share windows through leases: docs/scaling.md).
       expect(config.tempoUrl).toBeUndefined();
       expect(config.otlpExportUrl).toBe('http://tempo:4318');
       expect(e.BETRACE_API_TOKEN).toBe(envOf('grafana').BETRACE_API_TOKEN);
