@@ -183,7 +183,8 @@ async function startReplica(dir, name, token, databaseUrl) {
     DECISION_WAIT: `${DECISION_WAIT_MS}ms`,
     BETRACE_API_TOKEN: token,
     LOG_LEVEL: 'warn',
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    // Replicas sharing PostgreSQL share their evidence keys too (one folder; docs/postgres.md).
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl, EVIDENCE_KEY_DIR: path.join(dir, 'keys') } : {}),
   };
   const proc = startProcess([process.execPath, SIDECAR_CLI, 'serve'], env);
   const api = `http://127.0.0.1:${apiPort}`;
