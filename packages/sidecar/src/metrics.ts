@@ -45,6 +45,12 @@ export class Metrics {
   readonly bufferSpans = new Gauge({ name: 'betrace_buffer_spans', help: 'Spans held by trace assembly.', registers: [this.registry] });
   readonly bufferBytes = new Gauge({ name: 'betrace_buffer_bytes', help: 'Bytes held by trace assembly as MAX_BUFFER_BYTES counts them (wire bytes plus a measured per-span overhead).', registers: [this.registry] });
   readonly tracesDropped = new Counter({ name: 'betrace_traces_dropped_total', help: 'Spans dropped or refused, by reason.', labelNames: ['reason'], registers: [this.registry] });
+  readonly spansDuplicate = new Counter({
+    name: 'betrace_spans_duplicate_total',
+    help: 'Spans received again while their trace was still buffered (same trace id and span id: a sender’s retry, a batch read back from the ingest log and then resent) and so not counted twice; the copy first buffered is kept, by tenant.',
+    labelNames: ['tenant'],
+    registers: [this.registry],
+  });
   readonly pollUnavailable = new Counter({ name: 'betrace_poll_unavailable_traces_total', help: 'Traces Tempo search listed but trace-by-id never returned, after every retry of their window, by tenant.', labelNames: ['tenant'], registers: [this.registry] });
   readonly pollLag = new Gauge({ name: 'betrace_poll_lag_seconds', help: 'How far behind real time pull mode is, by tenant.', labelNames: ['tenant'], registers: [this.registry] });
   readonly evidenceRecords = new Counter({ name: 'betrace_evidence_records_total', help: 'Compliance evidence records written, by tenant (usage).', labelNames: ['tenant'], registers: [this.registry] });

@@ -522,6 +522,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
               (d) => pipeline.record(d.tenant, d.outcome, 'push'),
             ),
       onDrop: (reason, spans) => metrics.tracesDropped.inc({ reason }, spans),
+      onDuplicate: (tenant, spans) => metrics.spansDuplicate.inc({ tenant }, spans),
       log,
     },
     deps.onShardFailure ??

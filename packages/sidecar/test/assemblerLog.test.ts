@@ -6,9 +6,10 @@
 import { buildTrace, Span, Trace } from '@betrace/evaluator';
 import { RETRY_FAILED_MS, TraceAssembler } from '../src/ingest/assembler';
 
-function trace(id: string, spans: number): Trace {
+/** A trace of `spans` spans, numbered from `from` (a later piece of the same trace: spans of other ids). */
+function trace(id: string, spans: number, from = 0): Trace {
   const traceId = id.padStart(32, '0');
-  const list: Span[] = Array.from({ length: spans }, (_, i) => ({
+  const list: Span[] = Array.from({ length: spans }, (_, k) => from + k).map((i) => ({
     traceId,
     spanId: `${id}${i}`.padStart(16, '0'),
     name: `s${i}`,
@@ -36,7 +37,7 @@ describe('trace assembly with the ingest log', () => {
     const a = assembler((_t, t, p) => ready.push([t.traceId.slice(-1), p]), clock);
     a.add('default', [trace('a', 2)], 100, { position: 10 });
     a.add('default', [trace('b', 1)], 100, { position: 11 });
-    a.add('default', [trace('a', 1)], 100, { position: 12 });
+    a.add('default', [trace('a', 1, 2)], 100, { position: 12 });
     expect(a.oldestPosition()).toBe(10);
     clock.now = 200;
     expect(a.tick()).toBe(2);
@@ -76,7 +77,7 @@ describe('trace assembly with the ingest log', () => {
     const a = assembler((_t, t) => done.push(t.traceId.slice(-1)), clock);
     a.add('default', [trace('d', 2)], 100, { position: 1, at: 100, force: true });
     a.add('default', [trace('e', 2)], 100, { position: 2, at: 100, force: true });
-    a.add('default', [trace('e', 1)], 100, { position: 3, at: 200, force: true }); // a span after e's decision
+    a.add('default', [trace('e', 1, 2)], 100, { position: 3, at: 200, force: true }); // a span after e's decision
     const decided = new Map([['d', 1], ['e', 2]]);
     expect(a.settleDecided((_t, id) => decided.get(id.slice(-1)))).toBe(1);
     expect(a.tick()).toBe(1); // received long ago: due at once
@@ -95,7 +96,8 @@ describe('trace assembly with the ingest log', () => {
     const clock = { now: 0 };
     const a = new TraceAssembler({ decisionWaitMs: 100, maxTraceAgeMs: 1000, maxSpans: 1e6, maxBytes: 1e9, now: () => clock.now, onReady: () => undefined, onDrop: () => undefined });
     const one = trace('f', 1);
-    const big: Trace = { ...one, spans: Array.from({ length: 200_000 }, () => one.spans[0]) };
+    // Distinct span ids: copies of one span would be held once.
+    const big: Trace = { ...one, spans: Array.from({ length: 200_000 }, (_, i) => ({ ...one.spans[0], spanId: i.toString(16).padStart(16, '0') })) };
     expect(() => a.add('default', [big], 1000)).not.toThrow();
     expect(a.bufferedSpans).toBe(200_000);
   });

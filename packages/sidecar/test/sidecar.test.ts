@@ -82,16 +82,27 @@ describe('OTLP receiver → assembly → evaluation → signals', () => {
     expect(list.signals.map((s) => [s.ruleId, s.status, s.source])).toEqual([['payment-fraud-check', 'open', 'push']]);
   });
 
-  it('accepts JSON and gzip, and evaluating a trace again never makes a second signal', async () => {
+  it('accepts JSON and gzip, holds spans sent again once, and evaluating a trace again never makes a second signal', async () => {
     const r = await sidecar();
     const json = example('no-auto-approve', 'violates');
     const send = (b: Buffer, headers: Record<string, string>) => fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: b });
     expect((await send(Buffer.from(json), {})).status).toBe(200);
     await settle(r);
-    // The same spans again (an exporter retry): the held trace is re-evaluated, no duplicate.
+    // The same spans again (an exporter retry): held once, so the trace is not evaluated again.
     const res = await send(gzipSync(Buffer.from(json)), { 'content-encoding': 'gzip' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({});
+    await settle(r);
+    const afterRetry = await (await fetch(`${r.api}/metrics`)).text();
+    expect(afterRetry).toMatch(/betrace_spans_duplicate_total\{tenant="default"\} 8/);
+    expect(afterRetry).toMatch(/betrace_traces_evaluated_total\{tenant="default"\} 1/);
+    // A late span of the held trace (a span id it does not have) evaluates it again: still one signal.
+    const request = JSON.parse(json) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ spanId: string; name: string }> }> }> };
+    const rs = request.resourceSpans.find((x) => x.scopeSpans.some((ss) => ss.spans.some((sp) => sp.name === 'database.query')))!;
+    const ss = rs.scopeSpans.find((x) => x.spans.some((sp) => sp.name === 'database.query'))!;
+    const query = ss.spans.find((sp) => sp.name === 'database.query')!;
+    const late = { resourceSpans: [{ ...rs, scopeSpans: [{ ...ss, spans: [{ ...query, spanId: 'fe'.repeat(8) }] }] }] };
+    expect((await send(Buffer.from(JSON.stringify(late)), {})).status).toBe(200);
     await settle(r);
     expect((await signals(r)).signals.map((s) => s.ruleId)).toEqual(['no-auto-approve']);
     const metrics = await (await fetch(`${r.api}/metrics`)).text();

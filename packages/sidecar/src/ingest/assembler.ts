@@ -9,6 +9,13 @@
  * log (segments below every held trace's oldest position can go), the newest is handed to
  * onReady so the decision can be recorded. A trace whose evaluation throws (its signals could not
  * be stored) stays pending and is tried again after RETRY_FAILED_MS.
+ *
+ * A span is held once: senders deliver at least once (the Collector resends a batch whose answer
+ * a crash or a timeout cut off, after the sidecar had logged it; recovery then reads the first
+ * copy back from the ingest log), so the same trace id and span id again is the same span, and
+ * the copy already held wins. A batch that brings a held trace nothing new leaves it as it was:
+ * not re-evaluated, its wait and log positions unchanged. Only a trace still held is checked; a
+ * copy that comes after its trace was let go counts as late, like any span of that trace.
  */
 import { buildTrace, Span, Trace } from '@betrace/evaluator';
 
@@ -18,6 +25,15 @@ export type DropReason = 'late' | 'buffer_full';
 export function spanCount(traces: readonly Trace[]): number {
   return traces.reduce((n, t) => n + t.spans.length, 0);
 }
+
+/**
+ * Up to this many spans, a trace's span ids are kept in an array that a new span's id is compared
+ * against: for small traces (most; the benchmark corpus averages ~28 spans) cheaper than a set
+ * per trace, which hashes every id (in a loop over that corpus's 330 k spans: ~25 ms added
+ * against ~60 ms for a set). Past it, a set of ids. Comparing with the spans' own `spanId`
+ * instead was slower under the profiler (a property load per comparison, on spans of several shapes).
+ */
+const SCAN_SPANS = 32;
 
 /** How many let-go trace ids are remembered to recognise late spans. */
 const MAX_FORGOTTEN = 100_000;
@@ -35,12 +51,17 @@ export interface AssemblerOptions {
   /** Evaluates a trace; `position`: the newest ingest log position of its spans. Throwing keeps it pending, to be tried again. */
   onReady: (tenant: string, trace: Trace, position: number | undefined) => void;
   onDrop: (reason: DropReason, spans: number) => void;
+  /** Spans not buffered because their trace already holds a span of that id (betrace_spans_duplicate_total). */
+  onDuplicate?: (tenant: string, spans: number) => void;
 }
 
 interface Pending {
   tenant: string;
   traceId: string;
   spans: Span[];
+  /** The span ids of `spans`, in their order, while the trace holds at most SCAN_SPANS (scanned); past it, `idSet`. */
+  ids: string[] | undefined;
+  idSet?: Set<string>;
   bytes: number;
   firstSeen: number;
   lastSeen: number;
@@ -98,6 +119,7 @@ export class TraceAssembler {
     const now = opts.at ?? this.options.now();
     const position = opts.position;
     const perSpan = spans === 0 ? 0 : bytes / spans;
+    let duplicates = 0;
     for (const t of traces) {
       const key = `${tenant}\u0000${t.traceId}`;
       let p = this.traces.get(key);
@@ -105,27 +127,59 @@ export class TraceAssembler {
         this.options.onDrop('late', t.spans.length);
         continue;
       }
+      const known = p !== undefined;
       if (p === undefined) {
-        p = { tenant, traceId: t.traceId, spans: [], bytes: 0, firstSeen: now, lastSeen: now };
+        p = { tenant, traceId: t.traceId, spans: [], ids: [], bytes: 0, firstSeen: now, lastSeen: now };
         this.traces.set(key, p);
-      } else if (p.evaluatedAt !== undefined) {
+      }
+      // One by one: a spread of a trace of 100 000+ spans overflows the stack. A span whose id
+      // the trace holds (this batch's included) is not taken.
+      const held = p.spans;
+      const had = held.length;
+      const list = p.ids;
+      if (list !== undefined && had + t.spans.length <= SCAN_SPANS) {
+        next: for (const span of t.spans) {
+          const id = span.spanId;
+          for (let i = 0; i < list.length; i++) {
+            if (list[i] === id) {
+              continue next;
+            }
+          }
+          list.push(id);
+          held.push(span);
+        }
+      } else {
+        const ids = (p.idSet ??= new Set(list));
+        p.ids = undefined;
+        for (const span of t.spans) {
+          const size = ids.size;
+          if (ids.add(span.spanId).size !== size) {
+            held.push(span);
+          }
+        }
+      }
+      const added = held.length - had;
+      duplicates += t.spans.length - added;
+      if (known && added === 0) {
+        continue; // nothing new: as if this copy had not come
+      }
+      if (p.evaluatedAt !== undefined) {
         // A late span of a trace still held: evaluate again with the earlier spans.
         p.evaluatedAt = undefined;
         p.firstSeen = now;
-      }
-      // One by one: a spread of a trace of 100 000+ spans overflows the stack.
-      for (const span of t.spans) {
-        p.spans.push(span);
       }
       p.lastSeen = Math.max(p.lastSeen, now);
       if (position !== undefined) {
         p.oldest = Math.min(p.oldest ?? position, position);
         p.newest = Math.max(p.newest ?? position, position);
       }
-      const b = perSpan * t.spans.length;
+      const b = perSpan * added;
       p.bytes += b;
-      this.spanCount += t.spans.length;
+      this.spanCount += added;
       this.byteCount += b;
+    }
+    if (duplicates > 0) {
+      this.options.onDuplicate?.(tenant, duplicates);
     }
     return { accepted: true };
   }

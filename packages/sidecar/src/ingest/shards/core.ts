@@ -46,6 +46,8 @@ export interface ShardCoreOptions extends ShardLimits {
   /** The tenant's rules at evaluation time. */
   rulesOf: (tenant: string) => readonly ActiveRule[];
   onDrop: (reason: DropReason, spans: number) => void;
+  /** Spans not buffered: their trace already held a span of that id (a sender's retry, a batch twice in the log). */
+  onDuplicate?: (tenant: string, spans: number) => void;
 }
 
 export class ShardCore {
@@ -64,6 +66,7 @@ export class ShardCore {
       now: options.now,
       onReady: (tenant, trace, position) => this.decide(tenant, trace, position),
       onDrop: options.onDrop,
+      onDuplicate: options.onDuplicate,
     });
   }
 

@@ -29,6 +29,7 @@ export type ToShard =
   | { type: 'settle'; id: number; now: number; decided: Array<[key: string, position: number]> };
 
 export type FromShard =
-  | { type: 'reply'; id: number; decisions: Decision[]; settled: number; state: ShardState; drops: Array<[DropReason, number]> }
+  /** `duplicates`: per tenant, spans not buffered since the last reply because their trace already held them. */
+  | { type: 'reply'; id: number; decisions: Decision[]; settled: number; state: ShardState; drops: Array<[DropReason, number]>; duplicates: Array<[tenant: string, spans: number]> }
   | { type: 'json'; id: number; error?: string; parts?: ShardPart[]; spanCount?: number }
   | { type: 'error'; message: string };

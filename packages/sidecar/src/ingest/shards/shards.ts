@@ -47,6 +47,8 @@ export interface ShardsOptions extends ShardLimits {
   /** Records decisions (one transaction per call); returns those that could not be stored. */
   commit: (decisions: readonly Decision[]) => readonly Decision[];
   onDrop: (reason: DropReason, spans: number) => void;
+  /** Spans not buffered because their trace already held a span of that id (reported by a worker with its next reply). */
+  onDuplicate?: (tenant: string, spans: number) => void;
   log: Logger;
 }
 
@@ -282,6 +284,9 @@ class WorkerShards implements Shards {
         }
         for (const [reason, spans] of m.drops) {
           options.onDrop(reason, spans);
+        }
+        for (const [tenant, spans] of m.duplicates) {
+          options.onDuplicate?.(tenant, spans);
         }
         w.resolve(m);
       });

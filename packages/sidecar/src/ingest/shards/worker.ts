@@ -20,6 +20,7 @@ const data = workerData as ShardWorkerData;
 let clock = data.now;
 const rules = new Map<string, ActiveRule[]>();
 let drops = new Map<DropReason, number>();
+let duplicates = new Map<string, number>();
 
 /** Bytes that are the whole of their ArrayBuffer (so it can be transferred), copied when they are not. */
 const owned = (b: Uint8Array): Uint8Array => (b.byteOffset === 0 && b.buffer.byteLength === b.length ? b : new Uint8Array(b));
@@ -43,11 +44,13 @@ const core = new ShardCore({
     return rules.get(tenant) ?? [];
   },
   onDrop: (reason, spans) => drops.set(reason, (drops.get(reason) ?? 0) + spans),
+  onDuplicate: (tenant, spans) => duplicates.set(tenant, (duplicates.get(tenant) ?? 0) + spans),
 });
 
 const reply = (id: number, decisions: Decision[], settled = 0) => {
-  const m: FromShard = { type: 'reply', id, decisions, settled, state: core.state(), drops: [...drops] };
+  const m: FromShard = { type: 'reply', id, decisions, settled, state: core.state(), drops: [...drops], duplicates: [...duplicates] };
   drops = new Map();
+  duplicates = new Map();
   port.postMessage(m);
 };
 
