@@ -6,6 +6,8 @@
  * distribution, v0.161.0) into the CI cache outside the repository; .ci/run builds it before the
  * tests. Where Go is absent and no binary was built, the suite says it skipped and why.
  *
+ * The three replicas share one PostgreSQL database when the run has a server (CI does).
+ *
  * What it proves: (1) every span of a trace reaches one sidecar, so the union of the three
  * sidecars' signals is exactly the set ONE sidecar raises on the same corpus (signal ids are a hash
  * of tenant, rule, trace and bound span, so the sets compare exactly), and no trace has signals
@@ -19,6 +21,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
+import { freshDatabase, FreshDatabase, testDatabaseUrl } from '../../../tests/support/postgres';
 import { encodeTraceRequest } from '../src/ingest/otlpProto';
 import { freePort, requireBuiltCli, root, serve, Served, until } from './support/serve';
 
@@ -34,13 +37,12 @@ const { buildOtlpCorpus } = require('../../../bench/peers/otlpCorpus') as {
 const { rulesFile } = require('../../../bench/peers/policies') as { rulesFile: () => string };
 
 /**
- * The single switch for shared state (the lead flips it when `serve` accepts DATABASE_URL): with it
- * on and BETRACE_TEST_DATABASE_URL set, the three replicas share that PostgreSQL database; the
- * reference sidecar keeps its own SQLite either way. TODO(issue 12): set to true once the
- * PostgreSQL engine lands (serve refuses DATABASE_URL until then).
+ * With a PostgreSQL test server (CI always has one), the three replicas share one fresh database
+ * (and one evidence key folder), as the scaled deployment does; the reference sidecar keeps its own
+ * SQLite. Without one, each replica keeps its own SQLite and the per-replica checks run instead.
  */
-const SHARED_POSTGRES_READY = false;
-const sharedDatabaseUrl = SHARED_POSTGRES_READY ? process.env.BETRACE_TEST_DATABASE_URL : undefined;
+let sharedDatabaseUrl: string | undefined;
+let sharedDatabase: FreshDatabase | undefined;
 
 const TOKEN = 'lb-collector-test-token';
 const REPLICAS = 3;
@@ -85,7 +87,7 @@ function sidecarEnv(r: Replica, shared: boolean): Record<string, string> {
     // In-process evaluation: four sidecars and a Collector share this machine's cores.
     EVAL_WORKERS: '0',
     LOG_LEVEL: 'warn',
-    ...(shared && sharedDatabaseUrl !== undefined ? { DATABASE_URL: sharedDatabaseUrl } : {}),
+    ...(shared && sharedDatabaseUrl !== undefined ? { DATABASE_URL: sharedDatabaseUrl, EVIDENCE_KEY_DIR: path.join(tmp, 'shared-keys') } : {}),
   };
 }
 
@@ -197,6 +199,10 @@ const ids = (signals: Signal[]) => [...new Set(signals.map((s) => s.id))].sort()
 
   beforeAll(async () => {
     requireBuiltCli();
+    if (testDatabaseUrl !== undefined) {
+      sharedDatabase = await freshDatabase();
+      sharedDatabaseUrl = sharedDatabase.url;
+    }
     // Built by .ci/run before the tests; a first local run builds it here (minutes on a cold Go cache).
     binary = collectorLib.builtCollector('loadbalancing') ?? (await run(process.execPath, [path.join(root, 'bench/peers/collector.js'), 'loadbalancing', '--path'], { maxBuffer: 1 << 24 })).stdout.trim();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-lb-'));
@@ -224,6 +230,7 @@ const ids = (signals: Signal[]) => [...new Set(signals.map((s) => s.id))].sort()
     children.forEach((c) => c.child.kill('SIGKILL'));
     await Promise.all(children.map((c) => c.exited));
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    await sharedDatabase?.drop();
   });
 
   /** Every replica's signals of `traces`; waits until their union holds every id of `expected` (a loss shows as the diff below). */
@@ -245,14 +252,19 @@ const ids = (signals: Signal[]) => [...new Set(signals.map((s) => s.id))].sort()
     return { byReplica, completeAt };
   }
 
-  it('raises, across the three sidecars, exactly the signals one sidecar raises, each trace on one sidecar', async () => {
+  it('raises, across the three sidecars, exactly the signals one sidecar raises (shown by every replica when they share PostgreSQL)', async () => {
     expect(referenceA.length).toBeGreaterThan(50);
     await send(collector.url, corpusA.payloads);
     const { byReplica } = await unionOf(tracesA, referenceA);
     expect(ids([...byReplica.values()].flat())).toEqual(referenceA);
-    // Routing by trace id spread the work: every replica raised some of the signals.
-    for (const [name, list] of byReplica) expect({ name, some: list.length > 0 }).toEqual({ name, some: true });
-    if (sharedDatabaseUrl === undefined) {
+    if (sharedDatabaseUrl !== undefined) {
+      // One truth: every replica's API shows exactly the signals one sidecar raises; routing by trace
+      // id spread the evaluations over all three.
+      for (const [name, list] of byReplica) expect({ name, signals: ids(list) }).toEqual({ name, signals: referenceA });
+      for (const r of replicas) expect({ name: r.name, evaluated: (await metric(r, 'betrace_traces_evaluated_total')) > 0 }).toEqual({ name: r.name, evaluated: true });
+    } else {
+      // Routing by trace id spread the work: every replica raised some of the signals.
+      for (const [name, list] of byReplica) expect({ name, some: list.length > 0 }).toEqual({ name, some: true });
       // With a store per replica, a trace's signals live where its spans went: on exactly one replica.
       const where = new Map<string, Set<string>>();
       for (const [name, list] of byReplica) for (const s of list) where.set(s.traceId, (where.get(s.traceId) ?? new Set()).add(name));
