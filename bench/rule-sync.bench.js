@@ -1,6 +1,7 @@
 'use strict';
 // Rule sync across replicas (issue 12, docs/scaling.md "Rule changes across replicas"): two
-// sidecar processes on one SQLite store (each its own connection, data folder, ports); a rule is
+// sidecar processes on one SQLite store, or with BETRACE_BENCH_DATABASE_URL one PostgreSQL schema
+// (each its own connection, data folder, ports; one evidence key folder); a rule is
 // changed through A's API and B's /metrics is scraped until betrace_rules_revision shows the new
 // revision. Prints, per RULE_SYNC_MS, the propagation time from sending the change to B having it
 // in force (median, p95, max over the changes, spread at random over the sync period). Writes
@@ -31,9 +32,10 @@ const RULE = { id: 'bench-sync', name: 'bench sync', severity: 'high', condition
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
-async function replica(storeFile, syncMs) {
+async function replica(storeFile, syncMs, keyDir) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-bench-rulesync-'));
-  const env = { ...process.env, DATA_DIR: dataDir, BENCH_STORE: storeFile, BETRACE_API_TOKEN: TOKEN, HOST: '127.0.0.1', OTLP_PORT: '0', API_PORT: '0', EVAL_WORKERS: '1', RULE_SYNC_MS: String(syncMs), HISTORY_MAX_BYTES: 'off' };
+  // One evidence key folder for both replicas, as replicas sharing a store need (docs/postgres.md).
+  const env = { ...process.env, DATA_DIR: dataDir, EVIDENCE_KEY_DIR: keyDir, BENCH_STORE: storeFile, BETRACE_API_TOKEN: TOKEN, HOST: '127.0.0.1', OTLP_PORT: '0', API_PORT: '0', EVAL_WORKERS: '1', RULE_SYNC_MS: String(syncMs), HISTORY_MAX_BYTES: 'off' };
   const child = fork(__filename, ['replica'], { env, stdio: 'inherit' });
   const { apiPort } = await new Promise((resolve, reject) => {
     child.once('message', resolve);
@@ -56,11 +58,17 @@ async function call(api, method, url, body) {
 
 async function measure(syncMs) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-bench-rulesync-store-'));
-  const storeFile = path.join(dir, 'betrace.db');
+  // SQLite by default; with BETRACE_BENCH_DATABASE_URL, a fresh schema on that PostgreSQL server.
+  let storeFile = path.join(dir, 'betrace.db');
+  if (process.env.BETRACE_BENCH_DATABASE_URL) {
+    const u = new URL(process.env.BETRACE_BENCH_DATABASE_URL);
+    u.searchParams.set('schema', `rulesync_${process.pid}_${syncMs}_${Date.now()}`);
+    storeFile = u.toString();
+  }
   const { Store } = require('../packages/sidecar/dist/store');
   new Store(storeFile).close(); // created and migrated once, before the replicas open it
-  const a = await replica(storeFile, syncMs);
-  const b = await replica(storeFile, syncMs);
+  const a = await replica(storeFile, syncMs, path.join(dir, 'keys'));
+  const b = await replica(storeFile, syncMs, path.join(dir, 'keys'));
   const times = [];
   try {
     await call(a.api, 'POST', '/api/v1/rules', RULE);
@@ -91,7 +99,7 @@ async function measure(syncMs) {
   for (const syncMs of SYNC_MS) {
     rows.push(await measure(syncMs));
   }
-  console.log('rule change through replica A → in force on replica B (B’s betrace_rules_revision), two processes on one SQLite store');
+  console.log(`rule change through replica A → in force on replica B (B’s betrace_rules_revision), two processes on one ${process.env.BETRACE_BENCH_DATABASE_URL ? 'PostgreSQL' : 'SQLite'} store`);
   console.log('RULE_SYNC_MS  changes  median ms  p95 ms  max ms');
   for (const r of rows) {
     console.log(`${String(r.ruleSyncMs).padStart(12)}  ${String(r.changes).padStart(7)}  ${String(r.medianMs).padStart(9)}  ${String(r.p95Ms).padStart(6)}  ${String(r.maxMs).padStart(6)}`);
