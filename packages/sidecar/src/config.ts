@@ -23,6 +23,9 @@ export interface SidecarConfig {
    * undefined: state is the SQLite file in DATA_DIR.
    */
   databaseUrl: string | undefined;
+  /** PostgreSQL (DATABASE_URL): how long connecting may take, and PostgreSQL's statement_timeout (ms). */
+  databaseConnectTimeoutMs: number;
+  databaseStatementTimeoutMs: number;
   /** YAML rule files provisioned read-only (into the default tenant); undefined: none. */
   rulesDir: string | undefined;
   /** The tenants file (YAML); undefined: one tenant `default` from the plain variables. */
@@ -177,6 +180,8 @@ export const DEFAULTS = {
   OTLP_GRPC_PORT: 4317,
   API_PORT: 3001,
   DECISION_WAIT: '10s',
+  DATABASE_CONNECT_TIMEOUT: '5s',
+  DATABASE_STATEMENT_TIMEOUT: '30s',
   MAX_TRACE_AGE: '60s',
   MAX_BUFFER_SPANS: 500_000,
   MAX_BUFFER_BYTES: '256MiB',
@@ -392,6 +397,8 @@ export function loadConfig(env: Env): SidecarConfig {
     metricsToken: str('METRICS_TOKEN'),
     dataDir: str('DATA_DIR') ?? DEFAULTS.DATA_DIR,
     databaseUrl: databaseUrl(str('DATABASE_URL')),
+    databaseConnectTimeoutMs: duration('DATABASE_CONNECT_TIMEOUT', DEFAULTS.DATABASE_CONNECT_TIMEOUT),
+    databaseStatementTimeoutMs: duration('DATABASE_STATEMENT_TIMEOUT', DEFAULTS.DATABASE_STATEMENT_TIMEOUT),
     rulesDir: str('RULES_DIR'),
     tenantsFile: str('TENANTS_FILE'),
     host: str('HOST') ?? DEFAULTS.HOST,

@@ -188,7 +188,11 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   const store =
     deps.openStore?.() ??
     (config.databaseUrl !== undefined
-      ? new Store(config.databaseUrl, { logId: replicaLogId(config.dataDir) })
+      ? new Store(config.databaseUrl, {
+          logId: replicaLogId(config.dataDir),
+          connectTimeoutMs: config.databaseConnectTimeoutMs,
+          statementTimeoutMs: config.databaseStatementTimeoutMs,
+        })
       : new Store(config.dataDir === ':memory:' ? ':memory:' : path.join(config.dataDir, 'betrace.db')));
   const metrics = new Metrics();
   const ruleSkips = new RuleSkips(store.db, metrics.ruleSkipped);

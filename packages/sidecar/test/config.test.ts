@@ -10,6 +10,8 @@ describe('loadConfig', () => {
       dataDir: './data',
       discoverHeapMb: 512,
       databaseUrl: undefined,
+      databaseConnectTimeoutMs: 5_000,
+      databaseStatementTimeoutMs: 30_000,
       rulesDir: undefined,
       tenantsFile: undefined,
       host: '127.0.0.1',
@@ -141,6 +143,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ EVAL_BUDGET: '1.5' })).toThrow('EVAL_BUDGET: a duration needs a unit');
     expect(() => loadConfig({ INGEST_FSYNC: 'interval:100' })).toThrow(/^INGEST_FSYNC: /);
     expect(loadConfig({ DECISION_WAIT: '10s' }).decisionWaitMs).toBe(10_000);
+    expect(loadConfig({ DATABASE_CONNECT_TIMEOUT: '2s', DATABASE_STATEMENT_TIMEOUT: '1m' })).toMatchObject({ databaseConnectTimeoutMs: 2_000, databaseStatementTimeoutMs: 60_000 });
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT: '30' })).toThrow('DATABASE_STATEMENT_TIMEOUT: a duration needs a unit');
   });
 
   it.each<[Record<string, string>, string]>([

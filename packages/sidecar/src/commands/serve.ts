@@ -99,7 +99,7 @@ export const serve: Command = async (args, io) => {
   if (config.databaseUrl !== undefined) {
     // Checked first, so that a wrong DATABASE_URL is named before anything else starts.
     try {
-      await checkPostgres(config.databaseUrl);
+      await checkPostgres(config.databaseUrl, { connectTimeoutMs: config.databaseConnectTimeoutMs });
     } catch (e) {
       if (e instanceof DatabaseStartError) {
         io.stderr(`betrace serve: ${e.message}\n`);
