@@ -26,6 +26,7 @@ const REPLICA = `
 const { workerData: w, parentPort } = require('worker_threads');
 const { Store } = require(w.dist + '/store.js');
 const { EvidenceStore } = require(w.dist + '/evidence/store.js');
+const { EvidenceSecrets, KeyDir } = require(w.dist + '/evidence/keys.js');
 const store = new Store(w.url);
 const gate = new Int32Array(w.gate);
 Atomics.add(gate, 1, 1);
@@ -46,6 +47,11 @@ if (w.op === 'signals') {
       store.completeOutbox(item.id);
     }
   }
+} else if (w.op === 'keys') {
+  // Replicas starting together on a tenant without a key, sharing one key folder.
+  const evidence = new EvidenceStore(store.db, new EvidenceSecrets(new KeyDir(w.keyDir)));
+  evidence.prepareSync(['race'], w.now);
+  out.push(evidence.currentKey('race', w.now).id);
 } else if (w.op === 'evidence') {
   const evidence = new EvidenceStore(store.db);
   evidence.seedKeys('t', [{ id: 'k1', secret: w.secret }], w.now);
@@ -148,6 +154,22 @@ describePostgres('replicas sharing one PostgreSQL', () => {
     } finally {
       for (const x of [a, b, c]) x.store.close();
       for (const d of [shared, own]) fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('make one evidence key when replicas sharing a key folder start together, and every replica signs with it', async () => {
+    const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-keys-'));
+    try {
+      const current = await replicas<string>(4, { op: 'keys', url: db.url, keyDir });
+      expect(new Set(current.flat()).size).toBe(1);
+      const store = new Store(db.url);
+      try {
+        expect(new EvidenceStore(store.db).keys('race')).toHaveLength(1);
+      } finally {
+        store.close();
+      }
+    } finally {
+      fs.rmSync(keyDir, { recursive: true, force: true });
     }
   });
 

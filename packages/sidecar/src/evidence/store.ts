@@ -289,7 +289,9 @@ export class EvidenceStore {
       const wanted = this.unloaded(tenant);
       this.accept(tenant, wanted, backend.secretsSync(tenant, wanted.map((k) => k.id)), lost);
       if (this.needsCurrent(tenant)) {
-        this.addKey(tenant, backend.makeSync(tenant, now, {}, 'generated'), 'generated', now);
+        // Made inside addKey's lock: replicas sharing a key folder must not write one tenant's key file at once.
+        const makeSync = backend.makeSync.bind(backend);
+        this.addKey(tenant, () => makeSync(tenant, now, {}, 'generated'), 'generated', now);
       }
     }
     return lost;
@@ -367,10 +369,12 @@ export class EvidenceStore {
     if (backend.makeSync === undefined) {
       throw new StoreError('unavailable', `tenant ${tenant} has no current evidence key: the KMS (${backend.where}) was not reached at start`);
     }
-    return this.addKey(tenant, backend.makeSync(tenant, now, {}, 'generated'), 'generated', now);
+    const makeSync = backend.makeSync.bind(backend);
+    return this.addKey(tenant, () => makeSync(tenant, now, {}, 'generated'), 'generated', now);
   }
 
-  private addKey(tenant: string, key: MadeKey, source: KeySource, now: number): StoredEvidenceKey & { secret: string } {
+  /** Stores a new current key; `make` (a key made on first use) runs under the tenant's lock, after checking another replica did not make one first. */
+  private addKey(tenant: string, make: MadeKey | (() => MadeKey), source: KeySource, now: number): StoredEvidenceKey & { secret: string } {
     return this.db.transaction(() => {
       lockKey(this.db, `evidence:${tenant}`);
       if (source === 'generated' && this.shared) {
@@ -382,6 +386,7 @@ export class EvidenceStore {
           return this.adoptCurrent(tenant, current);
         }
       }
+      const key = typeof make === 'function' ? make() : make;
       this.secrets.put(tenant, key.id, key.secret);
       this.sql('UPDATE evidence_keys SET retired_at = ? WHERE tenant = ? AND retired_at IS NULL').run(now, tenant);
       this.sql("INSERT INTO evidence_keys (tenant, id, secret, source, check_value, created_at, retired_at) VALUES (?, ?, '', ?, ?, ?, NULL)").run(tenant, key.id, source, keyCheck(key.secret), now);
