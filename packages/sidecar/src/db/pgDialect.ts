@@ -12,8 +12,9 @@
  *   IN (SELECT value FROM json_each(?))  →  IN (SELECT value::bigint FROM jsonb_array_elements_text(?::jsonb))
  *   AS checkedTraces              →  AS "checkedTraces"  (PostgreSQL folds unquoted names to lower case; SQLite keeps them)
  *
- * Text inside '…' literals and "…" identifiers is never touched. Anything SQLite-only that is not
- * listed here is refused with the statement named, so a new store query cannot silently differ.
+ * Text inside '…' strings, "…" identifiers, dollar quotes and comments is never touched. Anything
+ * SQLite-only that is not listed here is refused with the statement named, so a new store query
+ * cannot silently differ.
  */
 
 export interface PgStatementText {
@@ -33,38 +34,43 @@ const REFUSED: Array<[RegExp, string]> = [
   [/\bdatetime\s*\(|\bstrftime\s*\(|\bjulianday\s*\(/i, 'SQLite date functions'],
 ];
 
-/** Applies `fn` to the parts of `sql` outside string literals and quoted identifiers. */
-function outsideQuotes(sql: string, fn: (code: string) => string): string {
+/** A dollar quote's opening tag: `$$` or `$name$`. */
+const DOLLAR_QUOTE = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/;
+
+/**
+ * Applies `fn` to the parts of `sql` that are SQL code, and copies the rest as it is: '…' strings
+ * (with '' escapes), "…" identifiers, $tag$…$tag$ dollar quotes, -- line comments and block
+ * comments. An unterminated one runs to the end.
+ */
+function outsideLiterals(sql: string, fn: (code: string) => string): string {
   let out = '';
+  let code = 0; // where the current run of code started
   let i = 0;
+  const literal = (end: string, from: number): void => {
+    out += fn(sql.slice(code, i));
+    const j = sql.indexOf(end, from);
+    const stop = j === -1 ? sql.length : j + end.length;
+    out += sql.slice(i, stop);
+    i = code = stop;
+  };
   while (i < sql.length) {
-    let j = i;
-    while (j < sql.length && sql[j] !== "'" && sql[j] !== '"') {
-      j++;
+    const c = sql[i];
+    const next = sql[i + 1];
+    const tag = c === '$' ? DOLLAR_QUOTE.exec(sql.slice(i)) : null;
+    if (c === "'" || c === '"') {
+      // A doubled quote inside is an escaped one: it ends this run and the next run continues it.
+      literal(c, i + 1);
+    } else if (c === '-' && next === '-') {
+      literal('\n', i + 2);
+    } else if (c === '/' && next === '*') {
+      literal('*/', i + 2);
+    } else if (tag !== null) {
+      literal(tag[0], i + tag[0].length);
+    } else {
+      i++;
     }
-    out += fn(sql.slice(i, j));
-    if (j >= sql.length) {
-      break;
-    }
-    const q = sql[j];
-    let k = j + 1;
-    for (;;) {
-      if (k >= sql.length) {
-        break;
-      }
-      if (sql[k] === q) {
-        if (sql[k + 1] === q) {
-          k += 2;
-          continue;
-        }
-        break;
-      }
-      k++;
-    }
-    out += sql.slice(j, k + 1);
-    i = k + 1;
   }
-  return out;
+  return out + fn(sql.slice(code));
 }
 
 /** `max(a, b)` with exactly two top-level arguments → GREATEST(a, b) (aggregates take one). */
@@ -91,7 +97,7 @@ function scalarMinMax(code: string): string {
 
 export function toPostgres(sql: string): PgStatementText {
   let s = sql.replace(/\bIN\s*\(\s*SELECT\s+value\s+FROM\s+json_each\s*\(\s*\?\s*\)\s*\)/gi, 'IN (SELECT value::bigint FROM jsonb_array_elements_text(?::jsonb))');
-  outsideQuotes(s, (code) => {
+  outsideLiterals(s, (code) => {
     for (const [re, what] of REFUSED) {
       if (re.test(code)) {
         throw new Error(`this statement uses ${what}, which PostgreSQL does not have; write it in the shared dialect: ${sql.trim().slice(0, 200)}`);
@@ -100,7 +106,7 @@ export function toPostgres(sql: string): PgStatementText {
     return code;
   });
   let ignore = false;
-  s = outsideQuotes(s, (code) => {
+  s = outsideLiterals(s, (code) => {
     let c = code.replace(/\bINSERT\s+OR\s+IGNORE\s+INTO\b/gi, () => {
       ignore = true;
       return 'INSERT INTO';
@@ -118,7 +124,7 @@ export function toPostgres(sql: string): PgStatementText {
   const names: string[] = [];
   const numbers = new Map<string, number>();
   let positional = 0;
-  s = outsideQuotes(s, (code) =>
+  s = outsideLiterals(s, (code) =>
     code.replace(/\?|(?<![@\w])@([A-Za-z_]\w*)/g, (m, name: string | undefined) => {
       if (name === undefined) {
         positional++;
