@@ -34,6 +34,7 @@ import { redactExplanation, Redactor } from './redact';
 import type { TempoClient } from './tempo/client';
 import { RuleRegistry } from './rules';
 import { RuleSkips, type RuleSkipView } from './ruleSkips';
+import { POSTGRES_UNAVAILABLE } from './db/sql';
 import { UNAVAILABLE_RETRY_AFTER_S } from './ingest/log/health';
 import { AuditFilter, SIGNAL_STATUSES, Signal, SignalFilter, SignalStatus, Store, StoreError, StoredRule, utcDay } from './store';
 import { HashedSecret, matchSecret, sha256Hex, Tenant } from './tenants';
@@ -300,7 +301,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     if (error.statusCode !== undefined && error.statusCode < 500) {
       return res.code(error.statusCode).send({ error: 'invalid_request', message: error.message });
     }
-    if ((error as { code?: unknown }).code === 'POSTGRES_UNAVAILABLE') {
+    if ((error as { code?: unknown }).code === POSTGRES_UNAVAILABLE) {
       // Not a bug: the database is down or unreachable; the client retries (the message names no host).
       res.header('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
       return res.code(503).send({ error: 'unavailable', message: 'the store (PostgreSQL) is unavailable; retry later' });

@@ -17,7 +17,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'worker_threads';
 import { bindValues, toPostgres, type PgStatementText } from './pgDialect';
-import type { RunResult, SqlDatabase, SqlStatement } from './sql';
+import { describeDatabaseUrl, splitSchema } from './postgresCheck';
+import { POSTGRES_UNAVAILABLE, type RunResult, type SqlDatabase, type SqlStatement } from './sql';
 import type { PgRequest, PgResponse, PgWorkerData } from './pgWorker';
 
 export interface PgOptions {
@@ -42,7 +43,7 @@ export class PostgresError extends Error {
 /** The database cannot take work now (unreachable, shutting down, full, timed out): retry later. */
 export class PostgresUnavailableError extends PostgresError {
   constructor(message: string) {
-    super('POSTGRES_UNAVAILABLE', message);
+    super(POSTGRES_UNAVAILABLE, message);
     this.name = 'PostgresUnavailableError';
   }
 }
@@ -54,23 +55,6 @@ function workerFile(): string {
     }
   }
   throw new Error('the PostgreSQL worker (dist/db/pgWorker.js) is not built: run `npm run build:packages`');
-}
-
-/**
- * The URL without BeTrace's own `schema` parameter, and that schema: `?schema=betrace` puts
- * BeTrace's tables into that schema (created if missing) instead of `public`.
- */
-export function splitSchema(url: string): { url: string; schema: string | undefined } {
-  const u = new URL(url);
-  const schema = u.searchParams.get('schema') ?? undefined;
-  u.searchParams.delete('schema');
-  return { url: u.toString(), schema: schema === '' ? undefined : schema };
-}
-
-/** host:port/database of a URL, never its credentials: for messages. */
-function where(url: string): string {
-  const u = new URL(url);
-  return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
 }
 
 export class PgDatabase implements SqlDatabase {
@@ -88,7 +72,7 @@ export class PgDatabase implements SqlDatabase {
 
   constructor(url: string, options: PgOptions = {}) {
     const { url: bare, schema } = splitSchema(url);
-    this.where = where(bare);
+    this.where = describeDatabaseUrl(bare);
     const statementTimeoutMs = options.statementTimeoutMs ?? 30_000;
     const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.waitMs = Math.max(statementTimeoutMs, connectTimeoutMs) + 5000;
@@ -149,13 +133,19 @@ export class PgDatabase implements SqlDatabase {
     }
   }
 
-  /** Runs one translated statement; `mode` says what the caller wants back. */
-  query(sql: string, args: unknown[]): { rows: unknown[]; changes: number } {
+  /** `sql` in PostgreSQL's dialect with its prepared statement's name, translated once per text. */
+  private statementFor(sql: string): { st: PgStatementText; name: string } {
     let entry = this.texts.get(sql);
     if (entry === undefined) {
       entry = { st: toPostgres(sql), name: `betrace_${this.texts.size + 1}` };
       this.texts.set(sql, entry);
     }
+    return entry;
+  }
+
+  /** Runs one statement (translated, bound) and gives its rows as better-sqlite3 would. */
+  query(sql: string, args: unknown[]): { rows: unknown[]; changes: number } {
+    const entry = this.statementFor(sql);
     const values = bindValues(entry.st, args);
     const r = this.call({ op: 'query', text: entry.st.text, values, name: entry.name, gen: this.gen });
     return { rows: (r.rows ?? []).map(asSqliteRow), changes: r.changes };
@@ -163,9 +153,7 @@ export class PgDatabase implements SqlDatabase {
 
   prepare(sql: string): SqlStatement {
     // Translating up front reports a statement PostgreSQL cannot run where it is prepared, as better-sqlite3 does.
-    if (!this.texts.has(sql)) {
-      this.texts.set(sql, { st: toPostgres(sql), name: `betrace_${this.texts.size + 1}` });
-    }
+    this.statementFor(sql);
     return {
       run: (...args: unknown[]): RunResult => ({ changes: this.query(sql, args).changes, lastInsertRowid: 0 }),
       get: (...args: unknown[]): unknown => this.query(sql, args).rows[0],

@@ -12,6 +12,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'worker_threads';
 import { Client, types } from 'pg';
+import { POSTGRES_UNAVAILABLE } from './sql';
 
 export interface PgWorkerData {
   url: string;
@@ -155,7 +156,7 @@ async function handle(req: PgRequest): Promise<PgResponse> {
     return { id: req.id, ok: true, rows: undefined, changes: 0, gen: generation };
   }
   if (down !== undefined && client === undefined) {
-    return { id: req.id, ok: false, code: 'POSTGRES_UNAVAILABLE', message: down, unavailable: true };
+    return { id: req.id, ok: false, code: POSTGRES_UNAVAILABLE, message: down, unavailable: true };
   }
   let c: Client;
   try {
@@ -166,7 +167,7 @@ async function handle(req: PgRequest): Promise<PgResponse> {
     return { ...f, unavailable: true } as PgResponse;
   }
   if (req.op !== 'begin' && req.gen !== undefined && req.gen !== generation) {
-    return { id: req.id, ok: false, code: 'POSTGRES_UNAVAILABLE', message: 'the connection was lost inside this transaction', unavailable: true };
+    return { id: req.id, ok: false, code: POSTGRES_UNAVAILABLE, message: 'the connection was lost inside this transaction', unavailable: true };
   }
   try {
     if (req.op === 'begin') {

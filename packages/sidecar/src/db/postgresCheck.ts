@@ -2,7 +2,6 @@
 // and turn what goes wrong into one line for the operator (never with the password in it).
 import { Client } from 'pg';
 import { POSTGRES_MIGRATIONS } from './pgSchema';
-import { splitSchema } from './pgSync';
 
 /** The PostgreSQL schema version this build writes; a database at a higher version is refused. */
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;
@@ -14,6 +13,17 @@ export class DatabaseStartError extends Error {}
 
 const serverOf = (u: URL): string => `${u.hostname}:${u.port || '5432'}`;
 const databaseOf = (u: URL): string => decodeURIComponent(u.pathname.replace(/^\/+/, ''));
+
+/**
+ * The URL without BeTrace's own `schema` parameter, and that schema: `?schema=betrace` puts
+ * BeTrace's tables into that schema (created if missing) instead of `public`.
+ */
+export function splitSchema(url: string): { url: string; schema: string | undefined } {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema') ?? undefined;
+  u.searchParams.delete('schema');
+  return { url: u.toString(), schema: schema === '' ? undefined : schema };
+}
 
 /** Where the URL points, for messages: host:port/database, without credentials. */
 export function describeDatabaseUrl(url: string): string {

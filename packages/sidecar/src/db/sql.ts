@@ -8,6 +8,9 @@ import type BetterSqlite3 from 'better-sqlite3';
 
 export type SqlEngine = 'sqlite' | 'postgres';
 
+/** The error code of a PostgreSQL store that cannot take work now (unreachable, shutting down, full, timed out). */
+export const POSTGRES_UNAVAILABLE = 'POSTGRES_UNAVAILABLE';
+
 export interface RunResult {
   /** Rows inserted, updated or deleted. */
   changes: number;

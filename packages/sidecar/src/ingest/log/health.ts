@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { POSTGRES_UNAVAILABLE } from '../../db/sql';
 
 /** How often an unavailable storage is probed, and the Retry-After given meanwhile. */
 export const PROBE_EVERY_MS = 1000;
@@ -15,8 +16,6 @@ export const UNAVAILABLE_RETRY_AFTER_S = 5;
 
 const FS_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EFBIG']);
 const SQLITE_PREFIXES = ['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_CANTOPEN'];
-/** PostgreSQL (DATABASE_URL) unreachable, shutting down, out of disk or timed out (db/pgSync.ts). */
-const POSTGRES_UNAVAILABLE = 'POSTGRES_UNAVAILABLE';
 
 /** The error's code when it says the disk cannot take the write (not a bug, not bad input). */
 export function storageErrorCode(e: unknown): string | undefined {
