@@ -31,7 +31,7 @@ import { Pipeline } from './pipeline';
 import { Redactor, redactorFor, storedHashKey } from './redact';
 import { RuleRegistry } from './rules';
 import { RULE_SKIP_REASONS, RuleSkips } from './ruleSkips';
-import { Store, StoreError } from './store';
+import { openStore, Store, StoreError } from './store';
 import { dropOwnSpans } from './telemetry/ownSpans';
 import { SelfTracer, selfTracerFor } from './telemetry/selfTrace';
 import { TempoClient, TempoMetrics } from './tempo/client';
@@ -185,15 +185,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
   }
   // SQLite in the data folder, or PostgreSQL (DATABASE_URL) shared with other replicas; the
   // ingest log stays in the data folder either way, and its decisions are kept under its id.
-  const store =
-    deps.openStore?.() ??
-    (config.databaseUrl !== undefined
-      ? new Store(config.databaseUrl, {
-          logId: replicaLogId(config.dataDir),
-          connectTimeoutMs: config.databaseConnectTimeoutMs,
-          statementTimeoutMs: config.databaseStatementTimeoutMs,
-        })
-      : new Store(config.dataDir === ':memory:' ? ':memory:' : path.join(config.dataDir, 'betrace.db')));
+  const store = deps.openStore?.() ?? openStore(config, { logId: config.databaseUrl === undefined ? undefined : replicaLogId(config.dataDir) });
   const metrics = new Metrics();
   const ruleSkips = new RuleSkips(store.db, metrics.ruleSkipped);
   const health = new RuleHealthStore(store.db);

@@ -441,6 +441,17 @@ export function storeTargetOf(config: { databaseUrl?: string; dataDir: string },
   return config.dataDir === ':memory:' ? ':memory:' : path.join(path.resolve(cwd, config.dataDir), 'betrace.db');
 }
 
+/**
+ * Opens a configuration's store (storeTargetOf) with its PostgreSQL timeouts; `logId` names this
+ * process's ingest log when the store is shared (the sidecar's; commands have none).
+ */
+export function openStore(
+  config: { databaseUrl?: string; dataDir: string; databaseConnectTimeoutMs: number; databaseStatementTimeoutMs: number },
+  options: { cwd?: string; logId?: string } = {},
+): Store {
+  return new Store(storeTargetOf(config, options.cwd), { logId: options.logId, connectTimeoutMs: config.databaseConnectTimeoutMs, statementTimeoutMs: config.databaseStatementTimeoutMs });
+}
+
 /** How long a PostgreSQL replica's claim on outbox rows lasts before another replica may deliver them. */
 export const OUTBOX_CLAIM_MS = 60_000;
 

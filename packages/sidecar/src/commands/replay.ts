@@ -6,7 +6,7 @@ import { Metrics } from '../metrics';
 import { Pipeline } from '../pipeline';
 import { Redactor, storedHashKey } from '../redact';
 import { RuleRegistry } from '../rules';
-import { Store, storeTargetOf } from '../store';
+import { openStore } from '../store';
 import { TempoClient, TempoError } from '../tempo/client';
 import { DEFAULT_REDACTION } from '../tenants';
 import { scanWindow } from '../tempo/scan';
@@ -81,7 +81,7 @@ export const replay: Command = async (args, io) => {
   const rules = loaded.rules.map((r) => ({ compiled: compileRule(r).rule!, version: r.version ?? 0 }));
   const log = pino({ level: 'silent' });
   const client = new TempoClient({ url: config.tempoUrl, orgId: config.tempoOrgId, bearerToken: config.tempoToken, basicAuth: config.tempoBasicAuth, concurrency: 2 });
-  const store = dryRun ? undefined : new Store(storeTargetOf(config));
+  const store = dryRun ? undefined : openStore(config);
   const writers = [config.otlpExportUrl && 'otlp', config.grafanaUrl && 'grafana', config.webhookUrl && 'webhook'].filter((w): w is string => typeof w === 'string');
   // Stored signals are redacted like the serving sidecar's: the same policy, the same stored hash key.
   const redactor = store ? new Redactor(DEFAULT_REDACTION, storedHashKey(store)) : undefined;

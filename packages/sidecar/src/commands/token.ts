@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, loadConfig } from '../config';
 import { API_TOKEN_HASH_SETTING, generateApiToken } from '../sidecar';
-import { Store, storeTargetOf } from '../store';
+import { openStore } from '../store';
 import { describeDatabaseUrl } from '../db/postgresCheck';
 import { sha256Hex } from '../tenants';
 import type { Command } from './io';
@@ -46,7 +46,7 @@ export const token: Command = async (args, io) => {
     io.stderr(`betrace token: DATA_DIR: ${dataDir} does not exist (start the sidecar once first)\n`);
     return EXIT_BAD_INPUT;
   }
-  const store = new Store(storeTargetOf(config, io.cwd));
+  const store = openStore(config, { cwd: io.cwd });
   const where = config.databaseUrl === undefined ? dataDir : `the database at ${describeDatabaseUrl(config.databaseUrl)}`;
   try {
     const fresh = generateApiToken();
