@@ -463,21 +463,27 @@ export const OUTBOX_CLAIM_MS = 60_000;
  * deliver one row at once, and the rows of a replica that dies holding a claim are due again for
  * the others when the claim runs out. The writer completes (deletes) or reschedules each row.
  */
-export function claimDueOutbox(db: SqlDatabase, kind: 'signal' | 'evidence' | 'anchor', select: string, join: string, writer: string, now: number, limit: number): unknown[] {
-  if (engineOf(db) === 'postgres') {
-    return db
-      .prepare(
-        `WITH o AS (
-           UPDATE outbox SET next_at = ? WHERE id IN (
-             SELECT id FROM outbox WHERE writer = ? AND kind = '${kind}' AND next_at <= ? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
-           RETURNING id, attempts, writer, tenant, signal_id, record_id)
-         SELECT o.id AS outbox_id, o.attempts, o.writer, ${select} FROM o ${join} ORDER BY o.id`,
-      )
-      .all(now + OUTBOX_CLAIM_MS, writer, now, limit);
+export function claimDueOutbox(
+  engine: SqlEngine,
+  /** The caller's prepared-statement cache: writers poll this often. */
+  statement: (sql: string) => SqlStatement,
+  kind: 'signal' | 'evidence' | 'anchor',
+  select: string,
+  join: string,
+  writer: string,
+  now: number,
+  limit: number,
+): unknown[] {
+  if (engine === 'postgres') {
+    return statement(
+      `WITH o AS (
+         UPDATE outbox SET next_at = ? WHERE id IN (
+           SELECT id FROM outbox WHERE writer = ? AND kind = '${kind}' AND next_at <= ? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+         RETURNING id, attempts, writer, tenant, signal_id, record_id)
+       SELECT o.id AS outbox_id, o.attempts, o.writer, ${select} FROM o ${join} ORDER BY o.id`,
+    ).all(now + OUTBOX_CLAIM_MS, writer, now, limit);
   }
-  return db
-    .prepare(`SELECT o.id AS outbox_id, o.attempts, o.writer, ${select} FROM outbox o ${join} WHERE o.writer = ? AND o.kind = '${kind}' AND o.next_at <= ? ORDER BY o.id LIMIT ?`)
-    .all(writer, now, limit);
+  return statement(`SELECT o.id AS outbox_id, o.attempts, o.writer, ${select} FROM outbox o ${join} WHERE o.writer = ? AND o.kind = '${kind}' AND o.next_at <= ? ORDER BY o.id LIMIT ?`).all(writer, now, limit);
 }
 
 export class Store {
@@ -882,7 +888,7 @@ export class Store {
    * claim hands its rows to the others when the claim runs out.
    */
   dueOutbox(writer: string, now: number, limit: number): OutboxItem[] {
-    const rows = claimDueOutbox(this.db, 'signal', 's.*', 'JOIN signals s ON s.tenant = o.tenant AND s.id = o.signal_id', writer, now, limit) as Array<
+    const rows = claimDueOutbox(this.engine, (sql) => this.stmt(sql), 'signal', 's.*', 'JOIN signals s ON s.tenant = o.tenant AND s.id = o.signal_id', writer, now, limit) as Array<
       SignalRow & { outbox_id: number; attempts: number; writer: string }
     >;
     return rows.map((r) => ({ id: r.outbox_id, tenant: r.tenant, writer: r.writer, attempts: r.attempts, signal: toSignal(r) }));

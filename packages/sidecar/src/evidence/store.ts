@@ -654,7 +654,7 @@ export class EvidenceStore {
 
   /** Due anchor rows of the outbox for one writer, oldest first. */
   dueAnchors(writer: string, now: number, limit: number): AnchorOutboxItem[] {
-    const rows = claimDueOutbox(this.db, 'anchor', 'a.*', 'JOIN evidence_anchors a ON a.tenant = o.tenant AND a.id = o.record_id', writer, now, limit) as Array<{
+    const rows = claimDueOutbox(engineOf(this.db), (sql) => this.sql(sql), 'anchor', 'a.*', 'JOIN evidence_anchors a ON a.tenant = o.tenant AND a.id = o.record_id', writer, now, limit) as Array<{
       outbox_id: number;
       attempts: number;
       writer: string;
@@ -689,7 +689,7 @@ export class EvidenceStore {
 
   /** Due evidence rows of the outbox for one writer, oldest first. */
   dueOutbox(writer: string, now: number, limit: number): EvidenceOutboxItem[] {
-    const rows = claimDueOutbox(this.db, 'evidence', 'e.*', 'JOIN evidence e ON e.tenant = o.tenant AND e.seq = o.record_id', writer, now, limit) as Array<EvidenceRow & { outbox_id: number; attempts: number; writer: string }>;
+    const rows = claimDueOutbox(engineOf(this.db), (sql) => this.sql(sql), 'evidence', 'e.*', 'JOIN evidence e ON e.tenant = o.tenant AND e.seq = o.record_id', writer, now, limit) as Array<EvidenceRow & { outbox_id: number; attempts: number; writer: string }>;
     return rows.map((r) => ({ id: r.outbox_id, tenant: r.tenant, writer: r.writer, attempts: r.attempts, evidence: toRecord(r) }));
   }
 }
