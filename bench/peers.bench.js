@@ -12,14 +12,13 @@
 // tail_sampling processor's num_shards; --nop sends sampled traces to the nop exporter instead of
 // the loopback sink (then the Collector's decision latency is not observable). BENCH_PEERS_ENV
 // ("A=1,B=2") does what --env does.
-const { fork } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { ensureCollector, OTELCOL_VERSION } = require('./peers/collector');
-const { buildOtlpCorpus, BATCH_SPANS, MIN_SPANS, MAX_SPANS } = require('./peers/otlpCorpus');
+const { buildOtlpCorpus, writeCorpus, BATCH_SPANS, MIN_SPANS, MAX_SPANS } = require('./peers/otlpCorpus');
 const { PAIRS } = require('./peers/policies');
-const { cpuSeconds, peakRssBytes, hasTaskset, pin } = require('./peers/proc');
+const { cpuSeconds, helper, peakRssBytes, hasTaskset, pin } = require('./peers/proc');
 const { startBetrace, startCollector } = require('./peers/systems');
 const { saveResult } = require('./save');
 
@@ -80,25 +79,6 @@ function summary(xs) {
 
 // ---------------------------------------------------------------- bench processes
 
-/** A child of this bench (load generator or sink) answering one message with one message. */
-function helper(file) {
-  const child = fork(path.join(__dirname, 'peers', file), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ask = (msg, type) =>
-    new Promise((resolve, reject) => {
-      const onExit = (code) => reject(new Error(`${file} exited (${code})`));
-      child.once('exit', onExit);
-      const onMessage = (m) => {
-        if (type !== undefined && m.type !== type) return;
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        if (m.error) reject(new Error(m.error));
-        else resolve(m);
-      };
-      child.on('message', onMessage);
-      if (msg !== undefined) child.send(msg);
-    });
-  return { child, ask };
-}
 
 async function startSink() {
   const h = helper('sink.js');
@@ -118,19 +98,6 @@ async function startSink() {
 
 // ---------------------------------------------------------------- corpus
 
-function writeCorpus(dir, name, corpus) {
-  const file = path.join(dir, `${name}.bin`);
-  const index = path.join(dir, `${name}.json`);
-  const offsets = [];
-  let off = 0;
-  for (const p of corpus.payloads) {
-    offsets.push([off, p.length]);
-    off += p.length;
-  }
-  fs.writeFileSync(file, Buffer.concat(corpus.payloads));
-  fs.writeFileSync(index, JSON.stringify(offsets));
-  return { file, index, tracesOf: corpus.tracesOf, spansIn: corpus.spansIn, spansOf: corpus.spansOf, spans: corpus.spans, requests: corpus.payloads.length, bytes: off };
-}
 
 // ---------------------------------------------------------------- one run
 

@@ -19,18 +19,17 @@
 // scripts/test-postgres.sh); the baseline, one sidecar without the Collector, keeps its SQLite.
 // `--store sqlite` gives every replica its own SQLite instead (no shared state: rule changes then
 // never reach the other replicas).
-const { fork, spawn } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { ensureCollector, loadBalancingConfig, OTELCOL_VERSION } = require('./peers/collector');
-const { buildOtlpCorpus, BATCH_SPANS } = require('./peers/otlpCorpus');
+const { buildOtlpCorpus, writeCorpus, BATCH_SPANS } = require('./peers/otlpCorpus');
 const { PAIRS, rulesFile } = require('./peers/policies');
-const { cpuSeconds, freePort } = require('./peers/proc');
+const { cpuSeconds, freePort, helper } = require('./peers/proc');
+const { metricSum } = require('./peers/systems');
 const { saveResult } = require('./save');
-
-const { spawnSync } = require('child_process');
 
 /** The PostgreSQL server the replicas share: { url, stop }, or undefined with --store sqlite. */
 let postgres;
@@ -156,17 +155,6 @@ async function waitFor(what, proc, check, timeoutMs = 30_000) {
   }
 }
 
-function metricSum(text, name) {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (!/^(_total)?[{ ]/.test(rest)) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
-
 async function startReplica(dir, name, token, databaseUrl) {
   const dataDir = path.join(dir, name);
   fs.mkdirSync(dataDir);
@@ -213,37 +201,6 @@ async function startCollector(binary, dir, backends) {
   const otlpUrl = `http://127.0.0.1:${otlpHttpPort}/v1/traces`;
   await waitFor('the Collector', proc, async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status === 200 && (await fetch(otlpUrl, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: new Uint8Array(0) })).status === 200);
   return { proc, otlpUrl };
-}
-
-/** The load generator of the peers benchmark (a child process): posts the corpus file, `concurrency` at a time. */
-function loadHelper() {
-  const child = fork(path.join(__dirname, 'peers', 'load.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ask = (msg) =>
-    new Promise((resolve, reject) => {
-      const onExit = (code) => reject(new Error(`load.js exited (${code})`));
-      child.once('exit', onExit);
-      child.once('message', (m) => {
-        child.off('exit', onExit);
-        if (m.error) reject(new Error(m.error));
-        else resolve(m);
-      });
-      child.send(msg);
-    });
-  return { child, ask };
-}
-
-function writeCorpus(dir, name, corpus) {
-  const file = path.join(dir, `${name}.bin`);
-  const index = path.join(dir, `${name}.json`);
-  const offsets = [];
-  let off = 0;
-  for (const p of corpus.payloads) {
-    offsets.push([off, p.length]);
-    off += p.length;
-  }
-  fs.writeFileSync(file, Buffer.concat(corpus.payloads));
-  fs.writeFileSync(index, JSON.stringify(offsets));
-  return { file, index, spans: corpus.spans, traces: corpus.spansOf.size, requests: corpus.payloads.length };
 }
 
 async function until(deadline, check) {
@@ -392,7 +349,8 @@ async function main() {
   if (collector.built) console.log(`built the load-balancing Collector in ${collector.seconds} s`);
   tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'betrace-scale-'));
   if (opts.store === 'postgres') postgres = startPostgres();
-  const load = loadHelper();
+  // The peers benchmark's load generator: posts the corpus file, `concurrency` at a time.
+  const load = helper('load.js');
   try {
     const measured = writeCorpus(tmpRoot, 'measured', buildOtlpCorpus(opts.spans, 21));
     const warmup = writeCorpus(tmpRoot, 'warmup', buildOtlpCorpus(WARMUP_SPANS, 98));

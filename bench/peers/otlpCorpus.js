@@ -3,6 +3,8 @@
 // each cut into 1 to 3 pieces that land in consecutive OTLP/HTTP protobuf requests of ~512 spans,
 // as spans of one trace reach a backend from several services' exporters at slightly different
 // times. Encoded with protobufjs over the OTLP proto (packages/sidecar otlpProto).
+const fs = require('fs');
+const path = require('path');
 const { makeCorpus, rng } = require('../corpus');
 
 /** The sidecar's built OTLP encoder (`npm run bench` builds the packages first). */
@@ -110,4 +112,29 @@ function buildOtlpCorpus(targetSpans, seed, encodeTraceRequest = builtEncoder) {
   return { payloads, tracesOf, spansIn, spansOf, spans: total };
 }
 
-module.exports = { buildOtlpCorpus, BATCH_SPANS, MIN_SPANS, MAX_SPANS };
+/** Writes a corpus as one file of payloads and an index of [offset, length], for the load generator (load.js) to read. */
+function writeCorpus(dir, name, corpus) {
+  const file = path.join(dir, `${name}.bin`);
+  const index = path.join(dir, `${name}.json`);
+  const offsets = [];
+  let off = 0;
+  for (const p of corpus.payloads) {
+    offsets.push([off, p.length]);
+    off += p.length;
+  }
+  fs.writeFileSync(file, Buffer.concat(corpus.payloads));
+  fs.writeFileSync(index, JSON.stringify(offsets));
+  return {
+    file,
+    index,
+    tracesOf: corpus.tracesOf,
+    spansIn: corpus.spansIn,
+    spansOf: corpus.spansOf,
+    spans: corpus.spans,
+    traces: corpus.spansOf.size,
+    requests: corpus.payloads.length,
+    bytes: off,
+  };
+}
+
+module.exports = { buildOtlpCorpus, writeCorpus, BATCH_SPANS, MIN_SPANS, MAX_SPANS };

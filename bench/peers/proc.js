@@ -3,8 +3,9 @@
 // stime from /proc/<pid>/stat) and peak resident memory (VmHWM from /proc/<pid>/status), summed
 // over the process and its descendants so a sidecar that forks workers is measured whole; and
 // CPU pinning with taskset.
-const { spawnSync } = require('child_process');
+const { fork, spawnSync } = require('child_process');
 const fs = require('fs');
+const path = require('path');
 const net = require('net');
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -87,4 +88,24 @@ function freePort() {
   });
 }
 
-module.exports = { cpuSeconds, peakRssBytes, hasTaskset, pin, freePort };
+/** A child process of a bench (bench/peers/<file>: load generator, sink) answering each message with one message (of `type`, when given). */
+function helper(file) {
+  const child = fork(path.join(__dirname, file), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ask = (msg, type) =>
+    new Promise((resolve, reject) => {
+      const onExit = (code) => reject(new Error(`${file} exited (${code})`));
+      child.once('exit', onExit);
+      const onMessage = (m) => {
+        if (type !== undefined && m.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        if (m.error) reject(new Error(m.error));
+        else resolve(m);
+      };
+      child.on('message', onMessage);
+      if (msg !== undefined) child.send(msg);
+    });
+  return { child, ask };
+}
+
+module.exports = { cpuSeconds, peakRssBytes, hasTaskset, pin, freePort, helper };

@@ -179,4 +179,4 @@ async function startCollector({ cpus, decisionWaitMs, binary, sink, shards }) {
   };
 }
 
-module.exports = { startBetrace, startCollector, COLLECTOR_NUM_TRACES };
+module.exports = { startBetrace, startCollector, metricSum, COLLECTOR_NUM_TRACES };
