@@ -34,19 +34,13 @@ const POSTGRES_SUITES = [
   'ruleHealth', 'ruleSkips', 'discoverApi', 'openapi', 'pull', 'redact-writers', 'gateway', 'ingestSecurity', 'slo', 'ruleSync', 'pullLeases',
 ];
 const sidecarSource = path.join(__dirname, 'packages/sidecar');
-/** Whether this run can have a PostgreSQL server: given (CI), or binaries for scripts/test-postgres.sh to start one. */
+/** Whether this run can have a PostgreSQL server: given (CI), or binaries scripts/test-postgres.sh can start one with. */
 function postgresAvailable() {
   if (process.env.BETRACE_TEST_DATABASE_URL) {
     return true;
   }
-  const fs = require('fs');
-  const dirs = [process.env.PG_BIN, ...(process.env.PATH || '').split(path.delimiter)];
-  try {
-    dirs.push(...fs.readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin`));
-  } catch {
-    // no Debian PostgreSQL
-  }
-  return dirs.some((d) => d && fs.existsSync(path.join(d, 'initdb')));
+  const { spawnSync } = require('child_process');
+  return spawnSync(path.join(__dirname, 'scripts/test-postgres.sh'), ['bin'], { stdio: 'ignore' }).status === 0;
 }
 const postgresProject = {
   ...nodeProject('sidecar-postgres', ['<rootDir>/packages/sidecar/test']),

@@ -4,6 +4,7 @@
 #   scripts/test-postgres.sh start   prints two lines: the cluster's folder, then its URL
 #                                     (postgres://betrace:betrace@127.0.0.1:PORT/postgres)
 #   scripts/test-postgres.sh stop DIR stops that cluster and removes its folder
+#   scripts/test-postgres.sh bin      prints the server binaries' folder start would use (exit 3: none)
 #
 # The cluster lives in a new folder under ${TMPDIR:-/tmp}, listens only on 127.0.0.1 on a free port
 # (and on a unix socket inside that folder), and has one superuser role `betrace` with password
@@ -82,5 +83,7 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop "${2:-}" ;;
-  *) echo "usage: $0 start | stop DIR" >&2; exit 2 ;;
+  # Where the server binaries are (what start would use), or exit 3: whether a cluster can start here.
+  bin) b="$(find_bin)"; if [ -n "$b" ]; then echo "$b"; else exit 3; fi ;;
+  *) echo "usage: $0 start | stop DIR | bin" >&2; exit 2 ;;
 esac
