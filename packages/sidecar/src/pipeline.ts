@@ -7,9 +7,8 @@ import type { Span, Trace, Violation } from '@betrace/evaluator';
 import { CostSampler, evaluateOutcome, Outcome, RuleSkip } from './eval/outcome';
 import type { RuleHealthStore } from './health/store';
 import type { Logger } from 'pino';
-import type { Counter } from 'prom-client';
 import type { EvidenceRecorder } from './evidence/recorder';
-import type { Metrics } from './metrics';
+import type { Metrics, Tally } from './metrics';
 import type { Redactor } from './redact';
 import type { ActiveRule, RuleRegistry } from './rules';
 import type { NewSignal, Signal, SignalSource, Store } from './store';
@@ -17,8 +16,18 @@ import type { UsageMeter } from './usage';
 
 const NONE: ReadonlySet<string> = new Set();
 
+/** A rule's per-trace counters, for one tenant. */
+interface RuleTallies {
+  evaluations: Tally;
+  triggered: Tally;
+  violations: Tally;
+  costSeconds: Tally;
+  costSamples: Tally;
+}
+
 export class Pipeline {
-  private readonly children = new Map<Counter, Map<string, { inc(): void }>>();
+  /** Per tenant: its traces-evaluated tally, and its rules' tallies by rule id. */
+  private readonly tallies = new Map<string, { traces: Tally; rules: Map<string, RuleTallies> }>();
   private readonly byIdCache = new WeakMap<readonly ActiveRule[], ReadonlyMap<string, ActiveRule>>();
   /** Which traces evaluated on this thread time which rules (shard workers have their own). */
   private readonly sampler = new CostSampler();
@@ -69,7 +78,7 @@ export class Pipeline {
   record(tenant: string, outcome: Outcome, source: SignalSource, active: readonly ActiveRule[] = this.rules.active(tenant)): Signal[] {
     const { trace } = outcome;
     this.metrics.evaluationSeconds.observe(outcome.seconds);
-    this.counter(this.metrics.tracesEvaluated, tenant).inc();
+    this.talliesOf(tenant).traces.n++;
     const byId = this.byIdOf(active);
     let checked: readonly ActiveRule[] = active;
     // Usually every rule ran, at the version this thread knows: then they are `active` itself.
@@ -136,16 +145,18 @@ export class Pipeline {
     const at = this.now();
     const violated = violations.length === 0 ? NONE : new Set(violations.map((v) => v.ruleId));
     const triggered = outcome.triggered.length === 0 ? NONE : new Set(outcome.triggered);
+    const tallies = this.talliesOf(tenant);
     for (const r of checked) {
       const rule = r.compiled.definition.id;
-      this.counter(this.metrics.ruleEvaluations, tenant, rule).inc();
+      const t = this.ruleTallies(tenant, tallies.rules, rule);
+      t.evaluations.n++;
       const fired = violated.has(rule);
       const held = fired || triggered.has(rule);
       if (held) {
-        this.counter(this.metrics.ruleTriggered, tenant, rule).inc();
+        t.triggered.n++;
       }
       if (fired) {
-        this.counter(this.metrics.ruleViolations, tenant, rule).inc();
+        t.violations.n++;
       }
       this.health?.count(tenant, rule, at, { evaluated: 1, triggered: held ? 1 : 0, violations: fired ? 1 : 0 });
     }
@@ -158,8 +169,9 @@ export class Pipeline {
       if (!byId.has(rule)) {
         continue; // deleted or disabled since
       }
-      this.metrics.ruleCostSeconds.inc({ tenant, rule }, micros / 1e6);
-      this.counter(this.metrics.ruleCostSamples, tenant, rule).inc();
+      const t = this.ruleTallies(tenant, tallies.rules, rule);
+      t.costSeconds.n += micros / 1e6;
+      t.costSamples.n++;
       this.health?.count(tenant, rule, at, { costUs: micros, costSamples: 1 });
     }
   }
@@ -174,20 +186,32 @@ export class Pipeline {
     return m;
   }
 
-  /** A counter's child for these label values, looked up once (labels are hashed on every inc otherwise). */
-  private counter(c: Counter, tenant: string, rule?: string): { inc(): void } {
-    const key = rule === undefined ? tenant : `${tenant}\u0000${rule}`;
-    let byKey = this.children.get(c);
-    if (byKey === undefined) {
-      byKey = new Map();
-      this.children.set(c, byKey);
+  private talliesOf(tenant: string): { traces: Tally; rules: Map<string, RuleTallies> } {
+    let t = this.tallies.get(tenant);
+    if (t === undefined) {
+      t = { traces: this.metrics.tracesEvaluatedTallies.of(tenant, { tenant }), rules: new Map() };
+      this.tallies.set(tenant, t);
     }
-    let child = byKey.get(key);
-    if (child === undefined) {
-      child = rule === undefined ? c.labels({ tenant }) : c.labels({ tenant, rule });
-      byKey.set(key, child);
+    return t;
+  }
+
+  /** A rule's tallies, made once per tenant and rule (the label key is built only then). */
+  private ruleTallies(tenant: string, rules: Map<string, RuleTallies>, rule: string): RuleTallies {
+    let t = rules.get(rule);
+    if (t === undefined) {
+      const key = `${tenant}\u0000${rule}`;
+      const labels = { tenant, rule };
+      const m = this.metrics;
+      t = {
+        evaluations: m.ruleEvaluationsTallies.of(key, labels),
+        triggered: m.ruleTriggeredTallies.of(key, labels),
+        violations: m.ruleViolationsTallies.of(key, labels),
+        costSeconds: m.ruleCostSecondsTallies.of(key, labels),
+        costSamples: m.ruleCostSamplesTallies.of(key, labels),
+      };
+      rules.set(rule, t);
     }
-    return child;
+    return t;
   }
 
   /** Evidence never stops signals: a failure here is logged, and the signals stand. */

@@ -201,9 +201,11 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
     return res.code(status).type(JSON_TYPE).send({ code: rpcStatus, message });
   };
 
+  // Every full success answers the same bytes: encoded once (fastify sends a Buffer as it is).
+  const acceptedProto = Buffer.from(encodeTraceResponse(0, ''));
   const accepted = (res: FastifyReply, proto: boolean) => {
     if (proto) {
-      return res.code(200).type(PROTOBUF).send(Buffer.from(encodeTraceResponse(0, '')));
+      return res.code(200).type(PROTOBUF).send(acceptedProto);
     }
     return res.code(200).type(JSON_TYPE).send({});
   };
