@@ -84,7 +84,11 @@ export function fieldGetter(field: FieldRef): (span: Span) => Value {
   if (field.scope === 'resource') {
     return risky ? (s) => (hasOwn(s.resource, key) ? s.resource[key] : undefined) : (s) => s.resource[key];
   }
-  return risky ? (s) => (hasOwn(s.attrs, key) ? s.attrs[key] : undefined) : (s) => s.attrs[key];
+  // A wire span finds one attribute without building the map (Span.attr).
+  if (risky) {
+    return (s) => (s.attr !== undefined ? s.attr(key) : hasOwn(s.attrs, key) ? s.attrs[key] : undefined);
+  }
+  return (s) => (s.attr !== undefined ? s.attr(key) : s.attrs[key]);
 }
 
 function literalValue(lit: Literal): AttrValue {

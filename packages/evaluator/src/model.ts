@@ -51,6 +51,12 @@ export interface Span {
   service: string;
   /** Span attributes. */
   attrs: AttrMap;
+  /**
+   * One span attribute, what `attrs` holds for `key` as an own property (undefined when absent),
+   * for spans that can find it without building `attrs` (the wire decoder's); rules read
+   * attributes through it when it is there.
+   */
+  attr?(key: string): AttrValue | undefined;
   /** Resource attributes. */
   resource: AttrMap;
   /** Instrumentation scope, when the wire had one. */

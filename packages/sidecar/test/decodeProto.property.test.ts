@@ -88,6 +88,86 @@ function expectSame(body: Uint8Array): Outcome {
 
 const RUNS = Number(process.env.BETRACE_PROPERTY_RUNS ?? 200);
 
+/** Keys attr() is asked for besides a span's own: absent ones, Object.prototype's, empty, and text invalid UTF-8 reads as. */
+const PROBES = ['absent', '__proto__', 'toString', 'constructor', '', '\ufffd', 'é', 'k\u00ff\u4e2d', 'amount', '\ud800'];
+
+/** Every span's attr(key), for its own keys and the probes, asked in an order that varies with `seed` (the first asks find new keys). */
+function expectAttrLookups(body: Uint8Array, seed: number): void {
+  let want: Span[];
+  try {
+    want = decodeOtlpProtobufSpans(Buffer.from(body));
+  } catch {
+    return;
+  }
+  const fresh = decodeOtlpProtobufSpans(Buffer.from(body));
+  const asks: Array<[number, string]> = [];
+  want.forEach((s, i) => [...Object.keys(s.attrs), ...PROBES].forEach((k) => asks.push([i, k])));
+  for (let i = asks.length - 1; i > 0; i--) {
+    const j = (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % (i + 1);
+    [asks[i], asks[j]] = [asks[j], asks[i]];
+  }
+  for (const [i, k] of asks) {
+    const own = Object.prototype.hasOwnProperty.call(want[i].attrs, k) ? want[i].attrs[k] : undefined;
+    const got = fresh[i].attr!(k);
+    expect(got === undefined ? undefined : plainValue(got)).toEqual(own === undefined ? undefined : plainValue(own));
+  }
+  // Looking attributes up leaves the map whole.
+  fresh.forEach((s, i) => expect(plainAttrs(s.attrs)).toEqual(plainAttrs(want[i].attrs)));
+}
+
+describe('Span.attr of wire spans', () => {
+  it('finds what attrs holds, without building it, on generated requests (repeats, odd orders, no value, non-ASCII keys)', () => {
+    fc.assert(
+      fc.property(traceRequest, fc.integer(), (body, seed) => expectAttrLookups(body, seed)),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('finds what attrs holds on corrupted requests that still decode (invalid UTF-8 keys)', () => {
+    fc.assert(
+      fc.property(traceRequest, mutations, fc.integer(), (body, ops, seed) => expectAttrLookups(mutate(body, ops), seed)),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('reads a key invalid UTF-8 turns into U+FFFD, and keys past the lookup bound, through the map', () => {
+    const body = encodeTraceRequest({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: Buffer.alloc(16, 1),
+                  spanId: Buffer.alloc(8, 2),
+                  name: 'n',
+                  attributes: [
+                    { key: 'a', value: { intValue: 1 } },
+                    { key: 'a', value: { stringValue: 'last' } },
+                    { key: 'k', value: { arrayValue: { values: [{ boolValue: true }, { doubleValue: 1.5 }] } } },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const raw = Buffer.from(body);
+    // Turn the key "k" into the byte 0xff: it reads as U+FFFD.
+    const at = raw.indexOf(Buffer.from([0x0a, 0x01, 0x6b]));
+    raw[at + 2] = 0xff;
+    const [span] = decodeOtlpProtobufSpans(raw);
+    expect(span.attr!('a')).toBe('last');
+    expect(span.attr!('\ufffd')).toEqual([true, 1.5]);
+    expect(span.attr!('k')).toBeUndefined();
+    for (let i = 0; i < 300; i++) {
+      expect(span.attr!(`unasked-${i}`)).toBeUndefined();
+    }
+    expect(span.attr!('a')).toBe('last');
+  });
+});
+
 describe('decodeOtlpProtobufSpans against protobufjs + decodeResourceSpans', () => {
   it('decodes generated requests (odd field orders, repeats, unknown fields, several AnyValue members) to the same spans', () => {
     let spans = 0;

@@ -5,7 +5,7 @@
  * set, the first of string, bool, int, double, array, kvlist, bytes; for a repeated key, the last.
  */
 import type { AttrMap, AttrValue } from '../model';
-import { MAX_PROTOBUF_NESTING, ProtoReader } from './protoReader';
+import { MAX_PROTOBUF_NESTING, ProtoReader, utf8 } from './protoReader';
 
 const HEX_CODES = new Uint8Array(16);
 for (let i = 0; i < 16; i++) {
@@ -297,4 +297,114 @@ function readArrayValue(r: ProtoReader, n: number): AttrValue[] {
   }
   r.leave(outer);
   return out;
+}
+
+// TextEncoder is in every browser and in Node, but not in the ES lib this package compiles against.
+const keyEncoder = new (globalThis as unknown as { TextEncoder: new () => { encode(s: string): Uint8Array } }).TextEncoder();
+
+/**
+ * The attribute keys rules have asked wire spans for (Span.attr), by their UTF-8 bytes: a span
+ * finds them among its KeyValues by comparing bytes, and builds only their values, not the whole
+ * map. Keys are added as they are asked for, up to `max` (past that a span builds its map).
+ */
+export class KeyInterest {
+  private readonly index = new Map<string, number>();
+  private readonly encoded: Uint8Array[] = [];
+  /** Key indices by UTF-8 length. */
+  private readonly byLength = new Map<number, number[]>();
+
+  constructor(readonly max: number) {}
+
+  get size(): number {
+    return this.encoded.length;
+  }
+
+  /**
+   * The key's index, added when new; -1 when `max` keys are known already, or when the key has
+   * a lone surrogate (its UTF-8 bytes would decode to another string).
+   */
+  indexOf(key: string): number {
+    const known = this.index.get(key);
+    if (known !== undefined) {
+      return known;
+    }
+    const bytes = keyEncoder.encode(key);
+    if (this.encoded.length >= this.max || utf8(bytes, 0, bytes.length) !== key) {
+      return -1;
+    }
+    const i = this.encoded.length;
+    this.encoded.push(bytes);
+    this.index.set(key, i);
+    const same = this.byLength.get(bytes.length);
+    if (same === undefined) {
+      this.byLength.set(bytes.length, [i]);
+    } else {
+      same.push(i);
+    }
+    return i;
+  }
+
+  /** The index of the key the text in [start, end) reads as, or -1. */
+  find(r: ProtoReader, start: number, end: number): number {
+    const buf = r.buf;
+    const same = this.byLength.get(end - start);
+    if (same !== undefined) {
+      for (const i of same) {
+        const k = this.encoded[i];
+        let j = 0;
+        while (j < k.length && k[j] === buf[start + j]) {
+          j++;
+        }
+        if (j === k.length) {
+          return i;
+        }
+      }
+    }
+    // Bytes that are not valid UTF-8 read as other text (U+FFFD): compare what they read as.
+    for (let j = start; j < end; j++) {
+      if (buf[j] >= 0x80) {
+        return this.index.get(r.text(start, end)) ?? -1;
+      }
+    }
+    return -1;
+  }
+}
+
+/**
+ * A KeyValue whose key is one of `keys` numbered `from` or more: its value into `out` at the
+ * key's index (a repeated key: the last, as readKeyValueInto). Other KeyValues are only stepped over.
+ */
+export function readKeyValueMatching(r: ProtoReader, n: number, keys: KeyInterest, from: number, out: Array<AttrValue | undefined>): void {
+  const outer = r.enter(n);
+  let keyAt = 0;
+  let keyEnd = 0;
+  let valueAt = -1;
+  while (r.pos < r.len) {
+    const t = r.uint32();
+    switch (t >>> 3) {
+      case 1:
+        keyAt = r.string();
+        keyEnd = r.pos;
+        break;
+      case 2:
+        valueAt = r.pos;
+        jump(r);
+        break;
+      default:
+        r.skip(t & 7, n);
+    }
+  }
+  const i = keys.find(r, keyAt, keyEnd);
+  if (i >= from) {
+    let value: AttrValue = null;
+    if (valueAt >= 0) {
+      const end = r.pos;
+      r.pos = valueAt;
+      const simple = simpleValueEnd(r);
+      value = simple >= 0 ? simpleValue(r, simple) : readAnyValue(r, n + 1);
+      r.pos = end;
+    }
+    out[i] = value;
+  }
+  r.leave(outer);
 }

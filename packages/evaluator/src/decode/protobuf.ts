@@ -10,8 +10,8 @@
  * class, not own properties: read them by name (as every consumer does); to hand spans to another
  * thread, send the request's bytes (partitionByTrace) rather than structured clones of spans.
  */
-import { AttrMap, groupTraces, Span, SpanEvent, SpanKind, SpanLink, StatusCode, Trace } from '../model';
-import { hexAt, jump, readKeyValueInto } from './protoValues';
+import { AttrMap, AttrValue, groupTraces, Span, SpanEvent, SpanKind, SpanLink, StatusCode, Trace } from '../model';
+import { hexAt, jump, KeyInterest, readKeyValueInto, readKeyValueMatching } from './protoValues';
 import { ProtoReader } from './protoReader';
 import { RequestScanner, ScanSink, Shape, SpanFields, spanFieldShape } from './protoScan';
 
@@ -22,6 +22,15 @@ const IN_SPAN = 4;
 const HAS_ATTRIBUTES = 1;
 const HAS_EVENTS = 2;
 const HAS_LINKS = 4;
+
+/**
+ * The span attribute keys rules read (through Span.attr), shared by every wire span: rules name a
+ * few keys, spans carry many, so a span looks those up without building the rest. Bounded: past
+ * this many keys, attr() of a new key builds the span's map.
+ */
+const INTEREST = new KeyInterest(128);
+
+const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
 /** A span whose attributes, events and links are read from the wire on first access. */
 class WireSpan implements Span {
@@ -46,6 +55,9 @@ class WireSpan implements Span {
   #attrs: AttrMap | undefined = undefined;
   #events: SpanEvent[] | undefined = undefined;
   #links: SpanLink[] | undefined = undefined;
+  /** Values found by attr(), by INTEREST index (undefined: absent), for the keys numbered below #covered. */
+  #vals: Array<AttrValue | undefined> | undefined = undefined;
+  #covered = 0;
 
   constructor(r: ProtoReader, f: SpanFields, traceId: string, service: string, resource: AttrMap, scope: WireSpan['scope']) {
     const body = r.buf;
@@ -85,6 +97,30 @@ class WireSpan implements Span {
 
   set attrs(value: AttrMap) {
     this.#attrs = value;
+  }
+
+  /** One attribute, as `attrs` holds it as an own property; the map is not built for it. */
+  attr(key: string): AttrValue | undefined {
+    const all = this.#attrs;
+    if (all !== undefined) {
+      return hasOwn(all, key) ? all[key] : undefined;
+    }
+    if ((this.#has & HAS_ATTRIBUTES) === 0) {
+      return undefined;
+    }
+    const i = INTEREST.indexOf(key);
+    if (i < 0) {
+      const built = this.attrs;
+      return hasOwn(built, key) ? built[key] : undefined;
+    }
+    if (i >= this.#covered) {
+      // One pass over the KeyValues finds every key asked for so far that this span has not looked up.
+      const out = (this.#vals ??= []);
+      const from = this.#covered;
+      this.#walk(9, (r) => readKeyValueMatching(r, IN_SPAN, INTEREST, from, out));
+      this.#covered = INTEREST.size;
+    }
+    return this.#vals![i];
   }
 
   get events(): SpanEvent[] {
