@@ -23,6 +23,7 @@ export {
   decodeOtlpJsonText,
   decodeResourceSpans,
   decodeTempoTrace,
+  decodeCheckedOtlpProtobuf,
   decodeOtlpProtobuf,
   decodeOtlpProtobufSpans,
   partitionByTrace,

@@ -6,7 +6,7 @@
  * corrupted bytes.
  */
 import fc from 'fast-check';
-import { AttrValue, decodeOtlpProtobufSpans, decodeResourceSpans, groupTraces, MAX_ATTRIBUTE_DEPTH, partitionByTrace, ProtobufError, Span, DecodeError, traceShard } from '@betrace/evaluator';
+import { AttrValue, decodeCheckedOtlpProtobuf, decodeOtlpProtobuf, decodeOtlpProtobufSpans, decodeResourceSpans, groupTraces, MAX_ATTRIBUTE_DEPTH, partitionByTrace, ProtobufError, Span, DecodeError, traceShard } from '@betrace/evaluator';
 import { decodeTraceRequest, encodeTraceRequest } from '../src/ingest/otlpProto';
 import { encodeFields, message, mutate, mutations, nestedValue, span, str, traceRequest, WireField } from './support/otlpWire';
 
@@ -114,6 +114,27 @@ function expectAttrLookups(body: Uint8Array, seed: number): void {
   // Looking attributes up leaves the map whole.
   fresh.forEach((s, i) => expect(plainAttrs(s.attrs)).toEqual(plainAttrs(want[i].attrs)));
 }
+
+describe('decodeCheckedOtlpProtobuf (bodies the receiver skimmed)', () => {
+  const tracesOf = (traces: ReturnType<typeof decodeOtlpProtobuf>) => traces.map((t) => ({ traceId: t.traceId, spans: t.spans.map(plain), root: t.rootSpan?.spanId }));
+  it('builds the same traces as the checking decoder from every body that decodes', () => {
+    let decoded = 0;
+    fc.assert(
+      fc.property(fc.oneof(traceRequest, fc.tuple(traceRequest, mutations).map(([b, ops]) => mutate(b, ops))), (body) => {
+        let want;
+        try {
+          want = decodeOtlpProtobuf(Buffer.from(body));
+        } catch {
+          return;
+        }
+        decoded++;
+        expect(tracesOf(decodeCheckedOtlpProtobuf(Buffer.from(body)))).toEqual(tracesOf(want));
+      }),
+      { numRuns: RUNS * 2 },
+    );
+    expect(decoded).toBeGreaterThan(RUNS / 2);
+  });
+});
 
 describe('Span.attr of wire spans', () => {
   it('finds what attrs holds, without building it, on generated requests (repeats, odd orders, no value, non-ASCII keys)', () => {

@@ -25,7 +25,7 @@ import {
 
 export { DecodeError, MAX_ATTRIBUTE_DEPTH, bytesToBase64, bytesToHex, base64ToBytes, normalizeTraceIdHex } from './wire';
 export { MAX_PROTOBUF_NESTING, ProtobufError } from './protoReader';
-export { decodeOtlpProtobuf, decodeOtlpProtobufSpans } from './protobuf';
+export { decodeCheckedOtlpProtobuf, decodeOtlpProtobuf, decodeOtlpProtobufSpans } from './protobuf';
 export { partitionByTrace, partitionSkim, skimTraceRequest, traceShard } from './partition';
 export type { SkimmedResourceSpans, SkimmedScopeSpans, SkimmedSpan, TraceRequestSkim } from './partition';
 

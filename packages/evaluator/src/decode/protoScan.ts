@@ -10,7 +10,7 @@
  * children. Nesting counts (`n`) are protobufjs': the request is 0, a Span 3, its attributes 4.
  */
 import type { SpanKind, StatusCode } from '../model';
-import { checkKeyValue, isZeroAt } from './protoValues';
+import { checkKeyValue, isZeroAt, jump } from './protoValues';
 import { ProtobufError, ProtoReader, WireError } from './protoReader';
 import { ALL_ZEROS, DecodeError, KINDS, MAX_ATTRIBUTE_DEPTH, readKind, readStatusCode, STATUSES, tooDeep } from './wire';
 
@@ -96,7 +96,15 @@ export class RequestScanner {
   private readonly spansAt: number[] = [];
   private sink!: ScanSink;
 
-  constructor(body: Uint8Array) {
+  /**
+   * `checked`: the body was scanned before (the receiver's skim, on another thread) and is known
+   * to decode; attribute values, events and links are stepped over rather than checked again.
+   * Ids, kinds and statuses, which the spans are built from, are read as always.
+   */
+  constructor(
+    body: Uint8Array,
+    private readonly checked = false,
+  ) {
     this.r = new ProtoReader(body);
   }
 
@@ -208,7 +216,9 @@ export class RequestScanner {
       const t = r.uint32();
       switch (t >>> 3) {
         case 1:
-          if (checkKeyValue(r, 3) > MAX_ATTRIBUTE_DEPTH && tooDeepAt < 0) {
+          if (this.checked) {
+            jump(r);
+          } else if (checkKeyValue(r, 3) > MAX_ATTRIBUTE_DEPTH && tooDeepAt < 0) {
             tooDeepAt = i;
           }
           i++;
@@ -345,16 +355,28 @@ export class RequestScanner {
           f.endTimeAt = r.fixed64();
           break;
         case 9:
-          if (checkKeyValue(r, 4) > MAX_ATTRIBUTE_DEPTH) {
+          if (this.checked) {
+            jump(r);
+          } else if (checkKeyValue(r, 4) > MAX_ATTRIBUTE_DEPTH) {
             throw tooDeep(`${this.spanPath()}.attributes[${f.attributes}]`);
           }
           f.attributes++;
           break;
         case 11:
-          this.event(f.events++);
+          if (this.checked) {
+            jump(r);
+            f.events++;
+          } else {
+            this.event(f.events++);
+          }
           break;
         case 13:
-          this.link(f.links++);
+          if (this.checked) {
+            jump(r);
+            f.links++;
+          } else {
+            this.link(f.links++);
+          }
           break;
         case 15: {
           // Status: a later one replaces an earlier one whole (its absent code is 0 again).

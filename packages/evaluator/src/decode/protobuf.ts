@@ -343,6 +343,19 @@ export function decodeOtlpProtobufSpans(body: Uint8Array): Span[] {
   return builder.spans;
 }
 
+/**
+ * The traces of a request already checked — by skimTraceRequest or a decode, on this thread or
+ * another — skipping the checks of attribute values, events and links (a shard worker decodes
+ * what the receiver skimmed). A body that was never checked must go through decodeOtlpProtobuf:
+ * unchecked bytes here may throw anything or build wrong spans.
+ */
+export function decodeCheckedOtlpProtobuf(body: Uint8Array): Trace[] {
+  const scanner = new RequestScanner(body, true);
+  const builder = new SpanBuilder(scanner.r);
+  scanner.scan(builder);
+  return groupTraces(builder.spans);
+}
+
 /** An OTLP/protobuf ExportTraceServiceRequest → its traces (spans grouped by trace id). */
 export function decodeOtlpProtobuf(body: Uint8Array): Trace[] {
   return groupTraces(decodeOtlpProtobufSpans(body));

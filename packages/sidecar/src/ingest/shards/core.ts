@@ -5,7 +5,7 @@
  * the main thread records in one transaction with the ingest log's decided marker; a decision
  * that could not be stored comes back through reopen() and the trace is evaluated again later.
  */
-import { decodeOtlpProtobuf, Trace } from '@betrace/evaluator';
+import { decodeCheckedOtlpProtobuf, Trace } from '@betrace/evaluator';
 import type { ActiveRule } from '../../rules';
 import { CostSampler, evaluateOutcome, Outcome } from '../../eval/outcome';
 import { DropReason, TraceAssembler } from '../assembler';
@@ -75,9 +75,13 @@ export class ShardCore {
     this.assembler.add(tenant, traces, bytes, { position, at, force: true });
   }
 
-  /** Buffers the spans of an OTLP/protobuf request (the main thread has checked it: it decodes); `bytes`: what they count for. */
+  /**
+   * Buffers the spans of an OTLP/protobuf request the main thread has checked (skimmed at receipt,
+   * or read back from the ingest log, whose records are checksummed): its values are not checked
+   * again. `bytes`: what they count for.
+   */
   addProtobuf(tenant: string, body: Uint8Array, bytes: number, position: number | undefined, at: number | undefined): void {
-    this.add(tenant, decodeOtlpProtobuf(body), bytes, position, at);
+    this.add(tenant, decodeCheckedOtlpProtobuf(body), bytes, position, at);
   }
 
   /** Evaluates every trace that is due; returns their decisions (to be recorded by the caller). */
