@@ -22,7 +22,7 @@ export interface Outcome {
   traceId: string;
   violations: Violation[];
   /** The rules whose result on this trace counts (ran to their end), with the version that ran. */
-  evaluated: Array<{ id: string; version: number }>;
+  evaluated: ReadonlyArray<{ readonly id: string; readonly version: number }>;
   skipped: RuleSkip[];
   /**
    * The rules with compliance mappings that the trace is evidence for: evaluated to their end,
@@ -157,6 +157,22 @@ function allRuleIds(rules: readonly ActiveRule[]): ReadonlySet<string> {
   return ids;
 }
 
+const compiledCache = new WeakMap<readonly ActiveRule[], { compiled: Array<ActiveRule['compiled']>; all: Outcome['evaluated'] }>();
+
+/**
+ * The compiled rules of the list, and the `evaluated` of a trace every rule ran to its end on,
+ * once per rule list. That array is shared by those outcomes (nothing writes to it): a reply of
+ * a shard worker clones it once, however many of its decisions hold it.
+ */
+function ruleListOf(rules: readonly ActiveRule[]): { compiled: Array<ActiveRule['compiled']>; all: Outcome['evaluated'] } {
+  let c = compiledCache.get(rules);
+  if (c === undefined) {
+    c = { compiled: rules.map((r) => r.compiled), all: rules.map((r) => ({ id: r.compiled.definition.id, version: r.version })) };
+    compiledCache.set(rules, c);
+  }
+  return c;
+}
+
 const mappedCache = new WeakMap<readonly ActiveRule[], ReadonlySet<string> | undefined>();
 
 /** Ids of the rules with compliance mappings, once per rule list (the registry hands out the same array until the rules change). */
@@ -185,8 +201,9 @@ export function evaluateOutcome(rules: readonly ActiveRule[], trace: Trace, budg
   const costs: Array<[string, number]> = [];
   const mapped = mappedRuleIds(rules);
   const phase = sampler?.next(rules);
+  const list = ruleListOf(rules);
   const violations = evaluateTrace(
-    rules.map((r) => r.compiled),
+    list.compiled,
     trace,
     {
       timeBudgetMs: budgetMs,
@@ -203,12 +220,16 @@ export function evaluateOutcome(rules: readonly ActiveRule[], trace: Trace, budg
       ...(phase === undefined ? {} : { cost: { sampled: (i: number) => (phase + i) % COST_SAMPLE_EVERY === 0, clock: () => performance.now(), onCost: (ruleId: string, ms: number) => costs.push([ruleId, ms * 1000]) } }),
     },
   );
-  const notRun = new Set(skipped.map((s) => s.ruleId));
-  // A skipped rule's partial findings stand (they are real violations); its result does not count as checked.
+  let evaluated = list.all;
+  if (skipped.length > 0) {
+    // A skipped rule's partial findings stand (they are real violations); its result does not count as checked.
+    const notRun = new Set(skipped.map((s) => s.ruleId));
+    evaluated = list.all.filter((e) => !notRun.has(e.id));
+  }
   return {
     traceId: trace.traceId,
     violations,
-    evaluated: rules.filter((r) => !notRun.has(r.compiled.definition.id)).map((r) => ({ id: r.compiled.definition.id, version: r.version })),
+    evaluated,
     skipped,
     applicable,
     triggered,
