@@ -311,7 +311,9 @@ export class KeyInterest {
   private readonly index = new Map<string, number>();
   private readonly encoded: Uint8Array[] = [];
   /** Key indices by UTF-8 length. */
-  private readonly byLength = new Map<number, number[]>();
+  private readonly byLength: Array<number[] | undefined> = [];
+  /** Whether a key has a character outside ASCII: only then can a key with bytes ≥ 0x80 match. */
+  private nonAscii = false;
 
   constructor(readonly max: number) {}
 
@@ -335,19 +337,20 @@ export class KeyInterest {
     const i = this.encoded.length;
     this.encoded.push(bytes);
     this.index.set(key, i);
-    const same = this.byLength.get(bytes.length);
+    const same = this.byLength[bytes.length];
     if (same === undefined) {
-      this.byLength.set(bytes.length, [i]);
+      this.byLength[bytes.length] = [i];
     } else {
       same.push(i);
     }
+    this.nonAscii ||= bytes.some((b) => b >= 0x80);
     return i;
   }
 
   /** The index of the key the text in [start, end) reads as, or -1. */
   find(r: ProtoReader, start: number, end: number): number {
     const buf = r.buf;
-    const same = this.byLength.get(end - start);
+    const same = this.byLength[end - start];
     if (same !== undefined) {
       for (const i of same) {
         const k = this.encoded[i];
@@ -359,6 +362,9 @@ export class KeyInterest {
           return i;
         }
       }
+    }
+    if (!this.nonAscii) {
+      return -1; // bytes ≥ 0x80 read as text with a character outside ASCII: no key is such text
     }
     // Bytes that are not valid UTF-8 read as other text (U+FFFD): compare what they read as.
     for (let j = start; j < end; j++) {
