@@ -12,9 +12,12 @@ for (let i = 0; i < 16; i++) {
   HEX_CODES[i] = '0123456789abcdef'.charCodeAt(i);
 }
 
+/** Character codes of one id, by its byte count: reused (ids are made per span, and the array is garbage at once). */
+const codesFor: number[][] = [];
+
 /** `bytes` bytes at `at` as lowercase hex. */
 export function hexAt(buf: Uint8Array, at: number, bytes: number): string {
-  const codes = new Array<number>(bytes * 2);
+  const codes = (codesFor[bytes] ??= new Array<number>(bytes * 2).fill(0));
   for (let i = 0; i < bytes; i++) {
     const b = buf[at + i];
     codes[2 * i] = HEX_CODES[b >> 4];
