@@ -132,7 +132,8 @@ describe('decodeCheckedOtlpProtobuf (bodies the receiver skimmed)', () => {
       }),
       { numRuns: RUNS * 2 },
     );
-    expect(decoded).toBeGreaterThan(RUNS / 2);
+    // About a quarter of the bodies decode (most corrupted ones do not): the comparison is not vacuous.
+    expect(decoded).toBeGreaterThan(RUNS / 5);
   });
 });
 
