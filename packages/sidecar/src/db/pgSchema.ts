@@ -133,7 +133,13 @@ export const POSTGRES_MIGRATIONS: string[] = [
 
 /** Brings the database to POSTGRES_MIGRATIONS.length, one migration per transaction, one replica at a time. */
 export function migratePostgres(db: PgDatabase, schemaVersionTable: string): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS ${schemaVersionTable} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+  // Under the lock too: CREATE TABLE IF NOT EXISTS is not safe against itself in PostgreSQL
+  // (replicas starting together on an empty database both pass the check, and one fails with
+  // 'type "…" already exists').
+  db.transaction(() => {
+    db.lockKey('betrace:migrate');
+    db.exec(`CREATE TABLE IF NOT EXISTS ${schemaVersionTable} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+  })();
   for (;;) {
     const done = db.transaction(() => {
       db.lockKey('betrace:migrate');

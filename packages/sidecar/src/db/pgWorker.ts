@@ -115,7 +115,12 @@ async function connect(): Promise<Client> {
       await c.connect();
       if (data.schema !== undefined) {
         const ident = `"${data.schema.replace(/"/g, '""')}"`;
+        // Under a lock: CREATE … IF NOT EXISTS is not safe against itself (replicas connecting
+        // together to a new schema both pass the check, and one fails on the catalog's unique key).
+        await c.query('BEGIN');
+        await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', ['betrace:create-schema']);
         await c.query(`CREATE SCHEMA IF NOT EXISTS ${ident}`);
+        await c.query('COMMIT');
         await c.query(`SET search_path TO ${ident}`);
       }
     } catch (e) {
