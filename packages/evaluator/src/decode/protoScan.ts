@@ -365,18 +365,18 @@ export class RequestScanner {
         case 11:
           if (this.checked) {
             jump(r);
-            f.events++;
           } else {
-            this.event(f.events++);
+            this.event(f.events);
           }
+          f.events++;
           break;
         case 13:
           if (this.checked) {
             jump(r);
-            f.links++;
           } else {
-            this.link(f.links++);
+            this.link(f.links);
           }
+          f.links++;
           break;
         case 15: {
           // Status: a later one replaces an earlier one whole (its absent code is 0 again).

@@ -14,6 +14,7 @@ import { AttrMap, AttrValue, groupTraces, Span, SpanEvent, SpanKind, SpanLink, S
 import { hexAt, jump, KeyInterest, readKeyValueInto, readKeyValueMatching } from './protoValues';
 import { ProtoReader } from './protoReader';
 import { RequestScanner, ScanSink, Shape, SpanFields, spanFieldShape } from './protoScan';
+import { hasOwn } from './wire';
 
 /** Nesting counts of the messages under a Span (see protoScan.ts). */
 const SPAN = 3;
@@ -29,8 +30,6 @@ const HAS_LINKS = 4;
  * this many keys, attr() of a new key builds the span's map.
  */
 const INTEREST = new KeyInterest(128);
-
-const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
 /** A span whose attributes, events and links are read from the wire on first access. */
 class WireSpan implements Span {
@@ -337,7 +336,12 @@ function sameBytes(buf: Uint8Array, a: number, b: number, n: number): boolean {
  * (malformed bytes) or DecodeError (invalid OTLP), with the path of the offending field.
  */
 export function decodeOtlpProtobufSpans(body: Uint8Array): Span[] {
-  const scanner = new RequestScanner(body);
+  return scanSpans(body, false);
+}
+
+/** The spans of a request, its values checked or (`checked`: they were before) stepped over. */
+function scanSpans(body: Uint8Array, checked: boolean): Span[] {
+  const scanner = new RequestScanner(body, checked);
   const builder = new SpanBuilder(scanner.r);
   scanner.scan(builder);
   return builder.spans;
@@ -350,10 +354,7 @@ export function decodeOtlpProtobufSpans(body: Uint8Array): Span[] {
  * unchecked bytes here may throw anything or build wrong spans.
  */
 export function decodeCheckedOtlpProtobuf(body: Uint8Array): Trace[] {
-  const scanner = new RequestScanner(body, true);
-  const builder = new SpanBuilder(scanner.r);
-  scanner.scan(builder);
-  return groupTraces(builder.spans);
+  return groupTraces(scanSpans(body, true));
 }
 
 /** An OTLP/protobuf ExportTraceServiceRequest → its traces (spans grouped by trace id). */

@@ -265,8 +265,8 @@ function intAttr(value: unknown, path: PathRef): number | bigint {
   return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
 }
 
-/** OTLP AnyValue → AttrValue. */
-const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+/** Whether `key` is an own property of `o` (not one Object.prototype lends it). */
+export const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
 /**
  * OTLP AnyValue → AttrValue. Own properties only: protobuf-decoded messages carry every field's
