@@ -6,7 +6,7 @@
  * corrupted bytes.
  */
 import fc from 'fast-check';
-import { AttrValue, decodeCheckedOtlpProtobuf, decodeOtlpProtobuf, decodeOtlpProtobufSpans, decodeResourceSpans, groupTraces, MAX_ATTRIBUTE_DEPTH, partitionByTrace, ProtobufError, Span, DecodeError, traceShard } from '@betrace/evaluator';
+import { AttrValue, decodeCheckedOtlpProtobuf, HELD_SPAN_WORDS, holdCheckedOtlpProtobuf, spanIdWords, decodeOtlpProtobuf, decodeOtlpProtobufSpans, decodeResourceSpans, groupTraces, MAX_ATTRIBUTE_DEPTH, partitionByTrace, ProtobufError, Span, DecodeError, traceShard } from '@betrace/evaluator';
 import { decodeTraceRequest, encodeTraceRequest } from '../src/ingest/otlpProto';
 import { encodeFields, message, mutate, mutations, nestedValue, span, str, traceRequest, WireField } from './support/otlpWire';
 
@@ -134,6 +134,50 @@ describe('decodeCheckedOtlpProtobuf (bodies the receiver skimmed)', () => {
     );
     // About a quarter of the bodies decode (most corrupted ones do not): the comparison is not vacuous.
     expect(decoded).toBeGreaterThan(RUNS / 5);
+  });
+});
+
+describe('holdCheckedOtlpProtobuf (spans held as bytes until evaluation)', () => {
+  it('builds the same traces as the checking decoder, as often as asked, and holds each span id as its words', () => {
+    let decoded = 0;
+    fc.assert(
+      fc.property(fc.oneof(traceRequest, fc.tuple(traceRequest, mutations).map(([b, ops]) => mutate(b, ops))), (body) => {
+        let want;
+        try {
+          want = decodeOtlpProtobuf(Buffer.from(body));
+        } catch {
+          return;
+        }
+        decoded++;
+        const held = holdCheckedOtlpProtobuf(Buffer.from(body));
+        const built = (times: number) =>
+          held.map((t) => {
+            let spans: Span[] = [];
+            for (let i = 0; i < times; i++) {
+              spans = [];
+              t.build(spans);
+            }
+            return { traceId: t.traceId, spans: spans.map(plain), count: t.spanCount };
+          });
+        const expected = want.map((t) => ({ traceId: t.traceId, spans: t.spans.map(plain), count: t.spans.length }));
+        expect(built(1)).toEqual(expected);
+        expect(built(2)).toEqual(expected);
+        held.forEach((t, k) =>
+          want[k].spans.forEach((s, i) => {
+            expect([t.spans[i * HELD_SPAN_WORDS + 3], t.spans[i * HELD_SPAN_WORDS + 4]]).toEqual(spanIdWords(s.spanId));
+          }),
+        );
+      }),
+      { numRuns: RUNS * 2 },
+    );
+    expect(decoded).toBeGreaterThan(RUNS / 5);
+  });
+
+  it('compares span ids of every form: words for hex ids, nothing for others', () => {
+    expect(spanIdWords('0102030405060708')).toEqual([0x04030201, 0x08070605]);
+    expect(spanIdWords('FFFFFFFFFFFFFFFF')).toEqual([0xffffffff, 0xffffffff]);
+    expect(spanIdWords('s1')).toBeUndefined();
+    expect(spanIdWords('010203040506070g')).toBeUndefined();
   });
 });
 

@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import pino from 'pino';
-import { buildTrace, Span, Trace } from '@betrace/evaluator';
+import { buildTrace, decodeOtlpProtobuf, holdCheckedOtlpProtobuf, Span, Trace } from '@betrace/evaluator';
 import { TraceAssembler } from '../src/ingest/assembler';
 import { loadConfig } from '../src/config';
 import { encodeTraceRequest } from '../src/ingest/otlpProto';
@@ -85,15 +85,39 @@ describe('trace assembly keeps one copy of a span', () => {
     const { a, ready, dupes } = assembler(clock);
     a.add('default', [trace(range(1, 21), TRACE_ID, () => 'first')], 100);
     a.add('default', [trace(range(11, 31), TRACE_ID, () => 'second')], 100); // 10 again, 10 new: 30 held, still scanned
-    a.add('default', [trace(range(1, 61), TRACE_ID, () => 'third')], 100); // 30 again, 30 new: past the scan
-    a.add('default', [trace(range(1, 61), TRACE_ID, () => 'fourth')], 100); // all again, on the set
-    expect(a.bufferedSpans).toBe(60);
-    expect(dupes()).toBe(10 + 30 + 60);
+    a.add('default', [trace(range(1, 81), TRACE_ID, () => 'third')], 100); // 30 again, 50 new: past the scan
+    a.add('default', [trace(range(1, 81), TRACE_ID, () => 'fourth')], 100); // all again, on the set
+    expect(a.bufferedSpans).toBe(80);
+    expect(dupes()).toBe(10 + 30 + 80);
     clock.now = 200;
     a.tick();
-    expect(spanIds(ready[0].trace)).toEqual(range(1, 61));
+    expect(spanIds(ready[0].trace)).toEqual(range(1, 81));
     const names = new Map(ready[0].trace.spans.map((s) => [parseInt(s.spanId, 16), s.name]));
     expect([names.get(1), names.get(15), names.get(25), names.get(45)]).toEqual(['first', 'first', 'second', 'third']);
+  });
+
+  it.each([
+    ['a small trace (its spans scanned)', 5],
+    ['a large trace (a set of ids)', 100],
+  ])('held as wire bytes or decoded, a span is one span: %s', (_what, n) => {
+    const clock = { now: 0 };
+    const { a, ready, dupes } = assembler(clock);
+    const body = encodeTraceRequest(chainRequest(TRACE_ID, n, { id: hexBytes }) as never);
+    const held = holdCheckedOtlpProtobuf(body);
+    expect(held.map((t) => t.spanCount)).toEqual([n]);
+    a.add('default', held, 1000);
+    // The same spans again, decoded (another copy in OTLP/JSON, say), and again as bytes, then one new span.
+    a.add('default', decodeOtlpProtobuf(body), 1000);
+    a.add('default', holdCheckedOtlpProtobuf(body), 1000);
+    expect(a.bufferedSpans).toBe(n);
+    expect(dupes()).toBe(2 * n);
+    const extra = { ...decodeOtlpProtobuf(body)[0].spans[0], spanId: 'ff'.repeat(8), name: 'extra' } as Span;
+    a.add('default', [buildTrace(TRACE_ID, [extra])], 100);
+    expect(a.bufferedSpans).toBe(n + 1);
+    clock.now = 200;
+    expect(a.tick()).toBe(1);
+    const want = decodeOtlpProtobuf(body)[0].spans.map((s) => [s.spanId, s.name, s.parentSpanId]);
+    expect(ready[0].trace.spans.map((s) => [s.spanId, s.name, s.parentSpanId])).toEqual([...want, ['ff'.repeat(8), 'extra', extra.parentSpanId]]);
   });
 
   it('tells spans apart by trace id and tenant, not by span id alone', () => {

@@ -26,6 +26,7 @@ import {
 export { DecodeError, MAX_ATTRIBUTE_DEPTH, bytesToBase64, bytesToHex, base64ToBytes, normalizeTraceIdHex } from './wire';
 export { MAX_PROTOBUF_NESTING, ProtobufError } from './protoReader';
 export { decodeCheckedOtlpProtobuf, decodeOtlpProtobuf, decodeOtlpProtobufSpans } from './protobuf';
+export { HELD_SPAN_WORDS, holdCheckedOtlpProtobuf, spanIdWords, WireBatch, WireTrace } from './held';
 export { partitionByTrace, partitionSkim, skimTraceRequest, traceShard } from './partition';
 export type { SkimmedResourceSpans, SkimmedScopeSpans, SkimmedSpan, TraceRequestSkim } from './partition';
 

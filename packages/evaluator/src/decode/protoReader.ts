@@ -59,8 +59,13 @@ class StringTable {
   private readonly at = new Int32Array(TABLE_SIZE).fill(-1);
   private readonly length = new Int32Array(TABLE_SIZE);
   private readonly strings = new Array<string>(TABLE_SIZE).fill('');
+  buf: Uint8Array = new Uint8Array(0);
 
-  constructor(private readonly buf: Uint8Array) {}
+  /** Points the table at another body: its slots are emptied (they point into the body they came from). */
+  reset(buf: Uint8Array): void {
+    this.buf = buf;
+    this.at.fill(-1);
+  }
 
   get(start: number, end: number): string {
     const buf = this.buf;
@@ -93,6 +98,13 @@ class StringTable {
   }
 }
 
+/**
+ * One table for every reader of this thread: a table per reader cost its allocation per request
+ * (and, for spans held as bytes and built at evaluation, per trace). A reader of another body
+ * empties it first; readers never run at once on one thread.
+ */
+let sharedTable: StringTable | undefined;
+
 /** Thrown by the cursor without a path; the decoders add where they were (see ProtobufError). */
 export class WireError extends Error {}
 
@@ -104,7 +116,6 @@ export class ProtoReader {
   lo = 0;
   hi = 0;
   private view: DataView | undefined;
-  private table: StringTable | undefined;
 
   constructor(readonly buf: Uint8Array) {
     this.len = buf.length;
@@ -355,8 +366,11 @@ export class ProtoReader {
     if (end - start > SHORT_STRING || end === start) {
       return end === start ? '' : utf8(this.buf, start, end);
     }
-    this.table ??= new StringTable(this.buf);
-    return this.table.get(start, end);
+    const table = (sharedTable ??= new StringTable());
+    if (table.buf !== this.buf) {
+      table.reset(this.buf);
+    }
+    return table.get(start, end);
   }
 
   private dataView(): DataView {

@@ -305,9 +305,30 @@ export class RequestScanner {
   }
 
   private span(): void {
+    const outer = this.r.enter(3);
+    this.spanFields();
+    this.r.leave(outer);
+    this.sink.span(this.f);
+  }
+
+  /**
+   * The fields of a span this scanner's body holds at [start, end) (its message, without tag and
+   * length), scanned again after the body was checked: where a span held as bytes is built from.
+   * The fields are reused by the next call.
+   */
+  spanAt(start: number, end: number): SpanFields {
+    const r = this.r;
+    r.pos = start;
+    r.len = end;
+    this.level = 3;
+    this.spanFields();
+    return this.f;
+  }
+
+  /** Reads the span message between the reader's position and its end into `f`, checking it. */
+  private spanFields(): void {
     const r = this.r;
     const f = this.f;
-    const outer = r.enter(3);
     f.start = r.pos;
     f.end = r.len;
     let traceIdAt = -1;
@@ -413,14 +434,12 @@ export class RequestScanner {
           r.skip(t & 7, 3);
       }
     }
-    r.leave(outer);
     // What decodeSpan checks, in its order.
     f.traceIdAt = this.id(traceIdAt, traceIdLength, 16, 'traceId', true);
     f.spanIdAt = this.id(spanIdAt, spanIdLength, 8, 'spanId', true);
     f.parentAt = this.id(parentAt, parentLength, 8, 'parentSpanId', false);
     f.kind = kind >= 0 && kind < KINDS.length ? KINDS[kind] : readKind(kind, () => `${this.spanPath()}.kind`);
     f.status = !hasStatus ? 'unset' : statusCode >= 0 && statusCode < STATUSES.length ? STATUSES[statusCode] : readStatusCode(statusCode, () => `${this.spanPath()}.status.code`);
-    this.sink.span(f);
   }
 
   /** A checked id's position; -1 for an absent optional one (and for an all-zero parent: "no parent"). */

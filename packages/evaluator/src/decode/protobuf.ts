@@ -32,7 +32,7 @@ const HAS_LINKS = 4;
 const INTEREST = new KeyInterest(128);
 
 /** A span whose attributes, events and links are read from the wire on first access. */
-class WireSpan implements Span {
+export class WireSpan implements Span {
   traceId: string;
   spanId: string;
   declare parentSpanId?: string;
@@ -260,6 +260,50 @@ function readLink(r: ProtoReader): SpanLink {
   return { traceId, spanId, attrs };
 }
 
+/** The attributes of the (checked) Resource message at `resourceAt` (-1: none); the reader's position is kept. */
+export function readResource(r: ProtoReader, resourceAt: number): AttrMap {
+  const attrs: AttrMap = {};
+  if (resourceAt >= 0) {
+    const { pos, len } = r;
+    r.pos = resourceAt;
+    r.len = r.buf.length; // the body was checked: the resource's own length bounds it
+    const outer = r.enter(2);
+    while (r.pos < r.len) {
+      const t = r.uint32();
+      switch (t >>> 3) {
+        case 1:
+          readKeyValueInto(r, 3, attrs);
+          break;
+        case 2:
+          r.uint32();
+          break;
+        default:
+          r.skip(t & 7, 2);
+      }
+    }
+    r.leave(outer);
+    r.pos = pos;
+    r.len = len;
+  }
+  return attrs;
+}
+
+/** A span's `service`: its resource's `service.name` when that is a string. */
+export function serviceOf(resource: AttrMap): string {
+  const service = resource['service.name'];
+  return typeof service === 'string' ? service : '';
+}
+
+/** A span's `scope` from the InstrumentationScope the scanner found (scopeAt -1: none). */
+export function readScope(r: ProtoReader, scopeAt: number, nameAt: number, nameEnd: number, versionAt: number, versionEnd: number): WireSpan['scope'] {
+  if (scopeAt < 0) {
+    return undefined;
+  }
+  const name = r.text(nameAt, nameEnd);
+  const version = r.text(versionAt, versionEnd);
+  return version === '' ? { name } : { name, version };
+}
+
 /** Builds the spans as the scanner finds them. */
 class SpanBuilder implements ScanSink {
   readonly spans: Span[] = [];
@@ -272,42 +316,13 @@ class SpanBuilder implements ScanSink {
   constructor(private readonly r: ProtoReader) {}
 
   resource(resourceAt: number): void {
-    const attrs: AttrMap = {};
-    if (resourceAt >= 0) {
-      const r = this.r;
-      const { pos, len } = r;
-      r.pos = resourceAt;
-      const outer = r.enter(2);
-      while (r.pos < r.len) {
-        const t = r.uint32();
-        switch (t >>> 3) {
-          case 1:
-            readKeyValueInto(r, 3, attrs);
-            break;
-          case 2:
-            r.uint32();
-            break;
-          default:
-            r.skip(t & 7, 2);
-        }
-      }
-      r.leave(outer);
-      r.pos = pos;
-      r.len = len;
-    }
+    const attrs = readResource(this.r, resourceAt);
     this.resourceAttrs = attrs;
-    const service = attrs['service.name'];
-    this.service = typeof service === 'string' ? service : '';
+    this.service = serviceOf(attrs);
   }
 
   scope(scopeAt: number, nameAt: number, nameEnd: number, versionAt: number, versionEnd: number): void {
-    if (scopeAt < 0) {
-      this.scopeValue = undefined;
-      return;
-    }
-    const name = this.r.text(nameAt, nameEnd);
-    const version = this.r.text(versionAt, versionEnd);
-    this.scopeValue = version === '' ? { name } : { name, version };
+    this.scopeValue = readScope(this.r, scopeAt, nameAt, nameEnd, versionAt, versionEnd);
   }
 
   span(f: SpanFields): void {

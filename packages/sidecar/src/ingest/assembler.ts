@@ -17,23 +17,33 @@
  * not re-evaluated, its wait and log positions unchanged. Only a trace still held is checked; a
  * copy that comes after its trace was let go counts as late, like any span of that trace.
  */
-import { buildTrace, Span, Trace } from '@betrace/evaluator';
+import { buildTrace, HELD_SPAN_WORDS, Span, spanIdWords, Trace, WireTrace } from '@betrace/evaluator';
 
 export type DropReason = 'late' | 'buffer_full';
 
+/**
+ * What a batch brings per trace: spans decoded (OTLP/JSON, hand-made), or held as the wire bytes
+ * of a checked OTLP/protobuf request (holdCheckedOtlpProtobuf), built only at evaluation: held
+ * spans then cost their bytes and five numbers, not objects the garbage collector keeps marking.
+ */
+export type Incoming = Trace | WireTrace;
+
 /** How many spans the traces hold. */
-export function spanCount(traces: readonly Trace[]): number {
-  return traces.reduce((n, t) => n + t.spans.length, 0);
+export function spanCount(traces: readonly Incoming[]): number {
+  let n = 0;
+  for (const t of traces) {
+    n += t instanceof WireTrace ? t.spanCount : t.spans.length;
+  }
+  return n;
 }
 
 /**
- * Up to this many spans, a trace's span ids are kept in an array that a new span's id is compared
- * against: for small traces (most; the benchmark corpus averages ~28 spans) cheaper than a set
- * per trace, which hashes every id (in a loop over that corpus's 330 k spans: ~25 ms added
- * against ~60 ms for a set). Past it, a set of ids. Comparing with the spans' own `spanId`
- * instead was slower under the profiler (a property load per comparison, on spans of several shapes).
+ * Up to this many spans, a trace's span ids are kept as pairs of 32-bit words in one array that a
+ * new span's id is compared against: for small traces (most; the benchmark corpus has 10 to 40
+ * spans) cheaper than a set per trace, which hashes every id and keeps a string per span. Past
+ * it, a set of ids.
  */
-const SCAN_SPANS = 32;
+const SCAN_SPANS = 64;
 
 /** How many let-go trace ids are remembered to recognise late spans. */
 const MAX_FORGOTTEN = 100_000;
@@ -58,10 +68,15 @@ export interface AssemblerOptions {
 interface Pending {
   tenant: string;
   traceId: string;
-  spans: Span[];
-  /** The span ids of `spans`, in their order, while the trace holds at most SCAN_SPANS (scanned); past it, `idSet`. */
-  ids: string[] | undefined;
+  /** The spans held, batch by batch in the order received: decoded, or as wire bytes. */
+  pieces: Array<Span[] | WireTrace>;
+  /** How many spans `pieces` hold. */
+  count: number;
+  /** The span ids held as [low word, high word, …] while the trace holds at most SCAN_SPANS; past it, `idSet`. */
+  words: number[] | undefined;
   idSet?: Set<string>;
+  /** Ids that are not 16 hex characters (spans made by hand), compared as strings. */
+  names?: Set<string>;
   bytes: number;
   firstSeen: number;
   lastSeen: number;
@@ -107,7 +122,7 @@ export class TraceAssembler {
    * Buffers the spans of one request (already grouped per trace). All or nothing: a request that
    * does not fit is refused whole, so the exporter's retry does not double-count spans.
    */
-  add(tenant: string, traces: readonly Trace[], bytes: number, opts: AddOptions = {}): AddResult {
+  add(tenant: string, traces: readonly Incoming[], bytes: number, opts: AddOptions = {}): AddResult {
     const spans = spanCount(traces);
     if (opts.force !== true && !this.room(spans, bytes)) {
       this.options.onDrop('buffer_full', spans);
@@ -123,43 +138,21 @@ export class TraceAssembler {
     for (const t of traces) {
       const key = `${tenant}\u0000${t.traceId}`;
       let p = this.traces.get(key);
+      const wire = t instanceof WireTrace;
+      const brought = wire ? t.spanCount : t.spans.length;
       if (p === undefined && this.forgotten.has(key)) {
-        this.options.onDrop('late', t.spans.length);
+        this.options.onDrop('late', brought);
         continue;
       }
       const known = p !== undefined;
       if (p === undefined) {
-        p = { tenant, traceId: t.traceId, spans: [], ids: [], bytes: 0, firstSeen: now, lastSeen: now };
+        p = { tenant, traceId: t.traceId, pieces: [], count: 0, words: [], bytes: 0, firstSeen: now, lastSeen: now };
         this.traces.set(key, p);
       }
-      // One by one: a spread of a trace of 100 000+ spans overflows the stack. A span whose id
-      // the trace holds (this batch's included) is not taken.
-      const held = p.spans;
-      const had = held.length;
-      const list = p.ids;
-      if (list !== undefined && had + t.spans.length <= SCAN_SPANS) {
-        next: for (const span of t.spans) {
-          const id = span.spanId;
-          for (let i = 0; i < list.length; i++) {
-            if (list[i] === id) {
-              continue next;
-            }
-          }
-          list.push(id);
-          held.push(span);
-        }
-      } else {
-        const ids = (p.idSet ??= new Set(list));
-        p.ids = undefined;
-        for (const span of t.spans) {
-          const size = ids.size;
-          if (ids.add(span.spanId).size !== size) {
-            held.push(span);
-          }
-        }
-      }
-      const added = held.length - had;
-      duplicates += t.spans.length - added;
+      // A span whose id the trace holds (this batch's included) is not taken.
+      const added = wire ? takeWire(p, t) : takeSpans(p, t.spans);
+      p.count += added;
+      duplicates += brought - added;
       if (known && added === 0) {
         continue; // nothing new: as if this copy had not come
       }
@@ -202,7 +195,7 @@ export class TraceAssembler {
     let bytes = 0;
     for (const p of this.traces.values()) {
       if (p.evaluatedAt === undefined) {
-        spans += p.spans.length;
+        spans += p.count;
         bytes += p.bytes;
       }
     }
@@ -296,7 +289,18 @@ export class TraceAssembler {
   private release(p: Pending, now: number): boolean {
     p.evaluatedAt = now;
     try {
-      this.options.onReady(p.tenant, buildTrace(p.traceId, p.spans.slice()), p.newest);
+      // Built afresh for each evaluation, and garbage after it: what stays held is bytes.
+      const spans: Span[] = [];
+      for (const piece of p.pieces) {
+        if (piece instanceof WireTrace) {
+          piece.build(spans);
+        } else {
+          for (let i = 0; i < piece.length; i++) {
+            spans.push(piece[i]); // one by one: a spread of 100 000+ spans overflows the stack
+          }
+        }
+      }
+      this.options.onReady(p.tenant, buildTrace(p.traceId, spans), p.newest);
     } catch {
       p.evaluatedAt = undefined;
       p.retryAt = now + RETRY_FAILED_MS;
@@ -308,7 +312,7 @@ export class TraceAssembler {
 
   private forget(key: string, p: Pending): void {
     this.traces.delete(key);
-    this.spanCount -= p.spans.length;
+    this.spanCount -= p.count;
     this.byteCount -= p.bytes;
     this.forgotten.set(key, this.options.now());
     if (this.forgotten.size > MAX_FORGOTTEN) {
@@ -324,4 +328,74 @@ export class TraceAssembler {
       }
     }
   }
+}
+
+/** Takes a span id into the trace's ids; false when the trace already held it. */
+function takeId(p: Pending, lo: number, hi: number): boolean {
+  const w = p.words;
+  if (w !== undefined) {
+    for (let i = 0; i < w.length; i += 2) {
+      if (w[i] === lo && w[i + 1] === hi) {
+        return false;
+      }
+    }
+    if (w.length < 2 * SCAN_SPANS) {
+      w.push(lo, hi);
+      return true;
+    }
+    const set = (p.idSet = new Set<string>());
+    for (let i = 0; i < w.length; i += 2) {
+      set.add(`${w[i]}:${w[i + 1]}`);
+    }
+    p.words = undefined;
+  }
+  const set = p.idSet!;
+  const size = set.size;
+  return set.add(`${lo}:${hi}`).size !== size;
+}
+
+/** Holds the spans of a wire trace that are new to the trace; returns how many. */
+function takeWire(p: Pending, t: WireTrace): number {
+  const s = t.spans;
+  let kept: number[] | undefined; // made at the first span already held
+  for (let i = 0; i < s.length; i += HELD_SPAN_WORDS) {
+    if (takeId(p, s[i + 3], s[i + 4])) {
+      if (kept !== undefined) {
+        for (let j = 0; j < HELD_SPAN_WORDS; j++) {
+          kept.push(s[i + j]);
+        }
+      }
+    } else {
+      kept ??= s.slice(0, i);
+    }
+  }
+  const piece = kept === undefined ? t : new WireTrace(t.traceId, t.batch, kept);
+  const n = piece.spanCount;
+  if (n > 0) {
+    p.pieces.push(piece);
+  }
+  return n;
+}
+
+/** Holds the decoded spans that are new to the trace; returns how many. */
+function takeSpans(p: Pending, spans: readonly Span[]): number {
+  const kept: Span[] = [];
+  for (const span of spans) {
+    const words = spanIdWords(span.spanId);
+    let fresh: boolean;
+    if (words !== undefined) {
+      fresh = takeId(p, words[0], words[1]);
+    } else {
+      const names = (p.names ??= new Set());
+      const size = names.size;
+      fresh = names.add(span.spanId).size !== size;
+    }
+    if (fresh) {
+      kept.push(span);
+    }
+  }
+  if (kept.length > 0) {
+    p.pieces.push(kept);
+  }
+  return kept.length;
 }

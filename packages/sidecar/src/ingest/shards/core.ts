@@ -5,10 +5,10 @@
  * the main thread records in one transaction with the ingest log's decided marker; a decision
  * that could not be stored comes back through reopen() and the trace is evaluated again later.
  */
-import { decodeCheckedOtlpProtobuf, Trace } from '@betrace/evaluator';
+import { holdCheckedOtlpProtobuf, Trace } from '@betrace/evaluator';
 import type { ActiveRule } from '../../rules';
 import { CostSampler, evaluateOutcome, Outcome } from '../../eval/outcome';
-import { DropReason, TraceAssembler } from '../assembler';
+import { DropReason, Incoming, TraceAssembler } from '../assembler';
 
 export interface Decision {
   tenant: string;
@@ -71,17 +71,18 @@ export class ShardCore {
   }
 
   /** Buffers traces (already durable: taken even past the shard's bounds, which evict evaluated traces first). */
-  add(tenant: string, traces: readonly Trace[], bytes: number, position: number | undefined, at: number | undefined): void {
+  add(tenant: string, traces: readonly Incoming[], bytes: number, position: number | undefined, at: number | undefined): void {
     this.assembler.add(tenant, traces, bytes, { position, at, force: true });
   }
 
   /**
    * Buffers the spans of an OTLP/protobuf request the main thread has checked (skimmed at receipt,
    * or read back from the ingest log, whose records are checksummed): its values are not checked
-   * again. `bytes`: what they count for.
+   * again, and its spans are held as its bytes until their trace is evaluated. `bytes`: what they
+   * count for.
    */
   addProtobuf(tenant: string, body: Uint8Array, bytes: number, position: number | undefined, at: number | undefined): void {
-    this.add(tenant, decodeCheckedOtlpProtobuf(body), bytes, position, at);
+    this.add(tenant, holdCheckedOtlpProtobuf(body), bytes, position, at);
   }
 
   /** Evaluates every trace that is due; returns their decisions (to be recorded by the caller). */
