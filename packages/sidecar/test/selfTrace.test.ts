@@ -408,6 +408,14 @@ describe('own spans out of a protobuf skim (the shard workers’ path)', () => {
     const otherBody = Buffer.from(other, 'latin1');
     const otherBatch = { kind: 'protobuf' as const, body: otherBody, skim: skimTraceRequest(otherBody) };
     expect(dropOwnSpans(otherBody, otherBatch, true)).toEqual({ batch: otherBatch, spanCount: undefined, dropped: 0 });
+    // Only resources are searched: the name in a span's attribute or name is not BeTrace's service.
+    const inSpans = ExportTraceServiceRequest.encode(
+      ExportTraceServiceRequest.fromObject({
+        resourceSpans: [{ resource: resource('checkout'), scopeSpans: [{ spans: [{ ...span(1, 1, SELF_SERVICE_NAME), attributes: [{ key: 'peer.service', value: { stringValue: SELF_SERVICE_NAME } }] }] }] }],
+      })
+    ).finish();
+    const inSpansBatch = { kind: 'protobuf' as const, body: inSpans, skim: skimTraceRequest(inSpans) };
+    expect(dropOwnSpans(inSpans, inSpansBatch, true)).toEqual({ batch: inSpansBatch, spanCount: undefined, dropped: 0 });
   });
 });
 

@@ -19,6 +19,22 @@ export function mayHoldOwnSpans(body: Uint8Array): boolean {
 }
 
 /**
+ * The same for a skimmed OTLP/protobuf body, searching only its resources (where `service.name`
+ * is), not its spans: a few hundred bytes instead of the whole body.
+ */
+function resourcesMayHoldOwnSpans(body: Uint8Array, batch: CheckedBatch & { kind: 'protobuf' }): boolean {
+  const all = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  for (const rs of batch.skim.resourceSpans) {
+    for (let i = 0; i < rs.other.length; i += 2) {
+      if (rs.other[i + 1] - rs.other[i] >= MARK.length && all.subarray(rs.other[i], rs.other[i + 1]).includes(MARK)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+/**
  * A span copied to plain data, every field (the protobuf decoder's spans read attributes lazily
  * from the body, and a class instance does not survive the structured clone to a shard worker).
  */
@@ -74,7 +90,7 @@ export function dropOwnSpans(
   batch: CheckedBatch,
   protobuf: boolean
 ): { batch: CheckedBatch; spanCount: number | undefined; dropped: number } {
-  if (!mayHoldOwnSpans(body)) {
+  if (batch.kind === 'protobuf' && batch.body === body ? !resourcesMayHoldOwnSpans(body, batch) : !mayHoldOwnSpans(body)) {
     return { batch, spanCount: undefined, dropped: 0 };
   }
   const decodedHere = batch.kind !== 'traces';
