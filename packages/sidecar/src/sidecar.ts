@@ -587,7 +587,7 @@ export function createSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Si
       await ingest.recover(
         shards,
         (b, position, at) => {
-          const { body, batch } = decodeBody(b.body, undefined, b.protobuf, Number.MAX_SAFE_INTEGER, shards.workers > 0);
+          const { body, batch } = decodeBody(b.body, undefined, b.protobuf, Number.MAX_SAFE_INTEGER);
           shards.add(b.tenant, dropOwnSpans(body, batch, b.protobuf).batch, b.body.length, position, at);
         },
         (id) => tenants.some((t) => t.id === id),

@@ -18,7 +18,7 @@
  */
 import { gunzipSync, inflateSync } from 'zlib';
 import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DecodeError, decodeOtlpProtobuf, ProtobufError, skimTraceRequest, Trace } from '@betrace/evaluator';
+import { DecodeError, ProtobufError, skimTraceRequest, Trace } from '@betrace/evaluator';
 import { BadRequest, decodeJsonRequest } from './jsonBody';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
@@ -110,15 +110,15 @@ function decompress(body: Buffer, encoding: string | undefined, limit: number): 
  * is only skimmed (checked exactly as decoding would, without building spans; shard workers
  * decode their parts), else decoded into traces here. OTLP/JSON is always decoded here.
  */
-export function decodeBody(raw: Buffer, encoding: string | undefined, proto: boolean, limit: number, skim = false): { body: Buffer; batch: CheckedBatch; spanCount: number } {
+export function decodeBody(raw: Buffer, encoding: string | undefined, proto: boolean, limit: number): { body: Buffer; batch: CheckedBatch; spanCount: number } {
   return refusing(() => {
     const body = decompress(raw, encoding, limit);
-    if (proto && skim) {
+    if (proto) {
+      // Checked, not decoded: a shard holds the spans as these bytes until their trace is evaluated.
       const s = skimTraceRequest(body);
       return { body, batch: { kind: 'protobuf', body, skim: s }, spanCount: s.spanCount };
     }
-    // Straight from the bytes to the model (protobuf spans keep `body` for their attributes).
-    return withCount(body, proto ? decodeOtlpProtobuf(body) : decodeJsonRequest(body));
+    return withCount(body, decodeJsonRequest(body));
   });
 }
 
@@ -343,10 +343,11 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
         return accepted(res, proto);
       }
       const encoding = req.headers['content-encoding'] as string | undefined;
-      // With shard workers, a protobuf body is only skimmed here and an OTLP/JSON one is decoded
-      // on a worker: neither is turned into spans on the thread that serves HTTP.
+      // A protobuf body is only skimmed here (its spans are held as its bytes until evaluation);
+      // with shard workers an OTLP/JSON one is decoded on a worker: neither is turned into spans
+      // on the thread that serves HTTP.
       const checked =
-        options.shards.workers > 0 && !proto ? await jsonOnWorker(decompressBody(raw, encoding, options.maxBodyBytes)) : decodeBody(raw, encoding, proto, options.maxBodyBytes, options.shards.workers > 0);
+        options.shards.workers > 0 && !proto ? await jsonOnWorker(decompressBody(raw, encoding, options.maxBodyBytes)) : decodeBody(raw, encoding, proto, options.maxBodyBytes);
       const { body } = checked;
       // BeTrace's own spans (service.name=betrace-sidecar) are never evaluated.
       const own = dropOwnSpans(body, checked.batch, proto);
