@@ -11,7 +11,7 @@
  */
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { BatchRecord, CorruptRecord, decodePayload, encodeRecord, FRAME_HEADER_BYTES, framedPayload } from './record';
+import { BatchRecord, CorruptRecord, decodePayload, encodeRecordParts, FRAME_HEADER_BYTES, framedPayload } from './record';
 
 /** When appended records are forced to disk before they are acknowledged. */
 export type FsyncPolicy = { mode: 'always' } | { mode: 'interval'; everyMs: number } | { mode: 'off' };
@@ -53,7 +53,9 @@ export interface IngestLogOptions {
 export class LogFull extends Error {}
 
 interface Pending {
-  frame: Buffer;
+  /** The record's frame header and fields, and its body (written as they are, not copied together). */
+  parts: [Buffer, Buffer];
+  bytes: number;
   resolve: (position: number) => void;
   reject: (e: unknown) => void;
 }
@@ -174,13 +176,14 @@ export class IngestLog {
    * is not in the log.
    */
   append(batch: BatchRecord): Promise<number> {
-    const frame = encodeRecord(batch);
-    if (this.bytes + frame.length > this.options.maxBytes) {
+    const parts = encodeRecordParts(batch);
+    const bytes = parts[0].length + parts[1].length;
+    if (this.bytes + bytes > this.options.maxBytes) {
       return Promise.reject(new LogFull(`the ingest log holds ${this.bytes} of at most ${this.options.maxBytes} bytes`));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ frame, resolve, reject });
-      this.queuedBytes += frame.length;
+      this.queue.push({ parts, bytes, resolve, reject });
+      this.queuedBytes += bytes;
       this.kick();
     });
   }
@@ -271,7 +274,7 @@ export class IngestLog {
   }
 
   private async writeGroup(group: Pending[]): Promise<void> {
-    const bytes = group.reduce((n, p) => n + p.frame.length, 0);
+    const bytes = group.reduce((n, p) => n + p.bytes, 0);
     const crash = this.options.crash;
     try {
       const rollAfter = this.options.rollAfterMs;
@@ -280,9 +283,9 @@ export class IngestLog {
         await this.roll();
       }
       const seg = this.active!;
-      const frames = group.map((p) => p.frame);
+      const frames = group.flatMap((p) => p.parts);
       /** The group as one buffer: made only for a crash test or a short write (a copy of every body). */
-      const whole = () => (frames.length === 1 ? frames[0] : Buffer.concat(frames, bytes));
+      const whole = () => Buffer.concat(frames, bytes);
       if (crash?.at('log.before-write')) {
         crash.die();
       }
@@ -292,7 +295,7 @@ export class IngestLog {
         crash.die();
       }
       try {
-        // The frames as they are, in one writev: no copy of the group into one buffer.
+        // The frames as they are, in one writev: no copy of the bodies into one buffer.
         let written = (await seg.file.writev(frames, seg.bytes)).bytesWritten;
         if (written < bytes) {
           const all = whole();

@@ -39,31 +39,39 @@ export class CorruptRecord extends Error {}
 
 /** One framed record, ready to append. */
 export function encodeRecord(r: BatchRecord): Buffer {
+  const [head, body] = encodeRecordParts(r);
+  return Buffer.concat([head, body], head.length + body.length);
+}
+
+/**
+ * One framed record as two buffers to write one after the other: the frame header and the
+ * payload's fields, then the body itself (not copied: it must not change until it is written).
+ */
+export function encodeRecordParts(r: BatchRecord): [head: Buffer, body: Buffer] {
   const tenant = Buffer.from(r.tenant, 'utf8');
   const keys = r.remember.map((k) => ({ kind: KINDS.indexOf(k.kind), expiresAt: k.expiresAt, key: Buffer.from(k.key, 'utf8') }));
   if (tenant.length > 0xffff || keys.length > 0xff || keys.some((k) => k.key.length > 0xffff)) {
     throw new RangeError('ingest log record: tenant, key or key count too long');
   }
   const fixed = 1 + 8 + 1 + 2 + tenant.length + 1 + keys.reduce((n, k) => n + 1 + 8 + 2 + k.key.length, 0);
-  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + fixed + r.body.length);
+  const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES + fixed);
   let at = FRAME_HEADER_BYTES;
-  at = out.writeUInt8(VERSION, at);
-  at = out.writeDoubleLE(r.receivedAt, at);
-  at = out.writeUInt8(r.protobuf ? 1 : 0, at);
-  at = out.writeUInt16LE(tenant.length, at);
-  at += tenant.copy(out, at);
-  at = out.writeUInt8(keys.length, at);
+  at = head.writeUInt8(VERSION, at);
+  at = head.writeDoubleLE(r.receivedAt, at);
+  at = head.writeUInt8(r.protobuf ? 1 : 0, at);
+  at = head.writeUInt16LE(tenant.length, at);
+  at += tenant.copy(head, at);
+  at = head.writeUInt8(keys.length, at);
   for (const k of keys) {
-    at = out.writeUInt8(k.kind, at);
-    at = out.writeDoubleLE(k.expiresAt, at);
-    at = out.writeUInt16LE(k.key.length, at);
-    at += k.key.copy(out, at);
+    at = head.writeUInt8(k.kind, at);
+    at = head.writeDoubleLE(k.expiresAt, at);
+    at = head.writeUInt16LE(k.key.length, at);
+    at += k.key.copy(head, at);
   }
-  r.body.copy(out, at);
-  const payload = out.subarray(FRAME_HEADER_BYTES);
-  out.writeUInt32LE(payload.length, 0);
-  out.writeUInt32LE(crc32(payload), 4);
-  return out;
+  // The checksum of the payload (fields, then body), carried on from the fields to the body.
+  head.writeUInt32LE(fixed + r.body.length, 0);
+  head.writeUInt32LE(crc32(r.body, crc32(head.subarray(FRAME_HEADER_BYTES))), 4);
+  return [head, r.body];
 }
 
 /**
