@@ -9,7 +9,8 @@ import { gzipSync } from 'zlib';
 import pino from 'pino';
 import { loadConfig } from '../src/config';
 import { encodeTraceRequest, ExportTraceServiceResponse, RpcStatus } from '../src/ingest/otlpProto';
-import { SPAN_OVERHEAD_BYTES } from '../src/ingest/shards/shards';
+import { HELD_SPAN_OVERHEAD_BYTES, SPAN_OVERHEAD_BYTES } from '../src/ingest/shards/shards';
+import { chainRequest, hexBytes } from './support/chainTrace';
 import { createSidecar, Sidecar } from '../src/sidecar';
 
 const root = path.join(__dirname, '../../..');
@@ -185,6 +186,26 @@ describe('OTLP receiver → assembly → evaluation → signals', () => {
       const r = await sidecar({ MAX_BUFFER_BYTES: String(limit) });
       const res = await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       expect(res.status).toBe(status);
+      expect(await (await fetch(`${r.api}/metrics`)).text()).toMatch(new RegExp(`^betrace_buffer_bytes ${status === 200 ? need : 0}$`, 'm'));
+    }
+  });
+
+  it.each(['0', '1'])('counts a buffered protobuf span, held as its bytes, as its wire bytes plus HELD_SPAN_OVERHEAD_BYTES (EVAL_WORKERS=%s)', async (workers) => {
+    const spans = 20;
+    const body = Buffer.from(encodeTraceRequest(chainRequest('ab'.repeat(16), spans, { id: hexBytes }) as never));
+    const need = body.length + spans * HELD_SPAN_OVERHEAD_BYTES;
+    expect(HELD_SPAN_OVERHEAD_BYTES).toBeLessThan(SPAN_OVERHEAD_BYTES);
+    for (const [limit, status] of [
+      [need - 1, 503],
+      [need, 200],
+    ]) {
+      const r = await sidecar({ MAX_BUFFER_BYTES: String(limit), EVAL_WORKERS: workers });
+      const res = await fetch(r.otlp, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+      expect(res.status).toBe(status);
+      if (status === 200) {
+        // Workers report what they hold at their next reply.
+        await r.sidecar.shards.tick();
+      }
       expect(await (await fetch(`${r.api}/metrics`)).text()).toMatch(new RegExp(`^betrace_buffer_bytes ${status === 200 ? need : 0}$`, 'm'));
     }
   });

@@ -391,7 +391,7 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
           throw new Refusal(503, 'spool_full', 'the spool of batches for Tempo is full (Tempo is unreachable or slow); retry later', options.gateway.retryAfterSeconds());
         }
       }
-      if (!options.shards.room(spanCount + reserved.spans, body.length + reserved.bytes)) {
+      if (!options.shards.room(spanCount + reserved.spans, body.length + reserved.bytes, batch.kind === 'protobuf')) {
         options.metrics.tracesDropped.inc({ reason: 'buffer_full' }, spanCount);
         throw new Refusal(503, 'buffer_full', 'the trace buffer is full; retry later', Math.max(1, Math.ceil(options.decisionWaitMs / 1000)));
       }

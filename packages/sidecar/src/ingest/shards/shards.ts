@@ -56,7 +56,8 @@ export interface Shards {
   /** Worker threads (0: one shard on the main thread). */
   readonly workers: number;
   /** Whether a batch of `spans` and `bytes` more fits among the traces not yet evaluated. */
-  room(spans: number, bytes: number): boolean;
+  /** Whether `spans` more spans of `bytes` wire bytes fit; `held`: OTLP/protobuf, held as its bytes. */
+  room(spans: number, bytes: number, held?: boolean): boolean;
   /** Decodes an OTLP/JSON body (on a worker when there are workers); never throws for a malformed body. */
   decodeJson(body: Uint8Array): Promise<DecodedJson>;
   /** Hands over a durable batch (`position`: its ingest log position; `at`: when it was received, default now). */
@@ -81,15 +82,22 @@ export function createShards(workers: number, options: ShardsOptions, onFatal: (
 }
 
 /**
- * What a buffered span costs in memory beyond its share of the request body: its decoded fields,
- * the assembly's structures and the heap's slack, as `npm run bench memory` measures it (resident
- * memory per buffered span of the protobuf corpus, less its wire bytes). MAX_BUFFER_BYTES bounds
- * wire bytes plus this per span, so that it bounds memory, not only bodies.
+ * What a buffered span costs in memory beyond its share of the request body, as `npm run bench
+ * memory` measures it (resident memory per buffered span, less its wire bytes), so that
+ * MAX_BUFFER_BYTES bounds memory, not only bodies. A decoded span (OTLP/JSON, or a protobuf
+ * batch that had BeTrace's own spans taken out): its fields as objects, the assembly's structures
+ * and the heap's slack.
  */
 export const SPAN_OVERHEAD_BYTES = 900;
 
-/** The bytes `spans` spans of `wireBytes` on the wire count for against MAX_BUFFER_BYTES. */
-export const accounted = (wireBytes: number, spans: number): number => wireBytes + spans * SPAN_OVERHEAD_BYTES;
+/**
+ * The same for a span held as its request's bytes (OTLP/protobuf): five numbers, its share of
+ * the trace's structures, and garbage not yet collected (measured 600 − 396 wire bytes ≈ 204).
+ */
+export const HELD_SPAN_OVERHEAD_BYTES = 250;
+
+/** The bytes `spans` spans of `wireBytes` on the wire count for against MAX_BUFFER_BYTES; `held`: as wire bytes. */
+export const accounted = (wireBytes: number, spans: number, held = false): number => wireBytes + spans * (held ? HELD_SPAN_OVERHEAD_BYTES : SPAN_OVERHEAD_BYTES);
 
 const totalSpans = (parts: readonly ShardPart[]) => parts.reduce((n, p) => n + p.spans, 0);
 
@@ -143,8 +151,8 @@ class LocalShards implements Shards {
     this.core = new ShardCore({ ...options, rulesOf: (tenant) => options.rules.active(tenant) });
   }
 
-  room(spans: number, bytes: number): boolean {
-    return this.core.assembler.room(spans, accounted(bytes, spans));
+  room(spans: number, bytes: number, held = false): boolean {
+    return this.core.assembler.room(spans, accounted(bytes, spans, held));
   }
 
   decodeJson(body: Uint8Array): Promise<DecodedJson> {
@@ -154,7 +162,7 @@ class LocalShards implements Shards {
 
   add(tenant: string, batch: CheckedBatch, bytes: number, position: number | undefined, at?: number): void {
     if (batch.kind === 'protobuf') {
-      this.core.addProtobuf(tenant, batch.body, accounted(bytes, batch.skim.spanCount), position, at);
+      this.core.addProtobuf(tenant, batch.body, accounted(bytes, batch.skim.spanCount, true), position, at);
     } else if (batch.kind === 'traces') {
       this.core.add(tenant, batch.traces, accounted(bytes, spanCount(batch.traces)), position, at);
     } else {
@@ -302,9 +310,9 @@ class WorkerShards implements Shards {
     }
   }
 
-  room(spans: number, bytes: number): boolean {
+  room(spans: number, bytes: number, held = false): boolean {
     let s = spans;
-    let b = accounted(bytes, spans);
+    let b = accounted(bytes, spans, held);
     for (const shard of this.shards) {
       s += shard.state.pendingSpans;
       b += shard.state.pendingBytes;
@@ -354,7 +362,7 @@ class WorkerShards implements Shards {
       }
       parts.forEach((part, k) => {
         if (spans[k] > 0) {
-          const counted = accounted(part.length, spans[k]);
+          const counted = accounted(part.length, spans[k], true);
           this.send(k, { type: 'add', tenant, proto: part, bytes: counted, position, at }, spans[k], counted, position, [part.buffer as ArrayBuffer]);
         }
       });
