@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import pino from 'pino';
-import { buildTrace, decodeOtlpProtobuf, holdCheckedOtlpProtobuf, Span, Trace } from '@betrace/evaluator';
+import { buildTrace, decodeOtlpProtobuf, holdCheckedOtlpProtobuf, MAX_SPANS_PER_TRACE, Span, Trace } from '@betrace/evaluator';
 import { TraceAssembler } from '../src/ingest/assembler';
 import { loadConfig } from '../src/config';
 import { encodeTraceRequest } from '../src/ingest/otlpProto';
@@ -118,6 +118,22 @@ describe('trace assembly keeps one copy of a span', () => {
     expect(a.tick()).toBe(1);
     const want = decodeOtlpProtobuf(body)[0].spans.map((s) => [s.spanId, s.name, s.parentSpanId]);
     expect(ready[0].trace.spans.map((s) => [s.spanId, s.name, s.parentSpanId])).toEqual([...want, ['ff'.repeat(8), 'extra', extra.parentSpanId]]);
+  });
+
+  it('builds a held trace past MAX_SPANS_PER_TRACE only up to the cap, and marks the rest dropped', () => {
+    const clock = { now: 0 };
+    const { a, ready } = assembler(clock);
+    const n = MAX_SPANS_PER_TRACE + 3;
+    const body = encodeTraceRequest(chainRequest(TRACE_ID, n, { id: hexBytes }) as never);
+    a.add('default', holdCheckedOtlpProtobuf(body), 1000);
+    expect(a.bufferedSpans).toBe(n);
+    clock.now = 200;
+    expect(a.tick()).toBe(1);
+    const t = ready[0].trace;
+    expect(t.spans.length).toBe(MAX_SPANS_PER_TRACE);
+    expect(t.droppedSpanCount).toBe(3);
+    const want = decodeOtlpProtobuf(body)[0].spans;
+    expect([t.spans[0].spanId, t.spans[MAX_SPANS_PER_TRACE - 1].spanId]).toEqual([want[0].spanId, want[MAX_SPANS_PER_TRACE - 1].spanId]);
   });
 
   it('tells spans apart by trace id and tenant, not by span id alone', () => {

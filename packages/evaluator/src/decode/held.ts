@@ -39,12 +39,12 @@ export class WireBatch {
 
   /**
    * Builds the spans described by `spans` (HELD_SPAN_WORDS each, as in WireTrace.spans) into
-   * `out`, in their order, as decodeCheckedOtlpProtobuf would build them.
+   * `out`, in their order, as decodeCheckedOtlpProtobuf would build them, until `out` holds `max`.
    */
-  build(traceId: string, spans: readonly number[], out: Span[]): void {
+  build(traceId: string, spans: readonly number[], out: Span[], max = Infinity): void {
     const scanner = new RequestScanner(this.body, true);
     const r = scanner.r;
-    for (let i = 0; i < spans.length; i += HELD_SPAN_WORDS) {
+    for (let i = 0; i < spans.length && out.length < max; i += HELD_SPAN_WORDS) {
       const c = spans[i] * CONTEXT_WORDS;
       const ri = this.contexts[c];
       let resource = this.resources[ri];
@@ -75,9 +75,9 @@ export class WireTrace {
     return this.spans.length / HELD_SPAN_WORDS;
   }
 
-  /** Builds this trace's spans into `out`. */
-  build(out: Span[]): void {
-    this.batch.build(this.traceId, this.spans, out);
+  /** Builds this trace's spans into `out`, until it holds `max` spans. */
+  build(out: Span[], max?: number): void {
+    this.batch.build(this.traceId, this.spans, out, max);
   }
 }
 

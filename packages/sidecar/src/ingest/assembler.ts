@@ -17,7 +17,7 @@
  * not re-evaluated, its wait and log positions unchanged. Only a trace still held is checked; a
  * copy that comes after its trace was let go counts as late, like any span of that trace.
  */
-import { buildTrace, HELD_SPAN_WORDS, Span, spanIdWords, Trace, WireTrace } from '@betrace/evaluator';
+import { buildTrace, HELD_SPAN_WORDS, MAX_SPANS_PER_TRACE, Span, spanIdWords, Trace, WireTrace } from '@betrace/evaluator';
 
 export type DropReason = 'late' | 'buffer_full';
 
@@ -289,18 +289,22 @@ export class TraceAssembler {
   private release(p: Pending, now: number): boolean {
     p.evaluatedAt = now;
     try {
-      // Built afresh for each evaluation, and garbage after it: what stays held is bytes.
+      // Built afresh for each evaluation, and garbage after it: what stays held is bytes. Past
+      // MAX_SPANS_PER_TRACE (evaluated on its first spans, and marked) the rest is not built.
       const spans: Span[] = [];
       for (const piece of p.pieces) {
+        if (spans.length >= MAX_SPANS_PER_TRACE) {
+          break;
+        }
         if (piece instanceof WireTrace) {
-          piece.build(spans);
+          piece.build(spans, MAX_SPANS_PER_TRACE);
         } else {
-          for (let i = 0; i < piece.length; i++) {
+          for (let i = 0; i < piece.length && spans.length < MAX_SPANS_PER_TRACE; i++) {
             spans.push(piece[i]); // one by one: a spread of 100 000+ spans overflows the stack
           }
         }
       }
-      this.options.onReady(p.tenant, buildTrace(p.traceId, spans), p.newest);
+      this.options.onReady(p.tenant, buildTrace(p.traceId, spans, p.count - spans.length), p.newest);
     } catch {
       p.evaluatedAt = undefined;
       p.retryAt = now + RETRY_FAILED_MS;
