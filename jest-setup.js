@@ -24,8 +24,23 @@ jest.mock('react-inlinesvg', () => {
 });
 
 // React 19's react-dom/server (which @grafana/ui's TruncatedText imports) schedules work through a
-// MessageChannel at import time; jsdom does not provide one, Node does.
+// MessageChannel at import time; jsdom does not provide one, Node does. A Node port with a message
+// handler keeps its thread alive, so the channels a test file made are closed after it: left
+// open, they kept jest's workers from exiting ("a worker process has failed to exit gracefully").
 if (typeof global.MessageChannel === 'undefined') {
-  const { MessageChannel } = require('node:worker_threads');
+  const { MessageChannel: NodeMessageChannel } = require('node:worker_threads');
+  const channels = [];
+  class MessageChannel extends NodeMessageChannel {
+    constructor() {
+      super();
+      channels.push(this);
+    }
+  }
   Object.assign(global, { MessageChannel });
+  afterAll(() => {
+    for (const c of channels.splice(0)) {
+      c.port1.close();
+      c.port2.close();
+    }
+  });
 }
