@@ -11,7 +11,7 @@
  * spans decodeCheckedOtlpProtobuf makes of them (pinned by the property tests).
  */
 import type { AttrMap, Span } from '../model';
-import { hexAt } from './protoValues';
+import { hexAt, sameBytes, wordAt } from './protoValues';
 import { readResource, readScope, serviceOf, WireSpan } from './protobuf';
 import { RequestScanner, ScanSink, SpanFields } from './protoScan';
 
@@ -19,9 +19,6 @@ import { RequestScanner, ScanSink, SpanFields } from './protoScan';
 export const HELD_SPAN_WORDS = 5;
 /** Numbers per context (a ScopeSpans) in WireBatch.contexts: resource index, scopeAt, name, version. */
 const CONTEXT_WORDS = 6;
-
-/** A span id's 8 bytes as two little-endian 32-bit words (what held spans are compared by). */
-const word = (b: Uint8Array, at: number) => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
 
 /** One checked request's bytes and where its resources and scopes are; spans of its traces point here. */
 export class WireBatch {
@@ -112,17 +109,8 @@ class Holder implements ScanSink {
       list = this.last = found;
       this.lastTraceAt = f.traceIdAt;
     }
-    list.push(this.contexts.length / CONTEXT_WORDS - 1, f.start, f.end, word(b, f.spanIdAt), word(b, f.spanIdAt + 4));
+    list.push(this.contexts.length / CONTEXT_WORDS - 1, f.start, f.end, wordAt(b, f.spanIdAt), wordAt(b, f.spanIdAt + 4));
   }
-}
-
-function sameBytes(buf: Uint8Array, a: number, b: number, n: number): boolean {
-  for (let i = 0; i < n; i++) {
-    if (buf[a + i] !== buf[b + i]) {
-      return false;
-    }
-  }
-  return true;
 }
 
 /**
@@ -145,11 +133,15 @@ export function holdCheckedOtlpProtobuf(body: Uint8Array): WireTrace[] {
  * an id of another form (spans made by hand: compared by their string instead).
  */
 export function spanIdWords(spanId: string): [lo: number, hi: number] | undefined {
-  if (spanId.length !== 16 || !/^[0-9a-fA-F]{16}$/.test(spanId)) {
+  if (!/^[0-9a-fA-F]{16}$/.test(spanId)) {
     return undefined;
   }
-  const byte = (i: number) => parseInt(spanId.slice(2 * i, 2 * i + 2), 16);
-  const lo = (byte(0) | (byte(1) << 8) | (byte(2) << 16) | (byte(3) << 24)) >>> 0;
-  const hi = (byte(4) | (byte(5) << 8) | (byte(6) << 16) | (byte(7) << 24)) >>> 0;
-  return [lo, hi];
+  for (let i = 0; i < 8; i++) {
+    ID_BYTES[i] = parseInt(spanId.slice(2 * i, 2 * i + 2), 16);
+  }
+  // The same words as a wire span id's bytes give (Holder.span).
+  return [wordAt(ID_BYTES, 0), wordAt(ID_BYTES, 4)];
 }
+
+/** spanIdWords' scratch bytes. */
+const ID_BYTES = new Uint8Array(8);

@@ -26,6 +26,19 @@ export function hexAt(buf: Uint8Array, at: number, bytes: number): string {
   return String.fromCharCode.apply(null, codes);
 }
 
+/** The 4 bytes at `at` as an unsigned little-endian 32-bit word. */
+export const wordAt = (b: Uint8Array, at: number): number => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+
+/** Whether the `n` bytes at `a` and at `b` are the same. */
+export function sameBytes(buf: Uint8Array, a: number, b: number, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    if (buf[a + i] !== buf[b + i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
 export function isZeroAt(buf: Uint8Array, at: number, bytes: number): boolean {
   for (let i = 0; i < bytes; i++) {
     if (buf[at + i] !== 0) {

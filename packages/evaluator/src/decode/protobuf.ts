@@ -11,7 +11,7 @@
  * thread, send the request's bytes (partitionByTrace) rather than structured clones of spans.
  */
 import { AttrMap, AttrValue, groupTraces, Span, SpanEvent, SpanKind, SpanLink, StatusCode, Trace } from '../model';
-import { hexAt, jump, KeyInterest, readKeyValueInto, readKeyValueMatching } from './protoValues';
+import { hexAt, jump, KeyInterest, readKeyValueInto, readKeyValueMatching, sameBytes, wordAt } from './protoValues';
 import { ProtoReader } from './protoReader';
 import { RequestScanner, ScanSink, Shape, SpanFields, spanFieldShape } from './protoScan';
 import { hasOwn } from './wire';
@@ -183,14 +183,12 @@ export class WireSpan implements Span {
   }
 }
 
-const word = (b: Uint8Array, at: number) => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
-
 /** endNs - startNs as a number, from the 32-bit halves when that is exact (the common case), else from the bigints. */
 function duration(body: Uint8Array, startAt: number, endAt: number, startNs: bigint, endNs: bigint): number {
   if (startAt >= 0 && endAt >= 0) {
-    const hi = word(body, endAt + 4) - word(body, startAt + 4);
+    const hi = wordAt(body, endAt + 4) - wordAt(body, startAt + 4);
     if (hi > -0x100000 && hi < 0x100000) {
-      const d = hi * 4294967296 + (word(body, endAt) - word(body, startAt));
+      const d = hi * 4294967296 + (wordAt(body, endAt) - wordAt(body, startAt));
       return d > 0 ? d : 0;
     }
   }
@@ -335,15 +333,6 @@ class SpanBuilder implements ScanSink {
     }
     this.spans.push(new WireSpan(this.r, f, traceId, this.service, this.resourceAttrs, this.scopeValue));
   }
-}
-
-function sameBytes(buf: Uint8Array, a: number, b: number, n: number): boolean {
-  for (let i = 0; i < n; i++) {
-    if (buf[a + i] !== buf[b + i]) {
-      return false;
-    }
-  }
-  return true;
 }
 
 /**
