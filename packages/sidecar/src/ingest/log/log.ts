@@ -278,7 +278,7 @@ export class IngestLog {
     const crash = this.options.crash;
     // A crash point counts batches, not groups: "the n-th batch to reach it", whatever group
     // commit made of the load (a crash test's n must be reachable on a slow machine too).
-    const reached = (point: string) => crash !== undefined && group.some(() => crash.at(point));
+    const reached = (point: string): CrashHook | undefined => (crash !== undefined && group.some(() => crash.at(point)) ? crash : undefined);
     try {
       const rollAfter = this.options.rollAfterMs;
       const old = rollAfter !== undefined && this.active !== undefined && this.active.records > 0 && (this.options.now ?? Date.now)() - this.active.openedAt >= rollAfter;
@@ -289,13 +289,12 @@ export class IngestLog {
       const frames = group.flatMap((p) => p.parts);
       /** The group as one buffer: made only for a crash test or a short write (a copy of every body). */
       const whole = () => Buffer.concat(frames, bytes);
-      if (reached('log.before-write')) {
-        crash!.die();
-      }
-      if (reached('log.mid-write')) {
+      reached('log.before-write')?.die();
+      const midWrite = reached('log.mid-write');
+      if (midWrite !== undefined) {
         await seg.file.write(whole(), 0, Math.max(1, Math.floor(bytes / 2)), seg.bytes);
         await seg.file.datasync();
-        crash!.die();
+        midWrite.die();
       }
       try {
         // The frames as they are, in one writev: no copy of the bodies into one buffer.
@@ -308,9 +307,7 @@ export class IngestLog {
           }
         }
         this.dirty = true;
-        if (reached('log.after-write')) {
-          crash!.die();
-        }
+        reached('log.after-write')?.die();
         if (this.options.fsync.mode === 'always') {
           this.syncCount++;
           await seg.file.datasync();
@@ -323,9 +320,7 @@ export class IngestLog {
         await seg.file.truncate(seg.bytes).catch(() => undefined);
         throw e;
       }
-      if (reached('log.after-fsync')) {
-        crash!.die();
-      }
+      reached('log.after-fsync')?.die();
       const first = seg.number * INDEX_BITS + seg.records;
       seg.bytes += bytes;
       seg.records += group.length;
