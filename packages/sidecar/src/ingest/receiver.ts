@@ -106,9 +106,9 @@ function decompress(body: Buffer, encoding: string | undefined, limit: number): 
 }
 
 /**
- * Decompresses and checks a body; throws a Refusal naming what is wrong. `skim`: a protobuf body
- * is only skimmed (checked exactly as decoding would, without building spans; shard workers
- * decode their parts), else decoded into traces here. OTLP/JSON is always decoded here.
+ * Decompresses and checks a body; throws a Refusal naming what is wrong. A protobuf body is only
+ * skimmed (checked exactly as decoding would, without building spans: a shard holds its spans as
+ * the body's bytes); OTLP/JSON is decoded into traces here.
  */
 export function decodeBody(raw: Buffer, encoding: string | undefined, proto: boolean, limit: number): { body: Buffer; batch: CheckedBatch; spanCount: number } {
   return refusing(() => {
