@@ -115,62 +115,58 @@ function expectAttrLookups(body: Uint8Array, seed: number): void {
   fresh.forEach((s, i) => expect(plainAttrs(s.attrs)).toEqual(plainAttrs(want[i].attrs)));
 }
 
+/**
+ * Runs `check` on every generated or corrupted request that the checking decoder decodes, with
+ * what it decodes to (the bodies a skim lets through, which the checked paths then read).
+ */
+function forEveryDecodingBody(check: (body: Buffer, want: ReturnType<typeof decodeOtlpProtobuf>) => void): void {
+  let decoded = 0;
+  fc.assert(
+    fc.property(fc.oneof(traceRequest, fc.tuple(traceRequest, mutations).map(([b, ops]) => mutate(b, ops))), (body) => {
+      let want;
+      try {
+        want = decodeOtlpProtobuf(Buffer.from(body));
+      } catch {
+        return;
+      }
+      decoded++;
+      check(Buffer.from(body), want);
+    }),
+    { numRuns: RUNS * 2 },
+  );
+  // About a quarter of the bodies decode (most corrupted ones do not): the comparison is not vacuous.
+  expect(decoded).toBeGreaterThan(RUNS / 5);
+}
+
 describe('decodeCheckedOtlpProtobuf (bodies the receiver skimmed)', () => {
   const tracesOf = (traces: ReturnType<typeof decodeOtlpProtobuf>) => traces.map((t) => ({ traceId: t.traceId, spans: t.spans.map(plain), root: t.rootSpan?.spanId }));
   it('builds the same traces as the checking decoder from every body that decodes', () => {
-    let decoded = 0;
-    fc.assert(
-      fc.property(fc.oneof(traceRequest, fc.tuple(traceRequest, mutations).map(([b, ops]) => mutate(b, ops))), (body) => {
-        let want;
-        try {
-          want = decodeOtlpProtobuf(Buffer.from(body));
-        } catch {
-          return;
-        }
-        decoded++;
-        expect(tracesOf(decodeCheckedOtlpProtobuf(Buffer.from(body)))).toEqual(tracesOf(want));
-      }),
-      { numRuns: RUNS * 2 },
-    );
-    // About a quarter of the bodies decode (most corrupted ones do not): the comparison is not vacuous.
-    expect(decoded).toBeGreaterThan(RUNS / 5);
+    forEveryDecodingBody((body, want) => expect(tracesOf(decodeCheckedOtlpProtobuf(body))).toEqual(tracesOf(want)));
   });
 });
 
 describe('holdCheckedOtlpProtobuf (spans held as bytes until evaluation)', () => {
   it('builds the same traces as the checking decoder, as often as asked, and holds each span id as its words', () => {
-    let decoded = 0;
-    fc.assert(
-      fc.property(fc.oneof(traceRequest, fc.tuple(traceRequest, mutations).map(([b, ops]) => mutate(b, ops))), (body) => {
-        let want;
-        try {
-          want = decodeOtlpProtobuf(Buffer.from(body));
-        } catch {
-          return;
-        }
-        decoded++;
-        const held = holdCheckedOtlpProtobuf(Buffer.from(body));
-        const built = (times: number) =>
-          held.map((t) => {
-            let spans: Span[] = [];
-            for (let i = 0; i < times; i++) {
-              spans = [];
-              t.build(spans);
-            }
-            return { traceId: t.traceId, spans: spans.map(plain), count: t.spanCount };
-          });
-        const expected = want.map((t) => ({ traceId: t.traceId, spans: t.spans.map(plain), count: t.spans.length }));
-        expect(built(1)).toEqual(expected);
-        expect(built(2)).toEqual(expected);
-        held.forEach((t, k) =>
-          want[k].spans.forEach((s, i) => {
-            expect([t.spans[i * HELD_SPAN_WORDS + 3], t.spans[i * HELD_SPAN_WORDS + 4]]).toEqual(spanIdWords(s.spanId));
-          }),
-        );
-      }),
-      { numRuns: RUNS * 2 },
-    );
-    expect(decoded).toBeGreaterThan(RUNS / 5);
+    forEveryDecodingBody((body, want) => {
+      const held = holdCheckedOtlpProtobuf(body);
+      const built = (times: number) =>
+        held.map((t) => {
+          let spans: Span[] = [];
+          for (let i = 0; i < times; i++) {
+            spans = [];
+            t.build(spans);
+          }
+          return { traceId: t.traceId, spans: spans.map(plain), count: t.spanCount };
+        });
+      const expected = want.map((t) => ({ traceId: t.traceId, spans: t.spans.map(plain), count: t.spans.length }));
+      expect(built(1)).toEqual(expected);
+      expect(built(2)).toEqual(expected);
+      held.forEach((t, k) =>
+        want[k].spans.forEach((s, i) => {
+          expect([t.spans[i * HELD_SPAN_WORDS + 3], t.spans[i * HELD_SPAN_WORDS + 4]]).toEqual(spanIdWords(s.spanId));
+        }),
+      );
+    });
   });
 
   it('compares span ids of every form: words for hex ids, nothing for others', () => {
