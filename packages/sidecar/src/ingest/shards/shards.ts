@@ -55,8 +55,7 @@ export interface ShardsOptions extends ShardLimits {
 export interface Shards {
   /** Worker threads (0: one shard on the main thread). */
   readonly workers: number;
-  /** Whether a batch of `spans` and `bytes` more fits among the traces not yet evaluated. */
-  /** Whether `spans` more spans of `bytes` wire bytes fit; `held`: OTLP/protobuf, held as its bytes. */
+  /** Whether a batch of `spans` and `bytes` wire bytes more fits among the traces not yet evaluated; `held`: OTLP/protobuf, held as its bytes. */
   room(spans: number, bytes: number, held?: boolean): boolean;
   /** Decodes an OTLP/JSON body (on a worker when there are workers); never throws for a malformed body. */
   decodeJson(body: Uint8Array): Promise<DecodedJson>;
